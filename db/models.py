@@ -1,0 +1,522 @@
+"""SQLAlchemy 2.0 models for the whole rule book (DOMAIN.md R1–R17).
+
+Conventions:
+- Quantities are whole base units (片, 粒, 支 … or the unit a consumables batch names).
+- Money is Decimal in FixedDecimal columns (see db/types.py), never float.
+- Dates are ``date``; times are naive ``datetime`` in the hospital's local time
+  (Asia/Shanghai), everywhere, so they compare without time-zone surprises.
+- Tables a user edits carry ``version`` (optimistic locking, R-reliability): a stale
+  write raises ``StaleDataError`` which services turn into ``Conflict``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    BigInteger,
+    MetaData,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
+
+from db.types import AMOUNT, PRICE
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Versioned:
+    """Optimistic locking: every UPDATE checks and bumps ``version``."""
+
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict:
+        return {"version_id_col": cls.version}
+
+
+# --------------------------------------------------------------------------- batches
+
+
+class Batch(Versioned, Base):
+    """A procurement batch (national, alliance or provincial) — R6."""
+
+    __tablename__ = "batch"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(20), default="drug")  # drug | consumable
+    level: Mapped[str | None] = mapped_column(String(40))  # national / alliance / provincial
+    execution_start: Mapped[date | None] = mapped_column(Date)
+    cycle_years: Mapped[int | None] = mapped_column(Integer)
+    cycle_end: Mapped[date | None] = mapped_column(Date)
+    extended_to: Mapped[date | None] = mapped_column(Date)  # 顺延
+    # Batch-level policy overrides, e.g. {"r9_share_threshold": "0.25"} (settings.py keys)
+    policy_overrides: Mapped[dict] = mapped_column(JSON, default=dict)
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=datetime.now)
+
+    products: Mapped[list[Product]] = relationship(back_populates="batch")
+
+
+class Company(Versioned, Base):
+    """A manufacturer (the "company") or distributor — names are unique as written."""
+
+    __tablename__ = "company"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    is_manufacturer: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_distributor: Mapped[bool] = mapped_column(Boolean, default=False)
+    contact: Mapped[str | None] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(50))
+
+
+# -------------------------------------------------------------------------- products
+
+
+class Product(Versioned, Base):
+    """Selected, non-selected or catalogue product.
+
+    ``category``: ``selected`` (中选), ``nonselected`` (same generic name as a selected
+    product), ``catalogue`` (anything else purchased; needed for baselines, R10, R13).
+    """
+
+    __tablename__ = "product"
+    __table_args__ = (
+        Index("ix_product_generic_norm_spec", "generic_name_norm", "spec_norm"),
+        Index("ix_product_batch_selected", "batch_id", "selected"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("batch.id"))
+    code: Mapped[str | None] = mapped_column(String(80), index=True)  # platform code
+    generic_name: Mapped[str] = mapped_column(String(200))  # as written
+    generic_name_norm: Mapped[str] = mapped_column(String(200))  # R9 normalised
+    dosage_form: Mapped[str | None] = mapped_column(String(60))
+    spec: Mapped[str | None] = mapped_column(String(120))
+    spec_norm: Mapped[str | None] = mapped_column(String(120))
+    pack_desc: Mapped[str | None] = mapped_column(String(120))
+    units_per_pack: Mapped[int | None] = mapped_column(Integer)
+    base_unit: Mapped[str | None] = mapped_column(String(20))
+    pack_unit: Mapped[str | None] = mapped_column(String(20))  # 盒, 瓶 …
+    approval_number: Mapped[str | None] = mapped_column(String(80))
+    manufacturer_id: Mapped[int | None] = mapped_column(ForeignKey("company.id"))
+
+    selected: Mapped[bool] = mapped_column(Boolean, default=False)
+    category: Mapped[str] = mapped_column(String(20), default="catalogue")
+    supply_role: Mapped[str | None] = mapped_column(String(20))  # primary | backup
+    group_name: Mapped[str | None] = mapped_column(String(80))  # 组别 (consumables, R11)
+    selected_price: Mapped[Decimal | None] = mapped_column(PRICE)  # 元 per base unit
+
+    # Marks (R11, R17)
+    is_shortage: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_emergency: Mapped[bool] = mapped_column(Boolean, default=False)
+    cheaper_equal_quality: Mapped[bool] = mapped_column(Boolean, default=False)
+    key_monitoring: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Quality suspension (R17)
+    suspended_on: Mapped[date | None] = mapped_column(Date)
+    suspension_reason: Mapped[str | None] = mapped_column(Text)
+    suspension_reported_to: Mapped[list] = mapped_column(JSON, default=list)
+
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=datetime.now)
+
+    batch: Mapped[Batch | None] = relationship(back_populates="products")
+    manufacturer: Mapped[Company | None] = relationship()
+    periods: Mapped[list[AgreementPeriod]] = relationship(
+        back_populates="product", order_by="AgreementPeriod.start"
+    )
+
+
+class AgreementPeriod(Versioned, Base):
+    """One agreement year of a selected product with its agreed volume — R6, R7."""
+
+    __tablename__ = "agreement_period"
+    __table_args__ = (UniqueConstraint("product_id", "start", name="uq_agreement_period_product_start"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id", ondelete="CASCADE"), index=True)
+    year_index: Mapped[int] = mapped_column(Integer, default=1)
+    start: Mapped[date] = mapped_column(Date)
+    end: Mapped[date] = mapped_column(Date)
+    agreed_volume: Mapped[int] = mapped_column(BigInteger)
+    signed_on: Mapped[date | None] = mapped_column(Date)
+
+    product: Mapped[Product] = relationship(back_populates="periods")
+
+
+class ProductDistributor(Base):
+    """A distributor recorded for a product in the pooling region — R16."""
+
+    __tablename__ = "product_distributor"
+
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id", ondelete="CASCADE"), primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("company.id"), primary_key=True)
+
+
+# ------------------------------------------------------------------ purchases, orders
+
+
+class ImportRun(Base):
+    """One import of one file (IMPORT.md): what, who, when, counts."""
+
+    __tablename__ = "import_run"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    file_name: Mapped[str] = mapped_column(String(500))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    sheet: Mapped[str | None] = mapped_column(String(200))
+    started_at: Mapped[datetime] = mapped_column(DateTime, default=datetime.now)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    who: Mapped[str | None] = mapped_column(String(100))
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    inserted: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ImportMapping(Base):
+    """A saved column mapping (field → header) for one import kind."""
+
+    __tablename__ = "import_mapping"
+    __table_args__ = (UniqueConstraint("kind", "name", name="uq_import_mapping_kind_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(100))
+    mapping: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=datetime.now)
+
+
+class Purchase(Base):
+    """A purchase line in base units. Negative quantity only for returns (退货)."""
+
+    __tablename__ = "purchase"
+    __table_args__ = (
+        Index("ix_purchase_product_date", "product_id", "purchase_date"),
+        Index("ix_purchase_date", "purchase_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"))
+    # Idempotency key (IMPORT.md): "order_no#line", else a hash of all fields.
+    dedup_key: Mapped[str] = mapped_column(String(200), unique=True)
+    order_no: Mapped[str | None] = mapped_column(String(80))
+    line_no: Mapped[int | None] = mapped_column(Integer)
+    order_time: Mapped[datetime | None] = mapped_column(DateTime)
+    purchase_date: Mapped[date] = mapped_column(Date)
+    quantity: Mapped[int] = mapped_column(BigInteger)  # base units
+    unit_price: Mapped[Decimal | None] = mapped_column(PRICE)  # per base unit
+    amount: Mapped[Decimal | None] = mapped_column(AMOUNT)
+    distributor_id: Mapped[int | None] = mapped_column(ForeignKey("company.id"))
+    is_return: Mapped[bool] = mapped_column(Boolean, default=False)
+    source_file: Mapped[str | None] = mapped_column(String(500))
+    source_row: Mapped[int | None] = mapped_column(Integer)
+    import_run_id: Mapped[int | None] = mapped_column(ForeignKey("import_run.id"))
+
+    product: Mapped[Product] = relationship()
+
+
+class Order(Base):
+    """A platform order: placed, responded, delivered, accepted — R4, R5."""
+
+    __tablename__ = "orders"
+    __table_args__ = (Index("ix_orders_company_placed", "company_id", "placed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedup_key: Mapped[str] = mapped_column(String(200), unique=True)
+    order_no: Mapped[str] = mapped_column(String(80), index=True)
+    line_no: Mapped[int | None] = mapped_column(Integer)
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("company.id"))  # distributor
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("product.id"))
+    quantity: Mapped[int | None] = mapped_column(BigInteger)  # base units
+    amount: Mapped[Decimal | None] = mapped_column(AMOUNT)
+    placed_at: Mapped[datetime] = mapped_column(DateTime)
+    responded_at: Mapped[datetime | None] = mapped_column(DateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime)
+    accepted_on: Mapped[date | None] = mapped_column(Date)
+    emergency: Mapped[bool] = mapped_column(Boolean, default=False)
+    source_file: Mapped[str | None] = mapped_column(String(500))
+    source_row: Mapped[int | None] = mapped_column(Integer)
+    import_run_id: Mapped[int | None] = mapped_column(ForeignKey("import_run.id"))
+
+    company: Mapped[Company | None] = relationship()
+
+
+class Payment(Versioned, Base):
+    """Payment of an accepted delivery — R5 (due: end of the month after acceptance)."""
+
+    __tablename__ = "payment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    amount: Mapped[Decimal] = mapped_column(AMOUNT)
+    paid_on: Mapped[date | None] = mapped_column(Date)
+    reference: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=datetime.now)
+
+    order: Mapped[Order] = relationship()
+
+
+# ---------------------------------------------------------------------- supply issues
+
+
+class SupplyIssue(Versioned, Base):
+    """A supply issue (供应问题反馈) — R3. Dues are derived from the calendar, not stored."""
+
+    __tablename__ = "supply_issue"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"), index=True)
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("company.id"))  # manufacturer
+    distributor_id: Mapped[int | None] = mapped_column(ForeignKey("company.id"))
+    type: Mapped[str] = mapped_column(String(40))
+    description: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    reported_at: Mapped[datetime] = mapped_column(DateTime)
+    reported_by: Mapped[str | None] = mapped_column(String(100))
+    insurance_notified_at: Mapped[datetime | None] = mapped_column(DateTime)
+    replied_at: Mapped[datetime | None] = mapped_column(DateTime)
+    reply_text: Mapped[str | None] = mapped_column(Text)
+    promised_date: Mapped[date | None] = mapped_column(Date)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
+    resolution_text: Mapped[str | None] = mapped_column(Text)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    emergency_verified: Mapped[bool] = mapped_column(Boolean, default=False)  # R11
+
+    product: Mapped[Product] = relationship()
+    events: Mapped[list[SupplyIssueEvent]] = relationship(
+        back_populates="issue", order_by="SupplyIssueEvent.id", cascade="all, delete-orphan"
+    )
+
+
+class SupplyIssueEvent(Base):
+    """Timeline of a supply issue: who, when, what (R3)."""
+
+    __tablename__ = "supply_issue_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("supply_issue.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime)  # when it happened (business time)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime, default=datetime.now)
+    who: Mapped[str | None] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(40))  # filed, replied, resolved, closed, escalated, note
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str | None] = mapped_column(String(20))
+    detail: Mapped[str | None] = mapped_column(Text)
+
+    issue: Mapped[SupplyIssue] = relationship(back_populates="events")
+
+
+class SupplyIssuePurchase(Base):
+    """Purchases a supply issue excuses (R11: backup-supplier or non-selected buys)."""
+
+    __tablename__ = "supply_issue_purchase"
+
+    issue_id: Mapped[int] = mapped_column(ForeignKey("supply_issue.id", ondelete="CASCADE"), primary_key=True)
+    purchase_id: Mapped[int] = mapped_column(ForeignKey("purchase.id", ondelete="CASCADE"), primary_key=True)
+
+
+# ------------------------------------------------------------- assessment adjustments
+
+
+class Exemption(Versioned, Base):
+    """Exemption of a product from the completion assessment — R11."""
+
+    __tablename__ = "exemption"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"), index=True)
+    # key_monitoring | public_health_event | guideline_change
+    reason: Mapped[str] = mapped_column(String(40))
+    document_ref: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+    start: Mapped[date | None] = mapped_column(Date)
+    end: Mapped[date | None] = mapped_column(Date)
+    created_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=datetime.now)
+
+
+class Substitute(Versioned, Base):
+    """A substitute drug mapped to a selected generic name — R10."""
+
+    __tablename__ = "substitute"
+    __table_args__ = (
+        UniqueConstraint("selected_generic_norm", "substitute_generic_norm", name="uq_substitute_pair"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    selected_generic_norm: Mapped[str] = mapped_column(String(200), index=True)
+    substitute_generic_name: Mapped[str] = mapped_column(String(200))
+    substitute_generic_norm: Mapped[str] = mapped_column(String(200), index=True)
+    note: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=datetime.now)
+
+
+# ------------------------------------------------------------------- volume reports
+
+
+class VolumeReport(Versioned, Base):
+    """A volume report (报量) for a batch's new cycle or renewal — R13."""
+
+    __tablename__ = "volume_report"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("batch.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    cycle: Mapped[str | None] = mapped_column(String(40))
+    source_file: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=datetime.now)
+
+    lines: Mapped[list[VolumeReportLine]] = relationship(
+        back_populates="report", order_by="VolumeReportLine.id", cascade="all, delete-orphan"
+    )
+
+
+class VolumeReportLine(Base):
+    __tablename__ = "volume_report_line"
+    __table_args__ = (Index("ix_volume_line_generic_spec", "generic_name_norm", "spec_norm"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("volume_report.id", ondelete="CASCADE"), index=True)
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("product.id"))
+    product_code: Mapped[str | None] = mapped_column(String(80))
+    generic_name: Mapped[str] = mapped_column(String(200))
+    generic_name_norm: Mapped[str] = mapped_column(String(200))
+    dosage_form: Mapped[str | None] = mapped_column(String(60))
+    spec: Mapped[str | None] = mapped_column(String(120))
+    spec_norm: Mapped[str | None] = mapped_column(String(120))
+    manufacturer: Mapped[str | None] = mapped_column(String(200))
+    reported_quantity: Mapped[int] = mapped_column(BigInteger)  # base units
+    source_row: Mapped[int | None] = mapped_column(Integer)
+
+    report: Mapped[VolumeReport] = relationship(back_populates="lines")
+    note: Mapped[ExplanatoryNote | None] = relationship(back_populates="line", uselist=False)
+
+
+class ExplanatoryNote(Versioned, Base):
+    """The explanation a volume-report line needs (R13): drafted, edited, signed."""
+
+    __tablename__ = "explanatory_note"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    line_id: Mapped[int] = mapped_column(
+        ForeignKey("volume_report_line.id", ondelete="CASCADE"), unique=True
+    )
+    reasons: Mapped[list] = mapped_column(JSON, default=list)  # R13 reason keys
+    free_text: Mapped[str | None] = mapped_column(Text)
+    draft_text: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="draft")  # draft | signed
+    signed_by: Mapped[str | None] = mapped_column(String(100))
+    signed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=datetime.now, onupdate=datetime.now)
+
+    line: Mapped[VolumeReportLine] = relationship(back_populates="note")
+
+
+# -------------------------------------------------------------- calendar and settings
+
+
+class CalendarDay(Versioned, Base):
+    """A user correction of the working-day calendar (R1): it wins over the library."""
+
+    __tablename__ = "calendar_day"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    workday: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=datetime.now)
+
+
+class Setting(Versioned, Base):
+    """A setting's value as JSON text; types and defaults live in hospital_app.settings."""
+
+    __tablename__ = "setting"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_by: Mapped[str | None] = mapped_column(String(100))
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=datetime.now)
+
+
+class ReportText(Versioned, Base):
+    """Editable text stored for a document, e.g. the self-check findings of 2025Q2."""
+
+    __tablename__ = "report_text"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    text: Mapped[str] = mapped_column(Text, default="")
+    updated_by: Mapped[str | None] = mapped_column(String(100))
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=datetime.now)
+
+
+class GeneratedDocument(Base):
+    """History of generated documents (reports page)."""
+
+    __tablename__ = "generated_document"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    path: Mapped[str] = mapped_column(String(1000))
+    params: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=datetime.now)
+
+
+# ------------------------------------------------------------------ users and audit
+
+
+class AppUser(Versioned, Base):
+    """A user of a shared database (roles: pharmacist, director, admin)."""
+
+    __tablename__ = "app_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    display_name: Mapped[str | None] = mapped_column(String(100))
+    password_hash: Mapped[str | None] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(20), default="pharmacist")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=datetime.now)
+
+
+class AuditLog(Base):
+    """Append-only, hash-chained record of every change (who, when, before → after)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=datetime.now)
+    who: Mapped[str | None] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(60))
+    entity: Mapped[str] = mapped_column(String(60))
+    entity_id: Mapped[str | None] = mapped_column(String(60))
+    before: Mapped[dict | None] = mapped_column(JSON)
+    after: Mapped[dict | None] = mapped_column(JSON)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+

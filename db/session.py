@@ -1,0 +1,233 @@
+"""Engine, sessions and automatic migrations.
+
+``open_database(url)`` is the one way in: it creates a new database at the head
+revision, or backs up an older one and upgrades it (restoring the backup if the
+upgrade fails), and returns a ``Database`` with a session factory.
+SQLite runs with WAL, foreign keys on and a busy timeout.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy import create_engine, event, inspect
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from hospital_app.errors import DatabaseLocked, MigrationFailed, Refused
+from hospital_app.i18n import tr
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+BUSY_TIMEOUT_MS = 5000
+
+
+def to_url(url_or_path: str) -> str:
+    """CLI.md: an SQLAlchemy URL, or a path to an SQLite file."""
+    if "://" in url_or_path:
+        return url_or_path
+    return "sqlite:///" + str(Path(url_or_path).expanduser().resolve())
+
+
+def sqlite_path(url: str) -> Path | None:
+    u = make_url(url)
+    if u.get_backend_name() != "sqlite" or not u.database or u.database == ":memory:":
+        return None
+    return Path(u.database)
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    cur.execute("PRAGMA foreign_keys = ON")
+    cur.execute("PRAGMA journal_mode = WAL")
+    cur.execute("PRAGMA synchronous = NORMAL")
+    cur.close()
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def alembic_config(engine_or_conn=None):
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if engine_or_conn is not None:
+        cfg.attributes["connection"] = engine_or_conn
+    return cfg
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def _upgrade(engine: Engine, target: str = "head") -> None:
+    from alembic import command
+
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), target)
+
+
+def backup_sqlite_file(path: Path, suffix: str) -> Path:
+    """Copy a live SQLite file with the online backup API (safe with WAL)."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+    target = path.with_name(f"{path.stem}.{suffix}-{stamp}{path.suffix}")
+    src = sqlite3.connect(str(path))
+    try:
+        dst = sqlite3.connect(str(target))
+        try:
+            src.backup(dst)
+        finally:
+            dst.close()
+    finally:
+        src.close()
+    return target
+
+
+@dataclass
+class Database:
+    url: str
+    engine: Engine
+    factory: sessionmaker
+
+    @property
+    def backend(self) -> str:
+        return self.engine.dialect.name
+
+    @property
+    def location(self) -> str:
+        """Where the data is, for people (never shows a password)."""
+        path = sqlite_path(self.url)
+        if path is not None:
+            return str(path)
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[Session]:
+        """A unit of work: commit on success, roll back on any error."""
+        session = self.factory()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def read_session(self) -> Session:
+        return self.factory()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _check_sqlite_location(path: Path) -> None:
+    parent = path.parent
+    if path.exists():
+        if not os.access(path, os.R_OK):
+            raise Refused(tr("无法读取数据库文件：{p}", "Cannot read the database file: {p}", p=path))
+        return
+    if not parent.is_dir():
+        raise Refused(tr("数据库所在目录不存在：{p}", "The database folder does not exist: {p}", p=parent))
+    if not os.access(parent, os.W_OK):
+        raise Refused(tr("没有权限在此目录创建数据库：{p}",
+                         "No permission to create the database in: {p}", p=parent))
+
+
+def open_database(url_or_path: str, *, migrate: bool = True) -> Database:
+    """Open (create or upgrade) the database. Raises Refused / MigrationFailed (exit 4)."""
+    url = to_url(url_or_path)
+    path = sqlite_path(url)
+    new_file = False
+    if path is not None:
+        _check_sqlite_location(path)
+        new_file = not path.exists()
+    engine = make_engine(url)
+    try:
+        if path is not None and new_file:
+            # Created readable by its owner only (hospital data).
+            old_umask = os.umask(0o077)
+            try:
+                with engine.connect():
+                    pass
+            finally:
+                os.umask(old_umask)
+        if migrate:
+            _migrate(engine, path)
+    except (Refused, MigrationFailed):
+        engine.dispose()
+        raise
+    except OperationalError as exc:
+        engine.dispose()
+        if "locked" in str(exc).lower():
+            raise DatabaseLocked(tr("数据库正被其他程序占用，请稍后重试。",
+                                    "The database is locked by another program; try again later.")) from exc
+        raise Refused(tr("无法打开数据库 {loc}：{err}", "Cannot open the database {loc}: {err}",
+                         loc=path or make_url(url).render_as_string(hide_password=True),
+                         err=str(exc.orig))) from exc
+    factory = sessionmaker(engine, expire_on_commit=False)
+    return Database(url=url, engine=engine, factory=factory)
+
+
+def _migrate(engine: Engine, path: Path | None) -> None:
+    head = head_revision()
+    current = current_revision(engine)
+    if current == head:
+        return
+    tables = set(inspect(engine).get_table_names())
+    if current is None and tables - {"alembic_version"}:
+        raise MigrationFailed(tr("此文件不是本程序的数据库（没有版本信息）：{p}",
+                                 "This file is not a database of this app (no schema revision): {p}",
+                                 p=path or engine.url.render_as_string(hide_password=True)))
+    backup = None
+    if current is not None and path is not None:
+        engine.dispose()
+        backup = backup_sqlite_file(path, "pre-migration")
+        log.info("backed up %s to %s before migrating %s → %s", path, backup, current, head)
+    try:
+        _upgrade(engine)
+    except (SQLAlchemyError, Exception) as exc:  # noqa: BLE001 - any failure must restore
+        log.exception("migration failed")
+        engine.dispose()
+        if backup is not None and path is not None:
+            _restore_file(backup, path)
+            raise MigrationFailed(tr(
+                "数据库升级失败，已恢复升级前的备份（{b}）。原因：{e}",
+                "The database upgrade failed; the backup taken before it ({b}) was restored. Cause: {e}",
+                b=backup, e=exc)) from exc
+        raise MigrationFailed(tr("数据库升级失败，未做任何更改。原因：{e}",
+                                 "The database upgrade failed; nothing was changed. Cause: {e}",
+                                 e=exc)) from exc
+
+
+def _restore_file(backup: Path, path: Path) -> None:
+    for extra in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        with contextlib.suppress(FileNotFoundError):
+            extra.unlink()
+    shutil.copy2(backup, path)

@@ -1,0 +1,3 @@
+from hospital_app.cli.main import main
+
+raise SystemExit(main())

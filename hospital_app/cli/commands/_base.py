@@ -1,0 +1,49 @@
+"""Helpers shared by the command modules."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import date, datetime
+
+from hospital_app.errors import NotYetAvailable
+from hospital_app.i18n import tr
+
+
+def not_yet(feature_zh: str, feature_en: str):
+    """Handler for a command whose issue has not landed yet (exit 1, says so)."""
+
+    def handler(ctx, args):
+        raise NotYetAvailable(tr("“{f}”功能尚未完成。", "'{f}' is not available yet.",
+                                 f=tr(feature_zh, feature_en)))
+
+    return handler
+
+
+def date_arg(text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            tr("日期应为 YYYY-MM-DD：{t}", "date must be YYYY-MM-DD: {t}", t=text)) from None
+
+
+def datetime_arg(text: str) -> datetime:
+    """CLI.md: YYYY-MM-DDTHH:MM or YYYY-MM-DD HH:MM, local time (seconds allowed)."""
+    t = text.strip().replace(" ", "T", 1)
+    try:
+        value = datetime.fromisoformat(t)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            tr("时间应为 YYYY-MM-DDTHH:MM：{t}", "time must be YYYY-MM-DDTHH:MM: {t}", t=text)) from None
+    if value.tzinfo is not None:  # stored as local naive time (Asia/Shanghai)
+        from zoneinfo import ZoneInfo
+
+        value = value.astimezone(ZoneInfo("Asia/Shanghai")).replace(tzinfo=None)
+    return value
+
+
+def leaf(sub, common, name: str, help_zh: str, help_en: str, handler) -> argparse.ArgumentParser:
+    """A command parser that also accepts the global options after the command."""
+    p = sub.add_parser(name, parents=[common], help=tr(help_zh, help_en))
+    p.set_defaults(handler=handler)
+    return p

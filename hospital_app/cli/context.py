@@ -1,0 +1,85 @@
+"""What every CLI command gets: the database, the as-of date, output helpers."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from hospital_app import paths
+
+
+def json_default(value: Any):
+    """CLI.md: dates as YYYY-MM-DD, datetimes ISO 8601, money as decimal strings."""
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if hasattr(value, "as_dict"):
+        return value.as_dict()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def dumps(document: Any) -> str:
+    return json.dumps(document, ensure_ascii=False, default=json_default, indent=None)
+
+
+def csv_safe(value: Any) -> Any:
+    """CLI.md: a text cell never becomes a formula in CSV ('=', '+', '-', '@' → prefixed)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value
+
+
+@dataclass
+class Context:
+    db_arg: str | None
+    as_of: date
+    lang: str
+    debug: bool = False
+    _db: Any = field(default=None, repr=False)
+
+    @property
+    def db_location(self) -> str:
+        return self.db_arg or paths.default_database()
+
+    @property
+    def db(self):
+        """The opened (created/migrated) Database; opened on first use."""
+        if self._db is None:
+            from db.session import open_database
+
+            self._db = open_database(self.db_location)
+        return self._db
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.dispose()
+            self._db = None
+
+    # ---- output
+    @staticmethod
+    def out(text: str = "") -> None:
+        sys.stdout.write(text + "\n")
+
+    @staticmethod
+    def out_json(document: Any) -> None:
+        sys.stdout.write(dumps(document) + "\n")
+
+    @staticmethod
+    def out_csv(header: list[str], rows: list[list[Any]]) -> None:
+        """UTF-8 with BOM so Excel opens it; formula-looking text is neutralised."""
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\r\n")
+        writer.writerow(header)
+        for row in rows:
+            writer.writerow([csv_safe(v) for v in row])
+        sys.stdout.buffer.write(b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8"))
+        sys.stdout.flush()

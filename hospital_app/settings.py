@@ -1,0 +1,192 @@
+"""Every setting of the app in one typed registry (Picard's option registry).
+
+The **policy** values of DOMAIN.md are here with their defaults; a value stored in the
+``setting`` table wins over the default, and a batch's ``policy_overrides`` win over
+both for that batch (e.g. a share threshold its execution notice states).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Callable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hospital_app.errors import BadInput
+from hospital_app.i18n import tr
+
+
+@dataclass(frozen=True)
+class SettingDef:
+    key: str
+    type: type
+    default: Any
+    zh: str
+    en: str
+    rule: str | None = None  # the DOMAIN.md rule it belongs to
+    policy: bool = False  # a policy value of DOMAIN.md (marked **policy** there)
+    validate: Callable[[Any], bool] | None = None
+
+    def label(self) -> str:
+        return tr(self.zh, self.en)
+
+    def parse(self, raw: Any) -> Any:
+        """Turn a stored or typed value into this setting's type; BadInput if it won't go."""
+        try:
+            if raw is None:
+                value = None
+            elif self.type is bool:
+                if isinstance(raw, str):
+                    value = raw.strip().lower() in {"1", "true", "yes", "on", "是"}
+                else:
+                    value = bool(raw)
+            elif self.type is Decimal:
+                value = Decimal(str(raw))
+            else:
+                value = self.type(raw)
+        except (ValueError, ArithmeticError, TypeError):
+            raise BadInput(tr("设置 {k} 的值无效：{v}", "Invalid value for setting {k}: {v}",
+                              k=self.key, v=raw)) from None
+        if value is not None and self.validate and not self.validate(value):
+            raise BadInput(tr("设置 {k} 的值超出范围：{v}", "Value out of range for setting {k}: {v}",
+                              k=self.key, v=raw))
+        return value
+
+
+def _ratio(v: Decimal) -> bool:
+    return Decimal(0) <= v <= Decimal(1)
+
+
+def _positive(v) -> bool:
+    return v > 0
+
+
+_DEFS = [
+    # Hospital identity (documents' headers)
+    SettingDef("hospital_name", str, "", "医院名称", "Hospital name"),
+    SettingDef("hospital_code", str, "", "医院编码", "Hospital code"),
+    SettingDef("hospital_contact", str, "", "联系人及电话", "Contact person and phone"),
+    SettingDef("insurance_bureau", str, "医疗保障局", "医保部门名称", "Medical insurance bureau"),
+    # R4 orders
+    SettingDef("r4_response_hours", int, 48, "订单响应时限（小时）", "Order response limit (hours)",
+               "R4", False, _positive),
+    SettingDef("r4_delivery_hours_ordinary", int, 48, "普通订单配送时限（小时）",
+               "Delivery window, ordinary orders (hours)", "R4", True, _positive),
+    SettingDef("r4_delivery_hours_emergency", int, 4, "急救订单配送时限（小时）",
+               "Delivery window, emergency orders (hours)", "R4", True, _positive),
+    SettingDef("r4_response_rate_warning", Decimal, Decimal("0.95"), "订单响应率预警线",
+               "Order response rate warning below", "R4", False, _ratio),
+    SettingDef("r4_timeliness_warning", Decimal, Decimal("0.90"), "配送及时率预警线",
+               "Delivery timeliness warning below", "R4", False, _ratio),
+    # R6 renewal alignment (Shanxi), off by default
+    SettingDef("r6_renewal_alignment", bool, False, "续签对齐（上半年启动→7月1日，下半年→次年1月1日）",
+               "Renewal alignment (Jan–Jun start → 07-01, Jul–Dec → 01-01)", "R6", True),
+    # R8 status
+    SettingDef("r8_severe_gap", Decimal, Decimal("0.10"), "严重滞后：完成进度低于序时进度的百分点",
+               "Severely behind: completion below schedule by (fraction)", "R8", True, _ratio),
+    # R9 non-selected share
+    SettingDef("r9_share_threshold", Decimal, Decimal("0.30"), "非中选产品采购占比上限",
+               "Non-selected share limit", "R9", True, _ratio),
+    # R12 clustering
+    SettingDef("r12_cluster_factor", Decimal, Decimal("2"), "扎堆采购倍数 k（月采购量 > k × 月目标）",
+               "Clustered buying factor k (month > k × target)", "R12", True, _positive),
+    # R13 volume reports
+    SettingDef("r13_baseline_year", int, 0, "报量基线年份（0 = 上一自然年）",
+               "Volume report baseline year (0 = last calendar year)", "R13", True,
+               lambda v: v == 0 or 2000 <= v <= 2100),
+    # R15 prepayment
+    SettingDef("r15_prepay_rate_drug", Decimal, Decimal("0.50"), "药品医保预付比例",
+               "Insurance prepayment rate, drugs", "R15", True, _ratio),
+    SettingDef("r15_prepay_rate_consumable", Decimal, Decimal("0.30"), "耗材医保预付比例",
+               "Insurance prepayment rate, consumables", "R15", True, _ratio),
+    # R16 distributors
+    SettingDef("r16_max_distributors_drug", int, 5, "每个中选药品配送企业上限",
+               "Max distributors per selected drug", "R16", False, _positive),
+    SettingDef("r16_max_distributors_consumable", int, 10, "每个中选耗材配送企业上限",
+               "Max distributors per selected consumable", "R16", False, _positive),
+    # Import safety
+    SettingDef("import_max_file_mb", int, 200, "导入文件大小上限（MB）", "Import file size limit (MB)",
+               None, False, _positive),
+    # Backups
+    SettingDef("backup_daily_keep", int, 7, "每日自动备份保留份数（0 = 关闭）",
+               "Daily automatic backups to keep (0 = off)", None, False, lambda v: v >= 0),
+    SettingDef("ui_language", str, "zh", "界面语言", "UI language", None, False,
+               lambda v: v in {"zh", "en"}),
+]
+
+REGISTRY: dict[str, SettingDef] = {d.key: d for d in _DEFS}
+
+
+def definition(key: str) -> SettingDef:
+    try:
+        return REGISTRY[key]
+    except KeyError:
+        raise BadInput(tr("未知的设置项：{k}", "Unknown setting: {k}", k=key)) from None
+
+
+def _encode(value: Any) -> str:
+    if isinstance(value, Decimal):
+        return json.dumps(str(value))
+    return json.dumps(value, ensure_ascii=False)
+
+
+def get(session: Session, key: str, batch_overrides: dict | None = None) -> Any:
+    """The effective value: batch override, else stored value, else default."""
+    from db.models import Setting
+
+    d = definition(key)
+    if batch_overrides and key in batch_overrides:
+        return d.parse(batch_overrides[key])
+    row = session.get(Setting, key)
+    if row is None:
+        return d.default
+    return d.parse(json.loads(row.value))
+
+
+def get_all(session: Session) -> dict[str, Any]:
+    from db.models import Setting
+
+    stored = {r.key: r.value for r in session.scalars(select(Setting))}
+    out = {}
+    for key, d in REGISTRY.items():
+        out[key] = d.parse(json.loads(stored[key])) if key in stored else d.default
+    return out
+
+
+def set_value(session: Session, key: str, raw: Any, who: str | None = None) -> Any:
+    """Store a value (validated). Returns the parsed value. Caller commits."""
+    from datetime import datetime
+
+    from db.models import Setting
+    from hospital_app.services import audit
+
+    d = definition(key)
+    value = d.parse(raw)
+    row = session.get(Setting, key)
+    before = None if row is None else json.loads(row.value)
+    if row is None:
+        row = Setting(key=key, value=_encode(value), updated_by=who)
+        session.add(row)
+    else:
+        row.value = _encode(value)
+        row.updated_by = who
+        row.updated_at = datetime.now()
+    audit.record(session, who, "setting.set", "setting", key, {"value": before},
+                 {"value": json.loads(_encode(value))})
+    return value
+
+
+def reset(session: Session, key: str, who: str | None = None) -> Any:
+    """Back to the default of DOMAIN.md."""
+    from db.models import Setting
+    from hospital_app.services import audit
+
+    d = definition(key)
+    row = session.get(Setting, key)
+    if row is not None:
+        audit.record(session, who, "setting.reset", "setting", key, {"value": json.loads(row.value)}, None)
+        session.delete(row)
+    return d.default
