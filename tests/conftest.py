@@ -16,6 +16,7 @@ os.environ.setdefault("HOSPITAL_APP_LANG", "zh")
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 SAMPLES = SHARED / "samples"
+pytest_plugins = ["tests.conftest_pg"]  # real PostgreSQL server fixtures (pg_url, any_db_url)
 
 
 @pytest.fixture(autouse=True)

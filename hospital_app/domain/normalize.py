@@ -1,0 +1,86 @@
+"""Text normalisation shared by import, matching and R9.
+
+Pure functions, no I/O. ``normalize_generic`` is the grouping key of R9 (generic name
+trimmed, full-width to half-width, salt forms kept as written); ``normalize_spec`` is
+the comparison key for specs ("0.25 G" == "0.25g", "10毫克" == "10mg").
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Full-width ASCII block U+FF01..U+FF5E maps to U+0021..U+007E; U+3000 is the ideographic space.
+_FULLWIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
+_FULLWIDTH[0x3000] = 0x20
+# Punctuation that is not in the full-width block but means the same thing.
+_FULLWIDTH.update({
+    ord("×"): ord("*"), ord("╳"): ord("*"), ord("✕"): ord("*"),
+    ord("【"): ord("["), ord("】"): ord("]"), ord("〔"): ord("["), ord("〕"): ord("]"),
+    ord("、"): ord(","), ord("—"): ord("-"), ord("–"): ord("-"),
+    ord("\u00a0"): ord(" "), ord("\u200b"): None, ord("\ufeff"): None,
+})
+
+_SPACE = re.compile(r"\s+")
+
+
+def to_halfwidth(text: str) -> str:
+    """Full-width letters, digits, brackets and spaces → half-width; × → *."""
+    return text.translate(_FULLWIDTH)
+
+
+def clean_text(value: object) -> str:
+    """A cell as trimmed half-width text with single spaces ('' for None)."""
+    if value is None:
+        return ""
+    text = to_halfwidth(str(value))
+    return _SPACE.sub(" ", text).strip()
+
+
+# A trailing bracket holding a spec ("阿托伐他汀钙片(10mg)") is not part of the generic name.
+_TRAILING_SPEC = re.compile(r"\((?=[^()]*\d)[^()]*\)$")
+
+
+def normalize_generic(name: str | None) -> str:
+    """R9: generic-name key — trimmed, full-width → half-width, no spaces, salt kept.
+
+    "阿托伐他汀钙片（10mg） " → "阿托伐他汀钙片"; "苯磺酸 氨氯地平片" → "苯磺酸氨氯地平片".
+    A trailing bracketed spec is dropped; a bracket without digits (a salt or an
+    alias, "氨氯地平(苯磺酸盐)") is kept.
+    """
+    if not name:
+        return ""
+    text = _SPACE.sub("", to_halfwidth(str(name)))
+    return _TRAILING_SPEC.sub("", text)
+
+
+_UNIT_WORDS = (
+    ("毫克", "mg"), ("微克", "μg"), ("ug", "μg"), ("µg", "μg"), ("mcg", "μg"),
+    ("毫升", "ml"), ("千克", "kg"), ("克", "g"), ("升", "l"),
+    ("国际单位", "iu"), ("万单位", "万u"),
+)
+_TRAILING_ZEROS = re.compile(r"(\d+)\.(\d*?)0+(?!\d)")
+_DOT_END = re.compile(r"(\d+)\.(?!\d)")
+_TIMES_X = re.compile(r"(?<=[0-9a-z\u4e00-\u9fff])x(?=\d)")
+
+
+def normalize_spec(spec: str | None) -> str:
+    """Spec comparison key: half-width, lower case, no spaces, unit words → symbols.
+
+    "0.25 G" → "0.25g"; "10.0毫克" → "10mg"; "10mg×7片" → "10mg*7片".
+    """
+    if not spec:
+        return ""
+    text = _SPACE.sub("", to_halfwidth(str(spec))).lower()
+    for word, symbol in _UNIT_WORDS:
+        text = text.replace(word, symbol)
+    text = _TIMES_X.sub("*", text)
+    text = _TRAILING_ZEROS.sub(lambda m: f"{m.group(1)}.{m.group(2)}" if m.group(2) else m.group(1), text)
+    return _DOT_END.sub(r"\1", text)
+
+
+def normalize_key(text: str | None) -> str:
+    """Loose key for names of companies and forms: half-width, no spaces, lower case."""
+    if not text:
+        return ""
+    return _SPACE.sub("", to_halfwidth(str(text))).lower()

@@ -1,0 +1,90 @@
+"""Reporting periods of the self-check report: a month, a quarter or a year. Pure.
+
+``report self-check --period 2025-06 | 2025Q2 | 2025`` (CLI.md). A report is made
+"as of" the period's last day, or as of an earlier ``--as-of``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from hospital_app.errors import BadInput
+from hospital_app.i18n import tr
+
+_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
+_QUARTER = re.compile(r"^(\d{4})[Qq]([1-4])$")
+_YEAR = re.compile(r"^(\d{4})$")
+_QUARTER_ZH = "一二三四"
+
+
+@dataclass(frozen=True)
+class ReportPeriod:
+    """A calendar month, quarter or year, both ends inclusive."""
+
+    kind: str  # month | quarter | year
+    start: date
+    end: date
+    key: str  # canonical text: "2025-06", "2025Q2", "2025"
+
+    def __str__(self) -> str:
+        return self.key
+
+    @property
+    def label(self) -> str:
+        """“2025年6月” / “2025年第二季度” / “2025年度” (English when asked)."""
+        y = self.start.year
+        if self.kind == "month":
+            return tr("{y}年{m}月", "{y}-{m:02d}", y=y, m=self.start.month)
+        if self.kind == "quarter":
+            q = (self.start.month - 1) // 3 + 1
+            return tr("{y}年第{q}季度", "Q{n} {y}", y=y, q=_QUARTER_ZH[q - 1], n=q)
+        return tr("{y}年度", "year {y}", y=y)
+
+    def as_of(self, requested: date | None = None) -> date:
+        """The report's "today": the period's end, or ``requested`` when it is earlier."""
+        if requested is not None and requested < self.end:
+            return requested
+        return self.end
+
+    def quarters(self) -> list[str]:
+        """The quarters ("2025Q2") the period touches, for per-quarter R4 figures."""
+        first = (self.start.month - 1) // 3 + 1
+        last = (self.end.month - 1) // 3 + 1
+        return [f"{self.start.year}Q{q}" for q in range(first, last + 1)]
+
+    def contains(self, d: date) -> bool:
+        return self.start <= d <= self.end
+
+
+def _month_end(y: int, m: int) -> date:
+    nxt = date(y + (m == 12), m % 12 + 1, 1)
+    return nxt - timedelta(days=1)
+
+
+def parse_period(text: str) -> ReportPeriod:
+    """Parse "2025-06", "2025Q2" or "2025"; BadInput (exit 3) for anything else."""
+    t = (text or "").strip()
+    bad = BadInput(tr("报告期间应为 2025-06（月）、2025Q2（季度）或 2025（年）：{t}",
+                      "period must be 2025-06 (month), 2025Q2 (quarter) or 2025 (year): {t}", t=text),
+                   column="--period")
+    m = _MONTH.match(t)
+    if m:
+        y, mo = int(m.group(1)), int(m.group(2))
+        if not (1 <= mo <= 12) or y < 1900:
+            raise bad
+        return ReportPeriod("month", date(y, mo, 1), _month_end(y, mo), f"{y}-{mo:02d}")
+    m = _QUARTER.match(t)
+    if m:
+        y, q = int(m.group(1)), int(m.group(2))
+        if y < 1900:
+            raise bad
+        return ReportPeriod("quarter", date(y, 3 * q - 2, 1), _month_end(y, 3 * q), f"{y}Q{q}")
+    m = _YEAR.match(t)
+    if m:
+        y = int(m.group(1))
+        if y < 1900:
+            raise bad
+        return ReportPeriod("year", date(y, 1, 1), date(y, 12, 31), str(y))
+    raise bad

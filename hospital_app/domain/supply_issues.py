@@ -1,0 +1,99 @@
+"""Supply-issue deadlines and overdue state (R3), derived from the calendar. Pure.
+
+Dues are never stored: they are computed from the event times and the current
+calendar, so a calendar correction (R1) moves every open issue's dates at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from hospital_app.domain.calendar import Due, WorkCalendar
+
+REPLY_WORKING_DAYS = 2
+RESOLUTION_WORKING_DAYS = 5
+
+ISSUE_TYPES: dict[str, tuple[str, str]] = {
+    "shortage": ("供应短缺", "supply shortage"),
+    "late_delivery": ("配送不及时", "late delivery"),
+    "selective_delivery": ("选择性配送", "selective delivery"),
+    "stopped_after_volume": ("完成约定量后停止供应", "no delivery after the agreed volume is reached"),
+    "unsuitable_form_spec": ("剂型或规格不适宜", "unsuitable dosage form or spec"),
+    "packaging": ("包装不合理", "unreasonable packaging"),
+    "batch_number_printing": ("批号印刷不清", "unclear batch-number printing"),
+    "quality": ("质量问题", "quality problem"),
+    "other": ("其他", "other"),
+}
+
+STATUSES: dict[str, tuple[str, str]] = {
+    "open": ("待答复", "open"),
+    "replied": ("已答复", "replied"),
+    "resolved": ("已解决", "resolved"),
+    "closed": ("已关闭", "closed"),
+    "escalated": ("已上报", "escalated"),
+}
+
+#: Statuses in which the supplier still owes something.
+UNRESOLVED = ("open", "replied", "escalated")
+
+
+@dataclass(frozen=True)
+class IssueDues:
+    """R3 dates of one issue."""
+
+    reply_due: Due
+    promise_limit: Due | None  # R2(replied_at, 5); None before a reply
+    resolution_due: Due
+    resolution_due_provisional: bool  # before a reply, or the calendar is provisional
+    promise_exceeds_limit: bool
+
+    @property
+    def missing_years(self) -> list[int]:
+        years = set(self.reply_due.missing_years) | set(self.resolution_due.missing_years)
+        if self.promise_limit:
+            years |= set(self.promise_limit.missing_years)
+        return sorted(years)
+
+
+def issue_dues(cal: WorkCalendar, reported_at: datetime, replied_at: datetime | None,
+               promised_date: date | None) -> IssueDues:
+    """R3: reply due = R2(reported_at, 2); resolution due = promise, else R2(replied_at, 5);
+    before any reply R2(reply_due, 5), provisional; a promise beyond R2(replied_at, 5) is flagged."""
+    reply_due = cal.due(reported_at, REPLY_WORKING_DAYS)
+    if replied_at is None:
+        resolution = cal.due(reply_due.date, RESOLUTION_WORKING_DAYS)
+        missing = sorted(set(reply_due.missing_years) | set(resolution.missing_years))
+        return IssueDues(reply_due, None, Due(resolution.date, True, missing), True, False)
+    limit = cal.due(replied_at, RESOLUTION_WORKING_DAYS)
+    if promised_date is not None:
+        resolution = Due(promised_date, cal.is_provisional(promised_date),
+                         [promised_date.year] if cal.is_provisional(promised_date) else [])
+    else:
+        resolution = limit
+    exceeds = promised_date is not None and promised_date > limit.date
+    return IssueDues(reply_due, limit, resolution, resolution.provisional, exceeds)
+
+
+def overdue(dues: IssueDues, status: str, replied_at: datetime | None, resolved_at: datetime | None,
+            as_of: date) -> list[str]:
+    """R3: what is overdue at the end of ``as_of``: ``reply`` and/or ``resolution``.
+
+    A due date is met until the end of that day; only an unresolved issue is overdue.
+    """
+    if status not in UNRESOLVED or resolved_at is not None:
+        return []
+    out = []
+    if replied_at is None and as_of > dues.reply_due.date:
+        out.append("reply")
+    if as_of > dues.resolution_due.date:
+        out.append("resolution")
+    return out
+
+
+def late_by(cal: WorkCalendar, due: date, done: datetime | date | None) -> int | None:
+    """Working days by which an event missed its due date (None if in time or not done)."""
+    if done is None:
+        return None
+    d = done.date() if isinstance(done, datetime) else done
+    return cal.working_days_between(due, d) if d > due else None

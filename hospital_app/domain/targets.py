@@ -1,0 +1,159 @@
+"""R7: agreed volume evenly spread over the months of an agreement period.
+
+All arithmetic is exact (``Fraction``); only the final targets are whole base units.
+
+- ``month_weights(s, e)``: w_m = (days of month m inside [s, e]) / (days in m).
+- ``monthly_targets(s, e, V)``: T_m = V × w_m / Σw, whole units by largest remainder
+  (Σ T_m = V, ties to the earlier month).
+- ``schedule(s, e, d)``: S(d) = Σ w_m(d) / Σw, counting days up to d inclusive.
+- ``target_to_date(s, e, V, d)``: round half up of S(d) × V (CLI.md ``target_to_date``).
+
+Worked example (DOMAIN.md R7): V = 12 000, period 2024-09-20..2025-09-19 →
+targets 367, 1 000 × 11, 633; S(2025-03-31) = 6.3667 / 12 = 53.06 %, target 6 367.
+"""
+
+from __future__ import annotations
+
+import calendar
+import math
+from dataclasses import dataclass
+from datetime import date, timedelta
+from fractions import Fraction
+
+
+@dataclass(frozen=True)
+class MonthTarget:
+    """One calendar month of a period: its weight and whole-unit target (R7)."""
+
+    year: int
+    month: int
+    first_day: date  # first day of the month inside the period
+    last_day: date  # last day of the month inside the period
+    weight: Fraction
+    target: int
+
+    @property
+    def key(self) -> tuple[int, int]:
+        return (self.year, self.month)
+
+    @property
+    def label(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}"
+
+
+def days_in_month(year: int, month: int) -> int:
+    return calendar.monthrange(year, month)[1]
+
+
+def _months(start: date, end: date):
+    """(year, month, first day inside, last day inside) for every month overlapping [start, end]."""
+    y, m = start.year, start.month
+    while (y, m) <= (end.year, end.month):
+        month_first = date(y, m, 1)
+        month_last = date(y, m, days_in_month(y, m))
+        yield y, m, max(start, month_first), min(end, month_last)
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+
+
+def _check(start: date, end: date) -> None:
+    if end < start:
+        raise ValueError(f"period end {end} before start {start}")
+
+
+def month_weights(start: date, end: date, upto: date | None = None) -> list[tuple[int, int, Fraction]]:
+    """R7: w_m for every month overlapping [start, end]; with ``upto``, w_m(d) (days ≤ d only)."""
+    _check(start, end)
+    out = []
+    for y, m, first, last in _months(start, end):
+        if upto is not None:
+            last = min(last, upto)
+        days = (last - first).days + 1 if last >= first else 0
+        out.append((y, m, Fraction(days, days_in_month(y, m))))
+    return out
+
+
+def total_weight(start: date, end: date) -> Fraction:
+    """R7: Σw of a period."""
+    return sum((w for _, _, w in month_weights(start, end)), Fraction(0))
+
+
+def largest_remainder(total: int, weights: list[Fraction]) -> list[int]:
+    """R7: whole parts of total × w / Σw that add up to ``total``; ties go to the earlier item."""
+    if total < 0:
+        raise ValueError("total must not be negative")
+    sum_w = sum(weights, Fraction(0))
+    if sum_w == 0:
+        return [0] * len(weights)
+    exact = [Fraction(total) * w / sum_w for w in weights]
+    floors = [math.floor(x) for x in exact]
+    left = total - sum(floors)
+    # Largest remainder first; equal remainders: the earlier month first (stable index).
+    order = sorted(range(len(exact)), key=lambda i: (-(exact[i] - floors[i]), i))
+    for i in order[:left]:
+        floors[i] += 1
+    return floors
+
+
+def monthly_targets(start: date, end: date, agreed_volume: int) -> list[MonthTarget]:
+    """R7: monthly targets of a period [start, end] (inclusive) with agreed volume V."""
+    _check(start, end)
+    months = list(_months(start, end))
+    weights = [Fraction((last - first).days + 1, days_in_month(y, m)) for y, m, first, last in months]
+    targets = largest_remainder(int(agreed_volume), weights)
+    return [MonthTarget(y, m, first, last, w, t)
+            for (y, m, first, last), w, t in zip(months, weights, targets)]
+
+
+def schedule(start: date, end: date, d: date) -> Fraction:
+    """R7: time-schedule progress S(d) = Σ w_m(d) / Σw (d inclusive); 0 before, 1 after the period."""
+    _check(start, end)
+    if d < start:
+        return Fraction(0)
+    if d >= end:
+        return Fraction(1)
+    done = sum((w for _, _, w in month_weights(start, end, upto=d)), Fraction(0))
+    return done / total_weight(start, end)
+
+
+def round_half_up(value: Fraction) -> int:
+    """Round a non-negative or negative Fraction to the nearest integer, .5 away from zero."""
+    if value < 0:
+        return -round_half_up(-value)
+    return math.floor(value + Fraction(1, 2))
+
+
+def target_to_date(start: date, end: date, agreed_volume: int, d: date) -> int:
+    """R7/CLI.md: round half up of S(d) × V."""
+    return round_half_up(schedule(start, end, d) * int(agreed_volume))
+
+
+def add_years(d: date, years: int) -> date:
+    """Same day ``years`` later (29 Feb → 28 Feb)."""
+    try:
+        return d.replace(year=d.year + years)
+    except ValueError:
+        return d.replace(year=d.year + years, day=28)
+
+
+def add_months(d: date, months: int) -> date:
+    """Same day ``months`` later, clamped to the month's last day."""
+    index = d.year * 12 + (d.month - 1) + months
+    y, m = divmod(index, 12)
+    return date(y, m + 1, min(d.day, days_in_month(y, m + 1)))
+
+
+def agreement_years(execution_start: date, cycle_end: date) -> list[tuple[date, date]]:
+    """R6: one agreement year after another from the execution start, the last one cut at the cycle end.
+
+    2024-09-20 with cycle end 2026-09-19 → (2024-09-20, 2025-09-19), (2025-09-20, 2026-09-19).
+    """
+    _check(execution_start, cycle_end)
+    out = []
+    s = execution_start
+    k = 1
+    while s <= cycle_end:
+        e = min(add_years(execution_start, k) - timedelta(days=1), cycle_end)
+        out.append((s, e))
+        s = e + timedelta(days=1)
+        k += 1
+    return out

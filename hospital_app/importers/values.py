@@ -1,0 +1,270 @@
+"""Cell value normalisers for real platform files (IMPORT.md "What real files look like").
+
+Every parser takes a raw cell value (whatever openpyxl, xlrd or csv produced) and
+returns a clean Python value, or raises ``CellError`` with a Chinese message a
+pharmacist understands. ``None`` / blank cells return ``None``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
+
+from hospital_app.domain.normalize import clean_text, to_halfwidth
+from hospital_app.i18n import tr
+
+
+class CellError(ValueError):
+    """A cell that cannot be read as the field needs; ``message`` is user-facing."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def is_blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def text(value: object) -> str | None:
+    """Trimmed half-width text, None when blank. Numbers like 14.0 print as 14."""
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    elif isinstance(value, datetime):
+        value = value.strftime("%Y-%m-%d %H:%M:%S") if value.time() != time() else value.date().isoformat()
+    result = clean_text(value)
+    return result or None
+
+
+# ---------------------------------------------------------------- numbers
+
+_NUMBER = re.compile(r"^([+-]?)(\d+(?:\.\d*)?|\.\d+)(?:[eE]([+-]?\d+))?\s*(.*)$")
+_CURRENCY = ("¥", "￥", "RMB", "元")
+
+
+def parse_number(value: object) -> tuple[Decimal, str] | None:
+    """A number and the unit glued to it: "12,000" → (12000, ""), "12000片" → (12000, "片").
+
+    Accepts numbers stored as text, thousands separators, full-width digits, trailing
+    spaces, a currency sign. Booleans and free text are errors.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise CellError(tr("应为数字，实际是“{v}”", "expected a number, got '{v}'", v=value))
+    if isinstance(value, int):
+        return Decimal(value), ""
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise CellError(tr("数字无效", "invalid number"))
+        return Decimal(repr(value)), ""
+    if isinstance(value, Decimal):
+        return value, ""
+    if isinstance(value, (date, datetime)):
+        raise CellError(tr("应为数字，实际是日期“{v}”", "expected a number, got the date '{v}'", v=value))
+    raw = to_halfwidth(str(value)).strip()
+    if not raw:
+        return None
+    s = raw.replace(",", "").replace(" ", "")
+    for sign in _CURRENCY:
+        if s.startswith(sign):
+            s = s[len(sign):]
+    negative = False
+    if s.startswith("(") and s.endswith(")"):  # accounting negative "(12)"
+        s, negative = s[1:-1], True
+    m = _NUMBER.match(s)
+    if not m or (m.group(4) and re.search(r"\d", m.group(4))):
+        raise CellError(tr("应为数字，实际是“{v}”", "expected a number, got '{v}'", v=raw[:40]))
+    try:
+        number = Decimal(m.group(2))
+        if m.group(3):
+            number = number.scaleb(int(m.group(3)))
+    except (InvalidOperation, ValueError):
+        raise CellError(tr("应为数字，实际是“{v}”", "expected a number, got '{v}'", v=raw[:40])) from None
+    if m.group(1) == "-" or negative:
+        number = -number
+    return number, m.group(4).strip()
+
+
+def parse_decimal(value: object) -> Decimal | None:
+    parsed = parse_number(value)
+    return None if parsed is None else parsed[0]
+
+
+def parse_int(value: object, what: str | None = None) -> int | None:
+    """A whole number ("12,000", "１２０００", "12000片", 12000.0)."""
+    parsed = parse_number(value)
+    if parsed is None:
+        return None
+    number = parsed[0]
+    if number != number.to_integral_value():
+        raise CellError(tr("应为整数，实际是 {v}", "expected a whole number, got {v}", v=number))
+    if abs(number) > 10 ** 15:
+        raise CellError(tr("数字过大：{v}", "number too large: {v}", v=number))
+    return int(number)
+
+
+# ------------------------------------------------------------------ dates
+
+_EXCEL_EPOCH = datetime(1899, 12, 30)
+# Serial numbers of plausible business dates: 1982-02-15 .. 2173-10-14.
+_SERIAL_MIN, _SERIAL_MAX = 30000, 100000
+_DATE_TEXT = re.compile(
+    r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
+    r"(?:[\sT]*(\d{1,2})\s*[:时]\s*(\d{1,2})(?:\s*[:分]\s*(\d{1,2})(?:\.\d+)?)?\s*秒?)?\s*$"
+)
+_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:\s*(\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
+
+
+def _from_serial(serial: float) -> datetime:
+    if not (_SERIAL_MIN <= serial <= _SERIAL_MAX):
+        raise CellError(tr("应为日期，实际是数字 {v}", "expected a date, got the number {v}", v=serial))
+    return _EXCEL_EPOCH + timedelta(days=float(serial))
+
+
+def parse_datetime(value: object) -> datetime | None:
+    """Every date form of IMPORT.md, with or without a time part.
+
+    Excel date cells, serial numbers (45555 or "45555"), "2024/09/20", "2024-9-20",
+    "2024.09.20", "2024年9月20日", "20240920", "2024-09-20 14:30(:00)".
+    """
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None, microsecond=0)
+    if isinstance(value, date):
+        return datetime.combine(value, time())
+    if isinstance(value, bool):
+        raise CellError(tr("应为日期，实际是“{v}”", "expected a date, got '{v}'", v=value))
+    if isinstance(value, (int, float, Decimal)):
+        result = _from_serial(float(value))
+        return result.replace(microsecond=0) + (timedelta(seconds=1) if result.microsecond >= 500000 else timedelta())
+    raw = to_halfwidth(str(value)).strip()
+    if not raw:
+        return None
+    m = _DATE_TEXT.match(raw) or _COMPACT.match(raw)
+    try:
+        if m:
+            y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
+            hh = int(m.group(4) or 0)
+            mm = int(m.group(5) or 0)
+            ss = int(m.group(6) or 0)
+            return datetime(y, mo, d, hh, mm, ss)
+        if re.fullmatch(r"\d+(\.\d+)?", raw):
+            return parse_datetime(float(raw))
+        return datetime.fromisoformat(raw).replace(tzinfo=None)
+    except (ValueError, OverflowError):
+        raise CellError(tr("无法识别的日期“{v}”（例：2024-09-20）", "unrecognised date '{v}' (e.g. 2024-09-20)",
+                           v=raw[:40])) from None
+
+
+def parse_date(value: object) -> date | None:
+    result = parse_datetime(value)
+    return None if result is None else result.date()
+
+
+# ------------------------------------------------------------- spec and pack
+
+# Base (smallest dispensing) units: quantities in these are already base units.
+BASE_UNITS = frozenset({"片", "粒", "丸", "支", "袋", "贴", "枚", "揿", "喷", "滴", "瓶", "包", "块",
+                        "只", "个", "根", "套", "条", "张", "副", "粒(丸)", "ml", "g"})
+# Pack units: quantities in these are packs (× units per pack).
+PACK_UNITS = frozenset({"盒", "板", "箱", "件", "提", "排", "听", "桶", "罐"})
+
+_PACK_PART = re.compile(r"^(\d+(?:\.\d+)?)\s*([^\d/*]*?)\s*(?:/\s*([^\d/*]+))?$")
+
+
+@dataclass(frozen=True)
+class SpecPack:
+    spec: str | None
+    units_per_pack: int | None = None
+    base_unit: str | None = None
+    pack_unit: str | None = None
+    pack_desc: str | None = None
+
+
+def parse_pack(value: object) -> SpecPack:
+    """A pack cell: 28, "28", "28片/盒", "7片*4板", "24粒/盒" → units per pack, units."""
+    if is_blank(value):
+        return SpecPack(None)
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        n = parse_int(value)
+        if n is None or n <= 0:
+            raise CellError(tr("包装数量应为正整数：{v}", "units per pack must be a positive whole number: {v}", v=value))
+        return SpecPack(None, n)
+    raw = clean_text(value).replace("×", "*").replace(" ", "")
+    raw = re.sub(r"(?<=[\d\u4e00-\u9fff])[xX](?=\d)", "*", raw)
+    parts = [p for p in raw.split("*") if p]
+    total, base, pack = 1, None, None
+    for part in parts:
+        m = _PACK_PART.match(part)
+        if not m:
+            raise CellError(tr("无法识别的包装“{v}”（例：7片*4板 或 28片/盒）",
+                               "unrecognised pack '{v}' (e.g. 7片*4板 or 28片/盒)", v=raw[:40]))
+        n = Decimal(m.group(1))
+        if n != n.to_integral_value() or n <= 0:
+            raise CellError(tr("包装数量应为正整数：{v}", "units per pack must be a positive whole number: {v}", v=raw))
+        total *= int(n)
+        if base is None and m.group(2):
+            base = m.group(2)
+        if m.group(3):
+            pack = m.group(3)
+    return SpecPack(None, total, base, pack, raw)
+
+
+_SPEC_SPLIT = re.compile(r"[*]")
+
+
+def parse_spec_pack(value: object) -> SpecPack:
+    """Spec and pack in one cell: "10mg*7片*4板" → spec 10mg, 28 片 per pack;
+    "0.25g×24粒/盒" → spec 0.25g, 24 粒, pack unit 盒; "20mg" → spec only.
+
+    The first part is the spec (it may hold ':' like "100ml:0.9g"); each following
+    "N unit" multiplies the units per pack; "/盒" names the pack unit.
+    """
+    if is_blank(value):
+        return SpecPack(None)
+    raw = clean_text(value).replace("×", "*")
+    raw = re.sub(r"(?<=[A-Za-z\u4e00-\u9fff\d])[xX](?=\d)", "*", raw)
+    if "*" not in raw:
+        m = re.match(r"^(.*?\d\s*[A-Za-zμµ%]+[^/]*)/([\u4e00-\u9fff]+)$", raw)
+        if m and m.group(2) in PACK_UNITS | BASE_UNITS:  # "20mg/片" names the base unit
+            return SpecPack(m.group(1).strip(), None, m.group(2))
+        return SpecPack(raw)
+    head, _, rest = raw.partition("*")
+    head = head.strip()
+    rest = rest.strip()
+    if not rest:
+        return SpecPack(head)
+    # A spec whose second part has no unit ("10*20") is not a pack: keep it as written.
+    try:
+        pack = parse_pack(rest)
+    except CellError:
+        return SpecPack(raw)
+    if pack.base_unit is None:
+        return SpecPack(raw)
+    return SpecPack(head, pack.units_per_pack, pack.base_unit, pack.pack_unit, pack.pack_desc)
+
+
+# --------------------------------------------------------------- yes / no
+
+_YES = {"是", "y", "yes", "true", "1", "√", "✓", "急救", "紧急", "急", "加急"}
+_NO = {"否", "n", "no", "false", "0", "×", "普通", "常规", "一般", "正常"}
+
+
+def parse_flag(value: object) -> bool | None:
+    """是/否, Y/N, 1/0, 急救/紧急/普通 → bool; None when blank or unknown."""
+    if is_blank(value):
+        return None
+    if isinstance(value, bool):
+        return value
+    t = clean_text(value).lower()
+    if t in _YES or "急" in t:
+        return True
+    if t in _NO:
+        return False
+    return None

@@ -1,0 +1,630 @@
+"""Progress of every selected product in its current agreement period (R7–R9, R11, R12, R17).
+
+``compute_progress(session, as_of)`` is what ``progress --json``, the dashboard, the
+progress export and the self-check PDF show. Decisions (documented for CLI.md's
+"current agreement period"):
+
+- A row is a selected product with an agreement period that **contains** ``as_of``
+  (start ≤ as_of ≤ end). Products whose periods have all ended, or not begun yet, or
+  that have no agreed volume, have no row; ``product_detail`` shows all their periods,
+  ``batch_summary`` counts them as ``no_current_period`` and the alerts report an
+  ended period that failed its assessment (R8).
+- Counted purchases are purchases of the product dated inside the period and on or
+  before ``as_of`` (never outside the period), plus backup-supplier purchases linked
+  to a verified emergency supply issue of this product (R11).
+- Consumables of the same company and group (组别) are assessed together (R11): the
+  row keeps the product's own quantities and CLI.md formulas, its ``status`` is the
+  group's, and it carries the flag ``merged``.
+- Aggregation is one SQL ``GROUP BY`` (current period × purchased product × month)
+  over purchases; Python only walks the aggregates.
+
+Flags (short codes): ``exempt``, ``suspended``, ``shortage``, ``emergency``,
+``key_monitoring``, ``backup``, ``merged``, ``not_in_hospital`` (R8, from the 3rd month
+of execution), ``clustered`` (R12), ``empty_month`` (R12), ``share_over`` (R9).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from functools import lru_cache
+
+from sqlalchemy import and_, extract, func, select
+from sqlalchemy.orm import Session, aliased
+
+from db.models import (
+    AgreementPeriod,
+    Batch,
+    Company,
+    Exemption,
+    Product,
+    Purchase,
+    SupplyIssue,
+    SupplyIssuePurchase,
+)
+from hospital_app import settings
+from hospital_app.domain import monitoring, status as st
+from hospital_app.domain.targets import MonthTarget, monthly_targets, round_half_up, schedule as schedule_at
+from hospital_app.errors import NotFound
+from hospital_app.i18n import tr
+
+FLAG_ORDER = ("exempt", "suspended", "shortage", "emergency", "key_monitoring", "backup", "merged",
+              "not_in_hospital", "clustered", "empty_month", "share_over")
+
+
+def ratio4(value: Fraction | None) -> float | None:
+    """A fraction for output: rounded half up to 4 decimals (CLI.md ratios)."""
+    if value is None:
+        return None
+    q = (Decimal(value.numerator) / Decimal(value.denominator)).quantize(Decimal("0.0001"), ROUND_HALF_UP)
+    return float(q)
+
+
+@dataclass
+class MonthFigure:
+    """One month of the current period: R7 target vs counted purchases (R12)."""
+
+    label: str  # 2025-03
+    first_day: date
+    last_day: date
+    target: int
+    purchased: int
+    clustered: bool = False
+    empty: bool = False
+
+    def as_dict(self) -> dict:
+        return {"month": self.label, "first_day": self.first_day, "last_day": self.last_day,
+                "target": self.target, "purchased": self.purchased,
+                "clustered": self.clustered, "empty": self.empty}
+
+
+@dataclass
+class ProgressRow:
+    product_id: int
+    batch: str | None
+    generic_name: str
+    dosage_form: str | None
+    spec: str | None
+    manufacturer: str | None
+    unit: str | None
+    period_start: date
+    period_end: date
+    agreed_volume: int
+    target_to_date: int
+    purchased: int
+    completion: Fraction
+    schedule: Fraction
+    status: str
+    shortfall: int
+    nonselected_share: Fraction
+    flags: list[str] = field(default_factory=list)
+    # Beyond the CLI.md keys (GUI, PDF, alerts):
+    batch_id: int | None = None
+    batch_kind: str | None = None
+    period_id: int | None = None
+    generic_name_norm: str = ""
+    execution_start: date | None = None
+    months: list[MonthFigure] = field(default_factory=list, repr=False)
+    share_selected: int = 0
+    share_nonselected: int = 0
+    share_threshold: Decimal = Decimal("0.30")
+    share_over_since: date | None = None
+    behind_since: date | None = None
+    purchased_before_period: bool = False  # any counted purchase since execution start before this period
+    group_members: list[int] = field(default_factory=list)
+    suspended_on: date | None = None
+    suspension_reason: str | None = None
+
+    def as_dict(self) -> dict:
+        """Exactly the keys of CLI.md ``progress --json``, in its order."""
+        return {
+            "product_id": self.product_id,
+            "batch": self.batch,
+            "generic_name": self.generic_name,
+            "dosage_form": self.dosage_form,
+            "spec": self.spec,
+            "manufacturer": self.manufacturer,
+            "unit": self.unit,
+            "period_start": self.period_start.isoformat(),
+            "period_end": self.period_end.isoformat(),
+            "agreed_volume": self.agreed_volume,
+            "target_to_date": self.target_to_date,
+            "purchased": self.purchased,
+            "completion": ratio4(self.completion),
+            "schedule": ratio4(self.schedule),
+            "status": self.status,
+            "shortfall": self.shortfall,
+            "nonselected_share": ratio4(self.nonselected_share),
+            "flags": list(self.flags),
+        }
+
+
+@dataclass
+class ProgressReport:
+    as_of: date
+    rows: list[ProgressRow]
+
+    def as_dict(self) -> dict:
+        return {"as_of": self.as_of.isoformat(), "rows": [r.as_dict() for r in self.rows]}
+
+    def __iter__(self):  # callers may treat the report as its rows
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+@lru_cache(maxsize=4096)
+def _targets(start: date, end: date, volume: int) -> tuple[MonthTarget, ...]:
+    return tuple(monthly_targets(start, end, volume))
+
+
+@lru_cache(maxsize=4096)
+def _schedule(start: date, end: date, d: date) -> Fraction:
+    return schedule_at(start, end, d)
+
+
+@dataclass
+class _Policy:
+    severe_gap: Decimal
+    share_threshold: Decimal
+    cluster_k: Decimal
+
+
+def _policies(session: Session, batches: dict[int, Batch]) -> dict[int | None, _Policy]:
+    def one(overrides):
+        return _Policy(settings.get(session, "r8_severe_gap", overrides),
+                       settings.get(session, "r9_share_threshold", overrides),
+                       settings.get(session, "r12_cluster_factor", overrides))
+
+    out: dict[int | None, _Policy] = {None: one(None)}
+    for bid, b in batches.items():
+        out[bid] = one(b.policy_overrides or None)
+    return out
+
+
+def _month_index(d: date) -> tuple[int, int]:
+    return (d.year, d.month)
+
+
+def _since_from_months(months: list[MonthFigure], start: date, end: date, volume: int,
+                       as_of: date, ok) -> date:
+    """The day after the last elapsed month end at which ``ok(cumulative, S)`` held, else ``start``.
+
+    Month granularity (purchases are aggregated per month): good enough for "since".
+    """
+    since = start
+    cumulative = 0
+    for mf in months:
+        cumulative += mf.purchased
+        if mf.last_day >= as_of:
+            break
+        if ok(cumulative, _schedule(start, end, mf.last_day)):
+            since = mf.last_day + timedelta(days=1)
+    return since
+
+
+# --------------------------------------------------------------------------- core
+
+
+@dataclass
+class _Linked:
+    """A purchase linked to a supply issue (R11)."""
+
+    purchase_id: int
+    product_id: int
+    generic_norm: str
+    selected: bool
+    supply_role: str | None
+    purchase_date: date
+    quantity: int
+    issue_product_id: int
+    emergency_verified: bool
+    issue_open_from: date
+    issue_open_to: date | None
+
+
+def _linked_purchases(session: Session, as_of: date) -> list[_Linked]:
+    pr = aliased(Product)
+    q = (select(Purchase.id, Purchase.product_id, pr.generic_name_norm, pr.selected, pr.supply_role,
+                Purchase.purchase_date, Purchase.quantity, SupplyIssue.product_id,
+                SupplyIssue.emergency_verified, SupplyIssue.reported_at, SupplyIssue.resolved_at,
+                SupplyIssue.closed_at)
+         .select_from(SupplyIssuePurchase)
+         .join(Purchase, Purchase.id == SupplyIssuePurchase.purchase_id)
+         .join(pr, pr.id == Purchase.product_id)
+         .join(SupplyIssue, SupplyIssue.id == SupplyIssuePurchase.issue_id)
+         .where(Purchase.purchase_date <= as_of))
+    out = []
+    for (pid, prod, gnorm, sel, role, pdate, qty, iprod, verified, reported, resolved, closed) in session.execute(q):
+        ends = [t.date() for t in (resolved, closed) if t is not None]
+        out.append(_Linked(pid, prod, gnorm, bool(sel), role, pdate, int(qty), iprod, bool(verified),
+                           reported.date(), min(ends) if ends else None))
+    return out
+
+
+def _bought_between(session: Session, product_id: int, start: date, before: date) -> bool:
+    """Any purchase of the product in [start, before) (index range query, one product)."""
+    q = (select(Purchase.id).where(Purchase.product_id == product_id, Purchase.purchase_date >= start,
+                                   Purchase.purchase_date < before, Purchase.quantity > 0).limit(1))
+    return session.execute(q).first() is not None
+
+
+def _compute(session: Session, as_of: date, batch: str | None = None,
+             product_ids: list[int] | None = None) -> list[ProgressRow]:
+    """All progress rows (see module docstring); the shared engine of progress and alerts."""
+    batch_q = select(Batch)
+    if batch is not None:
+        batch_q = batch_q.where(Batch.name == batch)
+    batches = {b.id: b for b in session.scalars(batch_q)}
+    if batch is not None and not batches:
+        raise NotFound(tr("找不到批次：{b}", "No such batch: {b}", b=batch))
+    policies = _policies(session, batches)
+
+    # Current periods (start ≤ as_of ≤ end) of selected products.
+    q = (select(AgreementPeriod, Product, Company.name)
+         .join(Product, Product.id == AgreementPeriod.product_id)
+         .outerjoin(Company, Company.id == Product.manufacturer_id)
+         .where(Product.selected.is_(True), AgreementPeriod.start <= as_of, AgreementPeriod.end >= as_of))
+    if batch is not None:
+        q = q.where(Product.batch_id.in_(list(batches)))
+    if product_ids is not None:
+        q = q.where(Product.id.in_(product_ids))
+    current: dict[int, tuple[AgreementPeriod, Product, str | None]] = {}
+    for period, product, maker in session.execute(q):
+        old = current.get(product.id)
+        if old is None or period.start > old[0].start:  # overlapping periods: the latest wins
+            current[product.id] = (period, product, maker)
+    if not current:
+        return []
+    period_ids = [p.id for p, _, _ in current.values()]
+
+    # One GROUP BY: (row product, purchased product, month) over purchases of the same
+    # generic name inside the row's period and up to as_of.
+    sp, pr = aliased(Product), aliased(Product)
+    y = extract("year", Purchase.purchase_date)
+    m = extract("month", Purchase.purchase_date)
+    agg = (select(AgreementPeriod.product_id, Purchase.product_id, pr.selected, pr.supply_role,
+                  pr.cheaper_equal_quality, y, m, func.sum(Purchase.quantity))
+           .select_from(AgreementPeriod)
+           .join(sp, sp.id == AgreementPeriod.product_id)
+           .join(pr, pr.generic_name_norm == sp.generic_name_norm)
+           .join(Purchase, and_(Purchase.product_id == pr.id,
+                                Purchase.purchase_date >= AgreementPeriod.start,
+                                Purchase.purchase_date <= AgreementPeriod.end,
+                                Purchase.purchase_date <= as_of))
+           .where(AgreementPeriod.id.in_(period_ids))
+           .group_by(AgreementPeriod.product_id, Purchase.product_id, pr.selected, pr.supply_role,
+                     pr.cheaper_equal_quality, y, m))
+    own: dict[int, dict[tuple[int, int], int]] = defaultdict(lambda: defaultdict(int))
+    share: dict[int, dict[str, dict[tuple[int, int], int]]] = defaultdict(
+        lambda: {monitoring.SELECTED: defaultdict(int), monitoring.NONSELECTED: defaultdict(int)})
+    for row_pid, pid, sel, role, cheaper, yy, mm, qty in session.execute(agg):
+        key, qty = (int(yy), int(mm)), int(qty or 0)
+        if pid == row_pid:
+            own[row_pid][key] += qty
+        cls = monitoring.share_class(selected=bool(sel), supply_role=role,
+                                     cheaper_equal_quality=bool(cheaper))
+        if cls != monitoring.EXCLUDED:
+            share[row_pid][cls][key] += qty
+
+    # R11 adjustments from purchases linked to supply issues.
+    rows_by_generic: dict[str, list[int]] = defaultdict(list)
+    for pid, (period, product, _) in current.items():
+        rows_by_generic[product.generic_name_norm].append(pid)
+    for link in _linked_purchases(session, as_of):
+        key = _month_index(link.purchase_date)
+        for row_pid in rows_by_generic.get(link.generic_norm, []):
+            period = current[row_pid][0]
+            if not (period.start <= link.purchase_date <= period.end):
+                continue
+            if link.supply_role == "backup" and link.emergency_verified:
+                # counts as selected in the share (it was excluded as a backup purchase)
+                share[row_pid][monitoring.SELECTED][key] += link.quantity
+            elif (not link.selected and link.supply_role != "backup"
+                  and link.issue_open_from <= link.purchase_date
+                  and (link.issue_open_to is None or link.purchase_date <= link.issue_open_to)):
+                share[row_pid][monitoring.NONSELECTED][key] -= link.quantity
+        if link.supply_role == "backup" and link.emergency_verified and link.issue_product_id in current:
+            period = current[link.issue_product_id][0]
+            if period.start <= link.purchase_date <= period.end and link.product_id != link.issue_product_id:
+                own[link.issue_product_id][key] += link.quantity
+                if link.product_id in current:  # moved, not counted twice
+                    own[link.product_id][key] -= link.quantity
+
+    exemptions: dict[int, list[Exemption]] = defaultdict(list)
+    for ex in session.scalars(select(Exemption).where(Exemption.product_id.in_(list(current)))):
+        exemptions[ex.product_id].append(ex)
+
+    rows: list[ProgressRow] = []
+    for pid, (period, product, maker) in current.items():
+        b = batches.get(product.batch_id) if product.batch_id else None
+        if batch is not None and b is None:
+            continue
+        policy = policies.get(product.batch_id, policies[None])
+        volume = int(period.agreed_volume or 0)
+        s_d = _schedule(period.start, period.end, as_of)
+        months_purchased = own.get(pid, {})
+        purchased = sum(months_purchased.values())
+        target = round_half_up(s_d * volume)
+        exempt = any(monitoring.active_on(e.start, e.end, as_of) for e in exemptions.get(pid, []))
+        status = st.assess(purchased, volume, s_d, severe_gap=policy.severe_gap, exempt=exempt)
+        buckets = share.get(pid)
+        sel_units = sum(buckets[monitoring.SELECTED].values()) if buckets else 0
+        non_units = sum(buckets[monitoring.NONSELECTED].values()) if buckets else 0
+        share_value = monitoring.nonselected_share(non_units, sel_units)
+
+        months = []
+        for t in _targets(period.start, period.end, volume):
+            if t.first_day > as_of:
+                break
+            bought = months_purchased.get(t.key, 0)
+            months.append(MonthFigure(t.label, t.first_day, t.last_day, t.target, bought,
+                                      clustered=bought > Fraction(policy.cluster_k) * t.target))
+        row = ProgressRow(
+            product_id=pid, batch=b.name if b else None, generic_name=product.generic_name,
+            dosage_form=product.dosage_form, spec=product.spec, manufacturer=maker,
+            unit=product.base_unit, period_start=period.start, period_end=period.end,
+            agreed_volume=volume, target_to_date=target, purchased=purchased,
+            completion=st.completion(purchased, volume), schedule=s_d, status=status,
+            shortfall=st.shortfall(target, purchased), nonselected_share=share_value,
+            batch_id=product.batch_id, batch_kind=b.kind if b else None, period_id=period.id,
+            generic_name_norm=product.generic_name_norm,
+            execution_start=b.execution_start if b else None, months=months,
+            share_selected=sel_units, share_nonselected=non_units,
+            share_threshold=policy.share_threshold,
+            suspended_on=product.suspended_on, suspension_reason=product.suspension_reason,
+        )
+        row._product = product  # type: ignore[attr-defined]  # marks for the flags below
+        row._policy = policy  # type: ignore[attr-defined]
+        if status == st.NOT_STARTED and row.execution_start and row.execution_start < period.start:
+            row.purchased_before_period = _bought_between(session, pid, row.execution_start, period.start)
+        rows.append(row)
+
+    _merge_consumable_groups(rows, as_of)
+    for row in rows:
+        _finish(row, as_of, share.get(row.product_id))
+    rows.sort(key=lambda r: (r.batch or "", r.generic_name_norm, r.spec or "", r.product_id))
+    return rows
+
+
+def _merge_consumable_groups(rows: list[ProgressRow], as_of: date) -> None:
+    """R11: the status of same-company same-group consumables is the group's."""
+    groups: dict[tuple, list[ProgressRow]] = defaultdict(list)
+    for row in rows:
+        product = row._product  # type: ignore[attr-defined]
+        key = monitoring.consumable_group_key(row.batch_kind, row.batch_id, product.manufacturer_id,
+                                              product.group_name)
+        if key is not None:
+            groups[key].append(row)
+    for members in groups.values():
+        if len(members) < 2 or any(m.status == st.EXEMPT for m in members):
+            continue
+        volume = sum(m.agreed_volume for m in members)
+        bought = sum(m.purchased for m in members)
+        # Volume-weighted schedule (equal to S(d) when the periods are the same, as in a batch).
+        s_d = sum((m.schedule * m.agreed_volume for m in members), Fraction(0)) / volume if volume else Fraction(1)
+        group_status = st.assess(bought, volume, s_d, severe_gap=members[0]._policy.severe_gap)  # type: ignore[attr-defined]
+        ids = sorted(m.product_id for m in members)
+        for m in members:
+            m.status = group_status
+            m.group_members = ids
+
+
+def _finish(row: ProgressRow, as_of: date, share_buckets) -> None:
+    """Flags and "since" dates of a row (R8, R9, R12, R17)."""
+    product = row._product  # type: ignore[attr-defined]
+    flags = set()
+    if row.status == st.EXEMPT:
+        flags.add("exempt")
+    if monitoring.is_suspended(product.suspended_on, as_of):
+        flags.add("suspended")
+    for mark, attr in (("shortage", "is_shortage"), ("emergency", "is_emergency"),
+                       ("key_monitoring", "key_monitoring")):
+        if getattr(product, attr):
+            flags.add(mark)
+    if product.supply_role == "backup":
+        flags.add("backup")
+    if row.group_members:
+        flags.add("merged")
+    if (row.status == st.NOT_STARTED and not row.purchased_before_period and row.execution_start
+            and as_of >= st.not_in_hospital_alert_from(row.execution_start)):
+        flags.add("not_in_hospital")
+    if any(mf.clustered for mf in row.months):
+        flags.add("clustered")
+    behind = row.status in st.BEHIND_STATES
+    if behind:
+        for mf in row.months:
+            mf.empty = mf.last_day < as_of and mf.target > 0 and mf.purchased <= 0
+        if any(mf.empty for mf in row.months):
+            flags.add("empty_month")
+        volume = row.agreed_volume
+        row.behind_since = _since_from_months(
+            row.months, row.period_start, row.period_end, volume, as_of,
+            lambda cum, s: volume > 0 and Fraction(cum, volume) >= s)
+    if monitoring.share_exceeds(row.nonselected_share, row.share_threshold):
+        flags.add("share_over")
+        row.share_over_since = _share_since(row, share_buckets, as_of)
+    row.flags = [f for f in FLAG_ORDER if f in flags]
+
+
+def _share_since(row: ProgressRow, buckets, as_of: date) -> date:
+    """R9: the day after the last elapsed month end at which the share was within the threshold."""
+    since = row.period_start
+    sel = non = 0
+    for mf in row.months:
+        key = (mf.first_day.year, mf.first_day.month)
+        sel += buckets[monitoring.SELECTED].get(key, 0) if buckets else 0
+        non += buckets[monitoring.NONSELECTED].get(key, 0) if buckets else 0
+        if mf.last_day >= as_of:
+            break
+        if not monitoring.share_exceeds(monitoring.nonselected_share(non, sel), row.share_threshold):
+            since = mf.last_day + timedelta(days=1)
+    return since
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def compute_progress(session: Session, as_of: date, batch: str | None = None) -> ProgressReport:
+    """R7/R8/R9 for every selected product in the agreement period containing ``as_of``."""
+    return ProgressReport(as_of=as_of, rows=_compute(session, as_of, batch))
+
+
+@dataclass
+class PeriodDetail:
+    period_id: int
+    year_index: int
+    start: date
+    end: date
+    agreed_volume: int
+    signed_on: date | None
+    current: bool
+    months: list[MonthFigure]
+    purchased: int  # counted purchases in the period up to as_of (own product)
+
+    def as_dict(self) -> dict:
+        return {"period_id": self.period_id, "year_index": self.year_index, "start": self.start,
+                "end": self.end, "agreed_volume": self.agreed_volume, "signed_on": self.signed_on,
+                "current": self.current, "purchased": self.purchased,
+                "months": [m.as_dict() for m in self.months]}
+
+
+@dataclass
+class ProductDetail:
+    product_id: int
+    generic_name: str
+    spec: str | None
+    dosage_form: str | None
+    manufacturer: str | None
+    batch: str | None
+    unit: str | None
+    selected_price: Decimal | None
+    marks: dict[str, bool]
+    suspended_on: date | None
+    suspension_reason: str | None
+    suspension_reported_to: list
+    exemptions: list[dict]
+    periods: list[PeriodDetail]
+    progress: ProgressRow | None
+    proposed_periods: list[tuple[date, date]] = field(default_factory=list)  # R6 policy
+
+    def as_dict(self) -> dict:
+        return {
+            "product_id": self.product_id, "generic_name": self.generic_name, "spec": self.spec,
+            "dosage_form": self.dosage_form, "manufacturer": self.manufacturer, "batch": self.batch,
+            "unit": self.unit,
+            "selected_price": None if self.selected_price is None else str(self.selected_price),
+            "marks": self.marks, "suspended_on": self.suspended_on,
+            "suspension_reason": self.suspension_reason,
+            "suspension_reported_to": self.suspension_reported_to,
+            "exemptions": self.exemptions, "periods": [p.as_dict() for p in self.periods],
+            "progress": self.progress.as_dict() if self.progress else None,
+            "proposed_periods": [[s.isoformat(), e.isoformat()] for s, e in self.proposed_periods],
+        }
+
+
+def product_detail(session: Session, product_id: int, as_of: date) -> ProductDetail:
+    """Everything about one product's agreement: periods, monthly targets vs purchases (R7, R12),
+    exemptions (R11), marks, suspension (R17) and its current progress row."""
+    product = session.get(Product, product_id)
+    if product is None:
+        raise NotFound(tr("找不到产品：{id}", "No such product: {id}", id=product_id))
+    # One product: group its purchases by day, then bucket per period and month.
+    daily = session.execute(
+        select(Purchase.purchase_date, func.sum(Purchase.quantity))
+        .where(Purchase.product_id == product_id, Purchase.purchase_date <= as_of)
+        .group_by(Purchase.purchase_date)).all()
+    periods = []
+    for period in sorted(product.periods, key=lambda p: p.start):
+        by_month: dict[tuple[int, int], int] = defaultdict(int)
+        for day, qty in daily:
+            if period.start <= day <= period.end:
+                by_month[_month_index(day)] += int(qty or 0)
+        months = [MonthFigure(t.label, t.first_day, t.last_day, t.target, by_month.get(t.key, 0))
+                  for t in _targets(period.start, period.end, int(period.agreed_volume or 0))]
+        periods.append(PeriodDetail(period.id, period.year_index, period.start, period.end,
+                                    int(period.agreed_volume or 0), period.signed_on,
+                                    period.start <= as_of <= period.end, months, sum(by_month.values())))
+    rows = _compute(session, as_of, product_ids=[product_id]) if product.selected else []
+    exemptions = [
+        {"id": e.id, "reason": e.reason, "reason_label": monitoring.exemption_reason_label(e.reason),
+         "document_ref": e.document_ref, "note": e.note, "start": e.start, "end": e.end,
+         "created_by": e.created_by, "created_at": e.created_at,
+         "active": monitoring.active_on(e.start, e.end, as_of)}
+        for e in session.scalars(select(Exemption).where(Exemption.product_id == product_id)
+                                 .order_by(Exemption.id))]
+    proposed: list[tuple[date, date]] = []
+    b = product.batch
+    if b is not None and b.execution_start and settings.get(session, "r6_renewal_alignment",
+                                                            b.policy_overrides or None):
+        end = b.extended_to or b.cycle_end
+        if end is not None and end >= b.execution_start:
+            proposed = monitoring.renewal_alignment(b.execution_start, end)
+    return ProductDetail(
+        product_id=product.id, generic_name=product.generic_name, spec=product.spec,
+        dosage_form=product.dosage_form,
+        manufacturer=product.manufacturer.name if product.manufacturer else None,
+        batch=b.name if b else None, unit=product.base_unit, selected_price=product.selected_price,
+        marks={"shortage": product.is_shortage, "emergency": product.is_emergency,
+               "cheaper_equal_quality": product.cheaper_equal_quality,
+               "key_monitoring": product.key_monitoring},
+        suspended_on=product.suspended_on, suspension_reason=product.suspension_reason,
+        suspension_reported_to=list(product.suspension_reported_to or []),
+        exemptions=exemptions, periods=periods, progress=rows[0] if rows else None,
+        proposed_periods=proposed)
+
+
+@dataclass
+class BatchSummary:
+    batch_id: int
+    batch: str
+    kind: str
+    products: int  # selected products of the batch
+    no_current_period: int  # selected products without a period containing as_of
+    counts: dict[str, int]  # per R8 status
+    agreed_volume: int
+    target_to_date: int
+    purchased: int
+    completion: Fraction  # Σ purchased / Σ V
+    schedule: Fraction  # volume-weighted S(d)
+
+    def as_dict(self) -> dict:
+        return {"batch_id": self.batch_id, "batch": self.batch, "kind": self.kind,
+                "products": self.products, "no_current_period": self.no_current_period,
+                "counts": dict(self.counts), "agreed_volume": self.agreed_volume,
+                "target_to_date": self.target_to_date, "purchased": self.purchased,
+                "completion": ratio4(self.completion), "schedule": ratio4(self.schedule)}
+
+
+def batch_summary(session: Session, as_of: date, report: ProgressReport | None = None) -> list[BatchSummary]:
+    """Dashboard/PDF: per batch, counts by status and overall completion vs schedule."""
+    report = report or compute_progress(session, as_of)
+    selected_counts = dict(session.execute(
+        select(Product.batch_id, func.count(Product.id)).where(Product.selected.is_(True))
+        .group_by(Product.batch_id)).all())
+    by_batch: dict[int | None, list[ProgressRow]] = defaultdict(list)
+    for row in report.rows:
+        by_batch[row.batch_id].append(row)
+    out = []
+    for b in session.scalars(select(Batch).order_by(Batch.name)):
+        rows = by_batch.get(b.id, [])
+        volume = sum(r.agreed_volume for r in rows)
+        bought = sum(r.purchased for r in rows)
+        counts = {s: 0 for s in st.STATUSES}
+        for r in rows:
+            counts[r.status] = counts.get(r.status, 0) + 1
+        weighted = sum((r.schedule * r.agreed_volume for r in rows), Fraction(0))
+        out.append(BatchSummary(
+            batch_id=b.id, batch=b.name, kind=b.kind, products=int(selected_counts.get(b.id, 0)),
+            no_current_period=int(selected_counts.get(b.id, 0)) - len(rows), counts=counts,
+            agreed_volume=volume, target_to_date=sum(r.target_to_date for r in rows), purchased=bought,
+            completion=Fraction(bought, volume) if volume else Fraction(0),
+            schedule=weighted / volume if volume else Fraction(0)))
+    return out

@@ -1,0 +1,521 @@
+"""R13: check reported volumes (报量) against the baseline and keep their explanatory notes.
+
+- ``check_volumes`` — every line of every volume report with baseline, change and verdict.
+- ``draft_notes`` / ``list_notes`` / ``get_note`` / ``set_note`` / ``sign_note`` /
+  ``reopen_note`` — the note each line beyond the thresholds needs: drafted from the
+  data, edited (reasons + free text), signed off (locked) and, if need be, reopened.
+  Every change is audited.
+- ``export_notes`` — the notes of the lines that need one, as PDF or xlsx.
+
+Baseline (R13): purchases of the line's generic name and spec in the baseline
+calendar year, selected and non-selected products alike, net of returns, in base
+units. Specs count as the same under ``domain.volume_check.spec_key`` ("0.25g" =
+"250mg"). The purchase sums are SQL ``GROUP BY`` per (generic name, spec) — only
+the handful of grouped rows are merged under the spec key in Python.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from fractions import Fraction
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from sqlalchemy import extract, func, select
+from sqlalchemy.orm import Session
+
+from db.models import Batch, ExplanatoryNote, Product, Purchase, VolumeReport, VolumeReportLine
+from hospital_app import settings
+from hospital_app.domain import volume_check as vc
+from hospital_app.errors import BadInput, Conflict, NotFound
+from hospital_app.i18n import tr
+from hospital_app.services import audit
+
+_IN_CHUNK = 500  # generic names per IN (...) list
+
+NOTE_NONE, NOTE_DRAFT, NOTE_SIGNED = "none", "draft", "signed"
+
+
+# ------------------------------------------------------------------------ data types
+
+
+@dataclass(frozen=True)
+class VolumeCheckRow:
+    """R13 verdict for one volume-report line (plain data for CLI, GUI and reports)."""
+
+    line_id: int
+    report_id: int
+    report_name: str
+    product_code: str | None
+    generic_name: str
+    generic_name_norm: str
+    dosage_form: str | None
+    spec: str | None
+    spec_key: str
+    manufacturer: str | None
+    baseline_year: int
+    baseline: int
+    reported: int
+    change: Fraction | None
+    needs_explanation: bool
+    reason: str | None
+
+    def as_dict(self) -> dict:
+        """Exactly the keys of CLI.md ``volume-check --json``."""
+        return {
+            "generic_name": self.generic_name,
+            "spec": self.spec or "",
+            "baseline": self.baseline,
+            "reported": self.reported,
+            "change": vc.round_ratio(self.change),
+            "needs_explanation": self.needs_explanation,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class MonthFigure:
+    month: str  # "2024-03"
+    quantity: int
+
+
+@dataclass(frozen=True)
+class NoteView:
+    """A line's explanatory note with the data it is drafted from (R13).
+
+    ``status`` is ``none`` when no note has been stored yet (``draft_text`` is then
+    what ``draft_notes`` would store).
+    """
+
+    row: VolumeCheckRow
+    status: str
+    reasons: list[str]
+    free_text: str
+    draft_text: str
+    months: list[MonthFigure] = field(default_factory=list)
+    trend: str = vc.STABLE
+    note_id: int | None = None
+    version: int | None = None
+    signed_by: str | None = None
+    signed_at: datetime | None = None
+
+    @property
+    def line_id(self) -> int:
+        return self.row.line_id
+
+    def reason_labels(self) -> list[str]:
+        return [vc.reason_label(k) for k in self.reasons if k in vc.REASONS]
+
+    def as_dict(self) -> dict:
+        return {
+            "line_id": self.row.line_id,
+            "note_id": self.note_id,
+            "report": self.row.report_name,
+            "product_code": self.row.product_code,
+            **self.row.as_dict(),
+            "baseline_year": self.row.baseline_year,
+            "status": self.status,
+            "reasons": list(self.reasons),
+            "free_text": self.free_text,
+            "draft_text": self.draft_text,
+            "months": [{"month": m.month, "quantity": m.quantity} for m in self.months],
+            "trend": self.trend,
+            "signed_by": self.signed_by,
+            "signed_at": self.signed_at,
+            "version": self.version,
+        }
+
+
+# ------------------------------------------------------------------------- baseline
+
+
+def resolve_baseline_year(session: Session, as_of: date, baseline_year: int | None = None,
+                          batch_overrides: dict | None = None) -> int:
+    """R13 (policy): explicit year, else the setting ``r13_baseline_year``; 0 = last year."""
+    if baseline_year is not None:
+        if not 1900 <= baseline_year <= 2100:
+            raise BadInput(tr("基线年份无效：{y}", "Invalid baseline year: {y}", y=baseline_year))
+        return baseline_year
+    configured = settings.get(session, "r13_baseline_year", batch_overrides)
+    return configured or as_of.year - 1
+
+
+def _chunks(items: Sequence[str]) -> Iterable[list[str]]:
+    for i in range(0, len(items), _IN_CHUNK):
+        yield list(items[i:i + _IN_CHUNK])
+
+
+def _purchase_sums(session: Session, generics: Iterable[str], start: date, end: date,
+                   by_month: bool = False) -> dict[tuple, int]:
+    """Net purchases (base units) between ``start`` and ``end`` inclusive, SQL GROUP BY.
+
+    Keyed by (generic_name_norm, spec_key) — plus (year, month) when ``by_month``.
+    All products count, selected and non-selected alike (R13).
+    """
+    out: dict[tuple, int] = defaultdict(int)
+    names = sorted(set(generics))
+    if not names:
+        return out
+    year = extract("year", Purchase.purchase_date)
+    month = extract("month", Purchase.purchase_date)
+    group = [Product.generic_name_norm, Product.spec_norm, Product.spec]
+    if by_month:
+        group += [year, month]
+    for chunk in _chunks(names):
+        stmt = (
+            select(*group, func.sum(Purchase.quantity))
+            .join(Product, Purchase.product_id == Product.id)
+            .where(Product.generic_name_norm.in_(chunk),
+                   Purchase.purchase_date >= start, Purchase.purchase_date <= end)
+            .group_by(*group)
+        )
+        for generic, spec_norm, spec, *rest in session.execute(stmt):
+            *period, quantity = rest
+            key = (generic, vc.spec_key(spec_norm or spec), *(int(p) for p in period))
+            out[key] += int(quantity or 0)
+    return out
+
+
+def _line_key(line: VolumeReportLine) -> tuple[str, str]:
+    return line.generic_name_norm, vc.spec_key(line.spec_norm or line.spec)
+
+
+def _load_lines(session: Session, line_ids: Sequence[int] | None = None):
+    stmt = (select(VolumeReportLine, VolumeReport, Batch)
+            .join(VolumeReport, VolumeReportLine.report_id == VolumeReport.id)
+            .outerjoin(Batch, VolumeReport.batch_id == Batch.id)
+            .order_by(VolumeReport.id, VolumeReportLine.id))
+    if line_ids is not None:
+        stmt = stmt.where(VolumeReportLine.id.in_(list(line_ids)))
+    return session.execute(stmt).all()
+
+
+def _check_rows(session: Session, as_of: date, baseline_year: int | None,
+                line_ids: Sequence[int] | None = None) -> list[VolumeCheckRow]:
+    if baseline_year is not None:
+        resolve_baseline_year(session, as_of, baseline_year)  # BadInput before any work
+    loaded = _load_lines(session, line_ids)
+    by_year: dict[int, list[VolumeReportLine]] = defaultdict(list)
+    year_of: dict[int, int] = {}
+    for line, _report, batch in loaded:
+        year = resolve_baseline_year(session, as_of, baseline_year,
+                                     batch.policy_overrides if batch is not None else None)
+        by_year[year].append(line)
+        year_of[line.id] = year
+    sums: dict[int, dict[tuple, int]] = {
+        year: _purchase_sums(session, (ln.generic_name_norm for ln in lines),
+                             date(year, 1, 1), date(year, 12, 31))
+        for year, lines in by_year.items()
+    }
+    rows = []
+    for line, report, _batch in loaded:
+        year = year_of[line.id]
+        key = _line_key(line)
+        verdict = vc.check(sums[year].get(key, 0), int(line.reported_quantity))
+        rows.append(VolumeCheckRow(
+            line_id=line.id, report_id=report.id, report_name=report.name,
+            product_code=line.product_code, generic_name=line.generic_name,
+            generic_name_norm=line.generic_name_norm, dosage_form=line.dosage_form,
+            spec=line.spec, spec_key=key[1], manufacturer=line.manufacturer,
+            baseline_year=year, baseline=verdict.baseline, reported=verdict.reported,
+            change=verdict.change, needs_explanation=verdict.needs_explanation,
+            reason=verdict.reason))
+    return rows
+
+
+def check_volumes(session: Session, as_of: date, baseline_year: int | None = None) -> list[VolumeCheckRow]:
+    """R13: every line of every volume report against its baseline, in report/line order."""
+    return _check_rows(session, as_of, baseline_year)
+
+
+# ------------------------------------------------------------------------ the notes
+
+
+def _monthly(session: Session, rows: Sequence[VolumeCheckRow], as_of: date) -> dict[int, list[MonthFigure]]:
+    """R13: the last 12 complete months of purchases per line (one GROUP BY for all)."""
+    months = vc.last_12_months(as_of)
+    y0, m0 = months[0]
+    end = as_of.replace(day=1) - timedelta(days=1)  # last day of the previous month
+    sums = _purchase_sums(session, (r.generic_name_norm for r in rows),
+                          date(y0, m0, 1), end, by_month=True)
+    return {
+        r.line_id: [MonthFigure(f"{y:04d}-{m:02d}", sums.get((r.generic_name_norm, r.spec_key, y, m), 0))
+                    for y, m in months]
+        for r in rows
+    }
+
+
+def _product_text(row: VolumeCheckRow) -> str:
+    parts = [row.generic_name]
+    detail = [p for p in (row.dosage_form, row.spec and tr("规格 {s}", "spec {s}", s=row.spec),
+                          row.manufacturer) if p]
+    if detail:
+        parts.append(tr("（{d}）", " ({d})", d=tr("，", ", ").join(detail)))
+    return "".join(parts)
+
+
+def compose_text(row: VolumeCheckRow, months: Sequence[MonthFigure], reasons: Sequence[str],
+                 free_text: str) -> str:
+    """R13: the note drafted from the data — product, baseline, reported volume, change,
+    threshold, the last 12 months and their trend, the chosen reasons and free text."""
+    lines = [tr("关于{p}报量情况的说明", "Explanatory note on the volume reported for {p}",
+                p=_product_text(row))]
+    if row.reason == vc.NO_HISTORY:
+        lines.append(tr(
+            "在“{r}”中，本院申报{p}采购量 {rep}（最小使用单位，下同）。{y} 年度本院无该通用名、"
+            "该规格药品的采购记录（基线为 {b}），属于无历史采购量的情形，现说明如下。",
+            "In '{r}' the hospital reports {rep} base units of {p}. There were no purchases of "
+            "this generic name and spec in {y} (baseline {b}): no purchase history.",
+            r=row.report_name, p=_product_text(row), rep=row.reported, y=row.baseline_year,
+            b=row.baseline))
+    else:
+        lines.append(tr(
+            "在“{r}”中，本院申报{p}采购量 {rep}（最小使用单位，下同）；{y} 年度实际采购量"
+            "（含中选与非中选产品）为 {b}，变化幅度 {c}，{t}，现说明如下。",
+            "In '{r}' the hospital reports {rep} base units of {p}; actual purchases in {y} "
+            "(selected and non-selected) were {b}, a change of {c}: {t}.",
+            r=row.report_name, p=_product_text(row), rep=row.reported, y=row.baseline_year,
+            b=row.baseline, c=vc.format_percent(row.change), t=vc.threshold_label(row.reason)))
+    if months and not any(m.quantity for m in months):
+        lines.append(tr("近 12 个月（{a} 至 {z}）无采购记录。",
+                        "No purchases in the last 12 months ({a} to {z}).",
+                        a=months[0].month, z=months[-1].month))
+    elif months:
+        values = [m.quantity for m in months]
+        high = max(months, key=lambda m: m.quantity)
+        low = min(months, key=lambda m: m.quantity)
+        avg = Fraction(sum(values), len(values))
+        lines.append(tr(
+            "近 12 个月（{a} 至 {z}）累计采购 {s}，月均 {avg}，最高 {hi}（{him}），最低 {lo}（{lom}），"
+            "总体呈{tr}趋势。",
+            "Over the last 12 months ({a} to {z}) purchases totalled {s}, {avg} a month on average, "
+            "highest {hi} ({him}), lowest {lo} ({lom}); the trend is {tr}.",
+            a=months[0].month, z=months[-1].month, s=sum(values), avg=round(avg),
+            hi=high.quantity, him=high.month, lo=low.quantity, lom=low.month,
+            tr=vc.trend_label(vc.trend(values))))
+    if reasons:
+        lines.append(tr("原因：{r}。", "Reasons: {r}.",
+                        r=tr("、", ", ").join(vc.reason_label(k) for k in reasons)))
+    else:
+        lines.append(tr("原因：（请选择）", "Reasons: (to be chosen)"))
+    if free_text.strip():
+        lines.append(free_text.strip())
+    return "\n".join(lines)
+
+
+def _view(row: VolumeCheckRow, note: ExplanatoryNote | None, months: list[MonthFigure]) -> NoteView:
+    trend = vc.trend([m.quantity for m in months])
+    if note is None:
+        return NoteView(row=row, status=NOTE_NONE, reasons=[], free_text="",
+                        draft_text=compose_text(row, months, [], ""), months=months, trend=trend)
+    return NoteView(row=row, status=note.status, reasons=list(note.reasons or []),
+                    free_text=note.free_text or "", draft_text=note.draft_text or "",
+                    months=months, trend=trend, note_id=note.id, version=note.version,
+                    signed_by=note.signed_by, signed_at=note.signed_at)
+
+
+def _notes_by_line(session: Session, line_ids: Iterable[int]) -> dict[int, ExplanatoryNote]:
+    ids = list(line_ids)
+    if not ids:
+        return {}
+    notes = session.scalars(select(ExplanatoryNote).where(ExplanatoryNote.line_id.in_(ids)))
+    return {n.line_id: n for n in notes}
+
+
+def _snapshot(note: ExplanatoryNote) -> dict:
+    return {"line_id": note.line_id, "status": note.status, "reasons": list(note.reasons or []),
+            "free_text": note.free_text, "draft_text": note.draft_text,
+            "signed_by": note.signed_by, "signed_at": note.signed_at}
+
+
+def _one_row(session: Session, line_id: int, as_of: date, baseline_year: int | None) -> VolumeCheckRow:
+    rows = _check_rows(session, as_of, baseline_year, [line_id])
+    if not rows:
+        raise NotFound(tr("找不到报量明细 {id}", "No volume-report line {id}", id=line_id))
+    return rows[0]
+
+
+def _views(session: Session, rows: list[VolumeCheckRow], as_of: date) -> list[NoteView]:
+    months = _monthly(session, rows, as_of)
+    notes = _notes_by_line(session, (r.line_id for r in rows))
+    return [_view(r, notes.get(r.line_id), months[r.line_id]) for r in rows]
+
+
+def draft_notes(session: Session, as_of: date, baseline_year: int | None = None,
+                who: str | None = None) -> list[NoteView]:
+    """R13: store a drafted note for every line that needs one; redraft unsigned ones.
+
+    A draft keeps its chosen reasons and free text; only the data part is rebuilt.
+    Signed notes are locked and left as they are. Returns the notes of every line
+    that needs one.
+    """
+    rows = [r for r in check_volumes(session, as_of, baseline_year) if r.needs_explanation]
+    months = _monthly(session, rows, as_of)
+    notes = _notes_by_line(session, (r.line_id for r in rows))
+    for row in rows:
+        note = notes.get(row.line_id)
+        if note is not None and note.status == NOTE_SIGNED:
+            continue
+        if note is None:
+            text = compose_text(row, months[row.line_id], [], "")
+            note = ExplanatoryNote(line_id=row.line_id, reasons=[], free_text="",
+                                   draft_text=text, status=NOTE_DRAFT)
+            session.add(note)
+            session.flush()
+            audit.record(session, who, "note.draft", "explanatory_note", note.id, None, _snapshot(note))
+            notes[row.line_id] = note
+            continue
+        text = compose_text(row, months[row.line_id], note.reasons or [], note.free_text or "")
+        if text != note.draft_text:
+            before = _snapshot(note)
+            note.draft_text = text
+            session.flush()
+            audit.record(session, who, "note.redraft", "explanatory_note", note.id, before, _snapshot(note))
+    return [_view(r, notes.get(r.line_id), months[r.line_id]) for r in rows]
+
+
+def list_notes(session: Session, as_of: date, baseline_year: int | None = None) -> list[NoteView]:
+    """R13: the note (or ``none`` yet) of every line that needs an explanation."""
+    rows = [r for r in check_volumes(session, as_of, baseline_year) if r.needs_explanation]
+    return _views(session, rows, as_of)
+
+
+def get_note(session: Session, line_id: int, as_of: date | None = None,
+             baseline_year: int | None = None) -> NoteView:
+    """R13: one line's note with its 12 monthly figures and trend."""
+    row = _one_row(session, line_id, as_of or date.today(), baseline_year)
+    return _views(session, [row], as_of or date.today())[0]
+
+
+def _parse_reasons(reasons: Iterable[str]) -> list[str]:
+    keys: list[str] = []
+    for raw in reasons:
+        key = raw.strip()
+        if not key:
+            continue
+        if key not in vc.REASONS:
+            raise BadInput(tr("未知的原因：{k}（可选：{all}）", "Unknown reason: {k} (choose from: {all})",
+                              k=key, all=", ".join(vc.REASONS)), column="reasons")
+        if key not in keys:
+            keys.append(key)
+    return keys
+
+
+def _locked(note: ExplanatoryNote) -> Conflict:
+    return Conflict(tr("报量明细 {id} 的说明已由 {w} 签字锁定，如需修改请先撤销签字（notes reopen）。",
+                       "The note of line {id} was signed by {w} and is locked; reopen it first.",
+                       id=note.line_id, w=note.signed_by or "—"))
+
+
+def set_note(session: Session, line_id: int, reasons: Iterable[str] | None = None,
+             free_text: str | None = None, who: str | None = None, *, as_of: date | None = None,
+             baseline_year: int | None = None, version: int | None = None) -> NoteView:
+    """R13: choose the reasons and write the free text of a line's note (draft only).
+
+    ``None`` keeps what is stored. ``version`` (the one the editor loaded) guards against
+    a concurrent edit. The draft text is rebuilt from the data and the new choices.
+    """
+    as_of = as_of or date.today()
+    row = _one_row(session, line_id, as_of, baseline_year)
+    keys = None if reasons is None else _parse_reasons(reasons)
+    note = _notes_by_line(session, [line_id]).get(line_id)
+    if note is None and not row.needs_explanation:
+        raise BadInput(tr("报量明细 {id} 在阈值范围内，无需说明。",
+                          "Line {id} is within the thresholds and needs no note.", id=line_id))
+    if note is not None and note.status == NOTE_SIGNED:
+        raise _locked(note)
+    if note is not None and version is not None and note.version != version:
+        raise Conflict(tr("该说明已被其他人修改，请重新加载后再试。",
+                          "This note was changed by someone else; reload and try again."))
+    before = None if note is None else _snapshot(note)
+    if note is None:
+        note = ExplanatoryNote(line_id=line_id, reasons=[], free_text="", status=NOTE_DRAFT)
+        session.add(note)
+    if keys is not None:
+        note.reasons = keys
+    if free_text is not None:
+        note.free_text = free_text
+    months = _monthly(session, [row], as_of)[line_id]
+    note.draft_text = compose_text(row, months, note.reasons or [], note.free_text or "")
+    session.flush()
+    audit.record(session, who, "note.set", "explanatory_note", note.id, before, _snapshot(note))
+    return _view(row, note, months)
+
+
+def sign_note(session: Session, line_id: int, who: str | None = None, *,
+              as_of: date | None = None, at: datetime | None = None) -> NoteView:
+    """R13: the pharmacist signs the note off (who, when); it is locked from then on."""
+    as_of = as_of or date.today()
+    row = _one_row(session, line_id, as_of, None)
+    note = _notes_by_line(session, [line_id]).get(line_id)
+    if note is not None and note.status == NOTE_SIGNED:
+        raise _locked(note)
+    if note is None or not note.reasons:
+        raise BadInput(tr("请先为报量明细 {id} 选择至少一个原因（notes set --reasons）。",
+                          "Choose at least one reason for line {id} first (notes set --reasons).",
+                          id=line_id), column="reasons")
+    if "other" in note.reasons and not (note.free_text or "").strip():
+        raise BadInput(tr("选择“其他”原因时请填写补充说明（notes set --text）。",
+                          "The reason 'other' needs a text (notes set --text)."), column="text")
+    before = _snapshot(note)
+    note.status = NOTE_SIGNED
+    note.signed_by = who or audit.current_user()
+    note.signed_at = at or datetime.now().replace(microsecond=0)
+    session.flush()
+    audit.record(session, note.signed_by, "note.sign", "explanatory_note", note.id, before, _snapshot(note))
+    return _view(row, note, _monthly(session, [row], as_of)[line_id])
+
+
+def reopen_note(session: Session, line_id: int, who: str | None = None, *,
+                as_of: date | None = None) -> NoteView:
+    """R13: unlock a signed note for editing (audited; the signature is withdrawn)."""
+    as_of = as_of or date.today()
+    row = _one_row(session, line_id, as_of, None)
+    note = _notes_by_line(session, [line_id]).get(line_id)
+    if note is None or note.status != NOTE_SIGNED:
+        raise Conflict(tr("报量明细 {id} 的说明未签字，无需撤销。",
+                          "The note of line {id} is not signed; nothing to reopen.", id=line_id))
+    before = _snapshot(note)
+    note.status = NOTE_DRAFT
+    note.signed_by = None
+    note.signed_at = None
+    session.flush()
+    audit.record(session, who, "note.reopen", "explanatory_note", note.id, before, _snapshot(note))
+    return _view(row, note, _monthly(session, [row], as_of)[line_id])
+
+
+# ---------------------------------------------------------------------------- export
+
+
+def export_notes(session: Session, out_path: str | Path, as_of: date,
+                 baseline_year: int | None = None) -> Path:
+    """R13: write the notes of the lines that need one — PDF (``.pdf``) or xlsx (``.xlsx``).
+
+    Lines within the thresholds do not appear. A line without a stored note is
+    exported with its data-drafted text and marked unsigned.
+    """
+    path = Path(out_path)
+    suffix = path.suffix.lower()
+    if suffix not in (".pdf", ".xlsx"):
+        raise BadInput(tr("输出文件应为 .pdf 或 .xlsx：{p}", "The output must be .pdf or .xlsx: {p}",
+                          p=path.name))
+    views = list_notes(session, as_of, baseline_year)
+    if suffix == ".pdf":
+        from hospital_app.reports import document
+        from hospital_app.reports.notes_pdf import write_notes_pdf
+
+        write_notes_pdf(path, views, as_of=as_of, **document.identity(session))
+    else:
+        from hospital_app.reports.notes_xlsx import write_notes_xlsx
+
+        write_notes_xlsx(path, views, as_of=as_of)
+    return path
+
+
+__all__ = [
+    "VolumeCheckRow", "MonthFigure", "NoteView", "check_volumes", "resolve_baseline_year",
+    "compose_text", "draft_notes", "list_notes", "get_note", "set_note", "sign_note",
+    "reopen_note", "export_notes", "NOTE_NONE", "NOTE_DRAFT", "NOTE_SIGNED",
+]

@@ -1,0 +1,106 @@
+"""What every page gets: the database, the as-of date, the language and an event hub.
+
+The database is opened with ``db.session.open_database`` — the only database call ui/
+makes itself — lazily, on the worker thread, so the window appears before SQLAlchemy
+and Alembic are even imported. Pages never see a Session: they hand a function of a
+session to :meth:`AppContext.query` (read-only) or :meth:`AppContext.change` (a unit of
+work that announces which topics changed, Anki's ``CollectionOp``), and the function
+calls a service.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+from typing import Any, Callable, Iterable
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QWidget
+
+from ui import worker
+
+#: Topics announced through ``EventHub.data_changed``.
+TOPICS = ("purchases", "products", "issues", "payments", "volumes", "settings", "calendar", "all")
+
+
+class EventHub(QObject):
+    """A tiny event hub: views subscribe, changes announce what they touched (Electrum)."""
+
+    data_changed = Signal(str)      # topic, one of TOPICS
+    open_product = Signal(int)      # product id: show it on the products page
+    open_issue = Signal(int)        # supply issue id: show it on the issues page
+    status_message = Signal(str)    # a short message for the status bar
+
+
+class AppContext:
+    """Shared state of the desktop app (one per main window)."""
+
+    def __init__(self, db_location: str, as_of: date, lang: str = "zh", *, db: Any = None) -> None:
+        self.db_location = db_location
+        self.as_of = as_of
+        self.lang = lang
+        self.events = EventHub()
+        self._db = db
+        self._lock = threading.Lock()
+
+    # ---- database (opened on first use, normally on the worker thread)
+    @property
+    def db(self):
+        with self._lock:
+            if self._db is None:
+                from db.session import open_database
+
+                self._db = open_database(self.db_location)
+            return self._db
+
+    @property
+    def is_open(self) -> bool:
+        return self._db is not None
+
+    def close(self) -> None:
+        with self._lock:
+            if self._db is not None:
+                self._db.dispose()
+                self._db = None
+
+    # ---- running services
+    def query(self, fn: Callable[[Any], Any], on_done: Callable[[Any], None] | None = None,
+              on_error: Callable[[BaseException], None] | None = None, *,
+              parent: QWidget | None = None) -> worker.Task:
+        """Read-only: ``fn(session)`` on the worker; the session is rolled back afterwards."""
+
+        def job() -> Any:
+            session = self.db.read_session()
+            try:
+                return fn(session)
+            finally:
+                session.rollback()
+                session.close()
+
+        return worker.run_in_background(job, on_done, on_error, parent=parent)
+
+    def change(self, fn: Callable[..., Any], on_done: Callable[[Any], None] | None = None,
+               on_error: Callable[[BaseException], None] | None = None, *,
+               topics: Iterable[str] = ("all",), progress: str | None = None,
+               parent: QWidget | None = None) -> worker.Task:
+        """A unit of work: ``fn(session)`` (or ``fn(session, task)`` with ``progress``) is
+        committed on success, rolled back on error; then ``data_changed`` fires per topic."""
+        topics = tuple(topics)
+
+        def job(*task: worker.Task) -> Any:
+            with self.db.session() as session:
+                return fn(session, *task)
+
+        def done(result: Any) -> None:
+            for topic in topics:
+                self.events.data_changed.emit(topic)
+            if on_done is not None:
+                on_done(result)
+
+        return worker.run_in_background(job, done, on_error, progress=progress, parent=parent)
+
+    def run(self, fn: Callable[..., Any], on_done: Callable[[Any], None] | None = None,
+            on_error: Callable[[BaseException], None] | None = None, *,
+            progress: str | None = None, parent: QWidget | None = None) -> worker.Task:
+        """Anything else that must not block the UI (file I/O): ``fn()`` / ``fn(task)``."""
+        return worker.run_in_background(fn, on_done, on_error, progress=progress, parent=parent)

@@ -1,0 +1,192 @@
+"""The main window: a navigation side bar, a stack of pages, a status bar.
+
+Pages are built the first time they are shown, so start-up only pays for the
+dashboard. Geometry is remembered with QSettings (saveGeometry bytes, no pickles).
+Dropping a spreadsheet on the window opens the import wizard.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, QSize, Qt
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QIcon
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMainWindow,
+                               QStackedWidget, QWidget)
+
+from ui.app_context import AppContext
+from ui.pages.base import BasePage
+
+#: (page name, module, class) in side-bar order; the names are those of ``gui --page``.
+PAGES: tuple[tuple[str, str, str], ...] = (
+    ("dashboard", "ui.pages.dashboard", "DashboardPage"),
+    ("products", "ui.pages.products", "ProductsPage"),
+    ("purchases", "ui.pages.purchases", "PurchasesPage"),
+    ("issues", "ui.pages.issues", "IssuesPage"),
+    ("volumes", "ui.pages.volumes", "VolumesPage"),
+    ("reports", "ui.pages.reports", "ReportsPage"),
+    ("settings", "ui.pages.settings", "SettingsPage"),
+)
+PAGE_NAMES = tuple(name for name, _m, _c in PAGES)
+IMPORTABLE_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setObjectName("mainWindow")
+        self.setWindowTitle(self.tr("集采执行助手"))
+        self.setAcceptDrops(True)
+        self._pages: dict[str, BasePage] = {}
+
+        central = QWidget(self)
+        layout = QHBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        self.nav = QListWidget(central)
+        self.nav.setObjectName("navigation")
+        self.nav.setFixedWidth(150)
+        self.nav.setIconSize(QSize(20, 20))
+        self.nav.setStyleSheet(
+            "QListWidget#navigation { background: #f3f5f8; border: none; border-right: 1px solid #d9dde3;"
+            " font-size: 14px; padding-top: 8px; outline: none; }"
+            "QListWidget#navigation::item { padding: 10px 14px; border: none; outline: none; }"
+            "QListWidget#navigation::item:selected { background: #2f6fb3; color: white; }")
+        self.stack = QStackedWidget(central)
+        layout.addWidget(self.nav)
+        layout.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+
+        titles = self._titles()
+        for name, _module, _cls in PAGES:
+            item = QListWidgetItem(titles[name], self.nav)
+            item.setData(Qt.ItemDataRole.UserRole, name)
+            self.stack.addWidget(QWidget(self.stack))  # placeholder until first shown
+        self.nav.currentRowChanged.connect(self._on_nav)
+
+        self._db_label = QLabel(self)
+        self._as_of_label = QLabel(self)
+        self.statusBar().addPermanentWidget(self._db_label)
+        self.statusBar().addPermanentWidget(self._as_of_label)
+        self._db_label.setText(self.tr("数据库：%1").replace("%1", ctx.db_location))
+        self._as_of_label.setText(self.tr("计算日期：%1").replace("%1", ctx.as_of.isoformat()))
+        ctx.events.status_message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        ctx.events.open_product.connect(self._open_product)
+        ctx.events.open_issue.connect(self._open_issue)
+
+        self.resize(1280, 800)
+        self._restore_geometry()
+
+    def _titles(self) -> dict[str, str]:
+        return {
+            "dashboard": self.tr("总览"),
+            "products": self.tr("产品进度"),
+            "purchases": self.tr("采购明细"),
+            "issues": self.tr("供应问题"),
+            "volumes": self.tr("报量核对"),
+            "reports": self.tr("报告"),
+            "settings": self.tr("设置"),
+        }
+
+    # ---- pages
+    def page(self, name: str) -> BasePage:
+        """The page called ``name``, built on first use."""
+        if name not in self._pages:
+            index = PAGE_NAMES.index(name)
+            _name, module_name, cls_name = PAGES[index]
+            cls = getattr(importlib.import_module(module_name), cls_name)
+            page = cls(self.ctx, self.stack)
+            old = self.stack.widget(index)
+            self.stack.removeWidget(old)
+            old.deleteLater()
+            self.stack.insertWidget(index, page)
+            self._pages[name] = page
+        return self._pages[name]
+
+    def show_page(self, name: str) -> BasePage:
+        """Switch to a page by its ``--page`` name (builds and refreshes it if needed)."""
+        index = PAGE_NAMES.index(name)
+        if self.nav.currentRow() != index:
+            self.nav.setCurrentRow(index)  # → _on_nav
+        else:
+            self._on_nav(index)
+        return self._pages[name]
+
+    def current_page(self) -> BasePage | None:
+        widget = self.stack.currentWidget()
+        return widget if isinstance(widget, BasePage) else None
+
+    def _on_nav(self, row: int) -> None:
+        if row < 0:
+            return
+        name = PAGE_NAMES[row]
+        page = self.page(name)
+        self.stack.setCurrentIndex(row)
+        self.setWindowTitle(self.tr("集采执行助手") + " — " + page.title())
+        page.ensure_fresh()
+
+    def _open_product(self, product_id: int) -> None:
+        page = self.show_page("products")
+        select = getattr(page, "select_product", None)
+        if select is not None:
+            select(product_id)
+
+    def _open_issue(self, issue_id: int) -> None:
+        page = self.show_page("issues")
+        select = getattr(page, "select_issue", None)
+        if select is not None:
+            select(issue_id)
+
+    # ---- import wizard and drag and drop
+    def open_import_wizard(self, path: str | None = None):
+        from ui.import_wizard import ImportWizard
+
+        wizard = ImportWizard(self.ctx, self, path=path)
+        wizard.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        wizard.open()
+        return wizard
+
+    @staticmethod
+    def _dropped_file(event) -> str | None:
+        mime = event.mimeData()
+        if not mime.hasUrls():
+            return None
+        for url in mime.urls():
+            if url.isLocalFile() and Path(url.toLocalFile()).suffix.lower() in IMPORTABLE_SUFFIXES:
+                return url.toLocalFile()
+        return None
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt API
+        if self._dropped_file(event):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt API
+        path = self._dropped_file(event)
+        if path:
+            event.acceptProposedAction()
+            self.open_import_wizard(path)
+
+    # ---- geometry
+    def _restore_geometry(self) -> None:
+        geometry = QSettings().value("main_window/geometry")
+        if geometry:
+            self.restoreGeometry(geometry)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
+        QSettings().setValue("main_window/geometry", self.saveGeometry())
+        super().closeEvent(event)
+
+
+def app_icon() -> QIcon:
+    from hospital_app.paths import resource_path
+
+    icon = QIcon()
+    for name in ("app.svg", "app-256.png", "app-64.png"):
+        path = resource_path("icons", name)
+        if path.exists():
+            icon.addFile(str(path))
+    return icon

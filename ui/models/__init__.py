@@ -1,0 +1,1 @@
+"""Qt item models (lazy, fed by services through the worker)."""

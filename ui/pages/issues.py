@@ -1,0 +1,443 @@
+"""Supply issues page (R3): the list with reply and resolution dues, the timeline of
+one issue, and the actions — file, reply, resolve, close, escalate, print.
+
+Overdue issues are red; a resolution due that is only an estimate (before a reply,
+or in a year without an official calendar) is marked “暂定”. Dues come from
+``services.supply_issues`` (computed from the calendar when read), so a calendar
+correction on the settings page moves them at once.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from PySide6.QtCore import QSortFilterProxyModel, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QFormLayout, QGroupBox, QHBoxLayout,
+                               QHeaderView, QLabel, QLineEdit, QPushButton, QSplitter, QTableView,
+                               QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
+
+from ui.dialogs.issue_dialogs import IssueActionDialog, NewIssueDialog, ReplyDialog
+from ui.pages.base import BasePage
+from ui.widgets import common
+from ui.widgets.common import Banner, fmt_date, fmt_datetime
+
+OVERDUE_COLOUR = QColor("#c0392b")
+FLAG_COLOUR = QColor("#b9770e")
+ID_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+class IssuesPage(BasePage):
+    page_name = "issues"
+    topics = ("issues", "calendar", "products")
+
+    COLUMNS = ("id", "product", "company", "type", "status", "reported_at", "reply_due",
+               "resolution_due", "flags")
+
+    def __init__(self, ctx, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, parent)
+        self.issues: list = []
+        self.detail = None  # supply_issues.IssueDetail of the selected issue
+        self.dialog = None  # the dialog currently open (tests reach it here)
+        self.last_document: str | None = None
+        self._select_after_load: int | None = None
+        self._build()
+
+    def title(self) -> str:
+        return self.tr("供应问题")
+
+    # ------------------------------------------------------------------ layout
+    def _build(self) -> None:
+        self.banner = Banner(self)
+        self.new_button = QPushButton(self.tr("登记新问题"), self)
+        self.new_button.setObjectName("newIssueButton")
+        self.open_only = QCheckBox(self.tr("只看未解决"), self)
+        self.open_only.setObjectName("openOnly")
+        self.overdue_only = QCheckBox(self.tr("只看逾期"), self)
+        self.overdue_only.setObjectName("overdueOnly")
+        self.filter = QLineEdit(self)
+        self.filter.setObjectName("issueFilter")
+        self.filter.setPlaceholderText(self.tr("按产品、企业或类型筛选"))
+        self.filter.setClearButtonEnabled(True)
+        self.count_label = QLabel(self)
+        top = QHBoxLayout()
+        top.addWidget(self.new_button)
+        top.addSpacing(12)
+        top.addWidget(self.open_only)
+        top.addWidget(self.overdue_only)
+        top.addWidget(self.filter, 1)
+        top.addWidget(self.count_label)
+
+        self.model = QStandardItemModel(0, len(self.COLUMNS), self)
+        self.model.setHorizontalHeaderLabels([
+            self.tr("编号"), self.tr("产品"), self.tr("涉及企业"), self.tr("问题类型"), self.tr("状态"),
+            self.tr("反馈时间"), self.tr("答复期限"), self.tr("解决期限"), self.tr("提示")])
+        self.proxy = QSortFilterProxyModel(self)
+        self.proxy.setSourceModel(self.model)
+        self.proxy.setFilterKeyColumn(-1)
+        self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.table = QTableView(self)
+        self.table.setObjectName("issueTable")
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.empty = QLabel(self.tr("暂无供应问题。点击“登记新问题”记录企业供应短缺、配送不及时等情况。"), self)
+        self.empty.setWordWrap(True)
+        self.empty.setStyleSheet("color:#666; padding:12px;")
+        self.empty.hide()
+        left = QWidget(self)
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.table)
+        left_layout.addWidget(self.empty)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        splitter.addWidget(left)
+        splitter.addWidget(self._build_detail())
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.banner)
+        layout.addLayout(top)
+        layout.addWidget(splitter, 1)
+
+        self.new_button.clicked.connect(self.new_issue)
+        self.open_only.toggled.connect(self.refresh)
+        self.overdue_only.toggled.connect(self.refresh)
+        self.filter.textChanged.connect(self.proxy.setFilterFixedString)
+        self.table.selectionModel().currentRowChanged.connect(self._row_changed)
+
+    def _build_detail(self) -> QWidget:
+        box = QGroupBox(self.tr("问题详情"), self)
+        self.heading = QLabel(self.tr("请在左侧选择一个问题。"), box)
+        self.heading.setObjectName("issueHeading")
+        self.heading.setWordWrap(True)
+        self.heading.setStyleSheet("font-weight:bold; font-size:14px;")
+        self.fields: dict[str, QLabel] = {}
+        form = QFormLayout()
+        for key, label in (("status", self.tr("状态")), ("company", self.tr("涉及企业")),
+                           ("description", self.tr("问题描述")), ("reply_due", self.tr("答复期限")),
+                           ("promise", self.tr("承诺解决")), ("resolution_due", self.tr("解决期限"))):
+            value = QLabel(box)
+            value.setObjectName(f"detail_{key}")
+            value.setWordWrap(True)
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.fields[key] = value
+            form.addRow(label, value)
+
+        self.reply_button = QPushButton(self.tr("登记答复"), box)
+        self.resolve_button = QPushButton(self.tr("登记解决"), box)
+        self.close_button = QPushButton(self.tr("关闭"), box)
+        self.escalate_button = QPushButton(self.tr("上报医保部门"), box)
+        self.complaint_button = QPushButton(self.tr("打印反馈单"), box)
+        self.escalation_button = QPushButton(self.tr("打印上报函"), box)
+        for name, button in (("replyButton", self.reply_button), ("resolveButton", self.resolve_button),
+                             ("closeButton", self.close_button), ("escalateButton", self.escalate_button),
+                             ("complaintButton", self.complaint_button),
+                             ("escalationButton", self.escalation_button)):
+            button.setObjectName(name)
+            button.setEnabled(False)
+        actions = QHBoxLayout()
+        for b in (self.reply_button, self.resolve_button, self.close_button, self.escalate_button):
+            actions.addWidget(b)
+        prints = QHBoxLayout()
+        prints.addWidget(self.complaint_button)
+        prints.addWidget(self.escalation_button)
+        prints.addStretch(1)
+
+        self.timeline = QTreeWidget(box)
+        self.timeline.setObjectName("issueTimeline")
+        self.timeline.setHeaderLabels([self.tr("时间"), self.tr("事件"), self.tr("状态"),
+                                       self.tr("经办人"), self.tr("说明")])
+        self.timeline.setRootIsDecorated(False)
+        self.timeline.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+
+        layout = QVBoxLayout(box)
+        layout.addWidget(self.heading)
+        layout.addLayout(form)
+        layout.addLayout(actions)
+        layout.addLayout(prints)
+        layout.addWidget(QLabel(self.tr("处理时间线"), box))
+        layout.addWidget(self.timeline, 1)
+
+        self.reply_button.clicked.connect(self.reply_selected)
+        self.resolve_button.clicked.connect(lambda: self.act_on_selected("resolve"))
+        self.close_button.clicked.connect(lambda: self.act_on_selected("close"))
+        self.escalate_button.clicked.connect(lambda: self.act_on_selected("escalate"))
+        self.complaint_button.clicked.connect(lambda: self.print_document("complaint"))
+        self.escalation_button.clicked.connect(lambda: self.print_document("escalation"))
+        return box
+
+    # ------------------------------------------------------------------ loading
+    def refresh(self) -> None:
+        from hospital_app.services import supply_issues
+
+        as_of = self.ctx.as_of
+        open_only, overdue_only = self.open_only.isChecked(), self.overdue_only.isChecked()
+        self.ctx.query(lambda s: supply_issues.list_issues(s, as_of, open_only=open_only,
+                                                           overdue_only=overdue_only),
+                       self._show_issues, parent=self)
+
+    def _show_issues(self, issues: list) -> None:
+        from hospital_app.services.supply_issues import status_label, type_label
+
+        keep = self._select_after_load or self.selected_id()
+        self._select_after_load = None
+        self.issues = issues
+        self.model.removeRows(0, self.model.rowCount())
+        for v in issues:
+            items = [self._item(str(v.id), v.id), self._item(" ".join(p for p in (v.product_name, v.spec or "") if p)),
+                     self._item(v.company or v.distributor or v.manufacturer or ""),
+                     self._item(type_label(v.type)), self._item(status_label(v.status)),
+                     self._item(fmt_datetime(v.reported_at)), self._item(fmt_date(v.reply_due)),
+                     self._item(self._resolution_text(v)), self._item(self._flags_text(v))]
+            items[0].setData(v.id, ID_ROLE)
+            items[0].setData(v.id, Qt.ItemDataRole.DisplayRole)  # numeric sort
+            if v.resolution_due_provisional:
+                f = QFont()
+                f.setItalic(True)
+                items[7].setFont(f)
+                items[7].setToolTip(self.tr("暂定：尚未答复，或该年份官方节假日安排未发布"))
+            if v.overdue:
+                for item in items:
+                    item.setForeground(QBrush(OVERDUE_COLOUR))
+                items[6 if "reply" in v.overdue else 7].setFont(self._bold())
+            elif v.promise_exceeds_limit:
+                items[8].setForeground(QBrush(FLAG_COLOUR))
+            self.model.appendRow(items)
+        overdue = sum(1 for v in issues if v.overdue)
+        self.count_label.setText(self.tr("共 %1 条，逾期 %2 条").replace("%1", str(len(issues)))
+                                 .replace("%2", str(overdue)))
+        self.table.setVisible(bool(issues) or self.open_only.isChecked() or self.overdue_only.isChecked())
+        self.empty.setVisible(not issues and not (self.open_only.isChecked() or self.overdue_only.isChecked()))
+        missing = sorted({y for v in issues for y in v.missing_years})
+        if missing:
+            self.banner.show_message(self.tr("%1 年的官方节假日安排尚未发布，相关期限按周一至周五推算，标为“暂定”。"
+                                             "可在“设置 → 工作日历”中更正。")
+                                     .replace("%1", "、".join(map(str, missing))), "warning")
+        else:
+            self.banner.hide()
+        if keep is not None and self.select_issue(keep):
+            return
+        self._show_detail(None)
+
+    def _resolution_text(self, v) -> str:
+        text = fmt_date(v.resolution_due)
+        if v.resolution_due_provisional:
+            text += self.tr("（暂定）")
+        return text
+
+    def _flags_text(self, v) -> str:
+        parts = []
+        if "reply" in v.overdue:
+            parts.append(self.tr("答复逾期"))
+        if "resolution" in v.overdue:
+            parts.append(self.tr("解决逾期"))
+        if v.promise_exceeds_limit:
+            parts.append(self.tr("承诺超过5个工作日"))
+        return "，".join(parts)
+
+    @staticmethod
+    def _item(text: str, _id: int | None = None) -> QStandardItem:
+        item = QStandardItem(text)
+        item.setEditable(False)
+        return item
+
+    @staticmethod
+    def _bold() -> QFont:
+        f = QFont()
+        f.setBold(True)
+        return f
+
+    # --------------------------------------------------------------- selection
+    def selected_id(self) -> int | None:
+        index = self.table.currentIndex()
+        if not index.isValid():
+            return None
+        source = self.proxy.mapToSource(index.siblingAtColumn(0))
+        value = self.model.item(source.row(), 0).data(ID_ROLE)
+        return None if value is None else int(value)
+
+    def row_of(self, issue_id: int) -> int | None:
+        """The proxy row that shows ``issue_id`` (None when filtered out)."""
+        for row in range(self.proxy.rowCount()):
+            index = self.proxy.mapToSource(self.proxy.index(row, 0))
+            if self.model.item(index.row(), 0).data(ID_ROLE) == issue_id:
+                return row
+        return None
+
+    def select_issue(self, issue_id: int) -> bool:
+        """Select and show one issue (the dashboard's “open issue” lands here)."""
+        row = self.row_of(issue_id)
+        if row is None:
+            if not self.issues and self._stale:
+                self._select_after_load = issue_id
+            return False
+        self.table.selectRow(row)
+        self.table.setCurrentIndex(self.proxy.index(row, 0))
+        self._load_detail(issue_id)
+        return True
+
+    def _row_changed(self, current, _previous) -> None:
+        issue_id = self.selected_id()
+        if issue_id is not None:
+            self._load_detail(issue_id)
+
+    def _load_detail(self, issue_id: int) -> None:
+        from hospital_app.services import supply_issues
+
+        as_of = self.ctx.as_of
+        self.ctx.query(lambda s: supply_issues.get_issue(s, issue_id, as_of), self._show_detail, parent=self)
+
+    def _show_detail(self, detail) -> None:
+        from hospital_app.services.supply_issues import status_label, type_label
+
+        self.detail = detail
+        self.timeline.clear()
+        if detail is None:
+            self.heading.setText(self.tr("请在左侧选择一个问题。"))
+            for label in self.fields.values():
+                label.clear()
+            for b in (self.reply_button, self.resolve_button, self.close_button, self.escalate_button,
+                      self.complaint_button, self.escalation_button):
+                b.setEnabled(False)
+            return
+        v = detail.issue
+        self.heading.setText(f"#{v.id}  {v.product_name} {v.spec or ''} — {type_label(v.type)}")
+        self.fields["status"].setText(status_label(v.status))
+        self.fields["company"].setText(" / ".join(x for x in (v.company or v.manufacturer, v.distributor) if x))
+        self.fields["description"].setText(v.description or "")
+        reply = fmt_date(v.reply_due)
+        if v.replied_at:
+            reply += self.tr("（%1 已答复）").replace("%1", fmt_datetime(v.replied_at))
+        self.fields["reply_due"].setText(reply)
+        promise = fmt_date(v.promised_date) if v.promised_date else self.tr("未承诺")
+        if v.promise_limit:
+            promise += self.tr("；最迟 %1").replace("%1", fmt_date(v.promise_limit))
+        if v.promise_exceeds_limit:
+            promise += self.tr("（超过5个工作日期限）")
+        self.fields["promise"].setText(promise)
+        self.fields["resolution_due"].setText(self._resolution_text(v))
+        red = f"color:{OVERDUE_COLOUR.name()}; font-weight:bold;"
+        self.fields["reply_due"].setStyleSheet(red if "reply" in v.overdue else "")
+        self.fields["resolution_due"].setStyleSheet(red if "resolution" in v.overdue else "")
+        self.fields["promise"].setStyleSheet(f"color:{FLAG_COLOUR.name()};" if v.promise_exceeds_limit else "")
+
+        unresolved = v.status in ("open", "replied", "escalated") and v.resolved_at is None
+        self.reply_button.setEnabled(v.status in ("open", "escalated") and v.replied_at is None
+                                     and v.resolved_at is None)
+        self.resolve_button.setEnabled(unresolved)
+        self.close_button.setEnabled(v.status != "closed")
+        self.escalate_button.setEnabled(bool(v.can_escalate))
+        self.complaint_button.setEnabled(True)
+        self.escalation_button.setEnabled(unresolved and bool(v.overdue))
+
+        actions = {"filed": self.tr("登记"), "replied": self.tr("企业答复"), "resolved": self.tr("解决"),
+                   "closed": self.tr("关闭"), "escalated": self.tr("上报"), "linked": self.tr("关联采购"),
+                   "emergency_verified": self.tr("应急核实"), "note": self.tr("备注")}
+        for e in detail.events:
+            QTreeWidgetItem(self.timeline, [fmt_datetime(e.at), actions.get(e.action, e.action),
+                                            status_label(e.to_status) if e.to_status else "",
+                                            e.who or "", e.detail or ""])
+
+    # ------------------------------------------------------------------ actions
+    def _open(self, dialog, handler) -> None:
+        self.dialog = dialog
+        dialog.accepted.connect(lambda: handler(dialog))
+        dialog.finished.connect(lambda _r: dialog.deleteLater())
+        dialog.open()
+
+    def new_issue(self, product_id: int | None = None) -> NewIssueDialog:
+        """Open the “file an issue” dialog (optionally with a product chosen)."""
+        dialog = NewIssueDialog(self.ctx, self, product_id=product_id or None)
+        self._open(dialog, self._file_issue)
+        return dialog
+
+    def _file_issue(self, dialog: NewIssueDialog) -> None:
+        from hospital_app.services import supply_issues
+
+        values = dialog.values()
+        as_of = self.ctx.as_of
+
+        def work(s):
+            view = supply_issues.add_issue(s, values["product_id"], values["type"], values["reported_at"],
+                                           company=values["company"], description=values["description"],
+                                           as_of=as_of)
+            if values["purchase_ids"]:
+                supply_issues.link_purchases(s, view.id, values["purchase_ids"])
+            return view
+
+        self.ctx.change(work, self._after_change, topics=("issues",), parent=self)
+
+    def reply_selected(self) -> ReplyDialog | None:
+        if self.detail is None:
+            return None
+        dialog = ReplyDialog(self.ctx, self.detail.issue, self)
+        self._open(dialog, self._save_reply)
+        return dialog
+
+    def _save_reply(self, dialog: ReplyDialog) -> None:
+        from hospital_app.services import supply_issues
+
+        values, issue_id, as_of = dialog.values(), dialog.issue.id, self.ctx.as_of
+        self.ctx.change(lambda s: supply_issues.reply(s, issue_id, values["at"], values["promised_date"],
+                                                      values["text"], as_of=as_of),
+                        self._after_change, topics=("issues",), parent=self)
+
+    def act_on_selected(self, action: str) -> IssueActionDialog | None:
+        """Resolve, close or escalate the selected issue (through a small dialog)."""
+        if self.detail is None:
+            return None
+        dialog = IssueActionDialog(self.ctx, self.detail.issue, action, self)
+        self._open(dialog, self._save_action)
+        return dialog
+
+    def _save_action(self, dialog: IssueActionDialog) -> None:
+        from hospital_app.services import supply_issues
+
+        fn = {"resolve": supply_issues.resolve, "close": supply_issues.close,
+              "escalate": supply_issues.escalate}[dialog.action]
+        values, issue_id, as_of = dialog.values(), dialog.issue.id, self.ctx.as_of
+        after = self._after_escalate if dialog.action == "escalate" else self._after_change
+        self.ctx.change(lambda s: fn(s, issue_id, values["at"], values["text"], as_of=as_of),
+                        after, topics=("issues",), parent=self)
+
+    def _after_change(self, view) -> None:
+        self._select_after_load = view.id
+        if view.promise_exceeds_limit:
+            self.ctx.events.status_message.emit(
+                self.tr("已记录。注意：承诺解决日期超过 5 个工作日期限（最迟 %1）。")
+                .replace("%1", fmt_date(view.promise_limit)))
+        else:
+            self.ctx.events.status_message.emit(self.tr("已保存问题 %1。").replace("%1", str(view.id)))
+        self.refresh()
+
+    def _after_escalate(self, view) -> None:
+        self._after_change(view)
+        if common.ask(self, self.tr("上报医保部门"), self.tr("问题已标记为上报。现在打印上报函吗？")):
+            self.print_document("escalation")
+
+    def print_document(self, kind: str) -> None:
+        """R3: write the complaint form or escalation letter (PDF) and open it."""
+        from hospital_app.services import documents
+
+        if self.detail is None:
+            return
+        issue_id, as_of = self.detail.issue.id, self.ctx.as_of
+        make = documents.make_complaint if kind == "complaint" else documents.make_escalation
+        stem = ("供应问题反馈单" if kind == "complaint" else "供应问题上报函") + f"-{issue_id}"
+        path = common.document_path(stem, ".pdf")
+        self.ctx.change(lambda s: make(s, issue_id, path, as_of),
+                        self._document_ready, topics=("documents",),
+                        progress=None, parent=self)
+
+    def _document_ready(self, result: dict) -> None:
+        self.last_document = result["path"]
+        self.ctx.events.status_message.emit(self.tr("已生成：%1").replace("%1", result["path"]))
+        common.open_document(result["path"])
