@@ -98,6 +98,7 @@ def backup_sqlite_file(path: Path, suffix: str) -> Path:
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
     target = path.with_name(f"{path.stem}.{suffix}-{stamp}{path.suffix}")
     src = sqlite3.connect(str(path))
+    old_umask = os.umask(0o077)  # a copy of hospital data: readable by its owner only
     try:
         dst = sqlite3.connect(str(target))
         try:
@@ -105,6 +106,7 @@ def backup_sqlite_file(path: Path, suffix: str) -> Path:
         finally:
             dst.close()
     finally:
+        os.umask(old_umask)
         src.close()
     return target
 

@@ -61,14 +61,15 @@ class Task:
         if self._cancel.is_set():
             raise Cancelled()
 
-    def report(self, done: int, total: int = 0, text: str = "") -> None:
-        """Progress from the worker thread (thread-safe); raises Cancelled when asked to stop."""
+    def report(self, done: int, total: int | None = 0, text: str = "") -> None:
+        """Progress from the worker thread (thread-safe); raises Cancelled when asked to stop.
+        ``total`` None or 0: unknown (a busy indicator)."""
         if self._signals is not None:
-            self._signals.progressed.emit(int(done), int(total), text)
+            self._signals.progressed.emit(int(done), int(total or 0), text)
         self.check()
 
     # Services take a plain callback ``progress(done, total)``; this is one.
-    def __call__(self, done: int, total: int = 0, text: str = "") -> None:
+    def __call__(self, done: int, total: int | None = 0, text: str = "") -> None:
         self.report(done, total, text)
 
 
@@ -98,6 +99,7 @@ class _Runnable(QRunnable):
 _pool: QThreadPool | None = None
 _pending: set[_JobSignals] = set()
 _errors: list[BaseException] = []
+_open_boxes: set[QMessageBox] = set()  # a parentless box must outlive this call (Python owns it)
 
 
 def _thread_pool() -> QThreadPool:
@@ -166,6 +168,8 @@ def show_error(exc: BaseException, parent: QWidget | None = None) -> QMessageBox
                       QMessageBox.StandardButton.Ok, parent)
     box.setObjectName("workerErrorBox")
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    _open_boxes.add(box)
+    box.finished.connect(lambda _result: _open_boxes.discard(box))
     box.open()
     return box
 

@@ -56,7 +56,15 @@ class Context:
         if self._db is None:
             from db.session import open_database
 
-            self._db = open_database(self.db_location)
+            from hospital_app.cli.session_start import start
+
+            db = open_database(self.db_location)
+            try:
+                start(db)  # shared-mode log-in, daily backup (issue 11)
+            except BaseException:
+                db.dispose()
+                raise
+            self._db = db
         return self._db
 
     def close(self) -> None:

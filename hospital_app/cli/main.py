@@ -190,6 +190,13 @@ def _map_database_error(exc: Exception) -> AppError | None:
         from hospital_app.errors import Refused
 
         return Refused(tr("数据库文件是只读的，无法写入。", "The database file is read-only; cannot write."))
+    if isinstance(exc, OperationalError) and any(
+            w in str(exc).lower() for w in ("disk is full", "disk i/o error")):
+        from hospital_app.errors import Refused
+
+        return Refused(tr("磁盘已满或无法写入，数据未保存（数据库保持原样）。请释放磁盘空间后重试。",
+                          "The disk is full or cannot be written; nothing was saved (the database is "
+                          "unchanged). Free some disk space and try again."))
     return None
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import calendar
 import math
+from functools import lru_cache
 from dataclasses import dataclass
 from datetime import date, timedelta
 from fractions import Fraction
@@ -31,14 +32,8 @@ class MonthTarget:
     last_day: date  # last day of the month inside the period
     weight: Fraction
     target: int
-
-    @property
-    def key(self) -> tuple[int, int]:
-        return (self.year, self.month)
-
-    @property
-    def label(self) -> str:
-        return f"{self.year:04d}-{self.month:02d}"
+    key: tuple[int, int] = (0, 0)  # (year, month), filled in by monthly_targets
+    label: str = ""  # "2025-03"
 
 
 def days_in_month(year: int, month: int) -> int:
@@ -78,30 +73,46 @@ def total_weight(start: date, end: date) -> Fraction:
 
 
 def largest_remainder(total: int, weights: list[Fraction]) -> list[int]:
-    """R7: whole parts of total × w / Σw that add up to ``total``; ties go to the earlier item."""
+    """R7: whole parts of total × w / Σw that add up to ``total``; ties go to the earlier item.
+
+    Exact integer arithmetic: the weights are scaled to a common denominator first.
+    """
     if total < 0:
         raise ValueError("total must not be negative")
-    sum_w = sum(weights, Fraction(0))
+    common = math.lcm(*(w.denominator for w in weights)) if weights else 1
+    scaled = [w.numerator * (common // w.denominator) for w in weights]
+    sum_w = sum(scaled)
     if sum_w == 0:
         return [0] * len(weights)
-    exact = [Fraction(total) * w / sum_w for w in weights]
-    floors = [math.floor(x) for x in exact]
+    parts = [divmod(total * w, sum_w) for w in scaled]
+    floors = [q for q, _ in parts]
     left = total - sum(floors)
     # Largest remainder first; equal remainders: the earlier month first (stable index).
-    order = sorted(range(len(exact)), key=lambda i: (-(exact[i] - floors[i]), i))
+    order = sorted(range(len(parts)), key=lambda i: (-parts[i][1], i))
     for i in order[:left]:
         floors[i] += 1
     return floors
 
 
+@lru_cache(maxsize=1024)
+def period_months(start: date, end: date) -> tuple[tuple[int, int, date, date, Fraction], ...]:
+    """R7: (year, month, first day inside, last day inside, w_m) of every month of [start, end] (cached)."""
+    _check(start, end)
+    return tuple((y, m, first, last, Fraction((last - first).days + 1, days_in_month(y, m)))
+                 for y, m, first, last in _months(start, end))
+
+
+def monthly_target_values(start: date, end: date, agreed_volume: int) -> list[int]:
+    """R7: just the whole-unit targets T_m, month by month (fast path for many products)."""
+    return largest_remainder(int(agreed_volume), [w for *_, w in period_months(start, end)])
+
+
 def monthly_targets(start: date, end: date, agreed_volume: int) -> list[MonthTarget]:
     """R7: monthly targets of a period [start, end] (inclusive) with agreed volume V."""
-    _check(start, end)
-    months = list(_months(start, end))
-    weights = [Fraction((last - first).days + 1, days_in_month(y, m)) for y, m, first, last in months]
-    targets = largest_remainder(int(agreed_volume), weights)
-    return [MonthTarget(y, m, first, last, w, t)
-            for (y, m, first, last), w, t in zip(months, weights, targets)]
+    months = period_months(start, end)
+    targets = monthly_target_values(start, end, agreed_volume)
+    return [MonthTarget(y, m, first, last, w, t, (y, m), f"{y:04d}-{m:02d}")
+            for (y, m, first, last, w), t in zip(months, targets)]
 
 
 def schedule(start: date, end: date, d: date) -> Fraction:

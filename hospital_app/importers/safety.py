@@ -71,7 +71,7 @@ def sniff(path: Path, max_mb: int) -> str:
     if suffix in (".xlsx", ".xlsm", ".xls"):
         raise _bad(name, "这不是有效的 Excel 文件（文件可能已损坏，或只是改了扩展名）。",
                    "This is not a valid Excel file (it may be damaged or just renamed).")
-    if b"\x00" in head:
+    if b"\x00" in head or suffix not in (".csv", ".txt", ".tsv", ""):
         raise _bad(name, "这不是 Excel 工作簿或 CSV 文本文件。", "This is neither an Excel workbook nor a CSV text file.")
     return "csv"
 

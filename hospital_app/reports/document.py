@@ -138,8 +138,42 @@ def register_fonts() -> str:
         pdfmetrics.registerFont(TTFont(FONT, str(path), subfontIndex=0))
         # No bold face ships with the font: bold maps to the same face so <b> is harmless.
         pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=FONT, italic=FONT, boldItalic=FONT)
+        _chinese_line_rules()
         _registered = True
     return FONT
+
+
+def _chinese_line_rules() -> None:
+    """Chinese punctuation may not start a line (reportlab's list only knows Japanese kinsoku)."""
+    from reportlab.lib import textsplit
+    from reportlab.platypus import paragraph
+
+    extra = "，。、；：？！）》」』】〕…—％"
+    for module in (textsplit, paragraph):
+        missing = "".join(ch for ch in extra if ch not in module.ALL_CANNOT_START)
+        if missing:
+            module.ALL_CANNOT_START = module.ALL_CANNOT_START + missing
+    if getattr(paragraph.wordSplit, "_hangs", False):
+        return
+    original = paragraph.wordSplit
+    cannot_start = textsplit.ALL_CANNOT_START
+
+    def word_split(word, maxWidths, fontName, fontSize, encoding="utf8"):
+        # reportlab hangs one closing mark; "），" leaves the comma at the next line's start.
+        lines = original(word, maxWidths, fontName, fontSize, encoding)
+        for k in range(1, len(lines)):
+            text = lines[k][1]
+            while text and text[0] in cannot_start:
+                w = pdfmetrics.stringWidth(text[0], fontName, fontSize)
+                lines[k - 1][1] += text[0]
+                lines[k - 1][0] -= w
+                lines[k][0] += w
+                text = text[1:]
+            lines[k][1] = text
+        return lines
+
+    word_split._hangs = True  # type: ignore[attr-defined]
+    paragraph.wordSplit = word_split
 
 
 # ----------------------------------------------------------------------------- styles
@@ -188,8 +222,15 @@ def heading(text: str, level: int = 1) -> Paragraph:
     return para(text, "h1" if level == 1 else "h2")
 
 
-def title_block(title: str, subtitle: str | None = None) -> KeepTogether:
-    items: list[Flowable] = [para(title, "title")]
+def title_block(title: str, subtitle: str | None = None, width: float = CONTENT_WIDTH) -> KeepTogether:
+    """Centred title (shrunk down to 15 pt to stay on one line when it can) and subtitle."""
+    style = styles()["title"]
+    size = style.fontSize
+    while size > 15 and pdfmetrics.stringWidth(title, FONT, size) > width:
+        size -= 0.5
+    if size != style.fontSize and pdfmetrics.stringWidth(title, FONT, size) <= width:
+        style = ParagraphStyle("title-fit", parent=style, fontSize=size, leading=size * 1.45)
+    items: list[Flowable] = [Paragraph(_esc(title), style)]
     if subtitle:
         items.append(para(subtitle, "subtitle"))
     return KeepTogether(items)
@@ -275,21 +316,33 @@ def data_table(header: Sequence[str], rows: Iterable[Sequence[Any]], col_widths:
     for c in align_right:
         cmds.append(("ALIGN", (c, 1), (c, -1), "RIGHT"))
     measure = pdfmetrics.getFont(FONT).stringWidth
-    for r, row in enumerate(rows, start=1):
+    labels: dict[str, str] = {}
+    statuses: list[str] = []
+    for row in rows:
         cells: list[str] = []
         for i, value in enumerate(row):
             text = "" if value is None else str(value)
             if i == status_column:
-                key = text
-                text = status_label(key) if key else ""
-                colour = STATUS_COLOURS.get(key)
-                if colour:
-                    cmds.append(("TEXTCOLOR", (i, r), (i, r), colour[0]))
-                    cmds.append(("BACKGROUND", (i, r), (i, r), colour[1]))
+                statuses.append(text)
+                if text not in labels:
+                    labels[text] = status_label(text) if text else ""
+                text = labels[text]
             if text and ("\n" in text or measure(text, font_size) > avail[i]):
                 text = wrap_text(text, avail[i], font_size)
             cells.append(text)
         data.append(cells)
+    if status_column is not None:
+        # One style command per run of equal statuses: long tables split page by page and
+        # reportlab re-applies every command on each split.
+        c = status_column
+        run_start = 0
+        for k in range(1, len(statuses) + 1):
+            if k == len(statuses) or statuses[k] != statuses[run_start]:
+                colour = STATUS_COLOURS.get(statuses[run_start])
+                if colour:
+                    cmds.append(("TEXTCOLOR", (c, run_start + 1), (c, k), colour[0]))
+                    cmds.append(("BACKGROUND", (c, run_start + 1), (c, k), colour[1]))
+                run_start = k
     for r in highlight_rows:
         cmds.append(("TEXTCOLOR", (0, r + 1), (-1, r + 1), STATUS_COLOURS["overdue"][0]))
         cmds.append(("BACKGROUND", (0, r + 1), (-1, r + 1), STATUS_COLOURS["overdue"][1]))
@@ -415,7 +468,7 @@ def bar_chart(categories: Sequence[str], values: Sequence[float], *, title: str 
     """A small vertical bar chart (e.g. products by status), values printed on the bars."""
     register_fonts()
     d = Drawing(width, height)
-    top = 16 if title else 6
+    top = 24 if title else 8  # room for the title and the value printed above the tallest bar
     bc = VerticalBarChart()
     bc.x, bc.y = 32, 24
     bc.width, bc.height = width - 44, height - 24 - top
@@ -436,8 +489,10 @@ def bar_chart(categories: Sequence[str], values: Sequence[float], *, title: str 
     if bar_colours:
         for i, c in enumerate(bar_colours):
             bc.bars[(0, i)].fillColor = c
-    if max(values, default=0) <= 0:
-        bc.valueAxis.valueMax = 1
+    top_value = max(values, default=0)
+    if top_value <= 5:  # small counts: whole-number ticks 0..5
+        bc.valueAxis.valueMax = 5
+        bc.valueAxis.valueStep = 1
     d.add(bc)
     if title:
         d.add(String(width / 2, height - 11, title, fontName=FONT, fontSize=9.5,
@@ -541,6 +596,7 @@ def _make_canvas(header_left: str, header_right: str, generated: str):
 
     class NumberedCanvas(rl_canvas.Canvas):
         def __init__(self, *args, **kwargs) -> None:
+            kwargs.setdefault("initialFontName", FONT)  # no stray Helvetica in the font list
             super().__init__(*args, **kwargs)
             self._pages: list[dict] = []
 
@@ -562,7 +618,11 @@ def _make_canvas(header_left: str, header_right: str, generated: str):
             self.setFillColor(INK)
             self.setFont(FONT, 9)
             self.drawString(MARGIN_X, h - 13 * mm, header_left)
-            self.drawRightString(w - MARGIN_X, h - 13 * mm, header_right)
+            room = w - 2 * MARGIN_X - self.stringWidth(header_left, FONT, 9) - 12 * mm
+            right = header_right
+            while right and self.stringWidth(right, FONT, 9) > room:
+                right = right[:-2] + "…"
+            self.drawRightString(w - MARGIN_X, h - 13 * mm, right)
             self.setStrokeColor(RULE)
             self.setLineWidth(0.8)
             self.line(MARGIN_X, h - 15 * mm, w - MARGIN_X, h - 15 * mm)

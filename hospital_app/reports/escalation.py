@@ -86,8 +86,7 @@ def render_escalation(path: Path, data: IssueDocData, *, generated_at: datetime)
         doc.para(tr("特此报告。", "Respectfully submitted."), "body"),
         doc.para(tr("联系人及电话：{c}", "Contact: {c}", c=data.contact or "—"), "plain"),
         doc.para(tr("附件：供应问题反馈表（编号 {id}）", "Attachment: supply issue form no. {id}", id=v.id), "plain"),
-        doc.signature_block([tr("经办人", "Prepared by"), tr("药学部门负责人", "Head of pharmacy")]),
         doc.stamp_block(org, _cn_date(data.as_of)),
     ]
-    return doc.build_pdf(path, title, flow, hospital_name=data.hospital_name,
+    return doc.build_pdf(path, tr("供应问题上报函", "Escalation letter"), flow, hospital_name=data.hospital_name,
                          hospital_code=data.hospital_code, generated_at=generated_at)

@@ -45,6 +45,15 @@ def _overview(views: Sequence[NoteView]) -> Flowable:
     return doc.data_table(header, rows, [w * doc.mm for w in widths], align_right=(3, 4, 5))
 
 
+def _chart(v: NoteView) -> Flowable:
+    """The small 12-month bar chart; a sentence instead when nothing was bought."""
+    if not any(m.quantity for m in v.months):
+        return doc.para(tr("近12个月采购量：无采购记录。", "Last 12 months: no purchases."), "plain")
+    title = tr("近12个月采购量（趋势：{t}）", "Last 12 months (trend: {t})", t=vc.trend_label(v.trend))
+    return doc.bar_chart([m.month for m in v.months], [m.quantity for m in v.months], title=title,
+                         width=doc.CONTENT_WIDTH, height=52 * doc.mm, value_format="{:.0f}")
+
+
 def _section(number: int, v: NoteView) -> list[Flowable]:
     r = v.row
     flow: list[Flowable] = [
@@ -59,10 +68,7 @@ def _section(number: int, v: NoteView) -> list[Flowable]:
             (tr("触发情形", "Threshold"), vc.threshold_label(r.reason)),
         ], per_row=2, label_width=30 * doc.mm),
         doc.spacer(3),
-        doc.bar_chart([m.month for m in v.months], [m.quantity for m in v.months],
-                      title=tr("近12个月采购量（趋势：{t}）", "Last 12 months (trend: {t})",
-                               t=vc.trend_label(v.trend)),
-                      width=doc.CONTENT_WIDTH, height=52 * doc.mm, value_format="{:.0f}"),
+        _chart(v),
         doc.heading(tr("原因", "Reasons"), level=2),
         doc.para(tr("、", ", ").join(v.reason_labels()) or tr("（未选择）", "(none chosen)"), "plain"),
         doc.heading(tr("情况说明", "Explanation"), level=2),

@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # pragma: no cover
 NO_DATA = "（暂无数据）"
 STATUS_ORDER = ("completed", "on_track", "behind", "severely_behind", "not_started", "exempt")
 NUMS = "一二三四五六七八九十"
+MAX_OVERDUE_LISTED = 30
 
 
 def pct(value: Any) -> str:
@@ -110,6 +111,10 @@ def _summary(head: _Sections, data: SelfCheckData) -> list[Flowable]:
         a=data.as_of.isoformat(), b=len(data.batches), n=len(rows), c=counts["completed"],
         o=counts["on_track"], h=counts["behind"], sv=counts["severely_behind"],
         ns=counts["not_started"], ex=counts["exempt"])))
+    if not rows:
+        out.append(doc.para(tr("截至 {a}，没有处于协议期内的中选产品。", "As of {a} no selected product is in an "
+                               "agreement period.", a=data.as_of.isoformat())))
+        return out
     header = [tr("批次", "Batch"), tr("产品数", "Products")] + [doc.status_label(s) for s in STATUS_ORDER] + [
         tr("约定采购量", "Agreed"), tr("序时目标", "Target"), tr("已采购", "Purchased"),
         tr("总体完成进度", "Completion"), tr("序时进度", "Schedule")]
@@ -121,9 +126,9 @@ def _summary(head: _Sections, data: SelfCheckData) -> list[Flowable]:
     scale = doc.CONTENT_WIDTH / sum(widths)
     out.append(doc.data_table(header, table_rows, [w * scale for w in widths], font_size=7.5,
                               align_right=list(range(1, 13))))
-    out.append(doc.para(tr("注：总体完成进度 = 各产品已采购量之和 ÷ 约定采购量之和，序时进度 = 序时目标之和 ÷ "
-                           "约定采购量之和（均不含豁免产品）。", "Note: weighted by agreed volume, exempt "
-                           "products excluded."), "note"))
+    out.append(doc.para(tr("注：总体完成进度 = 各产品已采购量之和 ÷ 约定采购量之和；序时进度按约定采购量加权；"
+                           "产品数含尚无当期协议的中选产品。", "Note: completion = Σ purchased ÷ Σ agreed volume; "
+                           "schedule weighted by agreed volume."), "note"))
     out.append(doc.spacer(3))
     from reportlab.platypus import KeepTogether
 
@@ -146,20 +151,36 @@ def _product_table(head: _Sections, data: SelfCheckData) -> list[Flowable]:
                            head(tr("中选产品执行明细", "Selected products"))]
     if data.progress is None:
         return out + [_no_data(), NextPageTemplate("portrait"), PageBreak()]
-    out.append(product_table(data.progress))
+    out += product_tables(data.progress)
     out += [NextPageTemplate("portrait"), PageBreak()]
     return out
 
 
 PRODUCT_COLUMNS: list[tuple[str, str, float]] = [
-    # (progress --json key, Chinese header, width mm) — every column of CLI.md progress
-    ("batch", "批次", 22), ("generic_name", "通用名", 27), ("dosage_form", "剂型", 11),
-    ("spec", "规格", 19), ("manufacturer", "生产企业", 30), ("unit", "单位", 8),
-    ("period", "协议期", 19), ("agreed_volume", "约定采购量", 15), ("target_to_date", "序时目标", 15),
-    ("purchased", "已采购量", 15), ("completion", "完成进度", 13), ("schedule", "序时进度", 13),
-    ("status", "状态", 13), ("shortfall", "缺口", 13), ("nonselected_share", "非中选占比", 13),
-    ("flags", "提示", 15),
+    # (progress --json key, Chinese header, width mm) — every column of CLI.md progress;
+    # the batch is the heading above each table.
+    ("generic_name", "通用名", 30), ("dosage_form", "剂型", 12), ("spec", "规格", 20),
+    ("manufacturer", "生产企业", 34), ("unit", "单位", 8), ("period", "协议期", 19),
+    ("agreed_volume", "约定采购量", 16), ("target_to_date", "序时目标", 16), ("purchased", "已采购量", 16),
+    ("completion", "完成进度", 14), ("schedule", "序时进度", 14), ("status", "状态", 14),
+    ("shortfall", "缺口", 14), ("nonselected_share", "非中选占比", 14), ("flags", "提示", 19),
 ]
+STATUS_COL = [k for k, _, _ in PRODUCT_COLUMNS].index("status")
+NUMERIC_COLS = [i for i, (k, _, _) in enumerate(PRODUCT_COLUMNS)
+                if k in ("agreed_volume", "target_to_date", "purchased", "completion", "schedule", "shortfall",
+                         "nonselected_share")]
+
+FLAG_LABELS = {
+    "exempt": ("免考核", "exempt"), "suspended": ("暂停使用", "suspended"), "shortage": ("短缺", "shortage"),
+    "emergency": ("急抢救", "emergency"), "key_monitoring": ("重点监控", "key monitoring"),
+    "backup": ("备供", "backup"), "merged": ("合并考核", "merged"), "not_in_hospital": ("未进院", "not in hospital"),
+    "clustered": ("扎堆采购", "clustered"), "empty_month": ("空月", "empty month"),
+    "share_over": ("非中选超比例", "share over limit"),
+}
+
+
+def flag_text(flags: Any) -> str:
+    return "、".join(tr(*FLAG_LABELS[f]) if f in FLAG_LABELS else str(f) for f in (flags or []))
 
 
 def product_columns() -> tuple[list[str], list[float]]:
@@ -176,7 +197,7 @@ def product_row(r: dict) -> list[Any]:
         elif key in ("completion", "schedule", "nonselected_share"):
             out.append(pct(r.get(key)))
         elif key == "flags":
-            out.append("、".join(str(f) for f in (r.get("flags") or [])))
+            out.append(flag_text(r.get("flags")))
         else:
             v = r.get(key)
             out.append("" if v is None else v)
@@ -184,12 +205,26 @@ def product_row(r: dict) -> list[Any]:
 
 
 def product_table(rows: list[dict]):
-    """The full progress table (landscape width), header repeated, status coloured."""
+    """One progress table (landscape width), header repeated on every page, status coloured."""
     header, widths = product_columns()
-    ordered = sorted(rows, key=lambda r: (r.get("batch") or "", r.get("generic_name") or "",
-                                          r.get("spec") or "", r.get("product_id") or 0))
+    ordered = sorted(rows, key=lambda r: (r.get("generic_name") or "", r.get("spec") or "",
+                                          r.get("product_id") or 0))
     return doc.data_table(header, [product_row(r) for r in ordered], widths,
-                          status_column=12, font_size=7, align_right=[7, 8, 9, 10, 11, 13, 14])
+                          status_column=STATUS_COL, font_size=7, align_right=NUMERIC_COLS)
+
+
+def product_tables(rows: list[dict]) -> list[Flowable]:
+    """The full product table, one table per batch under its own heading."""
+    groups: dict[str, list[dict]] = {}
+    for r in rows:
+        groups.setdefault(r.get("batch") or tr("（未分批次）", "(no batch)"), []).append(r)
+    out: list[Flowable] = []
+    for i, name in enumerate(sorted(groups)):
+        out.append(doc.keep_space(30))
+        out.append(doc.heading(tr("（{n}）{b}（{c} 个产品）", "({n}) {b} ({c} products)",
+                                  n=NUMS[i] if i < 10 else i + 1, b=name, c=len(groups[name])), 2))
+        out.append(product_table(groups[name]))
+    return out
 
 
 def _nonselected(head: _Sections, data: SelfCheckData) -> list[Flowable]:
@@ -296,12 +331,17 @@ def _payments(head: _Sections, data: SelfCheckData) -> list[Flowable]:
                               highlight_rows=[i for i, s in enumerate(data.payments) if s["unpaid"]]))
     if data.overdue_payments:
         out.append(doc.heading(tr("逾期未付明细", "Overdue payments"), 2))
+        shown = sorted(data.overdue_payments, key=lambda p: (p["due"], p["company"] or ""))[:MAX_OVERDUE_LISTED]
         rows = [[p["order_no"], p["company"], _d(p["accepted_on"]), _d(p["due"]), f"{p['amount']:.2f}"]
-                for p in data.overdue_payments]
+                for p in shown]
         out.append(doc.data_table([tr("订单号", "Order"), tr("企业", "Company"), tr("验收日期", "Accepted"),
                                    tr("付款期限", "Due"), tr("金额（元）", "Amount")], rows,
                                   [36 * mm, doc.CONTENT_WIDTH - 120 * mm, 28 * mm, 28 * mm, 28 * mm],
                                   font_size=8, align_right=[4]))
+        rest = len(data.overdue_payments) - len(shown)
+        if rest > 0:
+            out.append(doc.para(tr("另有 {n} 笔逾期未付货款未列出，详见系统“货款结算”列表。",
+                                   "{n} more overdue payments are in the payments list.", n=rest), "note"))
     return out
 
 

@@ -99,7 +99,7 @@ def record(session: Session, who: str | None, action: str, entity: str, entity_i
                    before=before_c, after=after_c, prev_hash=last,
                    hash=_digest(last, at, who, action, entity, entity_id, before_c, after_c))
     session.add(row)
-    session.flush([row])
+    session.flush()
     return row
 
 

@@ -11,8 +11,6 @@ from db.models import CalendarDay
 from hospital_app.domain.calendar import WorkCalendar
 from hospital_app.services import audit
 
-WEEKDAYS_ZH = "一二三四五六日"
-
 
 def load_calendar(session: Session) -> WorkCalendar:
     """R1: the official schedule plus every user correction (one query)."""

@@ -19,10 +19,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable
 
-from sqlalchemy import extract, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.models import Exemption, GeneratedDocument, Product, Purchase, ReportText
+from db.models import Exemption, GeneratedDocument, Product, ReportText
 from hospital_app.domain.periods import ReportPeriod, parse_period
 from hospital_app.errors import Conflict
 from hospital_app.i18n import tr
@@ -162,16 +162,23 @@ class SelfCheckData:
     r9_threshold: Decimal = Decimal("0.30")
 
 
-def _progress_rows(session: Session, as_of: date) -> list[dict] | None:
+def _progress(session: Session, as_of: date) -> tuple[Any, list[dict] | None]:
+    """(the progress report object, its rows as ``progress --json`` dicts) — or (None, None)."""
     compute = _optional("hospital_app.services.progress", "compute_progress")
     if compute is None:
-        return None
-    rows = compute(session, as_of)
-    return [r.as_dict() if hasattr(r, "as_dict") else dict(r) for r in rows]
+        return None, None
+    report = compute(session, as_of)
+    return report, [r.as_dict() if hasattr(r, "as_dict") else dict(r) for r in report]
 
 
 def _ratio(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
+
+
+def _ratio4(value: Any) -> float | None:
+    if value is None:
+        return None
+    return round(float(value), 4)
 
 
 def _month_ends(start: date, end: date) -> list[date]:
@@ -184,55 +191,69 @@ def _month_ends(start: date, end: date) -> list[date]:
     return out
 
 
-def _burnup(session: Session, rows: list[dict], as_of: date) -> tuple[list[str], list[int], list[int]]:
-    """R7/R8 burn-up of one batch: cumulative purchases (SQL GROUP BY month, up to ``as_of``)
-    and the cumulative schedule Σ round(S(d)·V) at each month end of the agreement period."""
-    from hospital_app.domain.targets import target_to_date
+def _burnup(rows: list[Any], as_of: date) -> tuple[list[str], list[int], list[int]]:
+    """R7/R8 burn-up of one batch: Σ round(S(d)·V) at each month end of the agreement periods,
+    and the cumulative counted purchases per month (the progress rows' ``months``) up to ``as_of``."""
+    from hospital_app.domain.targets import round_half_up, schedule as schedule_at
 
-    periods = [(date.fromisoformat(r["period_start"]), date.fromisoformat(r["period_end"]),
-                int(r["agreed_volume"] or 0), r["product_id"]) for r in rows
-               if r.get("period_start") and r.get("period_end")]
+    periods = [(_get(r, "period_start"), _get(r, "period_end"), int(_get(r, "agreed_volume") or 0))
+               for r in rows if _get(r, "period_start") and _get(r, "period_end")]
+    periods = [(date.fromisoformat(a) if isinstance(a, str) else a,
+                date.fromisoformat(b) if isinstance(b, str) else b, v) for a, b, v in periods]
     if not periods:
         return [], [], []
     start = min(p[0] for p in periods)
     end = max(p[1] for p in periods)
     ends = _month_ends(start, end)
     labels = [f"{d.year}-{d.month:02d}" for d in ends]
-    schedule = [sum(target_to_date(s, e, v, min(max(d, s), e)) if d >= s else 0 for s, e, v, _ in periods)
-                for d in ends]
-    ids = [p[3] for p in periods]
-    y_col, m_col = extract("year", Purchase.purchase_date), extract("month", Purchase.purchase_date)
-    monthly: dict[tuple[int, int], int] = defaultdict(int)
-    for chunk_start in range(0, len(ids), 500):
-        chunk = ids[chunk_start:chunk_start + 500]
-        q = (select(y_col, m_col, func.sum(Purchase.quantity))
-             .where(Purchase.product_id.in_(chunk), Purchase.purchase_date >= start,
-                    Purchase.purchase_date <= min(end, as_of))
-             .group_by(y_col, m_col))
-        for y, m, qty in session.execute(q):
-            monthly[(int(y), int(m))] += int(qty or 0)
+    cache: dict[tuple[date, date, date], Any] = {}
+
+    def s_at(s: date, e: date, d: date):  # S(d) is shared by every product with the same period
+        key = (s, e, d)
+        if key not in cache:
+            cache[key] = schedule_at(s, e, d)
+        return cache[key]
+
+    # Σ target_to_date (R7: round half up of S(d) × V, per product) at each month end.
+    schedule = [sum(round_half_up(s_at(s, e, min(d, e)) * v) for s, e, v in periods if d >= s) for d in ends]
+    monthly: dict[str, int] = defaultdict(int)
+    for r in rows:
+        for m in _get(r, "months", None) or []:
+            monthly[_get(m, "label") or _get(m, "month")] += int(_get(m, "purchased") or 0)
     purchased, total = [], 0
-    for d in ends:
+    for label, d in zip(labels, ends):
         if d.replace(day=1) > as_of:
             break
-        total += monthly.get((d.year, d.month), 0)
+        total += monthly.get(label, 0)
         purchased.append(total)
     return labels, purchased, schedule
 
 
-def _batch_summaries(session: Session, rows: list[dict], as_of: date) -> list[BatchSummary]:
-    """R8 per batch: products by status; completion and schedule weighted by agreed volume."""
+def _batch_summaries(session: Session, report: Any, rows: list[dict], as_of: date) -> list[BatchSummary]:
+    """R8 per batch (``progress.batch_summary``): products by status, completion vs schedule."""
+    summarise = _optional("hospital_app.services.progress", "batch_summary")
+    objects: dict[str, list[Any]] = defaultdict(list)
+    for r in report:
+        objects[_get(r, "batch") or ""].append(r)
+    out = []
+    if summarise is not None:
+        for b in summarise(session, as_of, report):
+            name = _get(b, "batch")
+            labels, bought, sched = _burnup(objects.get(name, []), as_of)
+            out.append(BatchSummary(name, int(_get(b, "products") or 0), dict(_get(b, "counts") or {}),
+                                    int(_get(b, "agreed_volume") or 0), int(_get(b, "target_to_date") or 0),
+                                    int(_get(b, "purchased") or 0), _ratio4(_get(b, "completion")),
+                                    _ratio4(_get(b, "schedule")), labels, bought, sched))
+        return out
     groups: dict[str, list[dict]] = defaultdict(list)
     for r in rows:
-        groups[r.get("batch") or tr("（未分批次）", "(no batch)")].append(r)
-    out = []
+        groups[r.get("batch") or ""].append(r)
     for name in sorted(groups):
         rs = groups[name]
-        assessed = [r for r in rs if r.get("status") != "exempt"]
-        agreed = sum(int(r.get("agreed_volume") or 0) for r in assessed)
-        target = sum(int(r.get("target_to_date") or 0) for r in assessed)
-        purchased = sum(int(r.get("purchased") or 0) for r in assessed)
-        labels, bought, sched = _burnup(session, rs, as_of)
+        agreed = sum(int(r.get("agreed_volume") or 0) for r in rs)
+        target = sum(int(r.get("target_to_date") or 0) for r in rs)
+        purchased = sum(int(r.get("purchased") or 0) for r in rs)
+        labels, bought, sched = _burnup(objects.get(name, []), as_of)
         out.append(BatchSummary(name, len(rs), dict(Counter(r.get("status") for r in rs)), agreed, target,
                                 purchased, _ratio(purchased, agreed), _ratio(target, agreed),
                                 labels, bought, sched))
@@ -450,7 +471,7 @@ def self_check_data(session: Session, period: str | ReportPeriod, as_of: date | 
         raise Conflict(tr("报告期间 {p} 尚未开始（统计截止日 {d}）。", "Period {p} has not started (as of {d}).",
                           p=p.key, d=day.isoformat()))
     ident = _identity(session)
-    rows = _progress_rows(session, day)
+    report, rows = _progress(session, day)
     threshold = Decimal(str(_setting(session, "r9_share_threshold")))
     alerts = _alerts(session, day)
     stored = get_findings_text(session, p)
@@ -458,7 +479,7 @@ def self_check_data(session: Session, period: str | ReportPeriod, as_of: date | 
     return SelfCheckData(
         period=p, as_of=day, hospital_name=ident["hospital_name"], hospital_code=ident["hospital_code"],
         progress=rows,
-        batches=_batch_summaries(session, rows, day) if rows is not None else None,
+        batches=_batch_summaries(session, report, rows, day) if rows is not None else None,
         nonselected=_nonselected(rows, threshold) if rows is not None else None,
         exemptions=_exemptions(session, p, day),
         issues=_period_issues(session, p, day),

@@ -75,3 +75,15 @@ def working_day_due(session: Session, at: datetime, working_days: int) -> Due:
     from hospital_app.services.calendar import load_calendar
 
     return load_calendar(session).due(at, working_days)
+
+
+def product_marks(session: Session, product_id: int) -> dict[str, bool]:
+    """R11 marks of one product (shortage, emergency, cheaper_equal_quality, key_monitoring)."""
+    from hospital_app.errors import NotFound
+    from hospital_app.i18n import tr
+    from hospital_app.services.management import product_marks as marks
+
+    product = session.get(Product, product_id)
+    if product is None:
+        raise NotFound(tr("找不到产品 {id}", "No product {id}", id=product_id))
+    return marks(product)

@@ -41,7 +41,7 @@ def _tallies(session: Session, start: date | None, end: date | None,
     response_hours = settings.get(session, "r4_response_hours")
     ordinary = settings.get(session, "r4_delivery_hours_ordinary")
     emergency_h = settings.get(session, "r4_delivery_hours_emergency")
-    company = func.coalesce(Company.name, "")
+    company = Company.name  # plain column: PostgreSQL needs GROUP BY and SELECT to match
     query = (select(company, Order.order_no, func.min(Order.placed_at), func.max(Order.responded_at),
                     func.count(Order.responded_at), func.max(Order.delivered_at), func.count(Order.delivered_at),
                     func.count(), func.max(case((Order.emergency, 1), else_=0)))
@@ -62,7 +62,7 @@ def _tallies(session: Session, start: date | None, end: date | None,
                 continue
             if responded is None and now - placed <= timedelta(hours=response_hours):
                 continue  # still inside its response window: not assessable yet
-        t = out[(name, Quarter.of(placed))]
+        t = out[(name or "", Quarter.of(placed))]
         t.placed += 1
         t.responded_in_time += rules.responded_in_time(placed, responded, response_hours)
         if delivered is not None:

@@ -26,7 +26,7 @@ def list_payments(session: Session, as_of: date, open_only: bool = False) -> lis
     recorded payments do not cover it); ``overdue``: unpaid after the end of the month
     following acceptance, at ``as_of``. Amounts are decimal strings (CLI.md).
     """
-    company = func.coalesce(Company.name, "")
+    company = Company.name  # plain column: PostgreSQL needs GROUP BY and SELECT to match
     key = (Order.order_no, company, Order.accepted_on)
     amounts = session.execute(
         select(*key, func.sum(Order.amount)).select_from(Order)
@@ -37,7 +37,7 @@ def list_payments(session: Session, as_of: date, open_only: bool = False) -> lis
         .join(Order, Order.id == Payment.order_id).outerjoin(Company, Company.id == Order.company_id)
         .where(Order.accepted_on.is_not(None), Payment.paid_on.is_not(None)).group_by(*key))}
     rows = []
-    for order_no, name, accepted_on, amount in sorted(amounts, key=lambda r: (r[2], r[0], r[1])):
+    for order_no, name, accepted_on, amount in sorted(amounts, key=lambda r: (r[2], r[0], r[1] or "")):
         amount = amount or Decimal(0)
         total, last = paid.get((order_no, name, accepted_on), (None, None))
         paid_on = last if total is not None and total >= amount else None
@@ -45,7 +45,7 @@ def list_payments(session: Session, as_of: date, open_only: bool = False) -> lis
         overdue = is_payment_overdue(due, paid_on, as_of)
         if open_only and paid_on is not None:
             continue
-        rows.append({"order_no": order_no, "company": name, "accepted_on": accepted_on,
+        rows.append({"order_no": order_no, "company": name or "", "accepted_on": accepted_on,
                      "amount": money(amount), "due": due, "paid_on": paid_on, "overdue": overdue})
     return rows
 

@@ -47,7 +47,14 @@ from db.models import (
 )
 from hospital_app import settings
 from hospital_app.domain import monitoring, status as st
-from hospital_app.domain.targets import MonthTarget, monthly_targets, round_half_up, schedule as schedule_at
+from hospital_app.domain.targets import (
+    MonthTarget,
+    monthly_target_values,
+    monthly_targets,
+    period_months,
+    round_half_up,
+    schedule as schedule_at,
+)
 from hospital_app.errors import NotFound
 from hospital_app.i18n import tr
 
@@ -114,7 +121,16 @@ class ProgressRow:
     share_over_since: date | None = None
     behind_since: date | None = None
     purchased_before_period: bool = False  # any counted purchase since execution start before this period
-    group_members: list[int] = field(default_factory=list)
+    cluster_k: Decimal = Decimal(2)
+    severe_gap: Decimal = Decimal("0.10")
+    supply_role: str | None = None
+    marks: dict = field(default_factory=dict)
+    manufacturer_id: int | None = None
+    group_name: str | None = None
+    group_members: list[int] = field(default_factory=list)  # R11 merged consumables (ids)
+    group_completion: Fraction | None = None  # the group's C(d) when merged
+    group_schedule: Fraction | None = None
+    group_shortfall: int = 0
     suspended_on: date | None = None
     suspension_reason: str | None = None
 
@@ -176,12 +192,20 @@ class _Policy:
     share_threshold: Decimal
     cluster_k: Decimal
 
+    def __post_init__(self) -> None:
+        self.severe_gap_f = Fraction(self.severe_gap)
+        self.cluster_k_f = Fraction(self.cluster_k)
+
 
 def _policies(session: Session, batches: dict[int, Batch]) -> dict[int | None, _Policy]:
-    def one(overrides):
-        return _Policy(settings.get(session, "r8_severe_gap", overrides),
-                       settings.get(session, "r9_share_threshold", overrides),
-                       settings.get(session, "r12_cluster_factor", overrides))
+    """Effective R8/R9/R12 policy per batch (stored settings read once, then batch overrides)."""
+    keys = ("r8_severe_gap", "r9_share_threshold", "r12_cluster_factor")
+    stored = settings.get_all(session)
+
+    def one(overrides: dict | None) -> _Policy:
+        values = [settings.definition(k).parse(overrides[k]) if overrides and k in overrides else stored[k]
+                  for k in keys]
+        return _Policy(*values)
 
     out: dict[int | None, _Policy] = {None: one(None)}
     for bid, b in batches.items():
@@ -249,11 +273,23 @@ def _linked_purchases(session: Session, as_of: date) -> list[_Linked]:
     return out
 
 
-def _bought_between(session: Session, product_id: int, start: date, before: date) -> bool:
-    """Any purchase of the product in [start, before) (index range query, one product)."""
-    q = (select(Purchase.id).where(Purchase.product_id == product_id, Purchase.purchase_date >= start,
-                                   Purchase.purchase_date < before, Purchase.quantity > 0).limit(1))
-    return session.execute(q).first() is not None
+def _month_key(session: Session):
+    """SQL expression 'YYYY-MM' of the purchase date (one GROUP BY key, cheap on SQLite)."""
+    if session.get_bind().dialect.name == "sqlite":
+        return func.substr(Purchase.purchase_date, 1, 7)
+    return func.to_char(Purchase.purchase_date, "YYYY-MM")
+
+
+def _by_product_date(session: Session, stmt):
+    """On SQLite, make the planner walk purchases by (product, date) — without statistics it
+    otherwise scans the date index and looks every row up (10× slower on 500 k lines)."""
+    if session.get_bind().dialect.name == "sqlite":
+        return stmt.with_hint(Purchase, "INDEXED BY ix_purchase_product_date", "sqlite")
+    return stmt
+
+
+def _parse_month(key: str) -> tuple[int, int]:
+    return int(key[:4]), int(key[5:7])
 
 
 def _compute(session: Session, as_of: date, batch: str | None = None,
@@ -267,8 +303,12 @@ def _compute(session: Session, as_of: date, batch: str | None = None,
         raise NotFound(tr("找不到批次：{b}", "No such batch: {b}", b=batch))
     policies = _policies(session, batches)
 
-    # Current periods (start ≤ as_of ≤ end) of selected products.
-    q = (select(AgreementPeriod, Product, Company.name)
+    # Current periods (start ≤ as_of ≤ end) of selected products (Core rows, no ORM objects).
+    q = (select(AgreementPeriod.id, AgreementPeriod.start, AgreementPeriod.end, AgreementPeriod.agreed_volume,
+                Product.id, Product.batch_id, Product.generic_name, Product.generic_name_norm,
+                Product.dosage_form, Product.spec, Product.base_unit, Product.manufacturer_id,
+                Product.group_name, Product.supply_role, Product.is_shortage, Product.is_emergency,
+                Product.key_monitoring, Product.suspended_on, Product.suspension_reason, Company.name)
          .join(Product, Product.id == AgreementPeriod.product_id)
          .outerjoin(Company, Company.id == Product.manufacturer_id)
          .where(Product.selected.is_(True), AgreementPeriod.start <= as_of, AgreementPeriod.end >= as_of))
@@ -276,117 +316,137 @@ def _compute(session: Session, as_of: date, batch: str | None = None,
         q = q.where(Product.batch_id.in_(list(batches)))
     if product_ids is not None:
         q = q.where(Product.id.in_(product_ids))
-    current: dict[int, tuple[AgreementPeriod, Product, str | None]] = {}
-    for period, product, maker in session.execute(q):
-        old = current.get(product.id)
-        if old is None or period.start > old[0].start:  # overlapping periods: the latest wins
-            current[product.id] = (period, product, maker)
+    current: dict[int, _Current] = {}
+    for r in session.execute(q):
+        c = _Current(*r)
+        old = current.get(c.product_id)
+        if old is None or c.start > old.start:  # overlapping periods: the latest wins
+            current[c.product_id] = c
     if not current:
         return []
-    period_ids = [p.id for p, _, _ in current.values()]
 
-    # One GROUP BY: (row product, purchased product, month) over purchases of the same
-    # generic name inside the row's period and up to as_of.
-    sp, pr = aliased(Product), aliased(Product)
-    y = extract("year", Purchase.purchase_date)
-    m = extract("month", Purchase.purchase_date)
-    agg = (select(AgreementPeriod.product_id, Purchase.product_id, pr.selected, pr.supply_role,
-                  pr.cheaper_equal_quality, y, m, func.sum(Purchase.quantity))
-           .select_from(AgreementPeriod)
-           .join(sp, sp.id == AgreementPeriod.product_id)
-           .join(pr, pr.generic_name_norm == sp.generic_name_norm)
-           .join(Purchase, and_(Purchase.product_id == pr.id,
-                                Purchase.purchase_date >= AgreementPeriod.start,
-                                Purchase.purchase_date <= AgreementPeriod.end,
-                                Purchase.purchase_date <= as_of))
-           .where(AgreementPeriod.id.in_(period_ids))
-           .group_by(AgreementPeriod.product_id, Purchase.product_id, pr.selected, pr.supply_role,
-                     pr.cheaper_equal_quality, y, m))
-    own: dict[int, dict[tuple[int, int], int]] = defaultdict(lambda: defaultdict(int))
-    share: dict[int, dict[str, dict[tuple[int, int], int]]] = defaultdict(
-        lambda: {monitoring.SELECTED: defaultdict(int), monitoring.NONSELECTED: defaultdict(int)})
-    for row_pid, pid, sel, role, cheaper, yy, mm, qty in session.execute(agg):
-        key, qty = (int(yy), int(mm)), int(qty or 0)
-        if pid == row_pid:
-            own[row_pid][key] += qty
-        cls = monitoring.share_class(selected=bool(sel), supply_role=role,
-                                     cheaper_equal_quality=bool(cheaper))
-        if cls != monitoring.EXCLUDED:
-            share[row_pid][cls][key] += qty
+    # Purchases per (product, month) of every product sharing a generic name with a row, from
+    # the row's period start to as_of: one GROUP BY per distinct period start (a handful).
+    generics_by_start: dict[date, set[str]] = defaultdict(set)
+    for c in current.values():
+        generics_by_start[c.start].add(c.generic_norm)
+    month = _month_key(session)
+    monthly: dict[date, dict[int, dict[tuple[int, int], int]]] = {}
+    for start, generics in generics_by_start.items():
+        agg = (select(Purchase.product_id, month, func.sum(Purchase.quantity))
+               .select_from(Product)
+               .join(Purchase, and_(Purchase.product_id == Product.id, Purchase.purchase_date >= start,
+                                    Purchase.purchase_date <= as_of))
+               .where(Product.generic_name_norm.in_(sorted(generics)))
+               .group_by(Purchase.product_id, month))
+        per_product: dict[int, dict[tuple[int, int], int]] = defaultdict(dict)
+        for pid, key, qty in session.execute(_by_product_date(session, agg)):
+            per_product[pid][_parse_month(key)] = int(qty or 0)
+        monthly[start] = per_product
+    all_generics = set().union(*generics_by_start.values())
+    kinds = {pid: (g, monitoring.share_class(selected=bool(sel), supply_role=role,
+                                             cheaper_equal_quality=bool(cheaper)))
+             for pid, g, sel, role, cheaper in session.execute(
+                 select(Product.id, Product.generic_name_norm, Product.selected, Product.supply_role,
+                        Product.cheaper_equal_quality).where(Product.generic_name_norm.in_(sorted(all_generics))))}
+    # R9 buckets per (generic, start): class → month → units
+    share_cache: dict[tuple[str, date], dict[str, dict[tuple[int, int], int]]] = {}
+    for start, per_product in monthly.items():
+        for pid, months in per_product.items():
+            generic, cls = kinds.get(pid, (None, monitoring.EXCLUDED))
+            if cls == monitoring.EXCLUDED or generic not in generics_by_start[start]:
+                continue
+            buckets = share_cache.setdefault(
+                (generic, start), {monitoring.SELECTED: defaultdict(int), monitoring.NONSELECTED: defaultdict(int)})
+            for key, qty in months.items():
+                buckets[cls][key] += qty
+    own: dict[int, dict[tuple[int, int], int]] = {
+        pid: defaultdict(int, monthly[c.start].get(pid, {})) for pid, c in current.items()}
+    empty = {monitoring.SELECTED: {}, monitoring.NONSELECTED: {}}
+    # Rows of one generic name and start share their buckets; R11 adjustments copy first.
+    share = {pid: share_cache.get((c.generic_norm, c.start), empty) for pid, c in current.items()}
+    copied: set[int] = set()
+
+    def own_buckets(row_pid: int):
+        if row_pid not in copied:
+            share[row_pid] = copy_buckets(share[row_pid])
+            copied.add(row_pid)
+        return share[row_pid]
 
     # R11 adjustments from purchases linked to supply issues.
     rows_by_generic: dict[str, list[int]] = defaultdict(list)
-    for pid, (period, product, _) in current.items():
-        rows_by_generic[product.generic_name_norm].append(pid)
+    for pid, c in current.items():
+        rows_by_generic[c.generic_norm].append(pid)
     for link in _linked_purchases(session, as_of):
         key = _month_index(link.purchase_date)
         for row_pid in rows_by_generic.get(link.generic_norm, []):
-            period = current[row_pid][0]
-            if not (period.start <= link.purchase_date <= period.end):
+            c = current[row_pid]
+            if not (c.start <= link.purchase_date <= c.end):
                 continue
             if link.supply_role == "backup" and link.emergency_verified:
                 # counts as selected in the share (it was excluded as a backup purchase)
-                share[row_pid][monitoring.SELECTED][key] += link.quantity
+                own_buckets(row_pid)[monitoring.SELECTED][key] += link.quantity
             elif (not link.selected and link.supply_role != "backup"
                   and link.issue_open_from <= link.purchase_date
                   and (link.issue_open_to is None or link.purchase_date <= link.issue_open_to)):
-                share[row_pid][monitoring.NONSELECTED][key] -= link.quantity
+                own_buckets(row_pid)[monitoring.NONSELECTED][key] -= link.quantity
         if link.supply_role == "backup" and link.emergency_verified and link.issue_product_id in current:
-            period = current[link.issue_product_id][0]
-            if period.start <= link.purchase_date <= period.end and link.product_id != link.issue_product_id:
+            c = current[link.issue_product_id]
+            if c.start <= link.purchase_date <= c.end and link.product_id != link.issue_product_id:
                 own[link.issue_product_id][key] += link.quantity
                 if link.product_id in current:  # moved, not counted twice
                     own[link.product_id][key] -= link.quantity
 
-    exemptions: dict[int, list[Exemption]] = defaultdict(list)
-    for ex in session.scalars(select(Exemption).where(Exemption.product_id.in_(list(current)))):
-        exemptions[ex.product_id].append(ex)
+    exempt_ids = set()
+    for pid, start, end in session.execute(select(Exemption.product_id, Exemption.start, Exemption.end)
+                                           .where(Exemption.product_id.in_(list(current)))):
+        if monitoring.active_on(start, end, as_of):
+            exempt_ids.add(pid)
 
     rows: list[ProgressRow] = []
-    for pid, (period, product, maker) in current.items():
-        b = batches.get(product.batch_id) if product.batch_id else None
+    for pid, c in current.items():
+        b = batches.get(c.batch_id) if c.batch_id else None
         if batch is not None and b is None:
             continue
-        policy = policies.get(product.batch_id, policies[None])
-        volume = int(period.agreed_volume or 0)
-        s_d = _schedule(period.start, period.end, as_of)
-        months_purchased = own.get(pid, {})
+        policy = policies.get(c.batch_id, policies[None])
+        volume = int(c.agreed_volume or 0)
+        s_d = _schedule(c.start, c.end, as_of)
+        months_purchased = own[pid]
         purchased = sum(months_purchased.values())
         target = round_half_up(s_d * volume)
-        exempt = any(monitoring.active_on(e.start, e.end, as_of) for e in exemptions.get(pid, []))
-        status = st.assess(purchased, volume, s_d, severe_gap=policy.severe_gap, exempt=exempt)
-        buckets = share.get(pid)
-        sel_units = sum(buckets[monitoring.SELECTED].values()) if buckets else 0
-        non_units = sum(buckets[monitoring.NONSELECTED].values()) if buckets else 0
-        share_value = monitoring.nonselected_share(non_units, sel_units)
-
+        status = st.assess(purchased, volume, s_d, severe_gap=policy.severe_gap_f, exempt=pid in exempt_ids)
+        buckets = share[pid]
+        sel_units = sum(buckets[monitoring.SELECTED].values())
+        non_units = sum(buckets[monitoring.NONSELECTED].values())
         months = []
-        for t in _targets(period.start, period.end, volume):
-            if t.first_day > as_of:
+        k_num, k_den = policy.cluster_k_f.numerator, policy.cluster_k_f.denominator
+        for (y, mo, first, last, _w), target_m in zip(period_months(c.start, c.end),
+                                                       monthly_target_values(c.start, c.end, volume)):
+            if first > as_of:
                 break
-            bought = months_purchased.get(t.key, 0)
-            months.append(MonthFigure(t.label, t.first_day, t.last_day, t.target, bought,
-                                      clustered=bought > Fraction(policy.cluster_k) * t.target))
-        row = ProgressRow(
-            product_id=pid, batch=b.name if b else None, generic_name=product.generic_name,
-            dosage_form=product.dosage_form, spec=product.spec, manufacturer=maker,
-            unit=product.base_unit, period_start=period.start, period_end=period.end,
+            bought = months_purchased.get((y, mo), 0)
+            months.append(MonthFigure(f"{y:04d}-{mo:02d}", first, last, target_m, bought,
+                                      clustered=bought * k_den > k_num * target_m))
+        rows.append(ProgressRow(
+            product_id=pid, batch=b.name if b else None, generic_name=c.generic_name,
+            dosage_form=c.dosage_form, spec=c.spec, manufacturer=c.maker,
+            unit=c.unit, period_start=c.start, period_end=c.end,
             agreed_volume=volume, target_to_date=target, purchased=purchased,
             completion=st.completion(purchased, volume), schedule=s_d, status=status,
-            shortfall=st.shortfall(target, purchased), nonselected_share=share_value,
-            batch_id=product.batch_id, batch_kind=b.kind if b else None, period_id=period.id,
-            generic_name_norm=product.generic_name_norm,
+            shortfall=st.shortfall(target, purchased),
+            nonselected_share=monitoring.nonselected_share(non_units, sel_units),
+            batch_id=c.batch_id, batch_kind=b.kind if b else None, period_id=c.period_id,
+            generic_name_norm=c.generic_norm,
             execution_start=b.execution_start if b else None, months=months,
             share_selected=sel_units, share_nonselected=non_units,
-            share_threshold=policy.share_threshold,
-            suspended_on=product.suspended_on, suspension_reason=product.suspension_reason,
-        )
-        row._product = product  # type: ignore[attr-defined]  # marks for the flags below
-        row._policy = policy  # type: ignore[attr-defined]
-        if status == st.NOT_STARTED and row.execution_start and row.execution_start < period.start:
-            row.purchased_before_period = _bought_between(session, pid, row.execution_start, period.start)
-        rows.append(row)
-
+            share_threshold=policy.share_threshold, cluster_k=policy.cluster_k,
+            severe_gap=policy.severe_gap, supply_role=c.supply_role,
+            marks={"shortage": bool(c.is_shortage), "emergency": bool(c.is_emergency),
+                   "key_monitoring": bool(c.key_monitoring)},
+            manufacturer_id=c.manufacturer_id, group_name=c.group_name,
+            suspended_on=c.suspended_on, suspension_reason=c.suspension_reason,
+        ))
+    _mark_bought_before_period(session, rows)
     _merge_consumable_groups(rows, as_of)
     for row in rows:
         _finish(row, as_of, share.get(row.product_id))
@@ -394,13 +454,62 @@ def _compute(session: Session, as_of: date, batch: str | None = None,
     return rows
 
 
+@dataclass
+class _Current:
+    period_id: int
+    start: date
+    end: date
+    agreed_volume: int
+    product_id: int
+    batch_id: int | None
+    generic_name: str
+    generic_norm: str
+    dosage_form: str | None
+    spec: str | None
+    unit: str | None
+    manufacturer_id: int | None
+    group_name: str | None
+    supply_role: str | None
+    is_shortage: bool
+    is_emergency: bool
+    key_monitoring: bool
+    suspended_on: date | None
+    suspension_reason: str | None
+    maker: str | None
+
+
+def copy_buckets(buckets) -> dict[str, dict[tuple[int, int], int]]:
+    out = {monitoring.SELECTED: defaultdict(int), monitoring.NONSELECTED: defaultdict(int)}
+    if buckets:
+        for cls in out:
+            out[cls].update(buckets[cls])
+    return out
+
+
+def _mark_bought_before_period(session: Session, rows: list[ProgressRow]) -> None:
+    """R8: for not-started rows, was the product bought since execution start before this period?"""
+    todo = [r for r in rows if r.status == st.NOT_STARTED and r.execution_start
+            and r.execution_start < r.period_start]
+    if not todo:
+        return
+    last = dict(session.execute(_by_product_date(session, (
+        select(AgreementPeriod.product_id, func.max(Purchase.purchase_date))
+        .select_from(AgreementPeriod)
+        .join(Purchase, and_(Purchase.product_id == AgreementPeriod.product_id,
+                             Purchase.purchase_date < AgreementPeriod.start, Purchase.quantity > 0))
+        .where(AgreementPeriod.id.in_([r.period_id for r in todo]))
+        .group_by(AgreementPeriod.product_id)))).all())
+    for r in todo:
+        day = last.get(r.product_id)
+        r.purchased_before_period = day is not None and day >= r.execution_start
+
+
 def _merge_consumable_groups(rows: list[ProgressRow], as_of: date) -> None:
     """R11: the status of same-company same-group consumables is the group's."""
     groups: dict[tuple, list[ProgressRow]] = defaultdict(list)
     for row in rows:
-        product = row._product  # type: ignore[attr-defined]
-        key = monitoring.consumable_group_key(row.batch_kind, row.batch_id, product.manufacturer_id,
-                                              product.group_name)
+        key = monitoring.consumable_group_key(row.batch_kind, row.batch_id, row.manufacturer_id,
+                                              row.group_name)
         if key is not None:
             groups[key].append(row)
     for members in groups.values():
@@ -410,26 +519,25 @@ def _merge_consumable_groups(rows: list[ProgressRow], as_of: date) -> None:
         bought = sum(m.purchased for m in members)
         # Volume-weighted schedule (equal to S(d) when the periods are the same, as in a batch).
         s_d = sum((m.schedule * m.agreed_volume for m in members), Fraction(0)) / volume if volume else Fraction(1)
-        group_status = st.assess(bought, volume, s_d, severe_gap=members[0]._policy.severe_gap)  # type: ignore[attr-defined]
+        group_status = st.assess(bought, volume, s_d, severe_gap=members[0].severe_gap)
         ids = sorted(m.product_id for m in members)
         for m in members:
             m.status = group_status
             m.group_members = ids
+            m.group_completion = st.completion(bought, volume)
+            m.group_schedule = s_d
+            m.group_shortfall = st.shortfall(sum(x.target_to_date for x in members), bought)
 
 
 def _finish(row: ProgressRow, as_of: date, share_buckets) -> None:
     """Flags and "since" dates of a row (R8, R9, R12, R17)."""
-    product = row._product  # type: ignore[attr-defined]
     flags = set()
     if row.status == st.EXEMPT:
         flags.add("exempt")
-    if monitoring.is_suspended(product.suspended_on, as_of):
+    if monitoring.is_suspended(row.suspended_on, as_of):
         flags.add("suspended")
-    for mark, attr in (("shortage", "is_shortage"), ("emergency", "is_emergency"),
-                       ("key_monitoring", "key_monitoring")):
-        if getattr(product, attr):
-            flags.add(mark)
-    if product.supply_role == "backup":
+    flags.update(mark for mark, on in row.marks.items() if on)
+    if row.supply_role == "backup":
         flags.add("backup")
     if row.group_members:
         flags.add("merged")

@@ -80,34 +80,60 @@ def _build_small_dataset(session) -> None:
                               reported_at=datetime(2025, 8, 20, 9, 0)))
 
 
-@pytest.fixture
-def filled_db(db):
-    """GIVEN a database with demo data (the demo generator, else a small hand-made set)."""
+@pytest.fixture(scope="session")
+def _demo_template(tmp_path_factory):
+    """One demo database per test session; each test gets its own copy of the file."""
+    from db.session import open_database
+
+    path = tmp_path_factory.mktemp("demo") / "template.db"
+    database = open_database(str(path))
     try:
-        from hospital_app.services.demo import DemoOptions, generate_demo
-    except ImportError:
-        generate_demo = None
-    with db.session() as s:
-        if generate_demo is not None:
-            generate_demo(s, DemoOptions(seed=7, products=30, months=24, purchases=3000))
+        try:
+            from hospital_app.services.demo import DemoOptions, generate_demo
+        except ImportError:
+            with database.session() as s:
+                _build_small_dataset(s)
         else:
-            _build_small_dataset(s)
-    return db
+            generate_demo(database, DemoOptions(seed=7, products=24, months=24, purchases=3000, as_of=AS_OF))
+        with database.engine.connect() as conn:  # fold the WAL into the file before copying it
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        database.dispose()
+    return path
 
 
 @pytest.fixture
-def ctx(filled_db, db_path):
+def demo_path(_demo_template, tmp_path):
+    import shutil
+
+    target = tmp_path / "demo.db"
+    shutil.copyfile(_demo_template, target)
+    return target
+
+
+@pytest.fixture
+def filled_db(demo_path):
+    """GIVEN a database with demo data (the demo generator, else a small hand-made set)."""
+    from db.session import open_database
+
+    database = open_database(str(demo_path))
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def ctx(filled_db, demo_path):
     from ui.app_context import AppContext
 
-    context = AppContext(str(db_path), AS_OF, "zh", db=filled_db)
+    context = AppContext(str(demo_path), AS_OF, "zh", db=filled_db)
     return context
 
 
 @pytest.fixture
-def main_window(qtbot, filled_db, db_path):
+def main_window(qtbot, filled_db, demo_path):
     """The real main window on the filled database (not shown until a test shows it)."""
     from ui.app import create_main_window
 
-    window = create_main_window(str(db_path), AS_OF, "zh", db=filled_db)
+    window = create_main_window(str(demo_path), AS_OF, "zh", db=filled_db)
     qtbot.addWidget(window)
     return window

@@ -70,8 +70,8 @@ def test_filing_an_issue_shows_the_R2_reply_due(page, ctx):
     WHEN an issue reported Tue 2025-09-30 16:00 is filed through the dialog
     THEN the list shows reply due Fri 2025-10-10 (R2, National Day) and a provisional resolution due."""
     issue_id = _file(page, ctx, datetime(2025, 9, 30, 16, 0))
-    assert _cell(page, issue_id, 6) == "2025-10-10"
-    assert "暂定" in _cell(page, issue_id, 7)
+    assert _cell(page, issue_id, page.COL_REPLY_DUE) == "2025-10-10"
+    assert "暂定" in _cell(page, issue_id, page.COL_RESOLUTION_DUE)
     assert page.detail.issue.status == "open"
     assert [e.action for e in page.detail.events] == ["filed"]
 
@@ -134,7 +134,7 @@ def test_reply_past_the_five_day_limit_warns_and_is_flagged(page, ctx):
     dialog.accept()
     v = page.detail.issue
     assert v.status == "replied" and v.promise_exceeds_limit
-    assert "承诺超过5个工作日" in _cell(page, issue_id, 8)
+    assert "承诺超过5个工作日" in _cell(page, issue_id, page.COL_FLAGS)
     assert "超过5个工作日期限" in page.fields["promise"].text()
 
 
@@ -148,7 +148,7 @@ def test_reply_within_the_limit_has_no_warning(page, ctx):
     assert not dialog.exceeds_limit() and not dialog.warning.isVisibleTo(dialog)
     dialog.accept()
     assert page.detail.issue.promise_exceeds_limit is False
-    assert _cell(page, issue_id, 7) == "2025-10-15"
+    assert _cell(page, issue_id, page.COL_RESOLUTION_DUE) == "2025-10-15"
 
 
 def test_resolving_an_issue_through_the_buttons(page, ctx, qtbot):
@@ -190,7 +190,7 @@ def test_overdue_issue_is_red_and_can_be_escalated_and_printed(page, ctx, opened
     row = page.row_of(issue_id)
     colour = page.proxy.index(row, 1).data(Qt.ItemDataRole.ForegroundRole).color()
     assert colour == OVERDUE_COLOUR
-    assert "答复逾期" in _cell(page, issue_id, 8)
+    assert "答复逾期" in _cell(page, issue_id, page.COL_FLAGS)
     assert page.escalate_button.isEnabled()
     monkeypatch.setattr(common, "ask", lambda *a: True)
     dialog = page.act_on_selected("escalate")
@@ -241,9 +241,9 @@ def test_calendar_correction_moves_an_open_issue_due(page, ctx):
     from hospital_app.services.calendar import set_day
 
     issue_id = _file(page, ctx, datetime(2025, 6, 9, 10, 0))
-    assert _cell(page, issue_id, 6) == "2025-06-11"
+    assert _cell(page, issue_id, page.COL_REPLY_DUE) == "2025-06-11"
     ctx.change(lambda s: set_day(s, date(2025, 6, 10), False, "停电"), topics=("calendar",))
-    assert _cell(page, issue_id, 6) == "2025-06-12"
+    assert _cell(page, issue_id, page.COL_REPLY_DUE) == "2025-06-12"
 
 
 def test_select_issue_from_elsewhere(page, ctx):

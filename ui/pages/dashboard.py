@@ -1,12 +1,308 @@
-"""dashboard page (being built)."""
+"""Dashboard: where the pharmacist's day starts — what is late, what is due, what to do today.
+
+Everything is loaded in one worker job (``load_dashboard``) from the services; a
+service that is not available yet shows as an empty section, never as an error.
+"""
 
 from __future__ import annotations
 
-from ui.pages.base import PlaceholderPage
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (QFrame, QGridLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QListWidget,
+                               QListWidgetItem, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout,
+                               QWidget)
+
+from ui.app_context import AppContext
+from ui.pages.base import BasePage
+from ui.status_style import SEVERITY_COLOURS, STATUS_COLOURS, STATUS_ORDER, percent, status_label
+
+log = logging.getLogger(__name__)
+ROLE_PRODUCT = Qt.ItemDataRole.UserRole
+ROLE_ISSUE = Qt.ItemDataRole.UserRole + 1
 
 
-class DashboardPage(PlaceholderPage):
+@dataclass
+class DashboardData:
+    """What the dashboard shows, as plain data (built on the worker thread)."""
+
+    as_of: date
+    counts: dict[str, int] = field(default_factory=dict)
+    batches: list[Any] = field(default_factory=list)  # progress.BatchSummary
+    burn_labels: list[str] = field(default_factory=list)
+    burn_target: list[int] = field(default_factory=list)
+    burn_purchased: list[int] = field(default_factory=list)
+    alerts: list[Any] = field(default_factory=list)  # findings.Alert
+    issues: list[Any] = field(default_factory=list)  # supply_issues.IssueView (open)
+    payments: list[dict] = field(default_factory=list)  # unpaid deliveries
+    missing: list[str] = field(default_factory=list)  # services not available yet
+
+
+def _burn_up(rows, as_of: date) -> tuple[list[str], list[int], list[int]]:
+    """Sum the current periods' monthly targets and purchases (R7 figures from the progress
+    service) per month, cumulatively; purchases only up to the as-of month."""
+    target: dict[str, int] = defaultdict(int)
+    bought: dict[str, int] = defaultdict(int)
+    for row in rows:
+        for month in getattr(row, "months", []) or []:
+            target[month.label] += int(month.target)
+            if month.first_day <= as_of:
+                bought[month.label] += int(month.purchased)
+    labels = sorted(target)
+    now = as_of.strftime("%Y-%m")
+    cum_t, cum_p, t, p = [], [], 0, 0
+    for label in labels:
+        t += target[label]
+        cum_t.append(t)
+        if label <= now:
+            p += bought[label]
+            cum_p.append(p)
+    return labels, cum_t, cum_p
+
+
+def load_dashboard(session, as_of: date) -> DashboardData:
+    """Worker job: call each service; a missing one is noted, not fatal."""
+    data = DashboardData(as_of=as_of)
+    try:
+        from hospital_app.services import progress
+    except ImportError:
+        data.missing.append("progress")
+    else:
+        report = progress.compute_progress(session, as_of)
+        for row in report.rows:
+            data.counts[row.status] = data.counts.get(row.status, 0) + 1
+        data.batches = progress.batch_summary(session, as_of, report)
+        data.burn_labels, data.burn_target, data.burn_purchased = _burn_up(report.rows, as_of)
+    try:
+        from hospital_app.services.alerts import collect_alerts
+    except ImportError:
+        data.missing.append("alerts")
+    else:
+        data.alerts = collect_alerts(session, as_of)
+    try:
+        from hospital_app.services.supply_issues import list_issues
+    except ImportError:
+        data.missing.append("issues")
+    else:
+        data.issues = list_issues(session, as_of, open_only=True)
+    try:
+        from hospital_app.services.payments import list_payments
+    except ImportError:
+        data.missing.append("payments")
+    else:
+        data.payments = list_payments(session, as_of, open_only=True)
+    return data
+
+
+def _card(title: str, colour: str, parent: QWidget) -> tuple[QFrame, QLabel]:
+    frame = QFrame(parent)
+    frame.setObjectName("statusCard")
+    frame.setStyleSheet(f"QFrame#statusCard {{ background: white; border: 1px solid #dde1e6;"
+                        f" border-left: 5px solid {colour}; border-radius: 4px; }}")
+    layout = QVBoxLayout(frame)
+    layout.setContentsMargins(10, 6, 10, 6)
+    number = QLabel("–", frame)
+    number.setStyleSheet(f"font-size: 22px; font-weight: bold; color: {colour}; border: none;")
+    caption = QLabel(title, frame)
+    caption.setStyleSheet("color: #5f6368; border: none;")
+    layout.addWidget(number)
+    layout.addWidget(caption)
+    return frame, number
+
+
+class DashboardPage(BasePage):
     page_name = "dashboard"
+    topics = ("purchases", "products", "issues", "payments", "settings", "calendar")
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, parent)
+        self.data: DashboardData | None = None
+        self._charts_ready = False
+
+        self.heading = QLabel(self)
+        self.heading.setStyleSheet("font-size: 18px; font-weight: bold;")
+        self.notice = QLabel(self)
+        self.notice.setStyleSheet("color: #5f6368;")
+        self.notice.setWordWrap(True)
+
+        cards = QHBoxLayout()
+        self.status_numbers: dict[str, QLabel] = {}
+        for key in STATUS_ORDER:
+            frame, number = _card(status_label(key), STATUS_COLOURS[key], self)
+            self.status_numbers[key] = number
+            cards.addWidget(frame)
+        frame, self.issue_number = _card(self.tr("未解决供应问题"), "#8e24aa", self)
+        cards.addWidget(frame)
+        frame, self.payment_number = _card(self.tr("待回款"), "#00897b", self)
+        cards.addWidget(frame)
+
+        self.batch_table = QTableWidget(0, 6, self)
+        self.batch_table.setObjectName("batchTable")
+        self.batch_table.setHorizontalHeaderLabels([
+            self.tr("批次"), self.tr("中选产品"), self.tr("约定量"), self.tr("已采购"),
+            self.tr("完成率"), self.tr("进度要求")])
+        self.batch_table.verticalHeader().setVisible(False)
+        self.batch_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.batch_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+
+        self.todo = QListWidget(self)
+        self.todo.setObjectName("todoList")
+        self.todo.setWordWrap(True)
+        self.todo.setAlternatingRowColors(True)
+        self.todo.itemActivated.connect(self._open_item)
+        self.todo.itemDoubleClicked.connect(self._open_item)
+        self.issues = QListWidget(self)
+        self.issues.setObjectName("issueList")
+        self.issues.setWordWrap(True)
+        self.issues.itemActivated.connect(self._open_item)
+        self.issues.itemDoubleClicked.connect(self._open_item)
+        self.payments = QListWidget(self)
+        self.payments.setObjectName("paymentList")
+
+        self.chart_box = QGroupBox(self.tr("采购进度"), self)
+        self.chart_layout = QHBoxLayout(self.chart_box)
+        self.burn_up = None
+        self.status_chart = None
+
+        todo_box = QGroupBox(self.tr("今日待办"), self)
+        QVBoxLayout(todo_box).addWidget(self.todo)
+        issue_box = QGroupBox(self.tr("未解决的供应问题（双击打开）"), self)
+        QVBoxLayout(issue_box).addWidget(self.issues)
+        payment_box = QGroupBox(self.tr("待回款（R5）"), self)
+        QVBoxLayout(payment_box).addWidget(self.payments)
+        side = QSplitter(Qt.Orientation.Vertical, self)
+        side.addWidget(issue_box)
+        side.addWidget(payment_box)
+        bottom = QSplitter(Qt.Orientation.Horizontal, self)
+        bottom.addWidget(todo_box)
+        bottom.addWidget(side)
+        bottom.setSizes([640, 360])
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.heading)
+        layout.addWidget(self.notice)
+        layout.addLayout(cards)
+        grid = QGridLayout()
+        grid.addWidget(self.batch_table, 0, 0)
+        layout.addLayout(grid)
+        layout.addWidget(self.chart_box, 3)
+        layout.addWidget(bottom, 4)
 
     def title(self) -> str:
         return self.tr("总览")
+
+    def refresh(self) -> None:
+        self.heading.setText(self.tr("%1 的执行情况").replace("%1", self.ctx.as_of.isoformat()))
+        self.notice.setText(self.tr("正在加载…"))
+        self.ctx.query(lambda s: load_dashboard(s, self.ctx.as_of), self.show_data, parent=self)
+
+    # ---- showing
+    def _ensure_charts(self) -> None:
+        if self._charts_ready:
+            return
+        from ui.widgets.charts import BurnUpChart, StatusChart  # QtCharts only once data is here
+
+        self.burn_up = BurnUpChart(self.chart_box)
+        self.burn_up.setObjectName("burnUpChart")
+        self.status_chart = StatusChart(self.chart_box)
+        self.status_chart.setObjectName("statusChart")
+        self.chart_layout.addWidget(self.burn_up, 3)
+        self.chart_layout.addWidget(self.status_chart, 2)
+        self._charts_ready = True
+
+    def show_data(self, data: DashboardData) -> None:
+        self.data = data
+        self.notice.setText(self.tr("部分功能尚未就绪：%1").replace("%1", "、".join(data.missing))
+                            if data.missing else "")
+        total = sum(data.counts.values())
+        for key, label in self.status_numbers.items():
+            label.setText(str(data.counts.get(key, 0)))
+        self.issue_number.setText(str(len(data.issues)))
+        self.payment_number.setText(str(len(data.payments)))
+
+        self.batch_table.setRowCount(len(data.batches))
+        for r, b in enumerate(data.batches):
+            values = [b.batch, str(b.products), f"{b.agreed_volume:,}", f"{b.purchased:,}",
+                      percent(b.completion), percent(b.schedule)]
+            for c, value in enumerate(values):
+                item = QTableWidgetItem(value)
+                if c:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                if c == 4 and b.completion < b.schedule:
+                    item.setForeground(QBrush(QColor(STATUS_COLOURS["behind"])))
+                self.batch_table.setItem(r, c, item)
+        rows_height = sum(self.batch_table.rowHeight(r) for r in range(len(data.batches)))
+        self.batch_table.setFixedHeight(self.batch_table.horizontalHeader().height() + rows_height + 4)
+
+        self._ensure_charts()
+        self.burn_up.set_data(data.burn_labels, data.burn_target, data.burn_purchased,
+                              self.tr("累计采购与进度要求（当前协议期，全部中选产品）"))
+        self.status_chart.set_data([(k, status_label(k), data.counts.get(k, 0)) for k in STATUS_ORDER],
+                                   self.tr("产品状态（共 %1 个）").replace("%1", str(total)))
+        self._fill_todo(data.alerts)
+        self._fill_issues(data.issues)
+        self._fill_payments(data.payments)
+
+    def _fill_todo(self, alerts) -> None:
+        self.todo.clear()
+        if not alerts:
+            self.todo.addItem(self.tr("今天没有待办事项。"))
+            return
+        for alert in alerts:
+            action = f"\n→ {alert.action}" if getattr(alert, "action", None) else ""
+            item = QListWidgetItem(f"[{alert.rule}] {alert.message}{action}")
+            item.setForeground(QBrush(QColor(SEVERITY_COLOURS.get(alert.severity, "#202124"))))
+            if alert.product_id is not None:
+                item.setData(ROLE_PRODUCT, int(alert.product_id))
+            issue_id = (alert.extra or {}).get("issue_id") if hasattr(alert, "extra") else None
+            if issue_id is not None:
+                item.setData(ROLE_ISSUE, int(issue_id))
+            self.todo.addItem(item)
+
+    def _fill_issues(self, issues) -> None:
+        self.issues.clear()
+        if not issues:
+            self.issues.addItem(self.tr("没有未解决的供应问题。"))
+            return
+        from hospital_app.services.supply_issues import type_label
+
+        for issue in issues:
+            overdue = bool(issue.overdue)
+            text = self.tr("#%1 %2 %3 — 答复期限 %4").replace("%1", str(issue.id)).replace(
+                "%2", issue.product_name).replace("%3", type_label(issue.type)).replace("%4", issue.reply_due.isoformat())
+            if overdue:
+                text += self.tr("（已逾期）")
+            item = QListWidgetItem(text)
+            item.setData(ROLE_ISSUE, int(issue.id))
+            if overdue:
+                item.setForeground(QBrush(QColor(SEVERITY_COLOURS["serious"])))
+            self.issues.addItem(item)
+
+    def _fill_payments(self, payments) -> None:
+        self.payments.clear()
+        if not payments:
+            self.payments.addItem(self.tr("没有待回款的订单。"))
+            return
+        for p in sorted(payments, key=lambda p: (not p["overdue"], p["due"]))[:200]:
+            text = self.tr("%1 %2 ￥%3 回款期限 %4").replace("%1", str(p["order_no"])).replace(
+                "%2", p["company"]).replace("%3", str(p["amount"])).replace("%4", p["due"].isoformat())
+            if p["overdue"]:
+                text += self.tr("（已逾期）")
+            item = QListWidgetItem(text)
+            if p["overdue"]:
+                item.setForeground(QBrush(QColor(SEVERITY_COLOURS["serious"])))
+            self.payments.addItem(item)
+
+    def _open_item(self, item: QListWidgetItem) -> None:
+        issue_id = item.data(ROLE_ISSUE)
+        if issue_id is not None:
+            self.ctx.events.open_issue.emit(int(issue_id))
+            return
+        product_id = item.data(ROLE_PRODUCT)
+        if product_id is not None:
+            self.ctx.events.open_product.emit(int(product_id))

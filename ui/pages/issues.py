@@ -31,8 +31,10 @@ class IssuesPage(BasePage):
     page_name = "issues"
     topics = ("issues", "calendar", "products")
 
-    COLUMNS = ("id", "product", "company", "type", "status", "reported_at", "reply_due",
-               "resolution_due", "flags")
+    # The dues come first after product, type and status: they are what the pharmacist checks.
+    COLUMNS = ("id", "product", "type", "status", "reply_due", "resolution_due", "flags", "company",
+               "reported_at")
+    COL_REPLY_DUE, COL_RESOLUTION_DUE, COL_FLAGS = 4, 5, 6
 
     def __init__(self, ctx, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
@@ -70,8 +72,8 @@ class IssuesPage(BasePage):
 
         self.model = QStandardItemModel(0, len(self.COLUMNS), self)
         self.model.setHorizontalHeaderLabels([
-            self.tr("编号"), self.tr("产品"), self.tr("涉及企业"), self.tr("问题类型"), self.tr("状态"),
-            self.tr("反馈时间"), self.tr("答复期限"), self.tr("解决期限"), self.tr("提示")])
+            self.tr("编号"), self.tr("产品"), self.tr("问题类型"), self.tr("状态"), self.tr("答复期限"),
+            self.tr("解决期限"), self.tr("提示"), self.tr("涉及企业"), self.tr("反馈时间")])
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)
         self.proxy.setFilterKeyColumn(-1)
@@ -85,7 +87,7 @@ class IssuesPage(BasePage):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table.horizontalHeader().setStretchLastSection(True)
         self.empty = QLabel(self.tr("暂无供应问题。点击“登记新问题”记录企业供应短缺、配送不及时等情况。"), self)
         self.empty.setWordWrap(True)
         self.empty.setStyleSheet("color:#666; padding:12px;")
@@ -101,6 +103,7 @@ class IssuesPage(BasePage):
         splitter.addWidget(self._build_detail())
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
+        splitter.setSizes([700, 420])
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.banner)
@@ -192,24 +195,26 @@ class IssuesPage(BasePage):
         self.issues = issues
         self.model.removeRows(0, self.model.rowCount())
         for v in issues:
-            items = [self._item(str(v.id), v.id), self._item(" ".join(p for p in (v.product_name, v.spec or "") if p)),
-                     self._item(v.company or v.distributor or v.manufacturer or ""),
+            items = [self._item(str(v.id)), self._item(" ".join(p for p in (v.product_name, v.spec or "") if p)),
                      self._item(type_label(v.type)), self._item(status_label(v.status)),
-                     self._item(fmt_datetime(v.reported_at)), self._item(fmt_date(v.reply_due)),
-                     self._item(self._resolution_text(v)), self._item(self._flags_text(v))]
+                     self._item(fmt_date(v.reply_due)), self._item(self._resolution_text(v)),
+                     self._item(self._flags_text(v)),
+                     self._item(v.company or v.distributor or v.manufacturer or ""),
+                     self._item(fmt_datetime(v.reported_at))]
             items[0].setData(v.id, ID_ROLE)
             items[0].setData(v.id, Qt.ItemDataRole.DisplayRole)  # numeric sort
             if v.resolution_due_provisional:
                 f = QFont()
                 f.setItalic(True)
-                items[7].setFont(f)
-                items[7].setToolTip(self.tr("暂定：尚未答复，或该年份官方节假日安排未发布"))
+                items[self.COL_RESOLUTION_DUE].setFont(f)
+                items[self.COL_RESOLUTION_DUE].setToolTip(self.tr("暂定：尚未答复，或该年份官方节假日安排未发布"))
             if v.overdue:
                 for item in items:
                     item.setForeground(QBrush(OVERDUE_COLOUR))
-                items[6 if "reply" in v.overdue else 7].setFont(self._bold())
+                late = self.COL_REPLY_DUE if "reply" in v.overdue else self.COL_RESOLUTION_DUE
+                items[late].setFont(self._bold())
             elif v.promise_exceeds_limit:
-                items[8].setForeground(QBrush(FLAG_COLOUR))
+                items[self.COL_FLAGS].setForeground(QBrush(FLAG_COLOUR))
             self.model.appendRow(items)
         overdue = sum(1 for v in issues if v.overdue)
         self.count_label.setText(self.tr("共 %1 条，逾期 %2 条").replace("%1", str(len(issues)))
@@ -224,6 +229,10 @@ class IssuesPage(BasePage):
         else:
             self.banner.hide()
         if keep is not None and self.select_issue(keep):
+            return
+        if self.proxy.rowCount():  # show the most recent issue rather than an empty pane
+            first = self.proxy.mapToSource(self.proxy.index(0, 0))
+            self.select_issue(int(self.model.item(first.row(), 0).data(ID_ROLE)))
             return
         self._show_detail(None)
 
@@ -244,7 +253,7 @@ class IssuesPage(BasePage):
         return "，".join(parts)
 
     @staticmethod
-    def _item(text: str, _id: int | None = None) -> QStandardItem:
+    def _item(text: str) -> QStandardItem:
         item = QStandardItem(text)
         item.setEditable(False)
         return item

@@ -2,13 +2,32 @@
 
 from __future__ import annotations
 
-from hospital_app.cli.commands._base import leaf, not_yet
+from hospital_app.cli.commands._base import leaf
+from hospital_app.errors import BadInput
+from hospital_app.i18n import tr
+
+
+def _export_progress(ctx, args) -> int:
+    from hospital_app import settings
+    from hospital_app.reports.xlsx_export import export_progress
+    from hospital_app.services.progress import compute_progress
+
+    if not str(args.out).lower().endswith(".xlsx"):
+        raise BadInput(tr("输出文件应以 .xlsx 结尾：{p}", "The output file must end in .xlsx: {p}", p=args.out))
+    with ctx.db.session() as s:
+        report = compute_progress(s, ctx.as_of, batch=args.batch)
+        hospital = settings.get(s, "hospital_name")
+    try:
+        path = export_progress(args.out, report, hospital, ctx.as_of)
+    except OSError as exc:
+        raise BadInput(tr("无法写入文件 {p}：{e}", "Cannot write {p}: {e}", p=args.out, e=exc.strerror or exc)) from None
+    ctx.out(tr("已导出进度表（{n} 行）：{p}", "Progress workbook written ({n} rows): {p}", n=len(report.rows), p=path))
+    return 0
 
 
 def register(sub, common) -> None:
     p = sub.add_parser("export", help="导出 / export")
     esub = p.add_subparsers(dest="export_command", metavar="SUBCOMMAND", required=True)
-    x = leaf(esub, common, "progress", "导出进度表", "export the progress workbook",
-             not_yet("导出", "export"))
+    x = leaf(esub, common, "progress", "导出进度表", "export the progress workbook", _export_progress)
     x.add_argument("--out", required=True)
     x.add_argument("--batch")

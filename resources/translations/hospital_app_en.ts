@@ -1,0 +1,2394 @@
+<?xml version='1.0' encoding='utf-8'?>
+<TS version="2.1" language="en" sourcelanguage="zh_CN">
+<context>
+    <name />
+    <message numerus="yes">
+        <location filename="../../ui/worker.py" line="155" />
+        <source>无法访问文件：{f}</source>
+        <comment>Cannot access the file: {f}</comment>
+        <extracomment>Run jobs inline on the calling thread (tests). Picard does the same with its thread pool. A progress dialog appears only for jobs that last longer than this.</extracomment>
+        <translation type="unfinished">
+            <numerusform />
+            <numerusform />
+        </translation>
+    </message>
+    <message>
+        <location filename="../../ui/worker.py" line="157" />
+        <source>内存不足，无法完成操作。</source>
+        <comment>Not enough memory to finish.</comment>
+        <translation type="unfinished" />
+    </message>
+    <message numerus="yes">
+        <location filename="../../ui/worker.py" line="158" />
+        <source>发生意外错误（{e}），详细信息已写入日志。</source>
+        <comment>Unexpected error ({e}); details were written to the log.</comment>
+        <translation type="unfinished">
+            <numerusform />
+            <numerusform />
+        </translation>
+    </message>
+    <message>
+        <location filename="../../ui/worker.py" line="167" />
+        <source>操作未完成</source>
+        <comment>Not done</comment>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/worker.py" line="270" />
+        <source>取消</source>
+        <comment>Cancel</comment>
+        <translation>Cancel</translation>
+    </message>
+</context>
+<context>
+    <name>AdjustmentsEditor</name>
+    <message>
+        <location filename="../../ui/widgets/adjustments_editor.py" line="88" />
+        <source>免考核产品（R11）</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/widgets/adjustments_editor.py" line="90" />
+        <location filename="../../ui/widgets/adjustments_editor.py" line="220" />
+        <source>产品</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/widgets/adjustments_editor.py" line="90" />
+        <source>原因</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/widgets/adjustments_editor.py" line="90" />
+        <source>依据文件</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/widgets/adjustments_editor.py" line="90" />
+        <source>起</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/widgets/adjustments_editor.py" line="90" />
+        <source>止</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/widgets/adjustments_editor.py" line="90" />
+        <location filename="../../ui/widgets/adjustments_editor.py" line="152" />
+        <source>登记人</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/widgets/adjustments_editor.py" line="99" />
+        <source>依据文件文号（必填）</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/widgets/adjustments_editor.py" line="100" />
+        <source>添加免考核</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/widgets/adjustments_editor.py" line="102" />
+        <location filename="../../ui/widgets/adjustments_editor.py" line="161" />
+        <source>删除所选</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/widgets/adjustments_editor.py" line="135" />
+        <source>删除免考核</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/widgets/adjustments_editor.py" line="135" />
+        <source>确定删除“%1”的免考核记录吗？</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/widgets/adjustments_editor.py" line="145" />
+        <source>已删除免考核记录。</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/widgets/adjustments_editor.py" line="150" />
+        <source>可替代药品对应关系（R10）</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/widgets/adjustments_editor.py" line="152" />
+        <location filename="../../ui/widgets/adjustments_editor.py" line="155" />
+        <source>中选药品通用名</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/widgets/adjustments_editor.py" line="152" />
+        <location filename="../../ui/widgets/adjustments_editor.py" line="158" />
+        <source>可替代药品通用名</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/widgets/adjustments_editor.py" line="152" />
+        <source>备注</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/widgets/adjustments_editor.py" line="159" />
+        <source>添加对应关系</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/widgets/adjustments_editor.py" line="191" />
+        <source>删除对应关系</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/widgets/adjustments_editor.py" line="191" />
+        <source>确定删除“%1 → %2”的可替代关系吗？</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/widgets/adjustments_editor.py" line="200" />
+        <source>已删除对应关系。</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/widgets/adjustments_editor.py" line="207" />
+        <source>产品标记（R11）</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/widgets/adjustments_editor.py" line="221" />
+        <source>标记</source>
+        <translation type="unfinished" />
+    </message>
+</context>
+<context>
+    <name>CalendarEditor</name>
+    <message>
+        <location filename="../../ui/widgets/calendar_editor.py" line="111" />
+        <source> 年</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/widgets/calendar_editor.py" line="120" />
+        <location filename="../../ui/widgets/calendar_editor.py" line="247" />
+        <source>法定节假日</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/widgets/calendar_editor.py" line="122" />
+        <location filename="../../ui/widgets/calendar_editor.py" line="247" />
+        <source>调休上班日</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/widgets/calendar_editor.py" line="124" />
+        <source>本院更正</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/widgets/calendar_editor.py" line="126" />
+        <source>周末</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/widgets/calendar_editor.py" line="157" />
+        <source>所选日期</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/widgets/calendar_editor.py" line="159" />
+        <location filename="../../ui/widgets/calendar_editor.py" line="240" />
+        <source>点击日历中的某一天。</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/widgets/calendar_editor.py" line="167" />
+        <source>备注（例如：本地政府调整、院内停诊）</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/widgets/calendar_editor.py" line="168" />
+        <source>设为工作日</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/widgets/calendar_editor.py" line="170" />
+        <source>设为休息日</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/widgets/calendar_editor.py" line="172" />
+        <source>清除本院更正</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/widgets/calendar_editor.py" line="174" />
+        <source>本院更正优先于官方安排；更改后，未结供应问题的答复和解决期限立即重新计算。</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/widgets/calendar_editor.py" line="206" />
+        <source>%1 月</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/widgets/calendar_editor.py" line="220" />
+        <source>%1 年的官方节假日安排尚未发布（或程序的日历库未更新）：该年按周一至周五推算，相关期限标为“暂定”。官方安排公布后，请在此逐日更正或更新程序。</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/widgets/calendar_editor.py" line="243" />
+        <source>星期一</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/widgets/calendar_editor.py" line="243" />
+        <source>星期二</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/widgets/calendar_editor.py" line="243" />
+        <source>星期三</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/widgets/calendar_editor.py" line="243" />
+        <source>星期四</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/widgets/calendar_editor.py" line="244" />
+        <source>星期五</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/widgets/calendar_editor.py" line="244" />
+        <source>星期六</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/widgets/calendar_editor.py" line="244" />
+        <source>星期日</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/widgets/calendar_editor.py" line="246" />
+        <location filename="../../ui/widgets/calendar_editor.py" line="288" />
+        <source>工作日</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/widgets/calendar_editor.py" line="246" />
+        <source>周末休息</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/widgets/calendar_editor.py" line="248" />
+        <source>本院更正：工作日</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/widgets/calendar_editor.py" line="248" />
+        <source>本院更正：休息日</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/widgets/calendar_editor.py" line="253" />
+        <source>备注：%1</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/widgets/calendar_editor.py" line="255" />
+        <source>更正人：%1</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/widgets/calendar_editor.py" line="257" />
+        <source>暂定（该年无官方安排）</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/widgets/calendar_editor.py" line="288" />
+        <source>休息日</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/widgets/calendar_editor.py" line="289" />
+        <source>%1 已设为%2。</source>
+        <translation type="unfinished" />
+    </message>
+</context>
+<context>
+    <name>Charts</name>
+    <message>
+        <location filename="../../ui/widgets/charts.py" line="68" />
+        <source>进度要求（累计）</source>
+        <translation>Schedule (cumulative)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/charts.py" line="71" />
+        <source>实际采购（累计）</source>
+        <translation>Purchased (cumulative)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/charts.py" line="138" />
+        <source>月度目标</source>
+        <translation>Monthly target</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/charts.py" line="141" />
+        <source>实际采购</source>
+        <translation>Purchased</translation>
+    </message>
+</context>
+<context>
+    <name>DashboardPage</name>
+    <message>
+        <location filename="../../ui/pages/dashboard.py" line="139" />
+        <source>未解决供应问题</source>
+        <translation>Open supply issues</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/dashboard.py" line="141" />
+        <source>待回款</source>
+        <translation>Payments due</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/dashboard.py" line="147" />
+        <source>批次</source>
+        <translation>Batch</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/dashboard.py" line="147" />
+        <source>中选产品</source>
+        <translation>Selected products</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/dashboard.py" line="147" />
+        <source>约定量</source>
+        <translation>Agreed volume</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/dashboard.py" line="147" />
+        <source>已采购</source>
+        <translation>Purchased</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/dashboard.py" line="148" />
+        <source>完成率</source>
+        <translation>Completion</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/dashboard.py" line="148" />
+        <source>进度要求</source>
+        <translation>Schedule</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/dashboard.py" line="167" />
+        <source>采购进度</source>
+        <translation>Purchasing progress</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/dashboard.py" line="172" />
+        <source>今日待办</source>
+        <translation>To do today</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/dashboard.py" line="174" />
+        <source>未解决的供应问题（双击打开）</source>
+        <translation>Open supply issues (double-click to open)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/dashboard.py" line="176" />
+        <source>待回款（R5）</source>
+        <translation>Payments due (R5)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/dashboard.py" line="197" />
+        <source>总览</source>
+        <translation>Dashboard</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/dashboard.py" line="200" />
+        <source>%1 的执行情况</source>
+        <translation>Execution as of %1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/dashboard.py" line="201" />
+        <source>正在加载…</source>
+        <translation>Loading…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/dashboard.py" line="220" />
+        <source>部分功能尚未就绪：%1</source>
+        <translation>Not available yet: %1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/dashboard.py" line="244" />
+        <source>累计采购与进度要求（当前协议期，全部中选产品）</source>
+        <translation>Cumulative purchases vs schedule (current periods, all selected products)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/dashboard.py" line="246" />
+        <source>产品状态（共 %1 个）</source>
+        <translation>Product status (%1 products)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/dashboard.py" line="254" />
+        <source>今天没有待办事项。</source>
+        <translation>Nothing to do today.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/dashboard.py" line="270" />
+        <source>没有未解决的供应问题。</source>
+        <translation>No open supply issues.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/dashboard.py" line="276" />
+        <source>#%1 %2 %3 — 答复期限 %4</source>
+        <translation>#%1 %2 %3 — reply due %4</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/dashboard.py" line="279" />
+        <location filename="../../ui/pages/dashboard.py" line="295" />
+        <source>（已逾期）</source>
+        <translation> (overdue)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/dashboard.py" line="289" />
+        <source>没有待回款的订单。</source>
+        <translation>No payments due.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/dashboard.py" line="292" />
+        <source>%1 %2 ￥%3 回款期限 %4</source>
+        <translation>%1 %2 ¥%3 due %4</translation>
+    </message>
+</context>
+<context>
+    <name>DryRunPage</name>
+    <message>
+        <location filename="../../ui/import_wizard.py" line="256" />
+        <source>检查（试导入）</source>
+        <translation>Check (dry run)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/import_wizard.py" line="257" />
+        <source>先检查全部数据，不写入数据库。有问题时请修改文件后重新选择。</source>
+        <translation>Every row is checked first; nothing is written. If there are problems, fix the file and choose it again.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/import_wizard.py" line="262" />
+        <source>行</source>
+        <translation>Row</translation>
+    </message>
+    <message>
+        <location filename="../../ui/import_wizard.py" line="262" />
+        <source>列</source>
+        <translation>Column</translation>
+    </message>
+    <message>
+        <location filename="../../ui/import_wizard.py" line="262" />
+        <source>问题</source>
+        <translation>Problem</translation>
+    </message>
+    <message>
+        <location filename="../../ui/import_wizard.py" line="284" />
+        <source>正在检查…</source>
+        <translation>Checking…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/import_wizard.py" line="292" />
+        <source>正在检查文件…</source>
+        <translation>Checking the file…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/import_wizard.py" line="300" />
+        <source>检查通过：共 %1 行，将新增 %2 行、更新 %3 行、%4 行不变。</source>
+        <translation>Check passed: %1 rows; %2 will be added, %3 updated, %4 unchanged.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/import_wizard.py" line="324" />
+        <source>发现 %1 处问题，没有写入任何数据。点击一行查看原始数据。</source>
+        <translation>%1 problem(s) found; nothing was written. Click a problem to see the row.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/import_wizard.py" line="344" />
+        <source>第 %1 行：</source>
+        <translation>Row %1: </translation>
+    </message>
+</context>
+<context>
+    <name>FilePage</name>
+    <message>
+        <location filename="../../ui/import_wizard.py" line="47" />
+        <source>选择要导入的文件</source>
+        <translation>Choose the file to import</translation>
+    </message>
+    <message>
+        <location filename="../../ui/import_wizard.py" line="48" />
+        <source>可以把 Excel 或 CSV 文件直接拖到这里。</source>
+        <translation>You can drop an Excel or CSV file here.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/import_wizard.py" line="56" />
+        <source>浏览…</source>
+        <translation>Browse…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/import_wizard.py" line="62" />
+        <source>数据类型：</source>
+        <translation>Data type:</translation>
+    </message>
+    <message>
+        <location filename="../../ui/import_wizard.py" line="63" />
+        <source>文件：</source>
+        <translation>File:</translation>
+    </message>
+    <message>
+        <location filename="../../ui/import_wizard.py" line="73" />
+        <source>选择文件</source>
+        <translation>Choose a file</translation>
+    </message>
+    <message>
+        <location filename="../../ui/import_wizard.py" line="74" />
+        <source>表格文件 (*.xlsx *.xlsm *.xls *.csv)</source>
+        <translation>Spreadsheets (*.xlsx *.xlsm *.xls *.csv)</translation>
+    </message>
+</context>
+<context>
+    <name>ImportPage</name>
+    <message>
+        <location filename="../../ui/import_wizard.py" line="358" />
+        <source>导入</source>
+        <translation>Import</translation>
+    </message>
+    <message>
+        <location filename="../../ui/import_wizard.py" line="368" />
+        <source>正在导入…</source>
+        <translation>Importing…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/import_wizard.py" line="379" />
+        <source>正在导入 %1…</source>
+        <translation>Importing %1…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/import_wizard.py" line="383" />
+        <source>导入完成：%1</source>
+        <translation>Imported: %1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/import_wizard.py" line="384" />
+        <source>工作表“%1”，共 %2 行</source>
+        <translation>Sheet '%1', %2 rows</translation>
+    </message>
+    <message>
+        <location filename="../../ui/import_wizard.py" line="385" />
+        <source>新增 %1 行，更新 %2 行，%3 行与已有数据相同（未重复导入）</source>
+        <translation>%1 added, %2 updated, %3 already present (not imported twice)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/import_wizard.py" line="389" />
+        <source>新建了 %1 个非中选产品</source>
+        <translation>%1 non-selected products were created</translation>
+    </message>
+    <message>
+        <location filename="../../ui/import_wizard.py" line="396" />
+        <source>导入未完成，没有写入任何数据：</source>
+        <translation>The import did not finish; nothing was written:</translation>
+    </message>
+</context>
+<context>
+    <name>ImportWizard</name>
+    <message>
+        <location filename="../../ui/import_wizard.py" line="408" />
+        <source>导入数据</source>
+        <translation>Import data</translation>
+    </message>
+    <message>
+        <location filename="../../ui/import_wizard.py" line="419" />
+        <source>下一步 &gt;</source>
+        <translation>Next &gt;</translation>
+    </message>
+    <message>
+        <location filename="../../ui/import_wizard.py" line="420" />
+        <source>&lt; 上一步</source>
+        <translation>&lt; Back</translation>
+    </message>
+    <message>
+        <location filename="../../ui/import_wizard.py" line="421" />
+        <source>完成</source>
+        <translation>Finish</translation>
+    </message>
+    <message>
+        <location filename="../../ui/import_wizard.py" line="422" />
+        <source>取消</source>
+        <translation>Cancel</translation>
+    </message>
+</context>
+<context>
+    <name>IssueActionDialog</name>
+    <message>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="274" />
+        <source>登记问题解决</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="274" />
+        <source>关闭问题</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="275" />
+        <source>上报医保部门</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="284" />
+        <source>解决情况：到货数量、恢复供应时间等</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="285" />
+        <source>关闭原因（未解决的问题必须填写，例如误报、撤回）</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="286" />
+        <source>备注（可选）</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="287" />
+        <source>上报说明（可选），上报函会附上完整的时间线</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="290" />
+        <source>时间</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="291" />
+        <source>说明</source>
+        <translation type="unfinished" />
+    </message>
+</context>
+<context>
+    <name>IssuesPage</name>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="49" />
+        <source>供应问题</source>
+        <translation>Supply issues</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="54" />
+        <source>登记新问题</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="56" />
+        <source>只看未解决</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="58" />
+        <source>只看逾期</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="62" />
+        <source>按产品、企业或类型筛选</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="75" />
+        <source>编号</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="75" />
+        <source>产品</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="75" />
+        <source>问题类型</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="75" />
+        <location filename="../../ui/pages/issues.py" line="127" />
+        <location filename="../../ui/pages/issues.py" line="159" />
+        <source>状态</source>
+        <translation>Status</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="75" />
+        <location filename="../../ui/pages/issues.py" line="128" />
+        <source>答复期限</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="76" />
+        <location filename="../../ui/pages/issues.py" line="129" />
+        <source>解决期限</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="76" />
+        <source>提示</source>
+        <translation>Flags</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="76" />
+        <location filename="../../ui/pages/issues.py" line="127" />
+        <source>涉及企业</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="76" />
+        <source>反馈时间</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="91" />
+        <source>暂无供应问题。点击“登记新问题”记录企业供应短缺、配送不及时等情况。</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="120" />
+        <source>问题详情</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="121" />
+        <location filename="../../ui/pages/issues.py" line="313" />
+        <source>请在左侧选择一个问题。</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="128" />
+        <source>问题描述</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="129" />
+        <source>承诺解决</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="137" />
+        <source>登记答复</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="138" />
+        <source>登记解决</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="139" />
+        <location filename="../../ui/pages/issues.py" line="351" />
+        <source>关闭</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="140" />
+        <location filename="../../ui/pages/issues.py" line="432" />
+        <source>上报医保部门</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="141" />
+        <source>打印反馈单</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="142" />
+        <source>打印上报函</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="159" />
+        <source>时间</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="159" />
+        <source>事件</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="160" />
+        <source>经办人</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="160" />
+        <source>说明</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="169" />
+        <source>处理时间线</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="210" />
+        <source>暂定：尚未答复，或该年份官方节假日安排未发布</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="220" />
+        <source>共 %1 条，逾期 %2 条</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="226" />
+        <source>%1 年的官方节假日安排尚未发布，相关期限按周一至周五推算，标为“暂定”。可在“设置 → 工作日历”中更正。</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="242" />
+        <source>（暂定）</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="248" />
+        <source>答复逾期</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="250" />
+        <source>解决逾期</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="252" />
+        <source>承诺超过5个工作日</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="327" />
+        <source>（%1 已答复）</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="329" />
+        <source>未承诺</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="331" />
+        <source>；最迟 %1</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="333" />
+        <source>（超过5个工作日期限）</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="350" />
+        <source>登记</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="350" />
+        <source>企业答复</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="350" />
+        <source>解决</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="351" />
+        <source>上报</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="351" />
+        <source>关联采购</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="352" />
+        <source>应急核实</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="352" />
+        <source>备注</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="424" />
+        <source>已记录。注意：承诺解决日期超过 5 个工作日期限（最迟 %1）。</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="427" />
+        <source>已保存问题 %1。</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="432" />
+        <source>问题已标记为上报。现在打印上报函吗？</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="451" />
+        <source>已生成：%1</source>
+        <translation type="unfinished" />
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <location filename="../../ui/main_window.py" line="40" />
+        <location filename="../../ui/main_window.py" line="127" />
+        <source>集采执行助手</source>
+        <extracomment>(page name, module, class) in side-bar order; the names are those of ``gui --page``.</extracomment>
+        <translation>VBP Execution Assistant</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="73" />
+        <source>数据库：%1</source>
+        <translation>Database: %1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="74" />
+        <source>计算日期：%1</source>
+        <translation>As of: %1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="84" />
+        <source>总览</source>
+        <translation>Dashboard</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="85" />
+        <source>产品进度</source>
+        <translation>Products</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="86" />
+        <source>采购明细</source>
+        <translation>Purchases</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="87" />
+        <source>供应问题</source>
+        <translation>Supply issues</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="88" />
+        <source>报量核对</source>
+        <translation>Volume check</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="89" />
+        <source>报告</source>
+        <translation>Reports</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="90" />
+        <source>设置</source>
+        <translation>Settings</translation>
+    </message>
+</context>
+<context>
+    <name>MappingPage</name>
+    <message>
+        <location filename="../../ui/import_wizard.py" line="142" />
+        <source>列对应关系</source>
+        <translation>Column mapping</translation>
+    </message>
+    <message>
+        <location filename="../../ui/import_wizard.py" line="143" />
+        <source>已按常见表头自动对应，带 * 的为必需项。可保存为预设，下次直接选用。</source>
+        <translation>Columns were matched by their usual names; * marks required fields. Save the mapping as a preset to reuse it.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/import_wizard.py" line="148" />
+        <source>预设名称</source>
+        <translation>Preset name</translation>
+    </message>
+    <message>
+        <location filename="../../ui/import_wizard.py" line="149" />
+        <source>保存为预设</source>
+        <translation>Save as preset</translation>
+    </message>
+    <message>
+        <location filename="../../ui/import_wizard.py" line="155" />
+        <source>预设：</source>
+        <translation>Preset:</translation>
+    </message>
+    <message>
+        <location filename="../../ui/import_wizard.py" line="183" />
+        <source>（不导入）</source>
+        <translation>(not imported)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/import_wizard.py" line="199" />
+        <source>（自动识别）</source>
+        <translation>(detected)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/import_wizard.py" line="227" />
+        <source>或</source>
+        <translation> or </translation>
+    </message>
+    <message>
+        <location filename="../../ui/import_wizard.py" line="232" />
+        <source>缺少必需的列：%1</source>
+        <translation>Missing required columns: %1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/import_wizard.py" line="242" />
+        <source>已保存预设“%1”</source>
+        <translation>Saved preset '%1'</translation>
+    </message>
+</context>
+<context>
+    <name>MonthGrid</name>
+    <message>
+        <location filename="../../ui/widgets/calendar_editor.py" line="46" />
+        <source>一</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/widgets/calendar_editor.py" line="46" />
+        <source>二</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/widgets/calendar_editor.py" line="46" />
+        <source>三</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/widgets/calendar_editor.py" line="46" />
+        <source>四</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/widgets/calendar_editor.py" line="47" />
+        <source>五</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/widgets/calendar_editor.py" line="47" />
+        <source>六</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/widgets/calendar_editor.py" line="47" />
+        <source>日</source>
+        <translation type="unfinished" />
+    </message>
+</context>
+<context>
+    <name>NewIssueDialog</name>
+    <message>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="49" />
+        <source>登记供应问题</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="55" />
+        <source>输入通用名、编码或生产企业搜索产品</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="65" />
+        <source>留空则为该产品的生产企业；可填写配送企业名称</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="68" />
+        <source>问题描述：涉及科室、短缺数量、联系情况等</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="77" />
+        <source>产品</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="79" />
+        <source>问题类型</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="80" />
+        <source>涉及企业</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="81" />
+        <source>问题描述</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="82" />
+        <source>反馈时间</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="83" />
+        <source>关联采购（可选）</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="84" />
+        <source>答复期限为反馈后 2 个工作日；勾选的采购将作为供应应急期间的采购（R11）。</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="89" />
+        <source>登记</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="112" />
+        <source>（非中选）</source>
+        <translation> (non-selected)</translation>
+    </message>
+</context>
+<context>
+    <name>PlaceholderPage</name>
+    <message>
+        <location filename="../../ui/pages/base.py" line="59" />
+        <source>此页面正在建设中。</source>
+        <extracomment>data_changed topics that make this page stale ("all" always does).</extracomment>
+        <translation>This page is being built.</translation>
+    </message>
+</context>
+<context>
+    <name>PreviewPage</name>
+    <message>
+        <location filename="../../ui/import_wizard.py" line="97" />
+        <source>工作表与表头</source>
+        <translation>Sheet and header</translation>
+    </message>
+    <message>
+        <location filename="../../ui/import_wizard.py" line="105" />
+        <source>工作表：</source>
+        <translation>Sheet:</translation>
+    </message>
+    <message>
+        <location filename="../../ui/import_wizard.py" line="122" />
+        <source>（隐藏）</source>
+        <translation> (hidden)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/import_wizard.py" line="126" />
+        <source>表头在第 %1 行，共 %2 列；下面是前几行数据。</source>
+        <translation>The header is on row %1 (%2 columns); the first data rows follow.</translation>
+    </message>
+</context>
+<context>
+    <name>ProductDetailPane</name>
+    <message>
+        <location filename="../../ui/pages/products.py" line="135" />
+        <source>选择一个产品查看详情</source>
+        <translation>Select a product to see its detail</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/products.py" line="145" />
+        <source>年度</source>
+        <translation>Year</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/products.py" line="145" />
+        <source>开始</source>
+        <translation>Start</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/products.py" line="145" />
+        <source>结束</source>
+        <translation>End</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/products.py" line="146" />
+        <source>约定量</source>
+        <translation>Agreed volume</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/products.py" line="146" />
+        <source>已采购</source>
+        <translation>Purchased</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/products.py" line="155" />
+        <source>查看采购明细</source>
+        <translation>Show purchases</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/products.py" line="159" />
+        <source>协议期</source>
+        <translation>Periods</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/products.py" line="160" />
+        <source>免考核</source>
+        <translation>Exemptions</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/products.py" line="163" />
+        <source>标记：</source>
+        <translation>Marks:</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/products.py" line="164" />
+        <source>停用：</source>
+        <translation>Suspension:</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/products.py" line="165" />
+        <source>标记与停用</source>
+        <translation>Marks and suspension</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/products.py" line="182" />
+        <source>批次：%1</source>
+        <translation>Batch: %1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/products.py" line="183" />
+        <source>生产企业：%1</source>
+        <translation>Manufacturer: %1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/products.py" line="184" />
+        <source>中选价：%1 元/%2</source>
+        <translation>Selected price: %1 yuan/%2</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/products.py" line="186" />
+        <source>状态：%1；完成率 %2，进度要求 %3</source>
+        <translation>Status: %1; completion %2, schedule %3</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/products.py" line="197" />
+        <source>第 %1 年协议期：月度目标与实际采购</source>
+        <translation>Year %1 period: monthly targets vs purchases</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/products.py" line="199" />
+        <source>没有协议期</source>
+        <translation>No agreement period</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/products.py" line="213" />
+        <source>（生效中）</source>
+        <translation> (active)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/products.py" line="216" />
+        <location filename="../../ui/pages/products.py" line="218" />
+        <source>无</source>
+        <translation>None</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/products.py" line="220" />
+        <source>%1 起停用：%2</source>
+        <translation>Suspended from %1: %2</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/products.py" line="223" />
+        <source>未停用</source>
+        <translation>Not suspended</translation>
+    </message>
+</context>
+<context>
+    <name>ProductPicker</name>
+    <message>
+        <location filename="../../ui/widgets/adjustments_editor.py" line="38" />
+        <source>搜索产品</source>
+        <translation type="unfinished" />
+    </message>
+</context>
+<context>
+    <name>ProductsPage</name>
+    <message>
+        <location filename="../../ui/pages/products.py" line="239" />
+        <location filename="../../ui/pages/products.py" line="309" />
+        <source>全部批次</source>
+        <translation>All batches</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/products.py" line="242" />
+        <source>全部状态</source>
+        <translation>All statuses</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/products.py" line="246" />
+        <source>通用名、生产企业或规格</source>
+        <translation>Generic name, manufacturer or spec</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/products.py" line="248" />
+        <source>导出 Excel…</source>
+        <translation>Export to Excel…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/products.py" line="291" />
+        <source>产品进度</source>
+        <translation>Products</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/products.py" line="295" />
+        <source>正在计算进度…</source>
+        <translation>Computing progress…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/products.py" line="324" />
+        <source>显示 %1 / %2 个产品</source>
+        <translation>Showing %1 of %2 products</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/products.py" line="373" />
+        <source>导出进度表</source>
+        <translation>Export progress</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/products.py" line="374" />
+        <source>Excel 工作簿 (*.xlsx)</source>
+        <translation>Excel workbook (*.xlsx)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/products.py" line="391" />
+        <source>已导出：%1</source>
+        <translation>Exported: %1</translation>
+    </message>
+</context>
+<context>
+    <name>ProgressModel</name>
+    <message>
+        <location filename="../../ui/pages/products.py" line="39" />
+        <source>通用名</source>
+        <translation>Generic name</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/products.py" line="39" />
+        <source>规格</source>
+        <translation>Spec</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/products.py" line="39" />
+        <source>状态</source>
+        <translation>Status</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/products.py" line="39" />
+        <source>完成率</source>
+        <translation>Completion</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/products.py" line="39" />
+        <source>进度要求</source>
+        <translation>Schedule</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/products.py" line="40" />
+        <source>已采购</source>
+        <translation>Purchased</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/products.py" line="40" />
+        <source>进度要求量</source>
+        <translation>Target to date</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/products.py" line="40" />
+        <source>约定采购量</source>
+        <translation>Agreed volumes</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/products.py" line="40" />
+        <source>缺口</source>
+        <translation>Shortfall</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/products.py" line="41" />
+        <source>非中选占比</source>
+        <translation>Non-selected share</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/products.py" line="41" />
+        <source>生产企业</source>
+        <translation>Manufacturer</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/products.py" line="41" />
+        <source>批次</source>
+        <translation>Batch</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/products.py" line="41" />
+        <source>提示</source>
+        <translation>Flags</translation>
+    </message>
+</context>
+<context>
+    <name>PurchasesModel</name>
+    <message>
+        <location filename="../../ui/models/purchases_model.py" line="28" />
+        <source>日期</source>
+        <translation>Date</translation>
+    </message>
+    <message>
+        <location filename="../../ui/models/purchases_model.py" line="29" />
+        <source>订单号</source>
+        <translation>Order no.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/models/purchases_model.py" line="30" />
+        <source>产品编码</source>
+        <translation>Product code</translation>
+    </message>
+    <message>
+        <location filename="../../ui/models/purchases_model.py" line="31" />
+        <source>通用名</source>
+        <translation>Generic name</translation>
+    </message>
+    <message>
+        <location filename="../../ui/models/purchases_model.py" line="32" />
+        <source>规格</source>
+        <translation>Spec</translation>
+    </message>
+    <message>
+        <location filename="../../ui/models/purchases_model.py" line="33" />
+        <source>生产企业</source>
+        <translation>Manufacturer</translation>
+    </message>
+    <message>
+        <location filename="../../ui/models/purchases_model.py" line="34" />
+        <source>中选</source>
+        <translation>Selected</translation>
+    </message>
+    <message>
+        <location filename="../../ui/models/purchases_model.py" line="35" />
+        <source>数量</source>
+        <translation>Quantity</translation>
+    </message>
+    <message>
+        <location filename="../../ui/models/purchases_model.py" line="36" />
+        <source>单位</source>
+        <translation>Unit</translation>
+    </message>
+    <message>
+        <location filename="../../ui/models/purchases_model.py" line="37" />
+        <source>单价（元）</source>
+        <translation>Unit price (yuan)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/models/purchases_model.py" line="38" />
+        <source>金额（元）</source>
+        <translation>Amount (yuan)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/models/purchases_model.py" line="39" />
+        <source>配送企业</source>
+        <translation>Distributor</translation>
+    </message>
+    <message>
+        <location filename="../../ui/models/purchases_model.py" line="40" />
+        <source>来源</source>
+        <translation>Source</translation>
+    </message>
+    <message>
+        <location filename="../../ui/models/purchases_model.py" line="216" />
+        <source>是</source>
+        <translation>yes</translation>
+    </message>
+    <message>
+        <location filename="../../ui/models/purchases_model.py" line="217" />
+        <source>否</source>
+        <translation>no</translation>
+    </message>
+</context>
+<context>
+    <name>PurchasesPage</name>
+    <message>
+        <location filename="../../ui/pages/purchases.py" line="35" />
+        <source>日期</source>
+        <translation>Date</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/purchases.py" line="47" />
+        <location filename="../../ui/pages/purchases.py" line="128" />
+        <source>全部产品</source>
+        <translation>All products</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/purchases.py" line="50" />
+        <source>中选与非中选</source>
+        <translation>Selected and non-selected</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/purchases.py" line="51" />
+        <source>仅中选产品</source>
+        <translation>Selected products only</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/purchases.py" line="52" />
+        <source>仅非中选产品</source>
+        <translation>Non-selected products only</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/purchases.py" line="54" />
+        <source>通用名、编码或订单号</source>
+        <translation>Generic name, code or order number</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/purchases.py" line="57" />
+        <source>复制所选</source>
+        <translation>Copy selection</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/purchases.py" line="58" />
+        <source>复制为制表符分隔文本，可直接粘贴到 Excel（Ctrl+C）</source>
+        <translation>Copy as tab-separated text for Excel (Ctrl+C)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/purchases.py" line="59" />
+        <source>导入…</source>
+        <translation>Import…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/purchases.py" line="103" />
+        <source>复制</source>
+        <translation>Copy</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/purchases.py" line="112" />
+        <source>采购明细</source>
+        <translation>Purchases</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/purchases.py" line="130" />
+        <source>（非中选）</source>
+        <translation> (non-selected)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/purchases.py" line="153" />
+        <source>正在加载…</source>
+        <translation>Loading…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/purchases.py" line="160" />
+        <source>产品 #%1</source>
+        <translation>Product #%1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/purchases.py" line="170" />
+        <source>共 %1 条采购记录</source>
+        <translation>%1 purchase lines</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/purchases.py" line="186" />
+        <source>一次最多复制 %1 行。</source>
+        <translation>At most %1 rows can be copied at once.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/purchases.py" line="207" />
+        <source>已复制 %1 行</source>
+        <translation>Copied %1 rows</translation>
+    </message>
+</context>
+<context>
+    <name>ReplyDialog</name>
+    <message>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="182" />
+        <source>登记企业答复 — 问题 %1</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="188" />
+        <source>企业承诺了解决日期</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="210" />
+        <source>答复时间</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="211" />
+        <source>承诺解决</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="213" />
+        <source>答复内容</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="216" />
+        <source>保存答复</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="238" />
+        <source>最迟承诺日期：%1（答复后 5 个工作日）</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="240" />
+        <source>；%1 年官方日历未发布，日期为暂定</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="251" />
+        <source>承诺日期超过 5 个工作日的期限（最迟 %1）。仍可保存，该答复将被标记并列入预警。</source>
+        <translation type="unfinished" />
+    </message>
+</context>
+<context>
+    <name>ReportsPage</name>
+    <message>
+        <location filename="../../ui/pages/reports.py" line="46" />
+        <source>报告</source>
+        <translation>Reports</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/reports.py" line="50" />
+        <source>自查自纠报告</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/reports.py" line="53" />
+        <source>月度</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/reports.py" line="54" />
+        <source>季度</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/reports.py" line="55" />
+        <source>年度</source>
+        <translation>Year</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/reports.py" line="59" />
+        <source> 年</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/reports.py" line="64" />
+        <source>生成并打开</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/reports.py" line="72" />
+        <source>报告包括执行总体情况、各批次完成进度、非中选产品占比、供应问题、订单与回款、报量说明及整改措施，统计截至所选期间末（或计算日期）。</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/reports.py" line="80" />
+        <location filename="../../ui/pages/reports.py" line="236" />
+        <source>执行进度表</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/reports.py" line="81" />
+        <source>导出执行进度表（Excel）…</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/reports.py" line="84" />
+        <source>各中选产品当前协议期的约定量、序时进度、完成进度和状态。</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/reports.py" line="87" />
+        <source>已生成的文档</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/reports.py" line="90" />
+        <source>生成时间</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/reports.py" line="90" />
+        <source>类型</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/reports.py" line="90" />
+        <source>内容</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/reports.py" line="91" />
+        <source>经办人</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/reports.py" line="91" />
+        <source>文件</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/reports.py" line="98" />
+        <source>打开</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/reports.py" line="100" />
+        <source>打开所在文件夹</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/reports.py" line="102" />
+        <source>还没有生成过文档。</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/reports.py" line="140" />
+        <source>%1 月</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/reports.py" line="143" />
+        <source>第一季度</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/reports.py" line="143" />
+        <source>第二季度</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/reports.py" line="143" />
+        <source>第三季度</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/reports.py" line="144" />
+        <source>第四季度</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/reports.py" line="168" />
+        <source>期间：%1（%2 至 %3）</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/reports.py" line="171" />
+        <source>——尚未开始</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/reports.py" line="191" />
+        <source>问题 %1</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/reports.py" line="193" />
+        <source>（文件已不存在）</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/reports.py" line="220" />
+        <source>正在汇总数据…</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/reports.py" line="229" />
+        <source>正在生成自查自纠报告…</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/reports.py" line="236" />
+        <source>进度表导出功能尚未安装。</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/reports.py" line="243" />
+        <source>导出执行进度表</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/reports.py" line="243" />
+        <source>Excel 文件 (*.xlsx)</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/reports.py" line="249" />
+        <source>正在计算进度…</source>
+        <translation>Computing progress…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/reports.py" line="249" />
+        <source>正在写入表格…</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/reports.py" line="260" />
+        <source>正在导出执行进度表…</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/reports.py" line="265" />
+        <source>已生成：%1</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/reports.py" line="274" />
+        <source>打开文档</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/reports.py" line="274" />
+        <source>文件已被移动或删除：%1</source>
+        <translation type="unfinished" />
+    </message>
+</context>
+<context>
+    <name>SettingsPage</name>
+    <message>
+        <location filename="../../ui/pages/settings.py" line="50" />
+        <source>医院与策略</source>
+        <extracomment>QSettings key of the database chosen on this page (used at the next start).</extracomment>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/settings.py" line="51" />
+        <source>工作日历</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/settings.py" line="52" />
+        <source>免考核与替代</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/settings.py" line="53" />
+        <source>数据库与备份</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/settings.py" line="54" />
+        <source>语言</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/settings.py" line="60" />
+        <source>设置</source>
+        <translation>Settings</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/settings.py" line="81" />
+        <source>医院信息（打印在报告和函件的页眉）</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/settings.py" line="83" />
+        <source>策略参数（DOMAIN.md 中的默认值，可按本地文件调整）</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/settings.py" line="86" />
+        <source>项目</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/settings.py" line="86" />
+        <source>值</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/settings.py" line="86" />
+        <source>默认值</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/settings.py" line="101" />
+        <source>恢复默认</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/settings.py" line="113" />
+        <source>保存设置</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/settings.py" line="115" />
+        <source>放弃修改</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/settings.py" line="207" />
+        <source>没有需要保存的修改。</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/settings.py" line="217" />
+        <source>已保存 %1 项设置。</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/settings.py" line="230" />
+        <source>“%1”已恢复默认值。</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/settings.py" line="260" />
+        <source>当前数据库</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/settings.py" line="267" />
+        <source>更换数据库位置（下次启动时生效）</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/settings.py" line="268" />
+        <source>本机文件（SQLite，单机使用）</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/settings.py" line="270" />
+        <source>数据库服务器（PostgreSQL，多人共用）</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/settings.py" line="278" />
+        <source>例如 D:\集采\hospital.db</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/settings.py" line="279" />
+        <source>浏览…</source>
+        <translation>Browse…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/settings.py" line="284" />
+        <source>测试连接</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/settings.py" line="286" />
+        <source>下次启动时使用此数据库</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/settings.py" line="301" />
+        <source>文件</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/settings.py" line="303" />
+        <source>连接地址</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/settings.py" line="307" />
+        <source>备份与恢复</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/settings.py" line="308" />
+        <source>立即备份…</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/settings.py" line="310" />
+        <source>从备份恢复…</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/settings.py" line="320" />
+        <source>“.zip”为通用备份（可在单机文件和服务器之间迁移）；其他扩展名为 SQLite 文件副本。恢复前会保留当前数据的副本。</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/settings.py" line="341" />
+        <source>下次启动将使用：%1</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/settings.py" line="350" />
+        <source>选择数据库文件</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/settings.py" line="351" />
+        <source>数据库文件 (*.db *.sqlite)</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/settings.py" line="362" />
+        <source>正在连接…</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/settings.py" line="386" />
+        <source>已保存。下次启动程序时将打开：%1</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/settings.py" line="394" />
+        <source>备份到</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/settings.py" line="395" />
+        <source>通用备份 (*.zip);;SQLite 文件副本 (*.db)</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/settings.py" line="403" />
+        <source>正在备份…</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/settings.py" line="407" />
+        <source>已备份到 %1（%2 行）。</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/settings.py" line="414" />
+        <source>选择备份文件</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/settings.py" line="415" />
+        <source>备份文件 (*.zip *.db *.sqlite);;所有文件 (*)</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/settings.py" line="418" />
+        <source>从备份恢复</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/settings.py" line="419" />
+        <source>恢复将用备份“%1”替换当前数据库中的全部数据。当前数据会先保留一份副本。
+
+确定恢复吗？</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/settings.py" line="424" />
+        <source>正在恢复…</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/settings.py" line="427" />
+        <source>已从 %1 恢复。原数据副本：%2</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/settings.py" line="440" />
+        <source>应用</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/settings.py" line="443" />
+        <source>界面语言</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/settings.py" line="470" />
+        <source>已保存。新语言在重新启动程序后完整生效。</source>
+        <translation type="unfinished" />
+    </message>
+</context>
+<context>
+    <name>VolumesPage</name>
+    <message>
+        <location filename="../../ui/pages/volumes.py" line="40" />
+        <source>报量说明</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/volumes.py" line="45" />
+        <source>导入报量文件…</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/volumes.py" line="47" />
+        <source>为需说明的品种生成草稿</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/volumes.py" line="49" />
+        <source>导出说明 PDF</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/volumes.py" line="51" />
+        <source>导出说明 Excel</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/volumes.py" line="53" />
+        <source>只看需说明</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/volumes.py" line="66" />
+        <source>报量</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/volumes.py" line="65" />
+        <source>通用名</source>
+        <translation>Generic name</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/volumes.py" line="65" />
+        <source>规格</source>
+        <translation>Spec</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/volumes.py" line="66" />
+        <source>生产企业</source>
+        <translation>Manufacturer</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/volumes.py" line="65" />
+        <source>基线</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/volumes.py" line="65" />
+        <source>报量数</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/volumes.py" line="65" />
+        <source>变化</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/volumes.py" line="66" />
+        <source>需说明</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/volumes.py" line="66" />
+        <source>说明状态</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/volumes.py" line="106" />
+        <source>情况说明</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/volumes.py" line="108" />
+        <location filename="../../ui/pages/volumes.py" line="276" />
+        <source>请选择一个需要说明的品种。</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/volumes.py" line="123" />
+        <source>补充说明（选择“其他”时必填）</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/volumes.py" line="130" />
+        <source>保存</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/volumes.py" line="132" />
+        <source>重新生成草稿</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/volumes.py" line="134" />
+        <source>签字确认</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/volumes.py" line="136" />
+        <location filename="../../ui/pages/volumes.py" line="342" />
+        <source>撤销签字</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/volumes.py" line="145" />
+        <source>原因（可多选）</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/volumes.py" line="150" />
+        <source>说明草稿（由数据和所选原因生成）</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/volumes.py" line="181" />
+        <source>未起草</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/volumes.py" line="181" />
+        <source>草稿</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/volumes.py" line="181" />
+        <source>已签字</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/volumes.py" line="187" />
+        <source>无需</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/volumes.py" line="191" />
+        <source>%1 年实际采购量（基本单位）</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/volumes.py" line="203" />
+        <source>共 %1 行，需说明 %2 行，已签字 %3 行</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/volumes.py" line="208" />
+        <source>尚未导入报量数据。点击“导入报量文件…”选择医保平台导出的报量表（通用名、规格、报量数）。</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/volumes.py" line="272" />
+        <source>%1 %2：变化 %3，在阈值范围内，无需说明。</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/volumes.py" line="286" />
+        <source>%1 %2（%3）：基线 %4（%5 年），报量 %6，变化 %7 — %8</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/volumes.py" line="292" />
+        <source>已由 %1 于 %2 签字确认，已锁定。</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/volumes.py" line="296" />
+        <source>草稿，未签字。</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/volumes.py" line="296" />
+        <source>尚未起草。</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/volumes.py" line="303" />
+        <source>近12个月采购量</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/volumes.py" line="304" />
+        <source>近12个月趋势：%1</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/volumes.py" line="343" />
+        <source>撤销后该说明恢复为草稿，需要重新签字。确定撤销 %1 的签字吗？</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/volumes.py" line="359" />
+        <source>已为 %1 个品种生成或更新草稿。</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/volumes.py" line="367" />
+        <source>导入</source>
+        <translation>Import</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/volumes.py" line="367" />
+        <source>导入功能尚未安装。</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/volumes.py" line="369" />
+        <source>选择报量文件</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/volumes.py" line="370" />
+        <source>表格文件 (*.xlsx *.xls *.csv)</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/volumes.py" line="378" />
+        <source>正在导入报量…</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/volumes.py" line="384" />
+        <source>导入完成：%1 行，新增 %2，更新 %3，未变 %4。</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/volumes.py" line="394" />
+        <source>PDF 文件 (*.pdf)</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/volumes.py" line="394" />
+        <source>Excel 文件 (*.xlsx)</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/volumes.py" line="395" />
+        <source>导出报量说明</source>
+        <translation type="unfinished" />
+    </message>
+    <message>
+        <location filename="../../ui/pages/volumes.py" line="411" />
+        <source>已导出：%1</source>
+        <translation>Exported: %1</translation>
+    </message>
+</context>
+<context>
+    <name>wizard</name>
+    <message>
+        <location filename="../../ui/import_wizard.py" line="29" />
+        <source>采购明细（平台导出）</source>
+        <translation>Purchases (platform export)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/import_wizard.py" line="29" />
+        <source>中选产品目录</source>
+        <translation>Selected products</translation>
+    </message>
+    <message>
+        <location filename="../../ui/import_wizard.py" line="30" />
+        <source>约定采购量</source>
+        <translation>Agreed volumes</translation>
+    </message>
+    <message>
+        <location filename="../../ui/import_wizard.py" line="30" />
+        <source>订单（配送与回款）</source>
+        <translation>Orders (delivery and payment)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/import_wizard.py" line="31" />
+        <source>报量（需求量）</source>
+        <translation>Reported volumes</translation>
+    </message>
+</context>
+</TS>

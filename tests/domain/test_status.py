@@ -1,0 +1,50 @@
+"""R8 completion and status, with the severe-gap policy; "not yet in hospital" from the 3rd month."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+
+from hospital_app.domain import status as st
+from hospital_app.domain.targets import schedule
+
+S, E = date(2024, 9, 20), date(2025, 9, 19)
+S_0331 = schedule(S, E, date(2025, 3, 31))  # 53.06 %
+
+
+def test_r8_statuses_at_2025_03_31():
+    """GIVEN V = 12 000 and S = 53.06 % WHEN assessing purchases THEN the R8 ladder."""
+    assert st.assess(12000, 12000, S_0331) == st.COMPLETED
+    assert st.assess(6367, 12000, S_0331) == st.ON_TRACK  # 53.058 % ≥ 53.056 %
+    assert st.assess(6366, 12000, S_0331) == st.BEHIND
+    assert st.assess(5168, 12000, S_0331) == st.BEHIND  # 43.07 % ≥ 43.06 %
+    assert st.assess(5000, 12000, S_0331) == st.SEVERELY_BEHIND  # 41.67 % < 43.06 %
+    assert st.assess(0, 12000, S_0331) == st.NOT_STARTED
+
+
+def test_r8_severe_gap_is_a_policy():
+    """GIVEN a 20-point gap setting WHEN 41.67 % vs 53.06 % THEN only behind."""
+    assert st.assess(5000, 12000, S_0331, severe_gap=Decimal("0.20")) == st.BEHIND
+
+
+def test_r8_exempt_wins_and_nothing_due_is_not_not_started():
+    """GIVEN an exemption THEN exempt; GIVEN S = 0 and no purchase THEN on track, not not_started."""
+    assert st.assess(0, 12000, S_0331, exempt=True) == st.EXEMPT
+    assert st.assess(0, 12000, Fraction(0)) == st.ON_TRACK
+
+
+def test_r8_completed_even_before_the_schedule_ends():
+    assert st.assess(12500, 12000, Fraction(1, 2)) == st.COMPLETED
+
+
+def test_r8_shortfall_never_negative():
+    assert st.shortfall(6367, 5000) == 1367
+    assert st.shortfall(6367, 7000) == 0
+
+
+def test_r8_not_in_hospital_from_the_third_month_of_execution():
+    """GIVEN execution from 2024-09-20 WHEN the 3rd month starts THEN 2024-11-20; from the 1st → 2 months later."""
+    assert st.not_in_hospital_alert_from(S) == date(2024, 11, 20)
+    assert st.not_in_hospital_alert_from(date(2025, 1, 1)) == date(2025, 3, 1)
+    assert st.not_in_hospital_alert_from(date(2024, 12, 31)) == date(2025, 2, 28)

@@ -1,0 +1,183 @@
+"""compute_progress (R7–R9, R11, R12, R17) on data built through the models."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+
+from tests.services import monitoring_data as md
+from db.models import Exemption, SupplyIssue, SupplyIssuePurchase
+from hospital_app.errors import NotFound
+from hospital_app.services.progress import batch_summary, compute_progress, product_detail
+
+D = date(2025, 3, 31)
+KEYS = ["product_id", "batch", "generic_name", "dosage_form", "spec", "manufacturer", "unit",
+        "period_start", "period_end", "agreed_volume", "target_to_date", "purchased", "completion",
+        "schedule", "status", "shortfall", "nonselected_share", "flags"]
+
+
+def _row(session, d=D, **kw):
+    rows = compute_progress(session, d, **kw).rows
+    assert len(rows) == 1
+    return rows[0]
+
+
+def test_r7_r8_worked_example_row_keys_and_figures(session):
+    """GIVEN the R7 example and 5 000 tablets bought WHEN progress on 2025-03-31
+    THEN target 6 367, shortfall 1 367, completion 0.4167, schedule 0.5306, CLI.md keys in order."""
+    _, p = md.worked_example(session)
+    md.buy(session, p, date(2024, 10, 15), 2500)
+    md.buy(session, p, date(2025, 1, 15), 2500)
+    d = _row(session).as_dict()
+    assert list(d) == KEYS
+    assert (d["agreed_volume"], d["target_to_date"], d["purchased"], d["shortfall"]) == (12000, 6367, 5000, 1367)
+    assert (d["completion"], d["schedule"]) == (0.4167, 0.5306)
+    assert d["status"] == "severely_behind"
+    assert d["period_start"] == "2024-09-20" and d["manufacturer"] == "齐鲁制药有限公司"
+
+
+def test_r8_purchases_outside_the_period_or_after_as_of_never_count(session):
+    """GIVEN buys the day before the period, on its first and last day, after its end and after as-of
+    WHEN progress THEN only the in-period ones up to as-of count."""
+    _, p = md.worked_example(session)
+    md.buy(session, p, date(2024, 9, 19), 1000)  # before start
+    md.buy(session, p, date(2024, 9, 20), 100)  # first day
+    md.buy(session, p, date(2025, 4, 1), 10)  # after as-of
+    assert _row(session).purchased == 100
+    md.buy(session, p, date(2025, 9, 19), 7)  # last day
+    md.buy(session, p, date(2025, 9, 20), 5000)  # after the period (and no next period)
+    assert _row(session, d=date(2025, 9, 19)).purchased == 117
+
+
+def test_r8_status_at_several_as_of_dates(session):
+    """GIVEN 6 400 bought by October 2024 WHEN as-of moves THEN not_started → on_track (C = S counts) → behind
+    → severely_behind → completed (R8)."""
+    _, p = md.worked_example(session)
+    md.buy(session, p, date(2024, 10, 1), 6400)
+    assert _row(session, d=date(2024, 9, 25)).status == "not_started"
+    assert _row(session, d=date(2024, 12, 31)).status == "on_track"
+    assert _row(session, d=date(2025, 4, 1)).status == "on_track"  # C = S = 6.4/12 exactly
+    assert _row(session, d=date(2025, 4, 2)).status == "behind"
+    assert _row(session, d=date(2025, 7, 1)).status == "severely_behind"
+    md.buy(session, p, date(2025, 8, 1), 5600)
+    row = _row(session, d=date(2025, 8, 1))
+    assert (row.status, row.shortfall) == ("completed", 0)
+
+
+def test_r9_share_per_generic_name_in_the_period(session):
+    """GIVEN 700 selected + 300 non-selected (and 500 non-selected before the period) WHEN progress
+    THEN share = 0.3 (not above 30 %); one more non-selected unit → share_over."""
+    b, p = md.worked_example(session)
+    other = md.product(session, b, selected=False, maker=md.company(session, "某药业"))
+    md.buy(session, p, date(2024, 10, 1), 700)
+    md.buy(session, other, date(2024, 11, 1), 300)
+    md.buy(session, other, date(2024, 9, 1), 500)
+    row = _row(session)
+    assert row.as_dict()["nonselected_share"] == 0.3 and "share_over" not in row.flags
+    md.buy(session, other, date(2024, 12, 1), 1)
+    row = _row(session)
+    assert row.nonselected_share > 0.3 and "share_over" in row.flags
+
+
+def test_r9_batch_override_of_the_threshold(session):
+    """GIVEN a batch whose notice says 20 % WHEN the share is 25 % THEN share_over."""
+    b = md.batch(session, overrides={"r9_share_threshold": "0.20"})
+    p = md.product(session, b)
+    md.period(session, p)
+    n = md.product(session, b, selected=False)
+    md.buy(session, p, date(2024, 10, 1), 750)
+    md.buy(session, n, date(2024, 10, 1), 250)
+    assert "share_over" in _row(session).flags
+
+
+def test_r11_exclusions_from_share_cheaper_equal_quality(session):
+    """GIVEN the only non-selected product is marked cheaper with equal quality WHEN progress THEN share 0."""
+    b, p = md.worked_example(session)
+    n = md.product(session, b, selected=False, cheaper_equal_quality=True)
+    md.buy(session, p, date(2024, 10, 1), 100)
+    md.buy(session, n, date(2024, 10, 1), 900)
+    assert _row(session).nonselected_share == 0
+
+
+def test_r11_backup_purchase_in_verified_emergency_counts_as_selected(session):
+    """GIVEN a backup supplier's 400 units linked to a verified emergency issue of the primary
+    WHEN progress THEN they count as the primary's purchases; an unverified link does not."""
+    b, p = md.worked_example(session)
+    backup = md.product(session, b, role="backup", maker=md.company(session, "备供企业"))
+    pu = md.buy(session, backup, date(2024, 11, 5), 400)
+    issue = SupplyIssue(product_id=p.id, type="shortage", reported_at=datetime(2024, 11, 1, 9),
+                        emergency_verified=False)
+    session.add(issue)
+    session.flush()
+    session.add(SupplyIssuePurchase(issue_id=issue.id, purchase_id=pu.id))
+    session.flush()
+    assert _row(session).purchased == 0
+    issue.emergency_verified = True
+    session.flush()
+    assert _row(session).purchased == 400
+
+
+def test_r11_exempt_and_r17_suspended_flags(session):
+    """GIVEN an exemption in force and a suspension WHEN progress THEN status exempt, flags exempt+suspended."""
+    _, p = md.worked_example(session)
+    session.add(Exemption(product_id=p.id, reason="public_health_event", document_ref="吉医保〔2025〕1号",
+                          start=date(2025, 1, 1)))
+    p.suspended_on = date(2025, 3, 1)
+    session.flush()
+    row = _row(session)
+    assert row.status == "exempt" and row.flags[:2] == ["exempt", "suspended"]
+    assert _row(session, d=date(2024, 12, 31)).status == "not_started"
+
+
+def test_r11_consumables_same_company_and_group_are_assessed_together(session):
+    """GIVEN two stents of one company and group, one far ahead WHEN progress THEN both share the
+    group's status, keep their own figures, and carry 'merged'."""
+    b = md.batch(session, name="冠脉支架", kind="consumable", start=date(2025, 1, 1))
+    maker = md.company(session, "乐普")
+    a = md.product(session, b, generic="冠脉支架", spec="3.0", maker=maker, group_name="A组")
+    c = md.product(session, b, generic="冠脉支架", spec="3.5", maker=maker, group_name="A组")
+    md.period(session, a, date(2025, 1, 1), date(2025, 12, 31), 100)
+    md.period(session, c, date(2025, 1, 1), date(2025, 12, 31), 100)
+    md.buy(session, a, date(2025, 1, 10), 100)  # A complete, C nothing: group 50 % ≥ S(06-30) ≈ 49.6 %
+    rows = {r.product_id: r for r in compute_progress(session, date(2025, 6, 30)).rows}
+    assert rows[a.id].status == rows[c.id].status == "on_track"
+    assert rows[a.id].purchased == 100 and rows[c.id].purchased == 0
+    assert "merged" in rows[c.id].flags
+
+
+def test_r12_clustered_flag(session):
+    """GIVEN 2 001 bought in October (T = 1 000, k = 2) WHEN progress THEN flag clustered."""
+    _, p = md.worked_example(session)
+    md.buy(session, p, date(2024, 10, 1), 2001)
+    row = _row(session, d=date(2024, 10, 31))
+    assert "clustered" in row.flags
+    assert [m.label for m in row.months if m.clustered] == ["2024-10"]
+
+
+def test_progress_batch_filter_and_unknown_batch(session):
+    md.worked_example(session)
+    assert compute_progress(session, D, batch="十六省联盟").rows
+    with pytest.raises(NotFound):
+        compute_progress(session, D, batch="没有这个批次")
+
+
+def test_no_row_without_a_period_containing_as_of(session):
+    """GIVEN a product whose only period ended WHEN progress after the end THEN no row (current period only)."""
+    md.worked_example(session)
+    assert compute_progress(session, date(2025, 9, 20)).rows == []
+
+
+def test_product_detail_and_batch_summary(session):
+    """GIVEN the example with 5 000 bought WHEN detail and summary THEN months targets vs purchases and counts."""
+    _, p = md.worked_example(session)
+    md.buy(session, p, date(2024, 10, 15), 5000)
+    detail = product_detail(session, p.id, D)
+    assert [m.target for m in detail.periods[0].months] == [367] + [1000] * 11 + [633]
+    assert detail.periods[0].months[1].purchased == 5000 and detail.periods[0].current
+    assert detail.progress.status == "severely_behind"
+    (summary,) = batch_summary(session, D)
+    assert summary.counts["severely_behind"] == 1 and summary.purchased == 5000
+    assert summary.as_dict()["schedule"] == 0.5306
+    with pytest.raises(NotFound):
+        product_detail(session, 999, D)
