@@ -102,9 +102,30 @@ def period_months(start: date, end: date) -> tuple[tuple[int, int, date, date, F
                  for y, m, first, last in _months(start, end))
 
 
+@lru_cache(maxsize=1024)
+def _scaled_weights(start: date, end: date) -> tuple[tuple[int, ...], int]:
+    weights = [w for *_, w in period_months(start, end)]
+    common = math.lcm(*(w.denominator for w in weights))
+    scaled = tuple(w.numerator * (common // w.denominator) for w in weights)
+    return scaled, sum(scaled)
+
+
 def monthly_target_values(start: date, end: date, agreed_volume: int) -> list[int]:
-    """R7: just the whole-unit targets T_m, month by month (fast path for many products)."""
-    return largest_remainder(int(agreed_volume), [w for *_, w in period_months(start, end)])
+    """R7: just the whole-unit targets T_m, month by month (fast path for many products).
+
+    Same arithmetic as ``largest_remainder`` with the period's weights scaled once.
+    """
+    total = int(agreed_volume)
+    if total < 0:
+        raise ValueError("total must not be negative")
+    scaled, sum_w = _scaled_weights(start, end)
+    parts = [divmod(total * w, sum_w) for w in scaled]
+    floors = [q for q, _ in parts]
+    left = total - sum(floors)
+    if left:
+        for i in sorted(range(len(parts)), key=lambda i: (-parts[i][1], i))[:left]:
+            floors[i] += 1
+    return floors
 
 
 def monthly_targets(start: date, end: date, agreed_volume: int) -> list[MonthTarget]:

@@ -23,7 +23,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from sqlalchemy import and_, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from db.models import (
     AgreementPeriod,

@@ -50,6 +50,7 @@ def _log_text(tmp_path: Path) -> str:
     return "".join(p.read_text(encoding="utf-8", errors="replace") for p in logs)
 
 
+@pytest.mark.slow
 def test_locked_database_waits_then_refuses_with_exit_4(tmp_path, db_path, db):
     """GIVEN another program holding the write lock WHEN a CLI write runs
     THEN it waits a few seconds, then exits 4 with a message — it never hangs."""
@@ -144,6 +145,61 @@ def test_kill_9_during_a_long_restore_leaves_old_or_new_data_never_a_mix(tmp_pat
     assert (names, purchases) == (["旧数据"], 0)  # the killed transaction left no trace
 
 
+def _purchases_xlsx(path: Path, lines: int) -> None:
+    """A platform purchase export (IMPORT.md header spellings) with many lines."""
+    import datetime as dt
+
+    import openpyxl
+
+    wb = openpyxl.Workbook(write_only=True)
+    ws = wb.create_sheet("采购明细")
+    ws.append(["订单编号", "下单时间", "药品编码", "通用名", "剂型", "规格", "转换比", "生产企业", "配送企业",
+               "采购数量", "采购单位", "采购单价", "采购金额"])
+    start = dt.datetime(2024, 9, 20, 8, 0)
+    for i in range(lines):
+        ws.append([f"DD{i:08d}", start + dt.timedelta(minutes=i), f"XY{i % 50:07d}", f"药品{i % 50}", "片剂",
+                   "20mg", 14, "齐鲁制药有限公司", "九州通医药集团吉林有限公司", 3, "盒", 3.26, 9.78])
+    wb.save(path)
+
+
+@pytest.mark.slow
+def test_kill_9_during_an_import_leaves_it_complete_or_absent(tmp_path, db_path, db):
+    """GIVEN a large purchase export WHEN `import purchases` is killed with SIGKILL while it writes
+    THEN the database passes check and holds all of the file's lines or none; importing again completes."""
+    db.dispose()
+    lines = 15_000
+    workbook = tmp_path / "采购明细.xlsx"
+    _purchases_xlsx(workbook, lines)
+    wal = Path(str(db_path) + "-wal")
+    proc = subprocess.Popen([sys.executable, "-m", "hospital_app", "--db", str(db_path), "import", "purchases",
+                             str(workbook)], cwd=str(ROOT), env=_env(tmp_path),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and proc.poll() is None:
+        if wal.exists() and wal.stat().st_size > 300_000:  # the import transaction is writing
+            break
+        time.sleep(0.02)
+    running = proc.poll() is None
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(10)
+    print(f"import killed while running: {running}")
+
+    assert _cli(tmp_path, "--db", db_path, "check").returncode == 0
+    con = sqlite3.connect(str(db_path))
+    try:
+        count = con.execute("SELECT COUNT(*) FROM purchase").fetchone()[0]
+    finally:
+        con.close()
+    assert count in (0, lines)
+    again = _cli(tmp_path, "--db", db_path, "import", "purchases", workbook, "--json", timeout=300)
+    assert again.returncode == 0, again.stderr
+    con = sqlite3.connect(str(db_path))
+    try:
+        assert con.execute("SELECT COUNT(*) FROM purchase").fetchone()[0] == lines
+    finally:
+        con.close()
+
+
 def test_failed_migration_restores_the_backup(tmp_path, db_path, db, monkeypatch):
     """GIVEN a database at revision 0001 with data and a new revision that fails half-way
     WHEN the app opens it THEN MigrationFailed (exit 4), the file is back at 0001 with its data,
@@ -189,7 +245,7 @@ def test_read_only_database_gives_a_clear_error_exit_4(tmp_path, db_path, db):
     db.dispose()
     immutable = os.geteuid() == 0  # root ignores file modes: make the file immutable instead
     if immutable:
-        if subprocess.run(["chattr", "+i", str(db_path)], capture_output=True).returncode != 0:
+        if shutil.which("chattr") is None or subprocess.run(["chattr", "+i", str(db_path)], capture_output=True).returncode != 0:
             pytest.skip("running as root on a file system without chattr +i")
     else:
         os.chmod(db_path, 0o444)

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QFormLayout, 
 
 from ui.pages.base import BasePage
 from ui.widgets import common
-from ui.widgets.common import Banner, UndoBar
+from ui.widgets.common import UndoBar
 
 #: QSettings key of the database chosen on this page (used at the next start).
 DATABASE_KEY = "database/location"
