@@ -62,6 +62,14 @@ def stored_language() -> str | None:
     return str(value) if value in ("zh", "en") else None
 
 
+def stored_database() -> str | None:
+    """The database chosen on the settings page (QSettings ``database/location``), if any."""
+    from PySide6.QtCore import QSettings
+
+    value = QSettings().value("database/location")
+    return str(value) if value else None
+
+
 def _explicit_language() -> bool:
     return "HOSPITAL_APP_LANG" in os.environ or any(
         a == "--lang" or a.startswith("--lang=") for a in sys.argv[1:])
@@ -103,14 +111,21 @@ def create_main_window(db_location: str, as_of: date, lang: str = "zh", *, db=No
     return MainWindow(ctx)
 
 
-def run(db_location: str, as_of: date, lang: str = "zh", smoke: bool = False,
+def run(db_location: str | None, as_of: date, lang: str = "zh", smoke: bool = False,
         screenshot: str | None = None, page: str | None = None) -> int:
-    """Open the main window on the database; returns the process exit code."""
+    """Open the main window on the database; returns the process exit code.
+
+    ``db_location`` None means no --db and no $HOSPITAL_APP_DB: the location chosen on
+    the settings page is used, else the default file in the user's data folder.
+    """
     from PySide6.QtCore import QTimer
 
+    from hospital_app import paths
     from ui import worker
 
     app = _application()
+    if not db_location:
+        db_location = stored_database() or paths.default_database()
     if not _explicit_language():
         lang = stored_language() or lang
     install_translator(app, lang)

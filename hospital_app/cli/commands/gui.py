@@ -7,9 +7,12 @@ from hospital_app.cli.commands._base import leaf
 
 def run_gui(ctx, args) -> int:
     # Imported here: the core never imports Qt at module level (STYLE.md layering).
+    import os
+
     from ui.app import run
 
-    return run(db_location=ctx.db_location, as_of=ctx.as_of, lang=ctx.lang,
+    # Without --db or $HOSPITAL_APP_DB the GUI may use the location chosen in its settings.
+    return run(db_location=ctx.db_arg or os.environ.get("HOSPITAL_APP_DB"), as_of=ctx.as_of, lang=ctx.lang,
                smoke=getattr(args, "smoke", False), screenshot=getattr(args, "screenshot", None),
                page=getattr(args, "page", None))
 
