@@ -20,7 +20,8 @@ from typing import Iterator
 
 from sqlalchemy import create_engine, event, inspect
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DatabaseError as DBAPIDatabaseError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from hospital_app.errors import DatabaseLocked, MigrationFailed, Refused
@@ -185,8 +186,12 @@ def open_database(url_or_path: str, *, migrate: bool = True) -> Database:
     except (Refused, MigrationFailed):
         engine.dispose()
         raise
-    except OperationalError as exc:
+    except DBAPIDatabaseError as exc:
         engine.dispose()
+        if "not a database" in str(exc).lower() or "malformed" in str(exc).lower():
+            raise Refused(tr("文件 {p} 不是有效的数据库或已损坏。请从备份恢复（hospital-app restore 备份文件）。",
+                             "{p} is not a valid database or is damaged. Restore it from a backup "
+                             "(hospital-app restore BACKUP).", p=path or url)) from exc
         if "locked" in str(exc).lower():
             raise DatabaseLocked(tr("数据库正被其他程序占用，请稍后重试。",
                                     "The database is locked by another program; try again later.")) from exc

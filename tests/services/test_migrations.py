@@ -137,3 +137,14 @@ def test_foreign_sqlite_file_is_refused_not_touched(tmp_path):
     with pytest.raises(MigrationFailed):
         dbs.open_database(str(path))
     assert _schema(path) == [("table", "patients", "CREATE TABLE patients (id integer primary key)")]
+
+
+def test_damaged_file_is_refused_with_a_clear_message(tmp_path, cli_subprocess):
+    """GIVEN a file that is not SQLite WHEN any command opens it THEN exit 4, a clear message, file untouched."""
+    path = tmp_path / "damaged.db"
+    path.write_bytes(b"this is not a database" * 300)
+    before = path.read_bytes()
+    result = cli_subprocess("--db", path, "progress", "--json")
+    assert result.code == 4, result
+    assert "不是有效的数据库" in result.err and "Traceback" not in result.err
+    assert path.read_bytes() == before
