@@ -252,46 +252,57 @@ class _Builder:
         self.s.flush()
 
     # ------------------------------------------------------------------ purchases
-    def monthly_quantity(self, item: _Item, month: date) -> int:
-        """Base units bought in a month (before splitting into lines)."""
+    def segments(self, item: _Item, month: date) -> list[tuple[date, date, int]]:
+        """(first day, last day, base units) bought in a month, one segment per agreement
+        period the month overlaps (and one for the days before the batch started), so a
+        partial first or last month gets its share only (R7 weights, no false R12 cluster)."""
         rng = self.rng
         p = item.product
         month_end = date(month.year, month.month, _cal.monthrange(month.year, month.month)[1])
-        last_day = min(month_end, self.as_of)
-        fraction = (last_day - month).days + 1
-        fraction /= (month_end - month).days + 1
+        last = min(month_end, self.as_of)
+        days_in_month = month_end.day
+
+        def share(lo: date, hi: date) -> float:
+            return ((hi - lo).days + 1) / days_in_month
+
         if item.pattern == "backup":
-            return 0
+            return []
         if item.pattern in ("nonselected", "catalogue", "rising"):
             base = item.monthly_use
             if item.pattern == "rising":  # substitutes growing year over year (R10)
                 base = int(base * (1 + 0.04 * ((month.year - self.data_start.year) * 12 + month.month)))
-            return max(0, int(base * rng.uniform(0.8, 1.2) * fraction))
+            return [(month, last, int(base * rng.uniform(0.8, 1.2) * share(month, last)))]
         start = p.batch.execution_start if p.batch else self.exec_start
-        if month_end < start:  # before the batch: the hospital bought less of this maker
-            return int(item.monthly_use * 0.3 * rng.uniform(0.8, 1.2))
-        period = next((a for a in p.periods if a.start <= month_end and a.end >= month), None)
-        target = period.agreed_volume / 12 if period else item.monthly_use
-        factor = {"on_track": rng.uniform(1.0, 1.25), "ahead": rng.uniform(1.4, 1.7),
-                  "behind": rng.uniform(0.7, 0.88), "severely_behind": rng.uniform(0.35, 0.55),
-                  "clustered": rng.uniform(0.95, 1.15), "not_started": 0.0}[item.pattern]
-        if item.pattern == "not_started":
-            return 0 if period and period.year_index >= 2 else int(target * rng.uniform(0.9, 1.1))
-        if item.cluster_month == month:
-            factor = 3.2
-        if item.pattern == "behind" and month == month_start(add_months(self.as_of, -1)):
-            factor = 0  # an empty month while behind (R12 warning)
-        return max(0, int(target * factor * fraction))
+        out = []
+        if month < start:  # before the batch: the hospital bought less of this maker
+            hi = min(last, start - timedelta(days=1))
+            out.append((month, hi, int(item.monthly_use * 0.3 * rng.uniform(0.8, 1.2) * share(month, hi))))
+        for period in p.periods:
+            lo, hi = max(month, period.start), min(last, period.end)
+            if lo > hi:
+                continue
+            target = period.agreed_volume / 12
+            factor = {"on_track": rng.uniform(1.0, 1.25), "ahead": rng.uniform(1.4, 1.7),
+                      "behind": rng.uniform(0.7, 0.88), "severely_behind": rng.uniform(0.35, 0.55),
+                      "clustered": rng.uniform(0.95, 1.15), "not_started": rng.uniform(0.9, 1.1)}[item.pattern]
+            if item.pattern == "not_started" and period.year_index >= 2:
+                factor = 0.0  # the current year has not started at all (R8 not_started)
+            if item.cluster_month == month:
+                factor = 3.2  # R12 clustered buying
+            if item.pattern == "behind" and month == month_start(add_months(self.as_of, -1)):
+                factor = 0.0  # an empty month while behind (R12 warning)
+            out.append((lo, hi, int(target * factor * share(lo, hi))))
+        return out
 
     def build_purchases(self) -> None:
         months = self.months()
         everything = self.items + self.others
-        slots: list[tuple[_Item, date, int]] = []
+        slots: list[tuple[_Item, date, date, int]] = []
         for item in everything:
             for m in months:
-                q = self.monthly_quantity(item, m)
-                if q > 0:
-                    slots.append((item, m, q))
+                for lo, hi, q in self.segments(item, m):
+                    if q > 0:
+                        slots.append((item, lo, hi, q))
         if self.o.purchases:
             # --purchases is the exact total, the emergency lines included.
             budget = max(0, self.o.purchases - EMERGENCY_LINES)
@@ -305,24 +316,18 @@ class _Builder:
         seq = 0
         last_year = self.as_of.year - 1
         rng = self.rng
-        for (item, month, qty), n_lines in zip(slots, lines_per_slot):
+        for (item, lo, hi, qty), n_lines in zip(slots, lines_per_slot):
             if n_lines == 0:
                 continue
             p = item.product
             upp = p.units_per_pack or 1
             packs = max(n_lines, round(qty / upp))
-            month_end_day = min(_cal.monthrange(month.year, month.month)[1],
-                                (self.as_of - month).days + 1 if month == month_start(self.as_of) else 31)
+            span = (hi - lo).days
             start = p.batch.execution_start if (p.batch and p.selected) else None
             for k in range(n_lines):
                 share = packs // n_lines + (1 if k < packs % n_lines else 0)
                 base_units = max(1, share) * upp
-                day = rng.randint(1, max(1, month_end_day))
-                d = month.replace(day=day)
-                if start and d < start and month_start(start) == month:
-                    d = start  # keep a batch's first month inside its period
-                if d > self.as_of:
-                    d = self.as_of
+                d = lo + timedelta(days=rng.randint(0, span))
                 seq += 1
                 order_no = f"DD{d:%Y%m}{seq:07d}"
                 ot = datetime.combine(d, time(8 + rng.randint(0, 9), rng.choice((0, 15, 30, 45))))
