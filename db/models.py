@@ -214,7 +214,9 @@ class Purchase(Base):
 
     __tablename__ = "purchase"
     __table_args__ = (
-        Index("ix_purchase_product_date", "product_id", "purchase_date"),
+        # Covering (quantity included): progress/alerts sum quantities per product and month
+        # from the index alone, without reading the 500 000 table rows (issue 12).
+        Index("ix_purchase_product_date", "product_id", "purchase_date", "quantity"),
         Index("ix_purchase_date", "purchase_date"),
     )
 

@@ -150,6 +150,27 @@ class Database:
         self.engine.dispose()
 
 
+#: Rows SQLite samples per index when analysing (approximate statistics, milliseconds).
+ANALYSIS_LIMIT = 2000
+
+
+def optimize(db: Database) -> None:
+    """Refresh the query planner's statistics after bulk writes (demo, import).
+
+    Without statistics SQLite's planner guesses and can pick the date index for a
+    per-product aggregation — 10× slower on 500 000 purchase lines (issue 12).
+    SQLite: ``ANALYZE`` with a sampling limit; PostgreSQL: ``ANALYZE``. Best effort:
+    a locked or read-only database keeps its old statistics (logged, not raised).
+    """
+    try:
+        with db.engine.begin() as conn:
+            if db.backend == "sqlite":
+                conn.exec_driver_sql(f"PRAGMA analysis_limit = {ANALYSIS_LIMIT}")
+            conn.exec_driver_sql("ANALYZE")
+    except SQLAlchemyError:
+        log.warning("could not refresh the planner statistics", exc_info=True)
+
+
 def _check_sqlite_location(path: Path) -> None:
     parent = path.parent
     if path.exists():

@@ -95,3 +95,12 @@ class Problems:
 
     def __bool__(self) -> bool:
         return bool(self.items)
+
+
+def is_conflict(exc: BaseException) -> bool:
+    """A lost update or a refused change: :class:`Conflict`, or SQLAlchemy's ``StaleDataError``
+    (optimistic locking on ``version``). Recognised by class name, so callers such as the
+    GUI need not import SQLAlchemy."""
+    if isinstance(exc, Conflict):
+        return True
+    return any(cls.__name__ == "StaleDataError" for cls in type(exc).__mro__)

@@ -100,6 +100,19 @@ def install_translator(app, lang: str) -> bool:
     return False
 
 
+def remembered_shared_mode(db_location: str) -> bool:
+    """Whether this database needed a log-in last time (QSettings ``shared_mode/…``)."""
+    from PySide6.QtCore import QSettings
+
+    return str(QSettings().value(f"shared_mode/{db_location}", "false")).lower() == "true"
+
+
+def remember_shared_mode(db_location: str, shared: bool) -> None:
+    from PySide6.QtCore import QSettings
+
+    QSettings().setValue(f"shared_mode/{db_location}", "true" if shared else "false")
+
+
 def create_main_window(db_location: str, as_of: date, lang: str = "zh", *, db=None):
     """Build (without showing) the main window; tests use this with a ready Database."""
     from ui.app_context import AppContext
@@ -117,11 +130,14 @@ def run(db_location: str | None, as_of: date, lang: str = "zh", smoke: bool = Fa
 
     ``db_location`` None means no --db and no $HOSPITAL_APP_DB: the location chosen on
     the settings page is used, else the default file in the user's data folder.
+    The window appears once the database is open: on a shared database only after
+    the log-in (ui/session_start.py); the daily backup then runs on the worker.
     """
     from PySide6.QtCore import QTimer
 
     from hospital_app import paths
     from ui import worker
+    from ui.session_start import begin, start_daily_backup
 
     app = _application()
     if not db_location:
@@ -133,26 +149,22 @@ def run(db_location: str | None, as_of: date, lang: str = "zh", smoke: bool = Fa
     window = create_main_window(db_location, as_of, lang)
     if screenshot:
         window.resize(1280, 800)  # the same picture whatever geometry was remembered
-    window.show_page(page or "dashboard")
-    window.show()
-
-    if not (smoke or screenshot):
-        code = app.exec()
-        worker.wait_idle(10_000)
-        window.ctx.close()
-        return int(code)
-
-    result = {"code": 0}
+    headless = smoke or screenshot
+    result = {"code": 0, "refused": False}
+    quit_on_close = app.quitOnLastWindowClosed()
+    app.setQuitOnLastWindowClosed(False)  # closing the log-in dialog must not end the app
 
     def when_idle() -> None:
-        if smoke:
-            from hospital_app.cli.main import PROCESS_START
-            import time
+        from hospital_app.cli.main import PROCESS_START
+        import time
 
-            ms = round((time.perf_counter() - PROCESS_START) * 1000)
+        ms = round((time.perf_counter() - PROCESS_START) * 1000)
+        worker.wait_idle(120_000)  # let the pages finish loading before judging or grabbing
+        if result["refused"]:
+            return
+        if smoke:
             sys.stdout.write(f"ready {ms}\n")
             sys.stdout.flush()
-        worker.wait_idle(120_000)  # let the pages finish loading before judging or grabbing
         if screenshot:
             app.processEvents()
             if not window.grab().save(screenshot):
@@ -164,11 +176,45 @@ def run(db_location: str | None, as_of: date, lang: str = "zh", smoke: bool = Fa
         window.close()
         app.quit()
 
-    # A zero timer fires once the event loop has drawn the window and has nothing else to do.
-    QTimer.singleShot(0, when_idle)
-    app.exec()
+    idle_check = {"scheduled": False}
+
+    def show_window() -> None:
+        window.show()
+        if headless and not idle_check["scheduled"]:
+            idle_check["scheduled"] = True
+            # A zero timer fires once the event loop has drawn the window and has nothing else to do.
+            QTimer.singleShot(0, when_idle)
+
+    def ready() -> None:
+        remember_shared_mode(db_location, bool(window.ctx.shared))
+        window.show_user()
+        window.set_waiting(False)
+        window.show_page(page or "dashboard")
+        app.setQuitOnLastWindowClosed(quit_on_close)
+        show_window()
+        start_daily_backup(window.ctx)  # queued after the page's own queries
+
+    def refused(code: int, message: str) -> None:
+        if window.ctx.shared is not None:
+            remember_shared_mode(db_location, window.ctx.shared)
+        if message:
+            sys.stderr.write(message + "\n")
+        result["code"], result["refused"] = code, True
+        app.quit()
+
+    window.set_waiting(True)
+    if not remembered_shared_mode(db_location):
+        # Single-user (as last time): show the empty window at once, no page and no data until
+        # the database is open and known to have no users. A shared database shows only the
+        # log-in dialog until the user has logged in.
+        show_window()
+    begin(window.ctx, ready, refused, interactive=not headless)
+    code = app.exec()
+    worker.wait_idle(10_000)
     window.ctx.close()
-    return result["code"]
+    if headless or result["refused"]:
+        return result["code"]
+    return int(code)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterable
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QWidget
 
+from hospital_app.errors import is_conflict
 from ui import worker
 
 #: Topics announced through ``EventHub.data_changed``.
@@ -42,6 +43,11 @@ class AppContext:
         self.events = EventHub()
         self._db = db
         self._lock = threading.Lock()
+        #: Shared mode: the logged-in ``users.UserInfo`` (None: single-user, the OS user).
+        self.user: Any = None
+        #: Whether the database has users (known once ui.session_start checked it).
+        self.shared: bool | None = None
+        self.login_dialog: QWidget | None = None
 
     # ---- database (opened on first use, normally on the worker thread)
     @property
@@ -82,9 +88,15 @@ class AppContext:
     def change(self, fn: Callable[..., Any], on_done: Callable[[Any], None] | None = None,
                on_error: Callable[[BaseException], None] | None = None, *,
                topics: Iterable[str] = ("all",), progress: str | None = None,
-               parent: QWidget | None = None) -> worker.Task:
+               parent: QWidget | None = None,
+               on_reload: Callable[[], None] | None = None) -> worker.Task:
         """A unit of work: ``fn(session)`` (or ``fn(session, task)`` with ``progress``) is
-        committed on success, rolled back on error; then ``data_changed`` fires per topic."""
+        committed on success, rolled back on error; then ``data_changed`` fires per topic.
+
+        Without ``on_error``, a conflict (``Conflict`` or a lost update, ``StaleDataError``)
+        shows “该记录已被其他人修改，请重新加载” with 重新加载, which reloads the page
+        holding ``parent`` (or calls ``on_reload``); any other error shows the readable
+        message box."""
         topics = tuple(topics)
 
         def job(*task: worker.Task) -> Any:
@@ -97,7 +109,25 @@ class AppContext:
             if on_done is not None:
                 on_done(result)
 
-        return worker.run_in_background(job, done, on_error, progress=progress, parent=parent)
+        def failed(exc: BaseException) -> None:
+            if on_error is not None:
+                on_error(exc)
+            elif is_conflict(exc):
+                worker.show_conflict(exc, parent, on_reload or (lambda: self.reload(parent, topics)))
+            else:
+                worker.show_error(exc, parent)
+
+        return worker.run_in_background(job, done, failed, progress=progress, parent=parent)
+
+    def reload(self, widget: QWidget | None, topics: Iterable[str] = ("all",)) -> None:
+        """After a conflict: the pages showing ``topics`` become stale, and the page that
+        holds ``widget`` reloads from the database now (a visible page would anyway)."""
+        for topic in topics:
+            self.events.data_changed.emit(topic)
+        while widget is not None and not (hasattr(widget, "refresh") and hasattr(widget, "ensure_fresh")):
+            widget = widget.parentWidget()
+        if widget is not None:
+            widget.refresh()
 
     def run(self, fn: Callable[..., Any], on_done: Callable[[Any], None] | None = None,
             on_error: Callable[[BaseException], None] | None = None, *,

@@ -68,6 +68,10 @@ class MainWindow(QMainWindow):
 
         self._db_label = QLabel(self)
         self._as_of_label = QLabel(self)
+        self._user_label = QLabel(self)
+        self._user_label.setObjectName("userLabel")
+        self._user_label.hide()
+        self.statusBar().addPermanentWidget(self._user_label)
         self.statusBar().addPermanentWidget(self._db_label)
         self.statusBar().addPermanentWidget(self._as_of_label)
         self._db_label.setText(self.tr("数据库：%1").replace("%1", ctx.db_location))
@@ -78,6 +82,22 @@ class MainWindow(QMainWindow):
 
         self.resize(1280, 800)
         self._restore_geometry()
+
+    def set_waiting(self, waiting: bool) -> None:
+        """While the database opens (and the user logs in) no page can be opened."""
+        self.nav.setEnabled(not waiting)
+        if waiting:
+            self.statusBar().showMessage(self.tr("正在打开数据库…"))
+        else:
+            self.statusBar().clearMessage()
+
+    def show_user(self) -> None:
+        """The status bar names who is working: the logged-in user and role (shared mode),
+        else the OS user name."""
+        from ui.session_start import user_text
+
+        self._user_label.setText(user_text(self.ctx.user))
+        self._user_label.show()
 
     def _titles(self) -> dict[str, str]:
         return {

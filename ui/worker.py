@@ -174,6 +174,49 @@ def show_error(exc: BaseException, parent: QWidget | None = None) -> QMessageBox
     return box
 
 
+def show_conflict(exc: BaseException, parent: QWidget | None = None,
+                  on_reload: Callable[[], None] | None = None) -> QMessageBox:
+    """A lost update (``hospital_app.errors.is_conflict``): nothing was saved; offer 重新加载.
+
+    The box says the record changed under the user and, below, what the service said
+    (e.g. “当前状态为‘已答复’，不能再登记答复”). 重新加载 calls ``on_reload`` (the page
+    reloads from the database); the user's change is never forced through.
+    """
+    from hospital_app.errors import AppError
+    from hospital_app.i18n import tr
+
+    _errors.append(exc)
+    box = QMessageBox(QMessageBox.Icon.Warning, tr("记录已被修改", "Record changed"),
+                      tr("该记录已被其他人修改，请重新加载。",
+                         "This record was changed by someone else; please reload."),
+                      QMessageBox.StandardButton.NoButton, parent)
+    box.setObjectName("conflictBox")
+    if isinstance(exc, AppError) and exc.message:
+        box.setInformativeText(tr("您的修改没有保存。", "Your change was not saved.") + "\n" + exc.message)
+    else:
+        box.setInformativeText(tr("您的修改没有保存。", "Your change was not saved."))
+    reload_button = box.addButton(tr("重新加载", "Reload"), QMessageBox.ButtonRole.AcceptRole)
+    reload_button.setObjectName("conflictReload")
+    box.addButton(tr("关闭", "Close"), QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(reload_button)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    _open_boxes.add(box)
+
+    def finished(_result: int) -> None:
+        _open_boxes.discard(box)
+        if box.clickedButton() is reload_button and on_reload is not None:
+            on_reload()
+
+    box.finished.connect(finished)
+    box.open()
+    return box
+
+
+def open_boxes() -> list[QMessageBox]:
+    """The error and conflict boxes still open (tests look here)."""
+    return list(_open_boxes)
+
+
 def run_in_background(fn: Callable[..., Any],
                       on_done: Callable[[Any], None] | None = None,
                       on_error: Callable[[BaseException], None] | None = None,

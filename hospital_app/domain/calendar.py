@@ -17,6 +17,7 @@ from hospital_app.errors import BadInput
 from hospital_app.i18n import tr
 
 ONE_DAY = dt.timedelta(days=1)
+MAX_WORKING_DAYS = 1000  # R2 deadlines are a few days; a larger N is a typing error
 
 # Chinese names of the holidays chinesecalendar knows (its names are English).
 HOLIDAY_NAMES_ZH = {
@@ -148,10 +149,15 @@ class WorkCalendar:
         """R2: end of the N-th working day after the date of ``t`` (that day not counted)."""
         if n < 1:
             raise BadInput(tr("工作日数应为正整数：{n}", "working days must be a positive number: {n}", n=n))
+        if n > MAX_WORKING_DAYS:
+            raise BadInput(tr("工作日数过大（最多 {m}）：{n}", "too many working days (at most {m}): {n}",
+                              m=MAX_WORKING_DAYS, n=n))
         d = t.date() if isinstance(t, dt.datetime) else t
         missing: set[int] = set()
         counted = 0
         while counted < n:
+            if d >= dt.date.max:
+                raise BadInput(tr("截止日期超出可计算的日期范围。", "The deadline is beyond the supported date range."))
             d += ONE_DAY
             if self.is_provisional(d):
                 missing.add(d.year)

@@ -28,8 +28,8 @@ class Quarter:
 
     @property
     def end(self) -> date:
-        """Last day of the quarter (inclusive)."""
-        return self.next().start - timedelta(days=1)
+        """Last day of the quarter (inclusive); 9999Q4 ends on 9999-12-31 without overflowing."""
+        return date(self.year, 3 * self.q, 31 if self.q in (1, 4) else 30)
 
     def previous(self) -> Quarter:
         return Quarter(self.year - 1, 4) if self.q == 1 else Quarter(self.year, self.q - 1)
@@ -44,7 +44,7 @@ class Quarter:
     @classmethod
     def parse(cls, text: str) -> Quarter:
         m = _QUARTER.match(text or "")
-        if not m:
+        if not m or not 1900 <= int(m.group(1)) <= 9999:
             raise BadInput(tr("季度格式应为 2025Q1：{t}", "quarter must look like 2025Q1: {t}", t=text))
         return cls(int(m.group(1)), int(m.group(2)))
 

@@ -236,22 +236,34 @@ def detect_header(rows: list[tuple[int, list[object]]], kind: str | None,
     first_no, upper = candidates[best_i]
     columns = [_display(v) for v in upper]
     last_no = first_no
-    if best_i + 1 < len(candidates):
-        lower_no, lower = candidates[best_i + 1]
-        width = max(len(upper), len(lower))
-        combined = []
-        for c in range(width):
-            lo = lower[c] if c < len(lower) else None
-            up = upper[c] if c < len(upper) else None
-            combined.append(_display(lo) if isinstance(lo, str) and lo.strip() else _display(up))
-        # Only text titles in the lower row (no numbers, dates): data rows hold numbers.
-        lower_is_text = all(v is None or isinstance(v, str) for v in lower)
-        if lower_is_text and _row_score(combined, user) > best_score:
-            columns, last_no = combined, lower_no
+    # A two-row header: try the row above and the row below the best row as its partner.
+    for top in (best_i - 1, best_i):
+        if top < 0 or top + 1 >= len(candidates):
+            continue
+        (up_no, up), (lo_no, lo) = candidates[top], candidates[top + 1]
+        # Only text titles in the other row (data rows hold numbers and dates).
+        other = lo if top == best_i else up
+        if not all(v is None or isinstance(v, str) for v in other):
+            continue
+        combined = _combine(up, lo)
+        score = _row_score(combined, user)
+        if score > best_score:
+            best_score, columns, first_no, last_no = score, combined, up_no, lo_no
     names = [normalize_header(c) for c in columns]
     hints = [h for _n, h in names]
     mapping, score = auto_map(columns, kind, user)
     return Header(row=last_no, first_row=first_no, columns=columns, hints=hints, mapping=mapping, score=score)
+
+
+def _combine(upper: list[object], lower: list[object]) -> list[str]:
+    """Column titles of a two-row header: the lower title where present, else the upper one
+    (a title merged down over both rows)."""
+    combined = []
+    for c in range(max(len(upper), len(lower))):
+        lo = lower[c] if c < len(lower) else None
+        up = upper[c] if c < len(upper) else None
+        combined.append(_display(lo) if isinstance(lo, str) and lo.strip() else _display(up))
+    return combined
 
 
 def missing_required(kind: str, mapping: dict[str, int], extra_present: set[str] = frozenset()) -> list[str]:

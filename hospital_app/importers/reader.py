@@ -1,8 +1,9 @@
 """Streaming readers: xlsx (openpyxl read-only), xls (xlrd), CSV (UTF-8/BOM/GBK/GB18030).
 
 Each reader lists its sheets and yields rows as ``(excel_row_number, values,
-formula_columns)``; ``formula_columns`` holds the 0-based columns whose cell is a
-formula (we never evaluate formulas: a formula in a data cell is an error later).
+formula_columns)``. xlsx is read with ``data_only=False`` so a formula arrives as its
+"=..." text, never as a computed value; ``Table.records`` flags such cells (we never
+evaluate formulas). xls (xlrd) holds no formulas, CSV text starting with "=" counts as one.
 Memory stays flat: rows are produced one at a time.
 """
 
@@ -66,10 +67,10 @@ class XlsxSource:
         row_no = 0
         try:
             ws.reset_dimensions()  # some exporters write a wrong <dimension>; read what is there
-            for row_no, cells in enumerate(ws.iter_rows(), start=1):
-                values = [c.value for c in cells]
-                formulas = tuple(i for i, c in enumerate(cells) if c.data_type == "f")
-                yield row_no, values, formulas
+            # values_only is the fast path; with data_only=False a formula cell's value is its
+            # "=..." text, which Table.records reports (we never evaluate formulas).
+            for row_no, values in enumerate(ws.iter_rows(values_only=True), start=1):
+                yield row_no, values, ()
         except BadInput:
             raise
         except Exception as exc:  # noqa: BLE001 - damaged XML inside a valid zip
@@ -189,9 +190,7 @@ class CsvSource:
         try:
             with open(self._path, "r", encoding=self.encoding, errors="strict", newline="") as fh:
                 for row_no, values in enumerate(csv.reader(fh, delimiter=self.delimiter), start=1):
-                    cleaned: list[object] = [v if v.strip() else None for v in values]
-                    formulas = tuple(i for i, v in enumerate(values) if v.lstrip().startswith("="))
-                    yield row_no, cleaned, formulas
+                    yield row_no, [v if v.strip() else None for v in values], ()
         except UnicodeDecodeError:
             raise BadInput(tr("CSV 文件的文字编码无法识别（第 {r} 行附近）。请另存为 UTF-8 编码再导入。",
                               "The CSV text encoding is not recognised (near row {r}). Save it as UTF-8 and "

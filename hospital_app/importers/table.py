@@ -85,7 +85,8 @@ class Table:
         mapping = self.header.mapping
         items = sorted(mapping.items(), key=lambda kv: kv[1])
         required_cols = _required_columns(self.kind, mapping)
-        header_names = {idx: normalize_header(self.header.columns[idx])[0] for _f, idx in items}
+        first_col = items[0][1] if items else 0
+        first_title = self.header.columns[first_col] if first_col < len(self.header.columns) else ""
         blank_run = 0
         ended = False
         for row_no, values, formulas in self._source.rows(self.sheet):
@@ -98,26 +99,31 @@ class Table:
                 continue
             blank_run = 0
             width = len(values)
-            texts = [clean_text(v).replace(" ", "") for v in values[:12] if isinstance(v, str)]
-            if any(_TOTAL.match(t) for t in texts[:6]):
-                if any(t.startswith(("合计", "总计", "总合计")) for t in texts[:6]):
-                    ended = True
-                continue
+            if any(isinstance(v, str) and "计" in v for v in values[:12]):
+                texts = [clean_text(v).replace(" ", "") for v in values[:12] if isinstance(v, str)][:6]
+                if any(_TOTAL.match(t) for t in texts):
+                    if any(t.startswith(("合计", "总计", "总合计")) for t in texts):
+                        ended = True
+                    continue
             present = [i for i in required_cols if i < width and not _blank(values[i])]
-            nonblank = [v for v in values if not _blank(v)]
             if not present:
                 continue  # a note, a section title or a stray cell: nothing this kind needs
-            if len(nonblank) <= 2 and isinstance(nonblank[0], str) and _NOTE.match(clean_text(nonblank[0])):
-                continue
-            if ended and len(present) < len(required_cols):
-                continue  # notes below the totals
-            if all(isinstance(values[i], str) and normalize_header(values[i])[0] == header_names[i]
-                   for _f, i in items if i < width and not _blank(values[i])):
+            if len(present) < len(required_cols) or ended:
+                nonblank = [v for v in values if not _blank(v)]
+                if len(nonblank) <= 2 and isinstance(nonblank[0], str) and _NOTE.match(clean_text(nonblank[0])):
+                    continue
+                if ended and len(present) < len(required_cols):
+                    continue  # notes below the totals
+            first = values[first_col] if first_col < width else None
+            if isinstance(first, str) and first_title and clean_text(first) == clean_text(first_title):
                 continue  # the header repeated (multi-page exports)
             record = Record(row_no, {f: (values[i] if i < width else None) for f, i in items})
             if formulas:
                 fset = set(formulas)
                 record.formulas = {f for f, i in items if i in fset}
+            for f, v in record.values.items():
+                if v.__class__ is str and v[:1] == "=" and len(v) > 1:
+                    record.formulas.add(f)
             yield record
 
 

@@ -46,7 +46,18 @@ _NUMBER = re.compile(r"^([+-]?)(\d+(?:\.\d*)?|\.\d+)(?:[eE]([+-]?\d+))?\s*(.*)$"
 _CURRENCY = ("¥", "￥", "RMB", "元")
 
 
+_MAX_NUMBER = Decimal(10) ** 13  # above any real quantity or amount; keeps Decimal maths in range
+
+
 def parse_number(value: object) -> tuple[Decimal, str] | None:
+    """See ``_parse_number``; numbers beyond ±10^13 are errors (a damaged or wrong cell)."""
+    parsed = _parse_number(value)
+    if parsed is not None and abs(parsed[0]) > _MAX_NUMBER:
+        raise CellError(tr("数字过大：{v}", "number too large: {v}", v=value))
+    return parsed
+
+
+def _parse_number(value: object) -> tuple[Decimal, str] | None:
     """A number and the unit glued to it: "12,000" → (12000, ""), "12000片" → (12000, "片").
 
     Accepts numbers stored as text, thousands separators, full-width digits, trailing

@@ -46,6 +46,7 @@ from db.models import (
     VolumeReport,
     VolumeReportLine,
 )
+from db.session import optimize
 from hospital_app import settings
 from hospital_app.domain.normalize import normalize_generic, normalize_spec
 from hospital_app.errors import Conflict
@@ -612,4 +613,5 @@ def generate_demo(db, options: DemoOptions) -> dict:
             "volume_report_lines": lines,
         }
         audit.record(s, None, "demo.generate", "database", None, None, summary)
+    optimize(db)  # planner statistics after the bulk insert (issue 12)
     return summary

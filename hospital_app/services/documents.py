@@ -570,7 +570,7 @@ def make_escalation(session: Session, issue_id: int, out_path: str | Path, as_of
     data = _issue_doc_data(session, issue_id, as_of)
     v = data.detail.issue
     if v.status not in ("open", "replied", "escalated") or v.resolved_at is not None:
-        raise Conflict(tr("供应问题 {id} 已{s}，无需上报。", "Supply issue {id} is {s}; nothing to escalate.",
+        raise Conflict(tr("供应问题 {id} 当前状态为“{s}”，无需上报。", "Supply issue {id} is {s}; nothing to escalate.",
                           id=issue_id, s=_status_text(v.status)))
     if not v.overdue:
         raise Conflict(tr("供应问题 {id} 尚未逾期（答复期限 {r}，解决期限 {d}），截至 {a} 不能上报。",

@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Callable, Iterable
@@ -291,10 +291,6 @@ class ProductIndex:
                  and (not maker or c.maker == maker)]
         if len(cands) > 1 and code:
             cands = [c for c in cands if not c.code] or cands
-        if len(cands) > 1:
-            sel = [c for c in cands if c.selected]
-            if len(sel) == 1:
-                return sel[0], []
         if len(cands) == 1:
             return cands[0], []
         return None, cands
@@ -317,9 +313,11 @@ class Companies:
             return None
         cid = self.ids.get(name)
         if cid is None:
-            cid = self.session.execute(insert(Company).returning(Company.id),
-                                       {"name": name, "is_manufacturer": manufacturer,
-                                        "is_distributor": distributor, "version": 1}).scalar_one()
+            # Core on the table, not the ORM bulk path: thousands of new companies stay cheap.
+            cid = self.session.connection().execute(
+                Company.__table__.insert().returning(Company.__table__.c.id),
+                {"name": name, "is_manufacturer": manufacturer, "is_distributor": distributor,
+                 "version": 1}).scalar_one()
             self.ids[name] = cid
             self.flags[cid] = (manufacturer, distributor)
             return cid
@@ -425,13 +423,30 @@ class Run:
         }
 
     def to_base_units(self, rec: Record, fname: str, ident: dict, prod: _Prod | None,
-                      default_pack: bool) -> tuple[int | None, int]:
+                      default_pack: bool, factors: dict | None = None,
+                      factor_key: tuple | None = None) -> tuple[int | None, int]:
         """A quantity cell → (base units, factor used). IMPORT.md: packs × units per pack,
-        or already base units; an unresolvable unit is an error."""
+        or already base units; an unresolvable unit is an error. ``factors`` caches the
+        factor per product identity (``factor_key``) for big files."""
         parsed = self.get(rec, fname, V.parse_number)
         if parsed is None:
             return None, 1
         number, glued = parsed
+        key = None if factors is None else (factor_key, glued)
+        factor = factors.get(key) if factors is not None else None
+        if factor is None:
+            factor = self.unit_factor(rec, fname, glued, ident, prod, default_pack)
+            if factors is not None:
+                factors[key] = factor
+        value = number * factor
+        if value != value.to_integral_value():
+            raise self.fail(rec, fname, tr("数量换算后不是整数：{v}", "Quantity is not a whole number of base units: {v}",
+                                           v=value))
+        return int(value), factor
+
+    def unit_factor(self, rec: Record, fname: str, glued: str, ident: dict, prod: _Prod | None,
+                    default_pack: bool) -> int:
+        """Base units per unit of the quantity: 1 for base units, units per pack for packs."""
         unit = self.text(rec, "unit") if fname == "quantity" or self.t.has("unit") else None
         unit = (unit or glued or "").strip()
         hint = self.t.header.hint_of(fname)
@@ -457,19 +472,14 @@ class Run:
             is_pack = True
         else:
             is_pack = default_pack
-        factor = 1
-        if is_pack:
-            if not upp:
-                raise self.fail(rec, fname, tr(
-                    "数量按“{u}”计，但没有转换比（包装数量），无法换算为最小制剂单位",
-                    "The quantity is in packs ('{u}') but there is no units-per-pack value to convert it",
-                    u=unit or hint or tr("盒", "pack")))
-            factor = upp
-        value = number * factor
-        if value != value.to_integral_value():
-            raise self.fail(rec, fname, tr("数量换算后不是整数：{v}", "Quantity is not a whole number of base units: {v}",
-                                           v=value))
-        return int(value), factor
+        if not is_pack:
+            return 1
+        if not upp:
+            raise self.fail(rec, fname, tr(
+                "数量按“{u}”计，但没有转换比（包装数量），无法换算为最小制剂单位",
+                "The quantity is in packs ('{u}') but there is no units-per-pack value to convert it",
+                u=unit or hint or tr("盒", "pack")))
+        return upp
 
     def match(self, rec: Record, index: ProductIndex, ident: dict) -> _Prod | None:
         code, generic, form, spec, maker = ident["keys"]
@@ -532,7 +542,7 @@ def _create_product(run: Run, index: ProductIndex, ident: dict, rec: Record) -> 
             "No product has code '{c}' and the line has no generic name to create one", c=ident["code"]))
     category = "nonselected" if generic in index.selected_generics else "catalogue"
     maker_id = run.companies.get(ident["maker"], manufacturer=True)
-    pid = run.s.execute(insert(Product).returning(Product.id), {
+    pid = run.s.connection().execute(Product.__table__.insert().returning(Product.__table__.c.id), {
         "code": ident["code"], "generic_name": ident["generic"], "generic_name_norm": generic,
         "dosage_form": ident["form"], "spec": ident["spec"], "spec_norm": spec or None,
         "pack_desc": ident["pack_desc"], "units_per_pack": ident["upp"], "base_unit": ident["base_unit"],
@@ -546,6 +556,10 @@ def _create_product(run: Run, index: ProductIndex, ident: dict, rec: Record) -> 
     run.result.created_products += 1
     return prod
 
+
+# Cells that identify the product of a line (and the unit of its quantity).
+_IDENT_FIELDS = ("product_code", "generic_name", "dosage_form", "spec", "pack", "base_unit", "manufacturer",
+                 "approval_number", "unit")
 
 _PURCHASE_COMPARE = ("product_id", "purchase_date", "quantity", "unit_price", "amount", "distributor_id",
                      "is_return", "order_time")
@@ -572,7 +586,7 @@ def _flush_purchases(run: Run, pending: list[dict], run_id: int | None) -> None:
         else:
             run.result.unchanged += 1
     if inserts:
-        run.s.execute(insert(Purchase), inserts)
+        run.s.connection().execute(Purchase.__table__.insert(), inserts)
         run.result.inserted += len(inserts)
     for u in updates:
         pid = u.pop("id")
@@ -586,10 +600,19 @@ def _import_purchases(run: Run, run_id: int | None) -> None:
     seen: dict[str, int] = {}
     pending: list[dict] = []
     has_upp = run.t.has("pack")
+    idents: dict[tuple, tuple[dict, _Prod | None]] = {}
+    factors: dict = {}
+    distributors: dict[object, int | None] = {}
     for rec in run.records():
         try:
-            ident = run.identity(rec)
-            prod = run.match(rec, index, ident)
+            raw_ident = tuple(map(rec.values.get, _IDENT_FIELDS))
+            cached = idents.get(raw_ident)
+            if cached is None or cached[1] is None:
+                ident = run.identity(rec)
+                prod = run.match(rec, index, ident)
+                idents[raw_ident] = (ident, prod)
+            else:
+                ident, prod = cached
             order_no = run.text(rec, "order_number")
             line_no = run.get(rec, "line_number", V.parse_int)
             order_time = run.get(rec, "order_time", V.parse_datetime)
@@ -599,7 +622,8 @@ def _import_purchases(run: Run, run_id: int | None) -> None:
                     raise run.fail(rec, "purchase_date" if run.t.has("purchase_date") else "order_time",
                                    tr("缺少采购日期", "The purchase date is missing"))
                 pdate = order_time.date()
-            qty, factor = run.to_base_units(rec, "quantity", ident, prod, default_pack=has_upp)
+            qty, factor = run.to_base_units(rec, "quantity", ident, prod, default_pack=has_upp,
+                                            factors=factors, factor_key=raw_ident)
             if qty is None:
                 raise run.fail(rec, "quantity", tr("采购数量不能为空", "The quantity must not be empty"))
             price = run.get(rec, "purchase_price", V.parse_decimal)
@@ -616,15 +640,21 @@ def _import_purchases(run: Run, run_id: int | None) -> None:
                 qty = -qty
             if prod is None:
                 prod = _create_product(run, index, ident, rec)
+                idents[raw_ident] = (ident, prod)
             unit_price = _q(price / factor, PRICE_Q) if price is not None else None
             if amount is None and price is not None:
                 amount = price * abs(qty) / factor
             if amount is not None and is_return and amount > 0:
                 amount = -amount
             amount = _q(amount, AMOUNT_Q)
-            distributor_id = run.companies.get(run.text(rec, "distributor"), distributor=True)
+            raw_dist = rec.values.get("distributor")
+            if raw_dist in distributors:
+                distributor_id = distributors[raw_dist]
+            else:
+                distributor_id = distributors[raw_dist] = run.companies.get(run.text(rec, "distributor"),
+                                                                            distributor=True)
             key = _unique(_line_key(order_no, line_no, ident, (
-                ident["keys"], ident["base_unit"], run.text(rec, "distributor"), pdate, order_time,
+                ident["keys"], ident["base_unit"], distributor_id, pdate, order_time,
                 qty, unit_price, amount)), seen)
         except _RowError:
             continue

@@ -50,7 +50,7 @@ def _tallies(session: Session, start: date | None, end: date | None,
     if start is not None:
         query = query.where(Order.placed_at >= datetime.combine(start, time.min))
     if end is not None:
-        query = query.where(Order.placed_at < datetime.combine(end + timedelta(days=1), time.min))
+        query = query.where(Order.placed_at <= datetime.combine(end, time.max))
     now = datetime.combine(as_of, time.max) if as_of else None
     out: dict[tuple[str, Quarter], _Tally] = defaultdict(_Tally)
     for name, _no, placed, responded, n_resp, delivered, n_deliv, n_lines, emerg in session.execute(query):

@@ -1,344 +1,446 @@
-<?xml version='1.0' encoding='utf-8'?>
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
 <TS version="2.1" language="en" sourcelanguage="zh_CN">
 <context>
-    <name />
+    <name></name>
     <message numerus="yes">
-        <location filename="../../ui/worker.py" line="155" />
+        <location filename="../../ui/worker.py" line="155"/>
         <source>无法访问文件：{f}</source>
         <comment>Cannot access the file: {f}</comment>
         <extracomment>Run jobs inline on the calling thread (tests). Picard does the same with its thread pool. A progress dialog appears only for jobs that last longer than this.</extracomment>
-        <translation type="unfinished">
-            <numerusform />
-            <numerusform />
+        <translation>
+            <numerusform>Cannot access the file: {f}</numerusform>
+            <numerusform>Cannot access the file: {f}</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../ui/worker.py" line="157" />
+        <location filename="../../ui/worker.py" line="157"/>
         <source>内存不足，无法完成操作。</source>
         <comment>Not enough memory to finish.</comment>
-        <translation type="unfinished" />
+        <translation>Not enough memory to finish.</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/worker.py" line="158" />
+        <location filename="../../ui/worker.py" line="158"/>
         <source>发生意外错误（{e}），详细信息已写入日志。</source>
         <comment>Unexpected error ({e}); details were written to the log.</comment>
-        <translation type="unfinished">
-            <numerusform />
-            <numerusform />
+        <translation>
+            <numerusform>Unexpected error ({e}); details were written to the log.</numerusform>
+            <numerusform>Unexpected error ({e}); details were written to the log.</numerusform>
         </translation>
     </message>
     <message>
-        <location filename="../../ui/worker.py" line="167" />
+        <location filename="../../ui/worker.py" line="167"/>
         <source>操作未完成</source>
         <comment>Not done</comment>
-        <translation type="unfinished" />
+        <translation>Not done</translation>
     </message>
     <message>
-        <location filename="../../ui/worker.py" line="270" />
+        <location filename="../../ui/worker.py" line="189"/>
+        <source>记录已被修改</source>
+        <comment>Record changed</comment>
+        <translation>Record changed</translation>
+    </message>
+    <message>
+        <location filename="../../ui/worker.py" line="190"/>
+        <source>该记录已被其他人修改，请重新加载。</source>
+        <comment>This record was changed by someone else; please reload.</comment>
+        <translation>This record was changed by someone else; please reload.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/worker.py" line="195"/>
+        <location filename="../../ui/worker.py" line="197"/>
+        <source>您的修改没有保存。</source>
+        <comment>Your change was not saved.</comment>
+        <translation>Your change was not saved.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/worker.py" line="198"/>
+        <source>重新加载</source>
+        <comment>Reload</comment>
+        <translation>Reload</translation>
+    </message>
+    <message>
+        <location filename="../../ui/worker.py" line="200"/>
+        <source>关闭</source>
+        <comment>Close</comment>
+        <translation>Close</translation>
+    </message>
+    <message>
+        <location filename="../../ui/worker.py" line="313"/>
         <source>取消</source>
         <comment>Cancel</comment>
         <translation>Cancel</translation>
+    </message>
+    <message>
+        <location filename="../../ui/session_start.py" line="50"/>
+        <source>此数据库为多用户共享模式，请先登录（设置 HOSPITAL_APP_USER 和 HOSPITAL_APP_PASSWORD）。</source>
+        <comment>This is a shared database; log in first (set HOSPITAL_APP_USER and HOSPITAL_APP_PASSWORD).</comment>
+        <extracomment>Exit code when the log-in failed (CLI.md: refused → 4).</extracomment>
+        <translation>This is a shared database; log in first (set HOSPITAL_APP_USER and HOSPITAL_APP_PASSWORD).</translation>
+    </message>
+    <message>
+        <location filename="../../ui/session_start.py" line="63"/>
+        <source>登录失败次数过多。</source>
+        <comment>Too many failed log-in attempts.</comment>
+        <translation>Too many failed log-in attempts.</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../ui/session_start.py" line="129"/>
+        <source>用户：{u}</source>
+        <comment>User: {u}</comment>
+        <translation>
+            <numerusform>User: {u}</numerusform>
+            <numerusform>User: {u}</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../ui/session_start.py" line="131"/>
+        <source>用户：{u}（{r}）</source>
+        <comment>User: {u} ({r})</comment>
+        <translation>
+            <numerusform>User: {u} ({r})</numerusform>
+            <numerusform>User: {u} ({r})</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/findings_editor.py" line="34"/>
+        <location filename="../../ui/widgets/findings_editor.py" line="203"/>
+        <source>自查报告文字已被他人修改，请重新打开后再编辑。</source>
+        <comment>The findings were changed by someone else; reopen them before editing.</comment>
+        <translation>The findings were changed by someone else; reopen them before editing.</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../ui/widgets/common.py" line="118"/>
+        <source>{m} 月</source>
+        <comment>{n}</comment>
+        <translation>
+            <numerusform>{n}</numerusform>
+            <numerusform>{n}</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../ui/widgets/month_chart.py" line="65"/>
+        <source>{m}月</source>
+        <comment>{a}</comment>
+        <translation>
+            <numerusform>{a}</numerusform>
+            <numerusform>{a}</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/settings.py" line="32"/>
+        <source>是</source>
+        <comment>yes</comment>
+        <extracomment>QSettings key of the database chosen on this page (used at the next start).</extracomment>
+        <translation>yes</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/settings.py" line="32"/>
+        <source>否</source>
+        <comment>no</comment>
+        <translation>no</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/settings.py" line="34"/>
+        <source>（空）</source>
+        <comment>(empty)</comment>
+        <translation>(empty)</translation>
     </message>
 </context>
 <context>
     <name>AdjustmentsEditor</name>
     <message>
-        <location filename="../../ui/widgets/adjustments_editor.py" line="88" />
+        <location filename="../../ui/widgets/adjustments_editor.py" line="88"/>
         <source>免考核产品（R11）</source>
-        <translation type="unfinished" />
+        <translation>Exempted products (R11)</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/adjustments_editor.py" line="90" />
-        <location filename="../../ui/widgets/adjustments_editor.py" line="220" />
+        <location filename="../../ui/widgets/adjustments_editor.py" line="90"/>
+        <location filename="../../ui/widgets/adjustments_editor.py" line="220"/>
         <source>产品</source>
-        <translation type="unfinished" />
+        <translation>Product</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/adjustments_editor.py" line="90" />
+        <location filename="../../ui/widgets/adjustments_editor.py" line="90"/>
         <source>原因</source>
-        <translation type="unfinished" />
+        <translation>Reason</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/adjustments_editor.py" line="90" />
+        <location filename="../../ui/widgets/adjustments_editor.py" line="90"/>
         <source>依据文件</source>
-        <translation type="unfinished" />
+        <translation>Reference document</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/adjustments_editor.py" line="90" />
+        <location filename="../../ui/widgets/adjustments_editor.py" line="90"/>
         <source>起</source>
-        <translation type="unfinished" />
+        <translation>From</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/adjustments_editor.py" line="90" />
+        <location filename="../../ui/widgets/adjustments_editor.py" line="90"/>
         <source>止</source>
-        <translation type="unfinished" />
+        <translation>To</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/adjustments_editor.py" line="90" />
-        <location filename="../../ui/widgets/adjustments_editor.py" line="152" />
+        <location filename="../../ui/widgets/adjustments_editor.py" line="90"/>
+        <location filename="../../ui/widgets/adjustments_editor.py" line="152"/>
         <source>登记人</source>
-        <translation type="unfinished" />
+        <translation>Recorded by</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/adjustments_editor.py" line="99" />
+        <location filename="../../ui/widgets/adjustments_editor.py" line="99"/>
         <source>依据文件文号（必填）</source>
-        <translation type="unfinished" />
+        <translation>Reference document number (required)</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/adjustments_editor.py" line="100" />
+        <location filename="../../ui/widgets/adjustments_editor.py" line="100"/>
         <source>添加免考核</source>
-        <translation type="unfinished" />
+        <translation>Add exemption</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/adjustments_editor.py" line="102" />
-        <location filename="../../ui/widgets/adjustments_editor.py" line="161" />
+        <location filename="../../ui/widgets/adjustments_editor.py" line="102"/>
+        <location filename="../../ui/widgets/adjustments_editor.py" line="161"/>
         <source>删除所选</source>
-        <translation type="unfinished" />
+        <translation>Delete selected</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/adjustments_editor.py" line="135" />
+        <location filename="../../ui/widgets/adjustments_editor.py" line="135"/>
         <source>删除免考核</source>
-        <translation type="unfinished" />
+        <translation>Delete exemption</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/adjustments_editor.py" line="135" />
+        <location filename="../../ui/widgets/adjustments_editor.py" line="135"/>
         <source>确定删除“%1”的免考核记录吗？</source>
-        <translation type="unfinished" />
+        <translation>Delete the exemption of “%1”?</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/adjustments_editor.py" line="145" />
+        <location filename="../../ui/widgets/adjustments_editor.py" line="145"/>
         <source>已删除免考核记录。</source>
-        <translation type="unfinished" />
+        <translation>Exemption deleted.</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/adjustments_editor.py" line="150" />
+        <location filename="../../ui/widgets/adjustments_editor.py" line="150"/>
         <source>可替代药品对应关系（R10）</source>
-        <translation type="unfinished" />
+        <translation>Substitutable drugs (R10)</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/adjustments_editor.py" line="152" />
-        <location filename="../../ui/widgets/adjustments_editor.py" line="155" />
+        <location filename="../../ui/widgets/adjustments_editor.py" line="152"/>
+        <location filename="../../ui/widgets/adjustments_editor.py" line="155"/>
         <source>中选药品通用名</source>
-        <translation type="unfinished" />
+        <translation>Selected drug (generic name)</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/adjustments_editor.py" line="152" />
-        <location filename="../../ui/widgets/adjustments_editor.py" line="158" />
+        <location filename="../../ui/widgets/adjustments_editor.py" line="152"/>
+        <location filename="../../ui/widgets/adjustments_editor.py" line="158"/>
         <source>可替代药品通用名</source>
-        <translation type="unfinished" />
+        <translation>Substitute drug (generic name)</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/adjustments_editor.py" line="152" />
+        <location filename="../../ui/widgets/adjustments_editor.py" line="152"/>
         <source>备注</source>
-        <translation type="unfinished" />
+        <translation>Note</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/adjustments_editor.py" line="159" />
+        <location filename="../../ui/widgets/adjustments_editor.py" line="159"/>
         <source>添加对应关系</source>
-        <translation type="unfinished" />
+        <translation>Add mapping</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/adjustments_editor.py" line="191" />
+        <location filename="../../ui/widgets/adjustments_editor.py" line="191"/>
         <source>删除对应关系</source>
-        <translation type="unfinished" />
+        <translation>Delete mapping</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/adjustments_editor.py" line="191" />
+        <location filename="../../ui/widgets/adjustments_editor.py" line="191"/>
         <source>确定删除“%1 → %2”的可替代关系吗？</source>
-        <translation type="unfinished" />
+        <translation>Delete the substitution “%1 → %2”?</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/adjustments_editor.py" line="200" />
+        <location filename="../../ui/widgets/adjustments_editor.py" line="200"/>
         <source>已删除对应关系。</source>
-        <translation type="unfinished" />
+        <translation>Mapping deleted.</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/adjustments_editor.py" line="207" />
+        <location filename="../../ui/widgets/adjustments_editor.py" line="207"/>
         <source>产品标记（R11）</source>
-        <translation type="unfinished" />
+        <translation>Product marks (R11)</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/adjustments_editor.py" line="221" />
+        <location filename="../../ui/widgets/adjustments_editor.py" line="221"/>
         <source>标记</source>
-        <translation type="unfinished" />
+        <translation>Mark</translation>
     </message>
 </context>
 <context>
     <name>CalendarEditor</name>
     <message>
-        <location filename="../../ui/widgets/calendar_editor.py" line="111" />
+        <location filename="../../ui/widgets/calendar_editor.py" line="111"/>
         <source> 年</source>
-        <translation type="unfinished" />
+        <translation> </translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/calendar_editor.py" line="120" />
-        <location filename="../../ui/widgets/calendar_editor.py" line="247" />
+        <location filename="../../ui/widgets/calendar_editor.py" line="120"/>
+        <location filename="../../ui/widgets/calendar_editor.py" line="247"/>
         <source>法定节假日</source>
-        <translation type="unfinished" />
+        <translation>Public holiday</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/calendar_editor.py" line="122" />
-        <location filename="../../ui/widgets/calendar_editor.py" line="247" />
+        <location filename="../../ui/widgets/calendar_editor.py" line="122"/>
+        <location filename="../../ui/widgets/calendar_editor.py" line="247"/>
         <source>调休上班日</source>
-        <translation type="unfinished" />
+        <translation>Make-up workday</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/calendar_editor.py" line="124" />
+        <location filename="../../ui/widgets/calendar_editor.py" line="124"/>
         <source>本院更正</source>
-        <translation type="unfinished" />
+        <translation>Hospital correction</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/calendar_editor.py" line="126" />
+        <location filename="../../ui/widgets/calendar_editor.py" line="126"/>
         <source>周末</source>
-        <translation type="unfinished" />
+        <translation>Weekend</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/calendar_editor.py" line="157" />
+        <location filename="../../ui/widgets/calendar_editor.py" line="157"/>
         <source>所选日期</source>
-        <translation type="unfinished" />
+        <translation>Selected date</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/calendar_editor.py" line="159" />
-        <location filename="../../ui/widgets/calendar_editor.py" line="240" />
+        <location filename="../../ui/widgets/calendar_editor.py" line="159"/>
+        <location filename="../../ui/widgets/calendar_editor.py" line="240"/>
         <source>点击日历中的某一天。</source>
-        <translation type="unfinished" />
+        <translation>Click a day in the calendar.</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/calendar_editor.py" line="167" />
+        <location filename="../../ui/widgets/calendar_editor.py" line="167"/>
         <source>备注（例如：本地政府调整、院内停诊）</source>
-        <translation type="unfinished" />
+        <translation>Note (e.g. local government change, hospital closed)</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/calendar_editor.py" line="168" />
+        <location filename="../../ui/widgets/calendar_editor.py" line="168"/>
         <source>设为工作日</source>
-        <translation type="unfinished" />
+        <translation>Make workday</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/calendar_editor.py" line="170" />
+        <location filename="../../ui/widgets/calendar_editor.py" line="170"/>
         <source>设为休息日</source>
-        <translation type="unfinished" />
+        <translation>Make day off</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/calendar_editor.py" line="172" />
+        <location filename="../../ui/widgets/calendar_editor.py" line="172"/>
         <source>清除本院更正</source>
-        <translation type="unfinished" />
+        <translation>Remove correction</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/calendar_editor.py" line="174" />
+        <location filename="../../ui/widgets/calendar_editor.py" line="174"/>
         <source>本院更正优先于官方安排；更改后，未结供应问题的答复和解决期限立即重新计算。</source>
-        <translation type="unfinished" />
+        <translation>Hospital corrections take precedence over the official schedule; the reply and resolution dues of open supply issues are recalculated at once.</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/calendar_editor.py" line="206" />
-        <source>%1 月</source>
-        <translation type="unfinished" />
-    </message>
-    <message>
-        <location filename="../../ui/widgets/calendar_editor.py" line="220" />
+        <location filename="../../ui/widgets/calendar_editor.py" line="220"/>
         <source>%1 年的官方节假日安排尚未发布（或程序的日历库未更新）：该年按周一至周五推算，相关期限标为“暂定”。官方安排公布后，请在此逐日更正或更新程序。</source>
-        <translation type="unfinished" />
+        <translation>The official holiday schedule for %1 has not been published (or the app&apos;s calendar library is out of date): Monday–Friday are assumed and the dues are marked “provisional”. Once it is published, correct the days here or update the app.</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/calendar_editor.py" line="243" />
+        <location filename="../../ui/widgets/calendar_editor.py" line="243"/>
         <source>星期一</source>
-        <translation type="unfinished" />
+        <translation>Monday</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/calendar_editor.py" line="243" />
+        <location filename="../../ui/widgets/calendar_editor.py" line="243"/>
         <source>星期二</source>
-        <translation type="unfinished" />
+        <translation>Tuesday</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/calendar_editor.py" line="243" />
+        <location filename="../../ui/widgets/calendar_editor.py" line="243"/>
         <source>星期三</source>
-        <translation type="unfinished" />
+        <translation>Wednesday</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/calendar_editor.py" line="243" />
+        <location filename="../../ui/widgets/calendar_editor.py" line="243"/>
         <source>星期四</source>
-        <translation type="unfinished" />
+        <translation>Thursday</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/calendar_editor.py" line="244" />
+        <location filename="../../ui/widgets/calendar_editor.py" line="244"/>
         <source>星期五</source>
-        <translation type="unfinished" />
+        <translation>Friday</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/calendar_editor.py" line="244" />
+        <location filename="../../ui/widgets/calendar_editor.py" line="244"/>
         <source>星期六</source>
-        <translation type="unfinished" />
+        <translation>Saturday</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/calendar_editor.py" line="244" />
+        <location filename="../../ui/widgets/calendar_editor.py" line="244"/>
         <source>星期日</source>
-        <translation type="unfinished" />
+        <translation>Sunday</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/calendar_editor.py" line="246" />
-        <location filename="../../ui/widgets/calendar_editor.py" line="288" />
+        <location filename="../../ui/widgets/calendar_editor.py" line="246"/>
+        <location filename="../../ui/widgets/calendar_editor.py" line="288"/>
         <source>工作日</source>
-        <translation type="unfinished" />
+        <translation>Workday</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/calendar_editor.py" line="246" />
+        <location filename="../../ui/widgets/calendar_editor.py" line="246"/>
         <source>周末休息</source>
-        <translation type="unfinished" />
+        <translation>Weekend (day off)</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/calendar_editor.py" line="248" />
+        <location filename="../../ui/widgets/calendar_editor.py" line="248"/>
         <source>本院更正：工作日</source>
-        <translation type="unfinished" />
+        <translation>Hospital correction: workday</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/calendar_editor.py" line="248" />
+        <location filename="../../ui/widgets/calendar_editor.py" line="248"/>
         <source>本院更正：休息日</source>
-        <translation type="unfinished" />
+        <translation>Hospital correction: day off</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/calendar_editor.py" line="253" />
+        <location filename="../../ui/widgets/calendar_editor.py" line="253"/>
         <source>备注：%1</source>
-        <translation type="unfinished" />
+        <translation>Note: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/calendar_editor.py" line="255" />
+        <location filename="../../ui/widgets/calendar_editor.py" line="255"/>
         <source>更正人：%1</source>
-        <translation type="unfinished" />
+        <translation>Corrected by: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/calendar_editor.py" line="257" />
+        <location filename="../../ui/widgets/calendar_editor.py" line="257"/>
         <source>暂定（该年无官方安排）</source>
-        <translation type="unfinished" />
+        <translation>Provisional (no official schedule for this year)</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/calendar_editor.py" line="288" />
+        <location filename="../../ui/widgets/calendar_editor.py" line="288"/>
         <source>休息日</source>
-        <translation type="unfinished" />
+        <translation>day off</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/calendar_editor.py" line="289" />
+        <location filename="../../ui/widgets/calendar_editor.py" line="289"/>
         <source>%1 已设为%2。</source>
-        <translation type="unfinished" />
+        <translation>%1 set to %2.</translation>
     </message>
 </context>
 <context>
     <name>Charts</name>
     <message>
-        <location filename="../../ui/widgets/charts.py" line="68" />
+        <location filename="../../ui/widgets/charts.py" line="68"/>
         <source>进度要求（累计）</source>
         <translation>Schedule (cumulative)</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/charts.py" line="71" />
+        <location filename="../../ui/widgets/charts.py" line="71"/>
         <source>实际采购（累计）</source>
         <translation>Purchased (cumulative)</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/charts.py" line="138" />
+        <location filename="../../ui/widgets/charts.py" line="138"/>
         <source>月度目标</source>
         <translation>Monthly target</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/charts.py" line="141" />
+        <location filename="../../ui/widgets/charts.py" line="141"/>
         <source>实际采购</source>
         <translation>Purchased</translation>
     </message>
@@ -346,123 +448,123 @@
 <context>
     <name>DashboardPage</name>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="139" />
+        <location filename="../../ui/pages/dashboard.py" line="139"/>
         <source>未解决供应问题</source>
         <translation>Open supply issues</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="141" />
+        <location filename="../../ui/pages/dashboard.py" line="141"/>
         <source>待回款</source>
         <translation>Payments due</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="147" />
+        <location filename="../../ui/pages/dashboard.py" line="147"/>
         <source>批次</source>
         <translation>Batch</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="147" />
+        <location filename="../../ui/pages/dashboard.py" line="147"/>
         <source>中选产品</source>
         <translation>Selected products</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="147" />
+        <location filename="../../ui/pages/dashboard.py" line="147"/>
         <source>约定量</source>
         <translation>Agreed volume</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="147" />
+        <location filename="../../ui/pages/dashboard.py" line="147"/>
         <source>已采购</source>
         <translation>Purchased</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="148" />
+        <location filename="../../ui/pages/dashboard.py" line="148"/>
         <source>完成率</source>
         <translation>Completion</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="148" />
+        <location filename="../../ui/pages/dashboard.py" line="148"/>
         <source>进度要求</source>
         <translation>Schedule</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="167" />
+        <location filename="../../ui/pages/dashboard.py" line="167"/>
         <source>采购进度</source>
         <translation>Purchasing progress</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="172" />
+        <location filename="../../ui/pages/dashboard.py" line="172"/>
         <source>今日待办</source>
         <translation>To do today</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="174" />
+        <location filename="../../ui/pages/dashboard.py" line="174"/>
         <source>未解决的供应问题（双击打开）</source>
         <translation>Open supply issues (double-click to open)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="176" />
+        <location filename="../../ui/pages/dashboard.py" line="176"/>
         <source>待回款（R5）</source>
         <translation>Payments due (R5)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="197" />
+        <location filename="../../ui/pages/dashboard.py" line="197"/>
         <source>总览</source>
         <translation>Dashboard</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="200" />
+        <location filename="../../ui/pages/dashboard.py" line="200"/>
         <source>%1 的执行情况</source>
         <translation>Execution as of %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="201" />
+        <location filename="../../ui/pages/dashboard.py" line="201"/>
         <source>正在加载…</source>
         <translation>Loading…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="220" />
+        <location filename="../../ui/pages/dashboard.py" line="220"/>
         <source>部分功能尚未就绪：%1</source>
         <translation>Not available yet: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="244" />
+        <location filename="../../ui/pages/dashboard.py" line="244"/>
         <source>累计采购与进度要求（当前协议期，全部中选产品）</source>
         <translation>Cumulative purchases vs schedule (current periods, all selected products)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="246" />
+        <location filename="../../ui/pages/dashboard.py" line="246"/>
         <source>产品状态（共 %1 个）</source>
         <translation>Product status (%1 products)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="254" />
+        <location filename="../../ui/pages/dashboard.py" line="254"/>
         <source>今天没有待办事项。</source>
         <translation>Nothing to do today.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="270" />
+        <location filename="../../ui/pages/dashboard.py" line="270"/>
         <source>没有未解决的供应问题。</source>
         <translation>No open supply issues.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="276" />
+        <location filename="../../ui/pages/dashboard.py" line="276"/>
         <source>#%1 %2 %3 — 答复期限 %4</source>
         <translation>#%1 %2 %3 — reply due %4</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="279" />
-        <location filename="../../ui/pages/dashboard.py" line="295" />
+        <location filename="../../ui/pages/dashboard.py" line="279"/>
+        <location filename="../../ui/pages/dashboard.py" line="295"/>
         <source>（已逾期）</source>
         <translation> (overdue)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="289" />
+        <location filename="../../ui/pages/dashboard.py" line="289"/>
         <source>没有待回款的订单。</source>
         <translation>No payments due.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="292" />
+        <location filename="../../ui/pages/dashboard.py" line="292"/>
         <source>%1 %2 ￥%3 回款期限 %4</source>
         <translation>%1 %2 ¥%3 due %4</translation>
     </message>
@@ -470,52 +572,52 @@
 <context>
     <name>DryRunPage</name>
     <message>
-        <location filename="../../ui/import_wizard.py" line="256" />
+        <location filename="../../ui/import_wizard.py" line="256"/>
         <source>检查（试导入）</source>
         <translation>Check (dry run)</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="257" />
+        <location filename="../../ui/import_wizard.py" line="257"/>
         <source>先检查全部数据，不写入数据库。有问题时请修改文件后重新选择。</source>
         <translation>Every row is checked first; nothing is written. If there are problems, fix the file and choose it again.</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="262" />
+        <location filename="../../ui/import_wizard.py" line="262"/>
         <source>行</source>
         <translation>Row</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="262" />
+        <location filename="../../ui/import_wizard.py" line="262"/>
         <source>列</source>
         <translation>Column</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="262" />
+        <location filename="../../ui/import_wizard.py" line="262"/>
         <source>问题</source>
         <translation>Problem</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="284" />
+        <location filename="../../ui/import_wizard.py" line="284"/>
         <source>正在检查…</source>
         <translation>Checking…</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="292" />
+        <location filename="../../ui/import_wizard.py" line="292"/>
         <source>正在检查文件…</source>
         <translation>Checking the file…</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="300" />
+        <location filename="../../ui/import_wizard.py" line="300"/>
         <source>检查通过：共 %1 行，将新增 %2 行、更新 %3 行、%4 行不变。</source>
         <translation>Check passed: %1 rows; %2 will be added, %3 updated, %4 unchanged.</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="324" />
+        <location filename="../../ui/import_wizard.py" line="324"/>
         <source>发现 %1 处问题，没有写入任何数据。点击一行查看原始数据。</source>
         <translation>%1 problem(s) found; nothing was written. Click a problem to see the row.</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="344" />
+        <location filename="../../ui/import_wizard.py" line="344"/>
         <source>第 %1 行：</source>
         <translation>Row %1: </translation>
     </message>
@@ -523,80 +625,154 @@
 <context>
     <name>FilePage</name>
     <message>
-        <location filename="../../ui/import_wizard.py" line="47" />
+        <location filename="../../ui/import_wizard.py" line="47"/>
         <source>选择要导入的文件</source>
         <translation>Choose the file to import</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="48" />
+        <location filename="../../ui/import_wizard.py" line="48"/>
         <source>可以把 Excel 或 CSV 文件直接拖到这里。</source>
         <translation>You can drop an Excel or CSV file here.</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="56" />
+        <location filename="../../ui/import_wizard.py" line="56"/>
         <source>浏览…</source>
         <translation>Browse…</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="62" />
+        <location filename="../../ui/import_wizard.py" line="62"/>
         <source>数据类型：</source>
         <translation>Data type:</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="63" />
+        <location filename="../../ui/import_wizard.py" line="63"/>
         <source>文件：</source>
         <translation>File:</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="73" />
+        <location filename="../../ui/import_wizard.py" line="73"/>
         <source>选择文件</source>
         <translation>Choose a file</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="74" />
+        <location filename="../../ui/import_wizard.py" line="74"/>
         <source>表格文件 (*.xlsx *.xlsm *.xls *.csv)</source>
         <translation>Spreadsheets (*.xlsx *.xlsm *.xls *.csv)</translation>
     </message>
 </context>
 <context>
+    <name>FindingsEditor</name>
+    <message>
+        <location filename="../../ui/widgets/findings_editor.py" line="54"/>
+        <source>尚未编辑：生成报告时将根据预警自动起草“存在的问题及整改措施”。点击“从预警生成草稿”可先生成草稿再修改。</source>
+        <translation>Not edited: the report drafts the “findings and corrective measures” from the alerts. Click “Draft from alerts” to start from that draft and edit it.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/findings_editor.py" line="60"/>
+        <source>从预警生成草稿</source>
+        <translation>Draft from alerts</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/findings_editor.py" line="62"/>
+        <location filename="../../ui/widgets/findings_editor.py" line="196"/>
+        <source>恢复自动起草</source>
+        <translation>Back to automatic draft</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/findings_editor.py" line="64"/>
+        <source>删除已保存的文字，报告重新根据预警自动起草</source>
+        <translation>Delete the saved text; the report drafts the findings from the alerts again</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/findings_editor.py" line="65"/>
+        <source>保存</source>
+        <translation>Save</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/findings_editor.py" line="75"/>
+        <source>存在的问题及整改措施（打印在本期报告中）</source>
+        <translation>Findings and corrective measures (printed in this period&apos;s report)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/findings_editor.py" line="97"/>
+        <source>有未保存的修改</source>
+        <translation>Unsaved changes</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/findings_editor.py" line="99"/>
+        <source>未编辑（报告将自动起草）</source>
+        <translation>Not edited (the report drafts it automatically)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/findings_editor.py" line="101"/>
+        <source>已保存，下次生成的报告将使用此文字</source>
+        <translation>Saved; the next report uses this text</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/findings_editor.py" line="134"/>
+        <source>您未保存的文字已复制到剪贴板。</source>
+        <translation>Your unsaved text was copied to the clipboard.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/findings_editor.py" line="145"/>
+        <source>生成草稿</source>
+        <translation>Draft</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/findings_editor.py" line="146"/>
+        <source>用根据预警生成的草稿替换编辑框中的文字吗？</source>
+        <translation>Replace the text in the editor with the draft from the alerts?</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/findings_editor.py" line="185"/>
+        <source>已保存 %1 的整改措施。</source>
+        <translation>Findings of %1 saved.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/findings_editor.py" line="197"/>
+        <source>删除已保存的整改措施，报告改为根据预警自动起草吗？</source>
+        <translation>Delete the saved findings so that the report drafts them from the alerts?</translation>
+    </message>
+</context>
+<context>
     <name>ImportPage</name>
     <message>
-        <location filename="../../ui/import_wizard.py" line="358" />
+        <location filename="../../ui/import_wizard.py" line="358"/>
         <source>导入</source>
         <translation>Import</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="368" />
+        <location filename="../../ui/import_wizard.py" line="368"/>
         <source>正在导入…</source>
         <translation>Importing…</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="379" />
+        <location filename="../../ui/import_wizard.py" line="379"/>
         <source>正在导入 %1…</source>
         <translation>Importing %1…</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="383" />
+        <location filename="../../ui/import_wizard.py" line="383"/>
         <source>导入完成：%1</source>
         <translation>Imported: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="384" />
+        <location filename="../../ui/import_wizard.py" line="384"/>
         <source>工作表“%1”，共 %2 行</source>
-        <translation>Sheet '%1', %2 rows</translation>
+        <translation>Sheet &apos;%1&apos;, %2 rows</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="385" />
+        <location filename="../../ui/import_wizard.py" line="385"/>
         <source>新增 %1 行，更新 %2 行，%3 行与已有数据相同（未重复导入）</source>
         <translation>%1 added, %2 updated, %3 already present (not imported twice)</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="389" />
+        <location filename="../../ui/import_wizard.py" line="389"/>
         <source>新建了 %1 个非中选产品</source>
         <translation>%1 non-selected products were created</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="396" />
+        <location filename="../../ui/import_wizard.py" line="396"/>
         <source>导入未完成，没有写入任何数据：</source>
         <translation>The import did not finish; nothing was written:</translation>
     </message>
@@ -604,27 +780,27 @@
 <context>
     <name>ImportWizard</name>
     <message>
-        <location filename="../../ui/import_wizard.py" line="408" />
+        <location filename="../../ui/import_wizard.py" line="408"/>
         <source>导入数据</source>
         <translation>Import data</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="419" />
+        <location filename="../../ui/import_wizard.py" line="419"/>
         <source>下一步 &gt;</source>
         <translation>Next &gt;</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="420" />
+        <location filename="../../ui/import_wizard.py" line="420"/>
         <source>&lt; 上一步</source>
         <translation>&lt; Back</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="421" />
+        <location filename="../../ui/import_wizard.py" line="421"/>
         <source>完成</source>
         <translation>Finish</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="422" />
+        <location filename="../../ui/import_wizard.py" line="422"/>
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
@@ -632,373 +808,431 @@
 <context>
     <name>IssueActionDialog</name>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="274" />
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="274"/>
         <source>登记问题解决</source>
-        <translation type="unfinished" />
+        <translation>Record resolution</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="274" />
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="274"/>
         <source>关闭问题</source>
-        <translation type="unfinished" />
+        <translation>Close issue</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="275" />
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="275"/>
         <source>上报医保部门</source>
-        <translation type="unfinished" />
+        <translation>Escalate to the medical insurance bureau</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="284" />
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="284"/>
         <source>解决情况：到货数量、恢复供应时间等</source>
-        <translation type="unfinished" />
+        <translation>Resolution: quantity delivered, when supply resumed, etc.</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="285" />
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="285"/>
         <source>关闭原因（未解决的问题必须填写，例如误报、撤回）</source>
-        <translation type="unfinished" />
+        <translation>Reason for closing (required for an unresolved issue, e.g. false report, withdrawn)</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="286" />
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="286"/>
         <source>备注（可选）</source>
-        <translation type="unfinished" />
+        <translation>Note (optional)</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="287" />
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="287"/>
         <source>上报说明（可选），上报函会附上完整的时间线</source>
-        <translation type="unfinished" />
+        <translation>Escalation note (optional); the letter includes the full timeline</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="290" />
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="290"/>
         <source>时间</source>
-        <translation type="unfinished" />
+        <translation>Time</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="291" />
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="291"/>
         <source>说明</source>
-        <translation type="unfinished" />
+        <translation>Note</translation>
     </message>
 </context>
 <context>
     <name>IssuesPage</name>
     <message>
-        <location filename="../../ui/pages/issues.py" line="49" />
+        <location filename="../../ui/pages/issues.py" line="49"/>
         <source>供应问题</source>
         <translation>Supply issues</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="54" />
+        <location filename="../../ui/pages/issues.py" line="54"/>
         <source>登记新问题</source>
-        <translation type="unfinished" />
+        <translation>File new issue</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="56" />
+        <location filename="../../ui/pages/issues.py" line="56"/>
         <source>只看未解决</source>
-        <translation type="unfinished" />
+        <translation>Unresolved only</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="58" />
+        <location filename="../../ui/pages/issues.py" line="58"/>
         <source>只看逾期</source>
-        <translation type="unfinished" />
+        <translation>Overdue only</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="62" />
+        <location filename="../../ui/pages/issues.py" line="62"/>
         <source>按产品、企业或类型筛选</source>
-        <translation type="unfinished" />
+        <translation>Filter by product, company or type</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="75" />
+        <location filename="../../ui/pages/issues.py" line="75"/>
         <source>编号</source>
-        <translation type="unfinished" />
+        <translation>No.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="75" />
+        <location filename="../../ui/pages/issues.py" line="75"/>
         <source>产品</source>
-        <translation type="unfinished" />
+        <translation>Product</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="75" />
+        <location filename="../../ui/pages/issues.py" line="75"/>
         <source>问题类型</source>
-        <translation type="unfinished" />
+        <translation>Issue type</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="75" />
-        <location filename="../../ui/pages/issues.py" line="127" />
-        <location filename="../../ui/pages/issues.py" line="159" />
+        <location filename="../../ui/pages/issues.py" line="75"/>
+        <location filename="../../ui/pages/issues.py" line="127"/>
+        <location filename="../../ui/pages/issues.py" line="159"/>
         <source>状态</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="75" />
-        <location filename="../../ui/pages/issues.py" line="128" />
+        <location filename="../../ui/pages/issues.py" line="75"/>
+        <location filename="../../ui/pages/issues.py" line="128"/>
         <source>答复期限</source>
-        <translation type="unfinished" />
+        <translation>Reply due</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="76" />
-        <location filename="../../ui/pages/issues.py" line="129" />
+        <location filename="../../ui/pages/issues.py" line="76"/>
+        <location filename="../../ui/pages/issues.py" line="129"/>
         <source>解决期限</source>
-        <translation type="unfinished" />
+        <translation>Resolution due</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="76" />
+        <location filename="../../ui/pages/issues.py" line="76"/>
         <source>提示</source>
         <translation>Flags</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="76" />
-        <location filename="../../ui/pages/issues.py" line="127" />
+        <location filename="../../ui/pages/issues.py" line="76"/>
+        <location filename="../../ui/pages/issues.py" line="127"/>
         <source>涉及企业</source>
-        <translation type="unfinished" />
+        <translation>Company</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="76" />
+        <location filename="../../ui/pages/issues.py" line="76"/>
         <source>反馈时间</source>
-        <translation type="unfinished" />
+        <translation>Reported</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="91" />
+        <location filename="../../ui/pages/issues.py" line="91"/>
         <source>暂无供应问题。点击“登记新问题”记录企业供应短缺、配送不及时等情况。</source>
-        <translation type="unfinished" />
+        <translation>No supply issues yet. Click “File new issue” to record a shortage, a late delivery and the like.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="120" />
+        <location filename="../../ui/pages/issues.py" line="120"/>
         <source>问题详情</source>
-        <translation type="unfinished" />
+        <translation>Issue details</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="121" />
-        <location filename="../../ui/pages/issues.py" line="313" />
+        <location filename="../../ui/pages/issues.py" line="121"/>
+        <location filename="../../ui/pages/issues.py" line="313"/>
         <source>请在左侧选择一个问题。</source>
-        <translation type="unfinished" />
+        <translation>Select an issue on the left.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="128" />
+        <location filename="../../ui/pages/issues.py" line="128"/>
         <source>问题描述</source>
-        <translation type="unfinished" />
+        <translation>Description</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="129" />
+        <location filename="../../ui/pages/issues.py" line="129"/>
         <source>承诺解决</source>
-        <translation type="unfinished" />
+        <translation>Promised resolution</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="137" />
+        <location filename="../../ui/pages/issues.py" line="137"/>
         <source>登记答复</source>
-        <translation type="unfinished" />
+        <translation>Record reply</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="138" />
+        <location filename="../../ui/pages/issues.py" line="138"/>
         <source>登记解决</source>
-        <translation type="unfinished" />
+        <translation>Record resolution</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="139" />
-        <location filename="../../ui/pages/issues.py" line="351" />
+        <location filename="../../ui/pages/issues.py" line="139"/>
+        <location filename="../../ui/pages/issues.py" line="351"/>
         <source>关闭</source>
-        <translation type="unfinished" />
+        <translation>Close</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="140" />
-        <location filename="../../ui/pages/issues.py" line="432" />
+        <location filename="../../ui/pages/issues.py" line="140"/>
+        <location filename="../../ui/pages/issues.py" line="432"/>
         <source>上报医保部门</source>
-        <translation type="unfinished" />
+        <translation>Escalate to the medical insurance bureau</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="141" />
+        <location filename="../../ui/pages/issues.py" line="141"/>
         <source>打印反馈单</source>
-        <translation type="unfinished" />
+        <translation>Print complaint form</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="142" />
+        <location filename="../../ui/pages/issues.py" line="142"/>
         <source>打印上报函</source>
-        <translation type="unfinished" />
+        <translation>Print escalation letter</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="159" />
+        <location filename="../../ui/pages/issues.py" line="159"/>
         <source>时间</source>
-        <translation type="unfinished" />
+        <translation>Time</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="159" />
+        <location filename="../../ui/pages/issues.py" line="159"/>
         <source>事件</source>
-        <translation type="unfinished" />
+        <translation>Event</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="160" />
+        <location filename="../../ui/pages/issues.py" line="160"/>
         <source>经办人</source>
-        <translation type="unfinished" />
+        <translation>By</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="160" />
+        <location filename="../../ui/pages/issues.py" line="160"/>
         <source>说明</source>
-        <translation type="unfinished" />
+        <translation>Note</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="169" />
+        <location filename="../../ui/pages/issues.py" line="169"/>
         <source>处理时间线</source>
-        <translation type="unfinished" />
+        <translation>Timeline</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="210" />
+        <location filename="../../ui/pages/issues.py" line="210"/>
         <source>暂定：尚未答复，或该年份官方节假日安排未发布</source>
-        <translation type="unfinished" />
+        <translation>Provisional: no reply yet, or the official holiday schedule of that year is not published</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="220" />
+        <location filename="../../ui/pages/issues.py" line="220"/>
         <source>共 %1 条，逾期 %2 条</source>
-        <translation type="unfinished" />
+        <translation>%1 issues, %2 overdue</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="226" />
+        <location filename="../../ui/pages/issues.py" line="226"/>
         <source>%1 年的官方节假日安排尚未发布，相关期限按周一至周五推算，标为“暂定”。可在“设置 → 工作日历”中更正。</source>
-        <translation type="unfinished" />
+        <translation>The official holiday schedule for %1 has not been published; dues assume Monday–Friday and are marked “provisional”. Correct them in “Settings → Working calendar”.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="242" />
+        <location filename="../../ui/pages/issues.py" line="242"/>
         <source>（暂定）</source>
-        <translation type="unfinished" />
+        <translation> (provisional)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="248" />
+        <location filename="../../ui/pages/issues.py" line="248"/>
         <source>答复逾期</source>
-        <translation type="unfinished" />
+        <translation>Reply overdue</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="250" />
+        <location filename="../../ui/pages/issues.py" line="250"/>
         <source>解决逾期</source>
-        <translation type="unfinished" />
+        <translation>Resolution overdue</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="252" />
+        <location filename="../../ui/pages/issues.py" line="252"/>
         <source>承诺超过5个工作日</source>
-        <translation type="unfinished" />
+        <translation>Promise beyond 5 working days</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="327" />
+        <location filename="../../ui/pages/issues.py" line="327"/>
         <source>（%1 已答复）</source>
-        <translation type="unfinished" />
+        <translation> (replied %1)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="329" />
+        <location filename="../../ui/pages/issues.py" line="329"/>
         <source>未承诺</source>
-        <translation type="unfinished" />
+        <translation>No promise</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="331" />
+        <location filename="../../ui/pages/issues.py" line="331"/>
         <source>；最迟 %1</source>
-        <translation type="unfinished" />
+        <translation>; latest %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="333" />
+        <location filename="../../ui/pages/issues.py" line="333"/>
         <source>（超过5个工作日期限）</source>
-        <translation type="unfinished" />
+        <translation> (beyond the 5-working-day limit)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="350" />
+        <location filename="../../ui/pages/issues.py" line="350"/>
         <source>登记</source>
-        <translation type="unfinished" />
+        <translation>Filed</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="350" />
+        <location filename="../../ui/pages/issues.py" line="350"/>
         <source>企业答复</source>
-        <translation type="unfinished" />
+        <translation>Supplier reply</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="350" />
+        <location filename="../../ui/pages/issues.py" line="350"/>
         <source>解决</source>
-        <translation type="unfinished" />
+        <translation>Resolved</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="351" />
+        <location filename="../../ui/pages/issues.py" line="351"/>
         <source>上报</source>
-        <translation type="unfinished" />
+        <translation>Escalated</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="351" />
+        <location filename="../../ui/pages/issues.py" line="351"/>
         <source>关联采购</source>
-        <translation type="unfinished" />
+        <translation>Purchases linked</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="352" />
+        <location filename="../../ui/pages/issues.py" line="352"/>
         <source>应急核实</source>
-        <translation type="unfinished" />
+        <translation>Emergency verified</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="352" />
+        <location filename="../../ui/pages/issues.py" line="352"/>
         <source>备注</source>
-        <translation type="unfinished" />
+        <translation>Note</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="424" />
+        <location filename="../../ui/pages/issues.py" line="424"/>
         <source>已记录。注意：承诺解决日期超过 5 个工作日期限（最迟 %1）。</source>
-        <translation type="unfinished" />
+        <translation>Recorded. Note: the promised resolution date is beyond the 5-working-day limit (latest %1).</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="427" />
+        <location filename="../../ui/pages/issues.py" line="427"/>
         <source>已保存问题 %1。</source>
-        <translation type="unfinished" />
+        <translation>Issue %1 saved.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="432" />
+        <location filename="../../ui/pages/issues.py" line="432"/>
         <source>问题已标记为上报。现在打印上报函吗？</source>
-        <translation type="unfinished" />
+        <translation>The issue is marked as escalated. Print the escalation letter now?</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="451" />
+        <location filename="../../ui/pages/issues.py" line="451"/>
         <source>已生成：%1</source>
-        <translation type="unfinished" />
+        <translation>Written: %1</translation>
+    </message>
+</context>
+<context>
+    <name>LoginDialog</name>
+    <message>
+        <location filename="../../ui/dialogs/login_dialog.py" line="28"/>
+        <source>登录 — 集采执行助手</source>
+        <translation>Log in — VBP Execution Assistant</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/login_dialog.py" line="31"/>
+        <source>此数据库由多人共用，请登录。</source>
+        <translation>This database is shared; please log in.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/login_dialog.py" line="44"/>
+        <source>用户名</source>
+        <translation>User name</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/login_dialog.py" line="45"/>
+        <source>密码</source>
+        <translation>Password</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/login_dialog.py" line="49"/>
+        <source>登录</source>
+        <translation>Log in</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/login_dialog.py" line="51"/>
+        <source>退出</source>
+        <translation>Quit</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/login_dialog.py" line="71"/>
+        <source>请输入用户名。</source>
+        <translation>Enter your user name.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/login_dialog.py" line="75"/>
+        <source>请输入密码。</source>
+        <translation>Enter your password.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/login_dialog.py" line="94"/>
+        <source>登录失败次数过多，程序将退出。</source>
+        <translation>Too many failed attempts; the app will close.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/login_dialog.py" line="98"/>
+        <source>还可以再试 %1 次。</source>
+        <translation>%1 attempt(s) left.</translation>
     </message>
 </context>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../ui/main_window.py" line="40" />
-        <location filename="../../ui/main_window.py" line="127" />
+        <location filename="../../ui/main_window.py" line="40"/>
+        <location filename="../../ui/main_window.py" line="147"/>
         <source>集采执行助手</source>
         <extracomment>(page name, module, class) in side-bar order; the names are those of ``gui --page``.</extracomment>
         <translation>VBP Execution Assistant</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="73" />
+        <location filename="../../ui/main_window.py" line="77"/>
         <source>数据库：%1</source>
         <translation>Database: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="74" />
+        <location filename="../../ui/main_window.py" line="78"/>
         <source>计算日期：%1</source>
         <translation>As of: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="84" />
+        <location filename="../../ui/main_window.py" line="90"/>
+        <source>正在打开数据库…</source>
+        <translation>Opening the database…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="104"/>
         <source>总览</source>
         <translation>Dashboard</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="85" />
+        <location filename="../../ui/main_window.py" line="105"/>
         <source>产品进度</source>
         <translation>Products</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="86" />
+        <location filename="../../ui/main_window.py" line="106"/>
         <source>采购明细</source>
         <translation>Purchases</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="87" />
+        <location filename="../../ui/main_window.py" line="107"/>
         <source>供应问题</source>
         <translation>Supply issues</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="88" />
+        <location filename="../../ui/main_window.py" line="108"/>
         <source>报量核对</source>
         <translation>Volume check</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="89" />
+        <location filename="../../ui/main_window.py" line="109"/>
         <source>报告</source>
         <translation>Reports</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="90" />
+        <location filename="../../ui/main_window.py" line="110"/>
         <source>设置</source>
         <translation>Settings</translation>
     </message>
@@ -1006,158 +1240,158 @@
 <context>
     <name>MappingPage</name>
     <message>
-        <location filename="../../ui/import_wizard.py" line="142" />
+        <location filename="../../ui/import_wizard.py" line="142"/>
         <source>列对应关系</source>
         <translation>Column mapping</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="143" />
+        <location filename="../../ui/import_wizard.py" line="143"/>
         <source>已按常见表头自动对应，带 * 的为必需项。可保存为预设，下次直接选用。</source>
         <translation>Columns were matched by their usual names; * marks required fields. Save the mapping as a preset to reuse it.</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="148" />
+        <location filename="../../ui/import_wizard.py" line="148"/>
         <source>预设名称</source>
         <translation>Preset name</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="149" />
+        <location filename="../../ui/import_wizard.py" line="149"/>
         <source>保存为预设</source>
         <translation>Save as preset</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="155" />
+        <location filename="../../ui/import_wizard.py" line="155"/>
         <source>预设：</source>
         <translation>Preset:</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="183" />
+        <location filename="../../ui/import_wizard.py" line="183"/>
         <source>（不导入）</source>
         <translation>(not imported)</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="199" />
+        <location filename="../../ui/import_wizard.py" line="199"/>
         <source>（自动识别）</source>
         <translation>(detected)</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="227" />
+        <location filename="../../ui/import_wizard.py" line="227"/>
         <source>或</source>
         <translation> or </translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="232" />
+        <location filename="../../ui/import_wizard.py" line="232"/>
         <source>缺少必需的列：%1</source>
         <translation>Missing required columns: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="242" />
+        <location filename="../../ui/import_wizard.py" line="242"/>
         <source>已保存预设“%1”</source>
-        <translation>Saved preset '%1'</translation>
+        <translation>Saved preset &apos;%1&apos;</translation>
     </message>
 </context>
 <context>
     <name>MonthGrid</name>
     <message>
-        <location filename="../../ui/widgets/calendar_editor.py" line="46" />
+        <location filename="../../ui/widgets/calendar_editor.py" line="46"/>
         <source>一</source>
-        <translation type="unfinished" />
+        <translation>Mon</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/calendar_editor.py" line="46" />
+        <location filename="../../ui/widgets/calendar_editor.py" line="46"/>
         <source>二</source>
-        <translation type="unfinished" />
+        <translation>Tue</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/calendar_editor.py" line="46" />
+        <location filename="../../ui/widgets/calendar_editor.py" line="46"/>
         <source>三</source>
-        <translation type="unfinished" />
+        <translation>Wed</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/calendar_editor.py" line="46" />
+        <location filename="../../ui/widgets/calendar_editor.py" line="46"/>
         <source>四</source>
-        <translation type="unfinished" />
+        <translation>Thu</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/calendar_editor.py" line="47" />
+        <location filename="../../ui/widgets/calendar_editor.py" line="47"/>
         <source>五</source>
-        <translation type="unfinished" />
+        <translation>Fri</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/calendar_editor.py" line="47" />
+        <location filename="../../ui/widgets/calendar_editor.py" line="47"/>
         <source>六</source>
-        <translation type="unfinished" />
+        <translation>Sat</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/calendar_editor.py" line="47" />
+        <location filename="../../ui/widgets/calendar_editor.py" line="47"/>
         <source>日</source>
-        <translation type="unfinished" />
+        <translation>Sun</translation>
     </message>
 </context>
 <context>
     <name>NewIssueDialog</name>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="49" />
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="49"/>
         <source>登记供应问题</source>
-        <translation type="unfinished" />
+        <translation>File a supply issue</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="55" />
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="55"/>
         <source>输入通用名、编码或生产企业搜索产品</source>
-        <translation type="unfinished" />
+        <translation>Search products by generic name, code or manufacturer</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="65" />
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="65"/>
         <source>留空则为该产品的生产企业；可填写配送企业名称</source>
-        <translation type="unfinished" />
+        <translation>Empty: the product&apos;s manufacturer; or enter a distributor&apos;s name</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="68" />
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="68"/>
         <source>问题描述：涉及科室、短缺数量、联系情况等</source>
-        <translation type="unfinished" />
+        <translation>Description: departments affected, quantity short, contacts made…</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="77" />
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="77"/>
         <source>产品</source>
-        <translation type="unfinished" />
+        <translation>Product</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="79" />
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="79"/>
         <source>问题类型</source>
-        <translation type="unfinished" />
+        <translation>Issue type</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="80" />
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="80"/>
         <source>涉及企业</source>
-        <translation type="unfinished" />
+        <translation>Company</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="81" />
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="81"/>
         <source>问题描述</source>
-        <translation type="unfinished" />
+        <translation>Description</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="82" />
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="82"/>
         <source>反馈时间</source>
-        <translation type="unfinished" />
+        <translation>Reported</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="83" />
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="83"/>
         <source>关联采购（可选）</source>
-        <translation type="unfinished" />
+        <translation>Linked purchases (optional)</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="84" />
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="84"/>
         <source>答复期限为反馈后 2 个工作日；勾选的采购将作为供应应急期间的采购（R11）。</source>
-        <translation type="unfinished" />
+        <translation>The reply is due 2 working days after the report; the ticked purchases count as emergency purchases during the shortage (R11).</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="89" />
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="89"/>
         <source>登记</source>
-        <translation type="unfinished" />
+        <translation>File</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="112" />
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="112"/>
         <source>（非中选）</source>
         <translation> (non-selected)</translation>
     </message>
@@ -1165,31 +1399,31 @@
 <context>
     <name>PlaceholderPage</name>
     <message>
-        <location filename="../../ui/pages/base.py" line="59" />
+        <location filename="../../ui/pages/base.py" line="59"/>
         <source>此页面正在建设中。</source>
-        <extracomment>data_changed topics that make this page stale ("all" always does).</extracomment>
+        <extracomment>data_changed topics that make this page stale (&quot;all&quot; always does).</extracomment>
         <translation>This page is being built.</translation>
     </message>
 </context>
 <context>
     <name>PreviewPage</name>
     <message>
-        <location filename="../../ui/import_wizard.py" line="97" />
+        <location filename="../../ui/import_wizard.py" line="97"/>
         <source>工作表与表头</source>
         <translation>Sheet and header</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="105" />
+        <location filename="../../ui/import_wizard.py" line="105"/>
         <source>工作表：</source>
         <translation>Sheet:</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="122" />
+        <location filename="../../ui/import_wizard.py" line="122"/>
         <source>（隐藏）</source>
         <translation> (hidden)</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="126" />
+        <location filename="../../ui/import_wizard.py" line="126"/>
         <source>表头在第 %1 行，共 %2 列；下面是前几行数据。</source>
         <translation>The header is on row %1 (%2 columns); the first data rows follow.</translation>
     </message>
@@ -1197,113 +1431,113 @@
 <context>
     <name>ProductDetailPane</name>
     <message>
-        <location filename="../../ui/pages/products.py" line="135" />
+        <location filename="../../ui/pages/products.py" line="135"/>
         <source>选择一个产品查看详情</source>
         <translation>Select a product to see its detail</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="145" />
+        <location filename="../../ui/pages/products.py" line="145"/>
         <source>年度</source>
         <translation>Year</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="145" />
+        <location filename="../../ui/pages/products.py" line="145"/>
         <source>开始</source>
         <translation>Start</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="145" />
+        <location filename="../../ui/pages/products.py" line="145"/>
         <source>结束</source>
         <translation>End</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="146" />
+        <location filename="../../ui/pages/products.py" line="146"/>
         <source>约定量</source>
         <translation>Agreed volume</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="146" />
+        <location filename="../../ui/pages/products.py" line="146"/>
         <source>已采购</source>
         <translation>Purchased</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="155" />
+        <location filename="../../ui/pages/products.py" line="155"/>
         <source>查看采购明细</source>
         <translation>Show purchases</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="159" />
+        <location filename="../../ui/pages/products.py" line="159"/>
         <source>协议期</source>
         <translation>Periods</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="160" />
+        <location filename="../../ui/pages/products.py" line="160"/>
         <source>免考核</source>
         <translation>Exemptions</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="163" />
+        <location filename="../../ui/pages/products.py" line="163"/>
         <source>标记：</source>
         <translation>Marks:</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="164" />
+        <location filename="../../ui/pages/products.py" line="164"/>
         <source>停用：</source>
         <translation>Suspension:</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="165" />
+        <location filename="../../ui/pages/products.py" line="165"/>
         <source>标记与停用</source>
         <translation>Marks and suspension</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="182" />
+        <location filename="../../ui/pages/products.py" line="182"/>
         <source>批次：%1</source>
         <translation>Batch: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="183" />
+        <location filename="../../ui/pages/products.py" line="183"/>
         <source>生产企业：%1</source>
         <translation>Manufacturer: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="184" />
+        <location filename="../../ui/pages/products.py" line="184"/>
         <source>中选价：%1 元/%2</source>
         <translation>Selected price: %1 yuan/%2</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="186" />
+        <location filename="../../ui/pages/products.py" line="186"/>
         <source>状态：%1；完成率 %2，进度要求 %3</source>
         <translation>Status: %1; completion %2, schedule %3</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="197" />
+        <location filename="../../ui/pages/products.py" line="197"/>
         <source>第 %1 年协议期：月度目标与实际采购</source>
         <translation>Year %1 period: monthly targets vs purchases</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="199" />
+        <location filename="../../ui/pages/products.py" line="199"/>
         <source>没有协议期</source>
         <translation>No agreement period</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="213" />
+        <location filename="../../ui/pages/products.py" line="213"/>
         <source>（生效中）</source>
         <translation> (active)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="216" />
-        <location filename="../../ui/pages/products.py" line="218" />
+        <location filename="../../ui/pages/products.py" line="216"/>
+        <location filename="../../ui/pages/products.py" line="218"/>
         <source>无</source>
         <translation>None</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="220" />
+        <location filename="../../ui/pages/products.py" line="220"/>
         <source>%1 起停用：%2</source>
         <translation>Suspended from %1: %2</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="223" />
+        <location filename="../../ui/pages/products.py" line="223"/>
         <source>未停用</source>
         <translation>Not suspended</translation>
     </message>
@@ -1311,61 +1545,61 @@
 <context>
     <name>ProductPicker</name>
     <message>
-        <location filename="../../ui/widgets/adjustments_editor.py" line="38" />
+        <location filename="../../ui/widgets/adjustments_editor.py" line="38"/>
         <source>搜索产品</source>
-        <translation type="unfinished" />
+        <translation>Search products</translation>
     </message>
 </context>
 <context>
     <name>ProductsPage</name>
     <message>
-        <location filename="../../ui/pages/products.py" line="239" />
-        <location filename="../../ui/pages/products.py" line="309" />
+        <location filename="../../ui/pages/products.py" line="239"/>
+        <location filename="../../ui/pages/products.py" line="309"/>
         <source>全部批次</source>
         <translation>All batches</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="242" />
+        <location filename="../../ui/pages/products.py" line="242"/>
         <source>全部状态</source>
         <translation>All statuses</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="246" />
+        <location filename="../../ui/pages/products.py" line="246"/>
         <source>通用名、生产企业或规格</source>
         <translation>Generic name, manufacturer or spec</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="248" />
+        <location filename="../../ui/pages/products.py" line="248"/>
         <source>导出 Excel…</source>
         <translation>Export to Excel…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="291" />
+        <location filename="../../ui/pages/products.py" line="291"/>
         <source>产品进度</source>
         <translation>Products</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="295" />
+        <location filename="../../ui/pages/products.py" line="295"/>
         <source>正在计算进度…</source>
         <translation>Computing progress…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="324" />
+        <location filename="../../ui/pages/products.py" line="324"/>
         <source>显示 %1 / %2 个产品</source>
         <translation>Showing %1 of %2 products</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="373" />
+        <location filename="../../ui/pages/products.py" line="373"/>
         <source>导出进度表</source>
         <translation>Export progress</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="374" />
+        <location filename="../../ui/pages/products.py" line="374"/>
         <source>Excel 工作簿 (*.xlsx)</source>
         <translation>Excel workbook (*.xlsx)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="391" />
+        <location filename="../../ui/pages/products.py" line="391"/>
         <source>已导出：%1</source>
         <translation>Exported: %1</translation>
     </message>
@@ -1373,67 +1607,67 @@
 <context>
     <name>ProgressModel</name>
     <message>
-        <location filename="../../ui/pages/products.py" line="39" />
+        <location filename="../../ui/pages/products.py" line="39"/>
         <source>通用名</source>
         <translation>Generic name</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="39" />
+        <location filename="../../ui/pages/products.py" line="39"/>
         <source>规格</source>
         <translation>Spec</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="39" />
+        <location filename="../../ui/pages/products.py" line="39"/>
         <source>状态</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="39" />
+        <location filename="../../ui/pages/products.py" line="39"/>
         <source>完成率</source>
         <translation>Completion</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="39" />
+        <location filename="../../ui/pages/products.py" line="39"/>
         <source>进度要求</source>
         <translation>Schedule</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="40" />
+        <location filename="../../ui/pages/products.py" line="40"/>
         <source>已采购</source>
         <translation>Purchased</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="40" />
+        <location filename="../../ui/pages/products.py" line="40"/>
         <source>进度要求量</source>
         <translation>Target to date</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="40" />
+        <location filename="../../ui/pages/products.py" line="40"/>
         <source>约定采购量</source>
         <translation>Agreed volumes</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="40" />
+        <location filename="../../ui/pages/products.py" line="40"/>
         <source>缺口</source>
         <translation>Shortfall</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="41" />
+        <location filename="../../ui/pages/products.py" line="41"/>
         <source>非中选占比</source>
         <translation>Non-selected share</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="41" />
+        <location filename="../../ui/pages/products.py" line="41"/>
         <source>生产企业</source>
         <translation>Manufacturer</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="41" />
+        <location filename="../../ui/pages/products.py" line="41"/>
         <source>批次</source>
         <translation>Batch</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="41" />
+        <location filename="../../ui/pages/products.py" line="41"/>
         <source>提示</source>
         <translation>Flags</translation>
     </message>
@@ -1441,77 +1675,77 @@
 <context>
     <name>PurchasesModel</name>
     <message>
-        <location filename="../../ui/models/purchases_model.py" line="28" />
+        <location filename="../../ui/models/purchases_model.py" line="28"/>
         <source>日期</source>
         <translation>Date</translation>
     </message>
     <message>
-        <location filename="../../ui/models/purchases_model.py" line="29" />
+        <location filename="../../ui/models/purchases_model.py" line="29"/>
         <source>订单号</source>
         <translation>Order no.</translation>
     </message>
     <message>
-        <location filename="../../ui/models/purchases_model.py" line="30" />
+        <location filename="../../ui/models/purchases_model.py" line="30"/>
         <source>产品编码</source>
         <translation>Product code</translation>
     </message>
     <message>
-        <location filename="../../ui/models/purchases_model.py" line="31" />
+        <location filename="../../ui/models/purchases_model.py" line="31"/>
         <source>通用名</source>
         <translation>Generic name</translation>
     </message>
     <message>
-        <location filename="../../ui/models/purchases_model.py" line="32" />
+        <location filename="../../ui/models/purchases_model.py" line="32"/>
         <source>规格</source>
         <translation>Spec</translation>
     </message>
     <message>
-        <location filename="../../ui/models/purchases_model.py" line="33" />
+        <location filename="../../ui/models/purchases_model.py" line="33"/>
         <source>生产企业</source>
         <translation>Manufacturer</translation>
     </message>
     <message>
-        <location filename="../../ui/models/purchases_model.py" line="34" />
+        <location filename="../../ui/models/purchases_model.py" line="34"/>
         <source>中选</source>
         <translation>Selected</translation>
     </message>
     <message>
-        <location filename="../../ui/models/purchases_model.py" line="35" />
+        <location filename="../../ui/models/purchases_model.py" line="35"/>
         <source>数量</source>
         <translation>Quantity</translation>
     </message>
     <message>
-        <location filename="../../ui/models/purchases_model.py" line="36" />
+        <location filename="../../ui/models/purchases_model.py" line="36"/>
         <source>单位</source>
         <translation>Unit</translation>
     </message>
     <message>
-        <location filename="../../ui/models/purchases_model.py" line="37" />
+        <location filename="../../ui/models/purchases_model.py" line="37"/>
         <source>单价（元）</source>
         <translation>Unit price (yuan)</translation>
     </message>
     <message>
-        <location filename="../../ui/models/purchases_model.py" line="38" />
+        <location filename="../../ui/models/purchases_model.py" line="38"/>
         <source>金额（元）</source>
         <translation>Amount (yuan)</translation>
     </message>
     <message>
-        <location filename="../../ui/models/purchases_model.py" line="39" />
+        <location filename="../../ui/models/purchases_model.py" line="39"/>
         <source>配送企业</source>
         <translation>Distributor</translation>
     </message>
     <message>
-        <location filename="../../ui/models/purchases_model.py" line="40" />
+        <location filename="../../ui/models/purchases_model.py" line="40"/>
         <source>来源</source>
         <translation>Source</translation>
     </message>
     <message>
-        <location filename="../../ui/models/purchases_model.py" line="216" />
+        <location filename="../../ui/models/purchases_model.py" line="216"/>
         <source>是</source>
         <translation>yes</translation>
     </message>
     <message>
-        <location filename="../../ui/models/purchases_model.py" line="217" />
+        <location filename="../../ui/models/purchases_model.py" line="217"/>
         <source>否</source>
         <translation>no</translation>
     </message>
@@ -1519,88 +1753,88 @@
 <context>
     <name>PurchasesPage</name>
     <message>
-        <location filename="../../ui/pages/purchases.py" line="35" />
+        <location filename="../../ui/pages/purchases.py" line="35"/>
         <source>日期</source>
         <translation>Date</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/purchases.py" line="47" />
-        <location filename="../../ui/pages/purchases.py" line="128" />
+        <location filename="../../ui/pages/purchases.py" line="47"/>
+        <location filename="../../ui/pages/purchases.py" line="128"/>
         <source>全部产品</source>
         <translation>All products</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/purchases.py" line="50" />
+        <location filename="../../ui/pages/purchases.py" line="50"/>
         <source>中选与非中选</source>
         <translation>Selected and non-selected</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/purchases.py" line="51" />
+        <location filename="../../ui/pages/purchases.py" line="51"/>
         <source>仅中选产品</source>
         <translation>Selected products only</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/purchases.py" line="52" />
+        <location filename="../../ui/pages/purchases.py" line="52"/>
         <source>仅非中选产品</source>
         <translation>Non-selected products only</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/purchases.py" line="54" />
+        <location filename="../../ui/pages/purchases.py" line="54"/>
         <source>通用名、编码或订单号</source>
         <translation>Generic name, code or order number</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/purchases.py" line="57" />
+        <location filename="../../ui/pages/purchases.py" line="57"/>
         <source>复制所选</source>
         <translation>Copy selection</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/purchases.py" line="58" />
+        <location filename="../../ui/pages/purchases.py" line="58"/>
         <source>复制为制表符分隔文本，可直接粘贴到 Excel（Ctrl+C）</source>
         <translation>Copy as tab-separated text for Excel (Ctrl+C)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/purchases.py" line="59" />
+        <location filename="../../ui/pages/purchases.py" line="59"/>
         <source>导入…</source>
         <translation>Import…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/purchases.py" line="103" />
+        <location filename="../../ui/pages/purchases.py" line="103"/>
         <source>复制</source>
         <translation>Copy</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/purchases.py" line="112" />
+        <location filename="../../ui/pages/purchases.py" line="112"/>
         <source>采购明细</source>
         <translation>Purchases</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/purchases.py" line="130" />
+        <location filename="../../ui/pages/purchases.py" line="130"/>
         <source>（非中选）</source>
         <translation> (non-selected)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/purchases.py" line="153" />
+        <location filename="../../ui/pages/purchases.py" line="153"/>
         <source>正在加载…</source>
         <translation>Loading…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/purchases.py" line="160" />
+        <location filename="../../ui/pages/purchases.py" line="160"/>
         <source>产品 #%1</source>
         <translation>Product #%1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/purchases.py" line="170" />
+        <location filename="../../ui/pages/purchases.py" line="170"/>
         <source>共 %1 条采购记录</source>
         <translation>%1 purchase lines</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/purchases.py" line="186" />
+        <location filename="../../ui/pages/purchases.py" line="186"/>
         <source>一次最多复制 %1 行。</source>
         <translation>At most %1 rows can be copied at once.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/purchases.py" line="207" />
+        <location filename="../../ui/pages/purchases.py" line="207"/>
         <source>已复制 %1 行</source>
         <translation>Copied %1 rows</translation>
     </message>
@@ -1608,757 +1842,768 @@
 <context>
     <name>ReplyDialog</name>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="182" />
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="182"/>
         <source>登记企业答复 — 问题 %1</source>
-        <translation type="unfinished" />
+        <translation>Record supplier reply — issue %1</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="188" />
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="188"/>
         <source>企业承诺了解决日期</source>
-        <translation type="unfinished" />
+        <translation>The supplier promised a resolution date</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="210" />
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="210"/>
         <source>答复时间</source>
-        <translation type="unfinished" />
+        <translation>Replied at</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="211" />
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="211"/>
         <source>承诺解决</source>
-        <translation type="unfinished" />
+        <translation>Promised resolution</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="213" />
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="213"/>
         <source>答复内容</source>
-        <translation type="unfinished" />
+        <translation>Reply</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="216" />
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="216"/>
         <source>保存答复</source>
-        <translation type="unfinished" />
+        <translation>Save reply</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="238" />
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="238"/>
         <source>最迟承诺日期：%1（答复后 5 个工作日）</source>
-        <translation type="unfinished" />
+        <translation>Latest promise: %1 (5 working days after the reply)</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="240" />
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="240"/>
         <source>；%1 年官方日历未发布，日期为暂定</source>
-        <translation type="unfinished" />
+        <translation>; the official calendar for %1 is not published, so the date is provisional</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="251" />
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="251"/>
         <source>承诺日期超过 5 个工作日的期限（最迟 %1）。仍可保存，该答复将被标记并列入预警。</source>
-        <translation type="unfinished" />
+        <translation>The promise is beyond the 5-working-day limit (latest %1). You can still save; the reply will be flagged and listed in the alerts.</translation>
     </message>
 </context>
 <context>
     <name>ReportsPage</name>
     <message>
-        <location filename="../../ui/pages/reports.py" line="46" />
+        <location filename="../../ui/pages/reports.py" line="60"/>
         <source>报告</source>
         <translation>Reports</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="50" />
+        <location filename="../../ui/pages/reports.py" line="64"/>
         <source>自查自纠报告</source>
-        <translation type="unfinished" />
+        <translation>Self-check report</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="53" />
+        <location filename="../../ui/pages/reports.py" line="67"/>
         <source>月度</source>
-        <translation type="unfinished" />
+        <translation>Month</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="54" />
+        <location filename="../../ui/pages/reports.py" line="68"/>
         <source>季度</source>
-        <translation type="unfinished" />
+        <translation>Quarter</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="55" />
+        <location filename="../../ui/pages/reports.py" line="69"/>
         <source>年度</source>
         <translation>Year</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="59" />
+        <location filename="../../ui/pages/reports.py" line="73"/>
         <source> 年</source>
-        <translation type="unfinished" />
+        <translation> </translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="64" />
+        <location filename="../../ui/pages/reports.py" line="78"/>
         <source>生成并打开</source>
-        <translation type="unfinished" />
+        <translation>Generate and open</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="72" />
+        <location filename="../../ui/pages/reports.py" line="86"/>
         <source>报告包括执行总体情况、各批次完成进度、非中选产品占比、供应问题、订单与回款、报量说明及整改措施，统计截至所选期间末（或计算日期）。</source>
-        <translation type="unfinished" />
+        <translation>The report covers overall execution, progress per batch, the share of non-selected products, supply issues, orders and payments, volume notes and corrective measures, as of the end of the period (or the as-of date).</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="80" />
-        <location filename="../../ui/pages/reports.py" line="236" />
+        <location filename="../../ui/pages/reports.py" line="97"/>
+        <location filename="../../ui/pages/reports.py" line="281"/>
         <source>执行进度表</source>
-        <translation type="unfinished" />
+        <translation>Progress workbook</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="81" />
+        <location filename="../../ui/pages/reports.py" line="98"/>
         <source>导出执行进度表（Excel）…</source>
-        <translation type="unfinished" />
+        <translation>Export progress workbook (Excel)…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="84" />
+        <location filename="../../ui/pages/reports.py" line="101"/>
         <source>各中选产品当前协议期的约定量、序时进度、完成进度和状态。</source>
-        <translation type="unfinished" />
+        <translation>Agreed volume, schedule, completion and status of every selected product in its current agreement period.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="87" />
+        <location filename="../../ui/pages/reports.py" line="104"/>
         <source>已生成的文档</source>
-        <translation type="unfinished" />
+        <translation>Generated documents</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="90" />
+        <location filename="../../ui/pages/reports.py" line="107"/>
         <source>生成时间</source>
-        <translation type="unfinished" />
+        <translation>Generated</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="90" />
+        <location filename="../../ui/pages/reports.py" line="107"/>
         <source>类型</source>
-        <translation type="unfinished" />
+        <translation>Type</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="90" />
+        <location filename="../../ui/pages/reports.py" line="107"/>
         <source>内容</source>
-        <translation type="unfinished" />
+        <translation>Content</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="91" />
+        <location filename="../../ui/pages/reports.py" line="108"/>
         <source>经办人</source>
-        <translation type="unfinished" />
+        <translation>By</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="91" />
+        <location filename="../../ui/pages/reports.py" line="108"/>
         <source>文件</source>
-        <translation type="unfinished" />
+        <translation>File</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="98" />
+        <location filename="../../ui/pages/reports.py" line="115"/>
         <source>打开</source>
-        <translation type="unfinished" />
+        <translation>Open</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="100" />
+        <location filename="../../ui/pages/reports.py" line="117"/>
         <source>打开所在文件夹</source>
-        <translation type="unfinished" />
+        <translation>Open folder</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="102" />
+        <location filename="../../ui/pages/reports.py" line="119"/>
         <source>还没有生成过文档。</source>
-        <translation type="unfinished" />
+        <translation>No documents generated yet.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="140" />
-        <source>%1 月</source>
-        <translation type="unfinished" />
-    </message>
-    <message>
-        <location filename="../../ui/pages/reports.py" line="143" />
+        <location filename="../../ui/pages/reports.py" line="160"/>
         <source>第一季度</source>
-        <translation type="unfinished" />
+        <translation>Q1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="143" />
+        <location filename="../../ui/pages/reports.py" line="160"/>
         <source>第二季度</source>
-        <translation type="unfinished" />
+        <translation>Q2</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="143" />
+        <location filename="../../ui/pages/reports.py" line="160"/>
         <source>第三季度</source>
-        <translation type="unfinished" />
+        <translation>Q3</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="144" />
+        <location filename="../../ui/pages/reports.py" line="161"/>
         <source>第四季度</source>
-        <translation type="unfinished" />
+        <translation>Q4</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="168" />
+        <location filename="../../ui/pages/reports.py" line="185"/>
         <source>期间：%1（%2 至 %3）</source>
-        <translation type="unfinished" />
+        <translation>Period: %1 (%2 to %3)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="171" />
+        <location filename="../../ui/pages/reports.py" line="188"/>
         <source>——尚未开始</source>
-        <translation type="unfinished" />
+        <translation> — not started yet</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="191" />
+        <location filename="../../ui/pages/reports.py" line="200"/>
+        <source>未保存的修改</source>
+        <translation>Unsaved changes</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/reports.py" line="201"/>
+        <source>%1 的整改措施有未保存的修改。放弃这些修改吗？</source>
+        <translation>The findings of %1 have unsaved changes. Discard them?</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/reports.py" line="228"/>
         <source>问题 %1</source>
-        <translation type="unfinished" />
+        <translation>Issue %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="193" />
+        <location filename="../../ui/pages/reports.py" line="230"/>
         <source>（文件已不存在）</source>
-        <translation type="unfinished" />
+        <translation> (file no longer exists)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="220" />
+        <location filename="../../ui/pages/reports.py" line="259"/>
         <source>正在汇总数据…</source>
-        <translation type="unfinished" />
+        <translation>Gathering data…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="229" />
+        <location filename="../../ui/pages/reports.py" line="273"/>
         <source>正在生成自查自纠报告…</source>
-        <translation type="unfinished" />
+        <translation>Writing the self-check report…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="236" />
+        <location filename="../../ui/pages/reports.py" line="281"/>
         <source>进度表导出功能尚未安装。</source>
-        <translation type="unfinished" />
+        <translation>The workbook export is not installed.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="243" />
+        <location filename="../../ui/pages/reports.py" line="288"/>
         <source>导出执行进度表</source>
-        <translation type="unfinished" />
+        <translation>Export progress workbook</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="243" />
+        <location filename="../../ui/pages/reports.py" line="288"/>
         <source>Excel 文件 (*.xlsx)</source>
-        <translation type="unfinished" />
+        <translation>Excel files (*.xlsx)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="249" />
+        <location filename="../../ui/pages/reports.py" line="294"/>
         <source>正在计算进度…</source>
         <translation>Computing progress…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="249" />
+        <location filename="../../ui/pages/reports.py" line="294"/>
         <source>正在写入表格…</source>
-        <translation type="unfinished" />
+        <translation>Writing the workbook…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="260" />
+        <location filename="../../ui/pages/reports.py" line="305"/>
         <source>正在导出执行进度表…</source>
-        <translation type="unfinished" />
+        <translation>Exporting the progress workbook…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="265" />
+        <location filename="../../ui/pages/reports.py" line="310"/>
         <source>已生成：%1</source>
-        <translation type="unfinished" />
+        <translation>Written: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="274" />
+        <location filename="../../ui/pages/reports.py" line="319"/>
         <source>打开文档</source>
-        <translation type="unfinished" />
+        <translation>Open document</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="274" />
+        <location filename="../../ui/pages/reports.py" line="319"/>
         <source>文件已被移动或删除：%1</source>
-        <translation type="unfinished" />
+        <translation>The file was moved or deleted: %1</translation>
     </message>
 </context>
 <context>
     <name>SettingsPage</name>
     <message>
-        <location filename="../../ui/pages/settings.py" line="50" />
+        <location filename="../../ui/pages/settings.py" line="52"/>
         <source>医院与策略</source>
-        <extracomment>QSettings key of the database chosen on this page (used at the next start).</extracomment>
-        <translation type="unfinished" />
+        <translation>Hospital and policies</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="51" />
+        <location filename="../../ui/pages/settings.py" line="53"/>
         <source>工作日历</source>
-        <translation type="unfinished" />
+        <translation>Working calendar</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="52" />
+        <location filename="../../ui/pages/settings.py" line="54"/>
         <source>免考核与替代</source>
-        <translation type="unfinished" />
+        <translation>Exemptions and substitutes</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="53" />
+        <location filename="../../ui/pages/settings.py" line="55"/>
         <source>数据库与备份</source>
-        <translation type="unfinished" />
+        <translation>Database and backup</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="54" />
+        <location filename="../../ui/pages/settings.py" line="56"/>
         <source>语言</source>
-        <translation type="unfinished" />
+        <translation>Language</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="60" />
+        <location filename="../../ui/pages/settings.py" line="62"/>
         <source>设置</source>
         <translation>Settings</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="81" />
+        <location filename="../../ui/pages/settings.py" line="83"/>
         <source>医院信息（打印在报告和函件的页眉）</source>
-        <translation type="unfinished" />
+        <translation>Hospital (printed in the header of reports and letters)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="83" />
+        <location filename="../../ui/pages/settings.py" line="85"/>
         <source>策略参数（DOMAIN.md 中的默认值，可按本地文件调整）</source>
-        <translation type="unfinished" />
+        <translation>Policies (DOMAIN.md defaults; adjust to local rules)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="86" />
+        <location filename="../../ui/pages/settings.py" line="88"/>
         <source>项目</source>
-        <translation type="unfinished" />
+        <translation>Setting</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="86" />
+        <location filename="../../ui/pages/settings.py" line="88"/>
         <source>值</source>
-        <translation type="unfinished" />
+        <translation>Value</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="86" />
+        <location filename="../../ui/pages/settings.py" line="88"/>
         <source>默认值</source>
-        <translation type="unfinished" />
+        <translation>Default</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="101" />
+        <location filename="../../ui/pages/settings.py" line="103"/>
         <source>恢复默认</source>
-        <translation type="unfinished" />
+        <translation>Reset to default</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="113" />
+        <location filename="../../ui/pages/settings.py" line="115"/>
         <source>保存设置</source>
-        <translation type="unfinished" />
+        <translation>Save settings</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="115" />
+        <location filename="../../ui/pages/settings.py" line="117"/>
         <source>放弃修改</source>
-        <translation type="unfinished" />
+        <translation>Discard changes</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="207" />
+        <location filename="../../ui/pages/settings.py" line="209"/>
         <source>没有需要保存的修改。</source>
-        <translation type="unfinished" />
+        <translation>Nothing to save.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="217" />
+        <location filename="../../ui/pages/settings.py" line="219"/>
         <source>已保存 %1 项设置。</source>
-        <translation type="unfinished" />
+        <translation>%1 setting(s) saved.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="230" />
+        <location filename="../../ui/pages/settings.py" line="232"/>
         <source>“%1”已恢复默认值。</source>
-        <translation type="unfinished" />
+        <translation>“%1” reset to its default.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="260" />
+        <location filename="../../ui/pages/settings.py" line="262"/>
         <source>当前数据库</source>
-        <translation type="unfinished" />
+        <translation>Current database</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="267" />
+        <location filename="../../ui/pages/settings.py" line="269"/>
         <source>更换数据库位置（下次启动时生效）</source>
-        <translation type="unfinished" />
+        <translation>Change the database location (takes effect at the next start)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="268" />
+        <location filename="../../ui/pages/settings.py" line="270"/>
         <source>本机文件（SQLite，单机使用）</source>
-        <translation type="unfinished" />
+        <translation>Local file (SQLite, one workstation)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="270" />
+        <location filename="../../ui/pages/settings.py" line="272"/>
         <source>数据库服务器（PostgreSQL，多人共用）</source>
-        <translation type="unfinished" />
+        <translation>Database server (PostgreSQL, shared)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="278" />
+        <location filename="../../ui/pages/settings.py" line="280"/>
         <source>例如 D:\集采\hospital.db</source>
-        <translation type="unfinished" />
+        <translation>e.g. D:\VBP\hospital.db</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="279" />
+        <location filename="../../ui/pages/settings.py" line="281"/>
         <source>浏览…</source>
         <translation>Browse…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="284" />
+        <location filename="../../ui/pages/settings.py" line="284"/>
+        <source>postgresql+psycopg://用户:密码@服务器:5432/数据库</source>
+        <translation>postgresql+psycopg://user:password@server:5432/database</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/settings.py" line="286"/>
         <source>测试连接</source>
-        <translation type="unfinished" />
+        <translation>Test connection</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="286" />
+        <location filename="../../ui/pages/settings.py" line="288"/>
         <source>下次启动时使用此数据库</source>
-        <translation type="unfinished" />
+        <translation>Use this database from the next start</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="301" />
+        <location filename="../../ui/pages/settings.py" line="303"/>
         <source>文件</source>
-        <translation type="unfinished" />
+        <translation>File</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="303" />
+        <location filename="../../ui/pages/settings.py" line="305"/>
         <source>连接地址</source>
-        <translation type="unfinished" />
+        <translation>Connection URL</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="307" />
+        <location filename="../../ui/pages/settings.py" line="309"/>
         <source>备份与恢复</source>
-        <translation type="unfinished" />
+        <translation>Backup and restore</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="308" />
+        <location filename="../../ui/pages/settings.py" line="310"/>
         <source>立即备份…</source>
-        <translation type="unfinished" />
+        <translation>Back up now…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="310" />
+        <location filename="../../ui/pages/settings.py" line="312"/>
         <source>从备份恢复…</source>
-        <translation type="unfinished" />
+        <translation>Restore from backup…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="320" />
+        <location filename="../../ui/pages/settings.py" line="322"/>
         <source>“.zip”为通用备份（可在单机文件和服务器之间迁移）；其他扩展名为 SQLite 文件副本。恢复前会保留当前数据的副本。</source>
-        <translation type="unfinished" />
+        <translation>“.zip” is the portable backup (moves between a local file and a server); any other extension is a copy of the SQLite file. Restoring keeps a copy of the current data first.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="341" />
+        <location filename="../../ui/pages/settings.py" line="343"/>
         <source>下次启动将使用：%1</source>
-        <translation type="unfinished" />
+        <translation>Next start uses: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="350" />
+        <location filename="../../ui/pages/settings.py" line="352"/>
         <source>选择数据库文件</source>
-        <translation type="unfinished" />
+        <translation>Choose database file</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="351" />
+        <location filename="../../ui/pages/settings.py" line="353"/>
         <source>数据库文件 (*.db *.sqlite)</source>
-        <translation type="unfinished" />
+        <translation>Database files (*.db *.sqlite)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="362" />
+        <location filename="../../ui/pages/settings.py" line="364"/>
         <source>正在连接…</source>
-        <translation type="unfinished" />
+        <translation>Connecting…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="386" />
+        <location filename="../../ui/pages/settings.py" line="388"/>
         <source>已保存。下次启动程序时将打开：%1</source>
-        <translation type="unfinished" />
+        <translation>Saved. The next start opens: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="394" />
+        <location filename="../../ui/pages/settings.py" line="396"/>
         <source>备份到</source>
-        <translation type="unfinished" />
+        <translation>Back up to</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="395" />
+        <location filename="../../ui/pages/settings.py" line="397"/>
         <source>通用备份 (*.zip);;SQLite 文件副本 (*.db)</source>
-        <translation type="unfinished" />
+        <translation>Portable backup (*.zip);;SQLite file copy (*.db)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="403" />
+        <location filename="../../ui/pages/settings.py" line="405"/>
         <source>正在备份…</source>
-        <translation type="unfinished" />
+        <translation>Backing up…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="407" />
+        <location filename="../../ui/pages/settings.py" line="409"/>
         <source>已备份到 %1（%2 行）。</source>
-        <translation type="unfinished" />
+        <translation>Backed up to %1 (%2 rows).</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="414" />
+        <location filename="../../ui/pages/settings.py" line="416"/>
         <source>选择备份文件</source>
-        <translation type="unfinished" />
+        <translation>Choose backup file</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="415" />
+        <location filename="../../ui/pages/settings.py" line="417"/>
         <source>备份文件 (*.zip *.db *.sqlite);;所有文件 (*)</source>
-        <translation type="unfinished" />
+        <translation>Backup files (*.zip *.db *.sqlite);;All files (*)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="418" />
+        <location filename="../../ui/pages/settings.py" line="420"/>
         <source>从备份恢复</source>
-        <translation type="unfinished" />
+        <translation>Restore from backup</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="419" />
+        <location filename="../../ui/pages/settings.py" line="421"/>
         <source>恢复将用备份“%1”替换当前数据库中的全部数据。当前数据会先保留一份副本。
 
 确定恢复吗？</source>
-        <translation type="unfinished" />
+        <translation>Restoring replaces all data in the current database with the backup “%1”. A copy of the current data is kept first.
+
+Restore?</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="424" />
+        <location filename="../../ui/pages/settings.py" line="426"/>
         <source>正在恢复…</source>
-        <translation type="unfinished" />
+        <translation>Restoring…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="427" />
+        <location filename="../../ui/pages/settings.py" line="429"/>
         <source>已从 %1 恢复。原数据副本：%2</source>
-        <translation type="unfinished" />
+        <translation>Restored from %1. Copy of the previous data: %2</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="440" />
+        <location filename="../../ui/pages/settings.py" line="442"/>
         <source>应用</source>
-        <translation type="unfinished" />
+        <translation>Apply</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="443" />
+        <location filename="../../ui/pages/settings.py" line="445"/>
         <source>界面语言</source>
-        <translation type="unfinished" />
+        <translation>Interface language</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="470" />
+        <location filename="../../ui/pages/settings.py" line="472"/>
         <source>已保存。新语言在重新启动程序后完整生效。</source>
-        <translation type="unfinished" />
+        <translation>Saved. The new language fully applies after a restart.</translation>
     </message>
 </context>
 <context>
     <name>VolumesPage</name>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="40" />
+        <location filename="../../ui/pages/volumes.py" line="40"/>
         <source>报量说明</source>
-        <translation type="unfinished" />
+        <translation>Volume notes</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="45" />
+        <location filename="../../ui/pages/volumes.py" line="45"/>
         <source>导入报量文件…</source>
-        <translation type="unfinished" />
+        <translation>Import volume report…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="47" />
+        <location filename="../../ui/pages/volumes.py" line="47"/>
         <source>为需说明的品种生成草稿</source>
-        <translation type="unfinished" />
+        <translation>Draft notes where needed</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="49" />
+        <location filename="../../ui/pages/volumes.py" line="49"/>
         <source>导出说明 PDF</source>
-        <translation type="unfinished" />
+        <translation>Export notes (PDF)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="51" />
+        <location filename="../../ui/pages/volumes.py" line="51"/>
         <source>导出说明 Excel</source>
-        <translation type="unfinished" />
+        <translation>Export notes (Excel)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="53" />
+        <location filename="../../ui/pages/volumes.py" line="53"/>
         <source>只看需说明</source>
-        <translation type="unfinished" />
+        <translation>Needing a note only</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="66" />
+        <location filename="../../ui/pages/volumes.py" line="66"/>
         <source>报量</source>
-        <translation type="unfinished" />
+        <translation>Report</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="65" />
+        <location filename="../../ui/pages/volumes.py" line="65"/>
         <source>通用名</source>
         <translation>Generic name</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="65" />
+        <location filename="../../ui/pages/volumes.py" line="65"/>
         <source>规格</source>
         <translation>Spec</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="66" />
+        <location filename="../../ui/pages/volumes.py" line="66"/>
         <source>生产企业</source>
         <translation>Manufacturer</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="65" />
+        <location filename="../../ui/pages/volumes.py" line="65"/>
         <source>基线</source>
-        <translation type="unfinished" />
+        <translation>Baseline</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="65" />
+        <location filename="../../ui/pages/volumes.py" line="65"/>
         <source>报量数</source>
-        <translation type="unfinished" />
+        <translation>Reported</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="65" />
+        <location filename="../../ui/pages/volumes.py" line="65"/>
         <source>变化</source>
-        <translation type="unfinished" />
+        <translation>Change</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="66" />
+        <location filename="../../ui/pages/volumes.py" line="66"/>
         <source>需说明</source>
-        <translation type="unfinished" />
+        <translation>Note needed</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="66" />
+        <location filename="../../ui/pages/volumes.py" line="66"/>
         <source>说明状态</source>
-        <translation type="unfinished" />
+        <translation>Note status</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="106" />
+        <location filename="../../ui/pages/volumes.py" line="106"/>
         <source>情况说明</source>
-        <translation type="unfinished" />
+        <translation>Note</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="108" />
-        <location filename="../../ui/pages/volumes.py" line="276" />
+        <location filename="../../ui/pages/volumes.py" line="108"/>
+        <location filename="../../ui/pages/volumes.py" line="276"/>
         <source>请选择一个需要说明的品种。</source>
-        <translation type="unfinished" />
+        <translation>Select a product that needs a note.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="123" />
+        <location filename="../../ui/pages/volumes.py" line="123"/>
         <source>补充说明（选择“其他”时必填）</source>
-        <translation type="unfinished" />
+        <translation>Additional explanation (required with “Other”)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="130" />
+        <location filename="../../ui/pages/volumes.py" line="130"/>
         <source>保存</source>
-        <translation type="unfinished" />
+        <translation>Save</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="132" />
+        <location filename="../../ui/pages/volumes.py" line="132"/>
         <source>重新生成草稿</source>
-        <translation type="unfinished" />
+        <translation>Redraft</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="134" />
+        <location filename="../../ui/pages/volumes.py" line="134"/>
         <source>签字确认</source>
-        <translation type="unfinished" />
+        <translation>Sign off</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="136" />
-        <location filename="../../ui/pages/volumes.py" line="342" />
+        <location filename="../../ui/pages/volumes.py" line="136"/>
+        <location filename="../../ui/pages/volumes.py" line="342"/>
         <source>撤销签字</source>
-        <translation type="unfinished" />
+        <translation>Withdraw sign-off</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="145" />
+        <location filename="../../ui/pages/volumes.py" line="145"/>
         <source>原因（可多选）</source>
-        <translation type="unfinished" />
+        <translation>Reasons (choose any)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="150" />
+        <location filename="../../ui/pages/volumes.py" line="150"/>
         <source>说明草稿（由数据和所选原因生成）</source>
-        <translation type="unfinished" />
+        <translation>Draft (from the data and the chosen reasons)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="181" />
+        <location filename="../../ui/pages/volumes.py" line="181"/>
         <source>未起草</source>
-        <translation type="unfinished" />
+        <translation>Not drafted</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="181" />
+        <location filename="../../ui/pages/volumes.py" line="181"/>
         <source>草稿</source>
-        <translation type="unfinished" />
+        <translation>Draft</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="181" />
+        <location filename="../../ui/pages/volumes.py" line="181"/>
         <source>已签字</source>
-        <translation type="unfinished" />
+        <translation>Signed</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="187" />
+        <location filename="../../ui/pages/volumes.py" line="187"/>
         <source>无需</source>
-        <translation type="unfinished" />
+        <translation>Not needed</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="191" />
+        <location filename="../../ui/pages/volumes.py" line="191"/>
         <source>%1 年实际采购量（基本单位）</source>
-        <translation type="unfinished" />
+        <translation>Actual purchases %1 (base units)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="203" />
+        <location filename="../../ui/pages/volumes.py" line="203"/>
         <source>共 %1 行，需说明 %2 行，已签字 %3 行</source>
-        <translation type="unfinished" />
+        <translation>%1 lines, %2 need a note, %3 signed</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="208" />
+        <location filename="../../ui/pages/volumes.py" line="208"/>
         <source>尚未导入报量数据。点击“导入报量文件…”选择医保平台导出的报量表（通用名、规格、报量数）。</source>
-        <translation type="unfinished" />
+        <translation>No volume report imported yet. Click “Import volume report…” and choose the file exported from the platform (generic name, spec, reported volume).</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="272" />
+        <location filename="../../ui/pages/volumes.py" line="272"/>
         <source>%1 %2：变化 %3，在阈值范围内，无需说明。</source>
-        <translation type="unfinished" />
+        <translation>%1 %2: change %3, within the threshold; no note needed.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="286" />
+        <location filename="../../ui/pages/volumes.py" line="286"/>
         <source>%1 %2（%3）：基线 %4（%5 年），报量 %6，变化 %7 — %8</source>
-        <translation type="unfinished" />
+        <translation>%1 %2 (%3): baseline %4 (%5), reported %6, change %7 — %8</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="292" />
+        <location filename="../../ui/pages/volumes.py" line="292"/>
         <source>已由 %1 于 %2 签字确认，已锁定。</source>
-        <translation type="unfinished" />
+        <translation>Signed off by %1 on %2; locked.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="296" />
+        <location filename="../../ui/pages/volumes.py" line="296"/>
         <source>草稿，未签字。</source>
-        <translation type="unfinished" />
+        <translation>Draft, not signed.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="296" />
+        <location filename="../../ui/pages/volumes.py" line="296"/>
         <source>尚未起草。</source>
-        <translation type="unfinished" />
+        <translation>Not drafted yet.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="303" />
+        <location filename="../../ui/pages/volumes.py" line="303"/>
         <source>近12个月采购量</source>
-        <translation type="unfinished" />
+        <translation>Purchases, last 12 months</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="304" />
+        <location filename="../../ui/pages/volumes.py" line="304"/>
         <source>近12个月趋势：%1</source>
-        <translation type="unfinished" />
+        <translation>Last 12 months: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="343" />
+        <location filename="../../ui/pages/volumes.py" line="343"/>
         <source>撤销后该说明恢复为草稿，需要重新签字。确定撤销 %1 的签字吗？</source>
-        <translation type="unfinished" />
+        <translation>The note goes back to draft and must be signed again. Withdraw the sign-off of %1?</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="359" />
+        <location filename="../../ui/pages/volumes.py" line="359"/>
         <source>已为 %1 个品种生成或更新草稿。</source>
-        <translation type="unfinished" />
+        <translation>Drafted or updated notes for %1 product(s).</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="367" />
+        <location filename="../../ui/pages/volumes.py" line="367"/>
         <source>导入</source>
         <translation>Import</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="367" />
+        <location filename="../../ui/pages/volumes.py" line="367"/>
         <source>导入功能尚未安装。</source>
-        <translation type="unfinished" />
+        <translation>Import is not installed.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="369" />
+        <location filename="../../ui/pages/volumes.py" line="369"/>
         <source>选择报量文件</source>
-        <translation type="unfinished" />
+        <translation>Choose volume report file</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="370" />
+        <location filename="../../ui/pages/volumes.py" line="370"/>
         <source>表格文件 (*.xlsx *.xls *.csv)</source>
-        <translation type="unfinished" />
+        <translation>Spreadsheets (*.xlsx *.xls *.csv)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="378" />
+        <location filename="../../ui/pages/volumes.py" line="378"/>
         <source>正在导入报量…</source>
-        <translation type="unfinished" />
+        <translation>Importing the volume report…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="384" />
+        <location filename="../../ui/pages/volumes.py" line="384"/>
         <source>导入完成：%1 行，新增 %2，更新 %3，未变 %4。</source>
-        <translation type="unfinished" />
+        <translation>Imported: %1 lines, %2 new, %3 updated, %4 unchanged.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="394" />
+        <location filename="../../ui/pages/volumes.py" line="394"/>
         <source>PDF 文件 (*.pdf)</source>
-        <translation type="unfinished" />
+        <translation>PDF files (*.pdf)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="394" />
+        <location filename="../../ui/pages/volumes.py" line="394"/>
         <source>Excel 文件 (*.xlsx)</source>
-        <translation type="unfinished" />
+        <translation>Excel files (*.xlsx)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="395" />
+        <location filename="../../ui/pages/volumes.py" line="395"/>
         <source>导出报量说明</source>
-        <translation type="unfinished" />
+        <translation>Export volume notes</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="411" />
+        <location filename="../../ui/pages/volumes.py" line="411"/>
         <source>已导出：%1</source>
         <translation>Exported: %1</translation>
     </message>
@@ -2366,27 +2611,27 @@
 <context>
     <name>wizard</name>
     <message>
-        <location filename="../../ui/import_wizard.py" line="29" />
+        <location filename="../../ui/import_wizard.py" line="29"/>
         <source>采购明细（平台导出）</source>
         <translation>Purchases (platform export)</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="29" />
+        <location filename="../../ui/import_wizard.py" line="29"/>
         <source>中选产品目录</source>
         <translation>Selected products</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="30" />
+        <location filename="../../ui/import_wizard.py" line="30"/>
         <source>约定采购量</source>
         <translation>Agreed volumes</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="30" />
+        <location filename="../../ui/import_wizard.py" line="30"/>
         <source>订单（配送与回款）</source>
         <translation>Orders (delivery and payment)</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="31" />
+        <location filename="../../ui/import_wizard.py" line="31"/>
         <source>报量（需求量）</source>
         <translation>Reported volumes</translation>
     </message>

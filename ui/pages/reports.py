@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFormLayout, QGroup
 from ui.pages.base import BasePage
 from ui.widgets import common
 from ui.widgets.common import fmt_datetime
+from ui.widgets.findings_editor import FindingsEditor, save_findings
 
 PATH_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -32,6 +33,17 @@ def period_key(kind: str, year: int, part: int) -> str:
     return str(year)
 
 
+def split_period(key: str) -> tuple[str, int, int]:
+    """The inverse of :func:`period_key`: ``2025Q2`` → ("quarter", 2025, 2)."""
+    if "Q" in key:
+        year, quarter = key.split("Q")
+        return "quarter", int(year), int(quarter)
+    if "-" in key:
+        year, month = key.split("-")
+        return "month", int(year), int(month)
+    return "year", int(key), 0
+
+
 class ReportsPage(BasePage):
     page_name = "reports"
     topics = ("documents", "issues", "volumes", "purchases", "products", "settings")
@@ -40,6 +52,8 @@ class ReportsPage(BasePage):
         super().__init__(ctx, parent)
         self.documents: list = []
         self.last_document: str | None = None
+        self._loaded = False       # findings are loaded once the page was first refreshed
+        self._reverting = False    # the picker is being put back (unsaved findings kept)
         self._build()
 
     def title(self) -> str:
@@ -73,9 +87,12 @@ class ReportsPage(BasePage):
                               "报量说明及整改措施，统计截至所选期间末（或计算日期）。"), self_check)
         hint.setWordWrap(True)
         hint.setStyleSheet("color:#666;")
+        self.findings = FindingsEditor(self.ctx, self_check)
+        self.findings.setObjectName("findingsEditor")
         sc_layout = QVBoxLayout(self_check)
         sc_layout.addLayout(picker)
         sc_layout.addWidget(hint)
+        sc_layout.addWidget(self.findings, 1)
 
         workbook = QGroupBox(self.tr("执行进度表"), self)
         self.progress_button = QPushButton(self.tr("导出执行进度表（Excel）…"), workbook)
@@ -110,9 +127,9 @@ class ReportsPage(BasePage):
         h_layout.addLayout(row)
 
         layout = QVBoxLayout(self)
-        layout.addWidget(self_check)
+        layout.addWidget(self_check, 3)
         layout.addWidget(workbook)
-        layout.addWidget(history, 1)
+        layout.addWidget(history, 2)
 
         self.kind.currentIndexChanged.connect(self._kind_changed)
         self.year.valueChanged.connect(self._update_label)
@@ -137,7 +154,7 @@ class ReportsPage(BasePage):
         self.part.clear()
         if kind == "month":
             for m in range(1, 13):
-                self.part.addItem(self.tr("%1 月").replace("%1", str(m)), m)
+                self.part.addItem(common.month_name(m), m)
             self.part.setCurrentIndex(self.ctx.as_of.month - 1)
         elif kind == "quarter":
             for q, name in enumerate((self.tr("第一季度"), self.tr("第二季度"), self.tr("第三季度"),
@@ -171,12 +188,32 @@ class ReportsPage(BasePage):
             text += self.tr("——尚未开始")
         self.period_label.setText(text)
         self.generate_button.setEnabled(p.start <= self.ctx.as_of)
+        if self._loaded and not self._reverting:
+            self._period_changed(p.key)
+
+    def _period_changed(self, period: str) -> None:
+        """Show the findings of the newly chosen period; unsaved edits are not dropped unasked."""
+        editor = self.findings
+        if period == editor.period:
+            return
+        if editor.period is not None and editor.period != period and editor.is_modified():
+            if not common.ask(self, self.tr("未保存的修改"),
+                              self.tr("%1 的整改措施有未保存的修改。放弃这些修改吗？").replace("%1", editor.period)):
+                self._reverting = True
+                try:
+                    self.set_period(*split_period(editor.period))
+                finally:
+                    self._reverting = False
+                return
+        editor.load(period, self.ctx.as_of, force=True)
 
     # ------------------------------------------------------------------ loading
     def refresh(self) -> None:
         from hospital_app.services import document_history
 
         self.ctx.query(lambda s: document_history.list_documents(s, limit=200), self._show_documents, parent=self)
+        self._loaded = True
+        self.findings.load(self.period(), self.ctx.as_of)
 
     def _show_documents(self, docs: list) -> None:
         from hospital_app.services.document_history import kind_label
@@ -216,17 +253,25 @@ class ReportsPage(BasePage):
 
         period, as_of = self.period(), self.ctx.as_of
         path = common.document_path(f"自查自纠报告-{period}", ".pdf")
+        # Unsaved findings of this period are saved with the report (one unit of work).
+        pending = self.findings.pending() if self.findings.period == period else None
 
         gathering = self.tr("正在汇总数据…")
 
         def work(s, task):
+            version = save_findings(s, *pending) if pending else None
             task.report(0, 2, gathering)
             result = documents.make_self_check(s, period, path, as_of=as_of)
             task.report(2, 2)
-            return result
+            return {**result, "findings_version": version}
 
-        self.ctx.change(work, self._ready, topics=("documents",),
-                        progress=self.tr("正在生成自查自纠报告…"), parent=self)
+        def ready(result: dict) -> None:
+            if pending:
+                self.findings.mark_saved(pending[0], pending[1], result["findings_version"])
+            self._ready(result)
+
+        self.ctx.change(work, ready, topics=("documents",), progress=self.tr("正在生成自查自纠报告…"),
+                        parent=self, on_reload=self.findings.reload_after_conflict if pending else None)
 
     def export_progress(self) -> None:
         """The progress table as a formatted workbook (choose where, then open it)."""

@@ -26,10 +26,12 @@ HIDDEN_KEYS = ("ui_language",)  # set on the language tab
 
 
 def _shown(value: Any) -> str:
+    from hospital_app.i18n import tr
+
     if isinstance(value, bool):
-        return "是" if value else "否"
+        return tr("是", "yes") if value else tr("否", "no")
     if value is None or value == "":
-        return "（空）"
+        return tr("（空）", "(empty)")
     return str(value)
 
 
@@ -279,7 +281,7 @@ class SettingsPage(BasePage):
         browse = QPushButton(self.tr("浏览…"), change)
         self.pg_url = QLineEdit(change)
         self.pg_url.setObjectName("postgresUrl")
-        self.pg_url.setPlaceholderText("postgresql+psycopg://用户:密码@服务器:5432/数据库")
+        self.pg_url.setPlaceholderText(self.tr("postgresql+psycopg://用户:密码@服务器:5432/数据库"))
         self.pg_url.setEnabled(False)
         self.test_button = QPushButton(self.tr("测试连接"), change)
         self.test_button.setObjectName("testConnection")

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QGridLayout, QGroupBox, QHBoxL
                                QLabel, QLineEdit, QPushButton, QSpinBox, QTableWidget, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
-from ui.widgets.common import Banner, UndoBar
+from ui.widgets.common import Banner, UndoBar, month_name
 
 DATE_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -203,7 +203,7 @@ class CalendarEditor(QWidget):
             for m in range(1, 13):
                 grid = MonthGrid(year, m, self.grid_box)
                 grid.day_clicked.connect(self.select_day)
-                title = QLabel(self.tr("%1 月").replace("%1", str(m)), self.grid_box)
+                title = QLabel(month_name(m), self.grid_box)
                 title.setStyleSheet("font-weight:bold;")
                 cell = QWidget(self.grid_box)
                 v = QVBoxLayout(cell)

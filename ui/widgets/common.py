@@ -107,6 +107,17 @@ def from_qdatetime(value: QDateTime) -> datetime:
     return datetime(d.year(), d.month(), d.day(), t.hour(), t.minute())
 
 
+MONTH_NAMES_EN = ("January", "February", "March", "April", "May", "June", "July", "August",
+                  "September", "October", "November", "December")
+
+
+def month_name(month: int) -> str:
+    """“9 月” / “September” (month pickers, calendar titles)."""
+    from hospital_app.i18n import tr
+
+    return tr("{m} 月", "{n}", m=month, n=MONTH_NAMES_EN[month - 1])
+
+
 def fmt_percent(value: float | None, places: int = 1) -> str:
     if value is None:
         return "—"

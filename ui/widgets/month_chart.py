@@ -44,8 +44,8 @@ class MonthBarChart(QWidget):
         series.append(bars)
         self.chart.addSeries(series)
         x = QBarCategoryAxis()
-        # "2024-09" → "9月": twelve short labels fit without rotating; the title names the years.
-        x.append([f"{int(label[5:7])}" + self.tr("月") if len(label) == 7 else label for label in self.labels])
+        # "2024-09" → "9月" / "Sep": twelve short labels fit without rotating; the title names the years.
+        x.append([_short_month(int(label[5:7])) if len(label) == 7 else label for label in self.labels])
         y = QValueAxis()
         y.setRange(0, max(max(self.values), 1) * 1.15)
         y.setLabelFormat("%d")
@@ -54,3 +54,12 @@ class MonthBarChart(QWidget):
         self.chart.addAxis(y, Qt.AlignmentFlag.AlignLeft)
         series.attachAxis(x)
         series.attachAxis(y)
+
+
+MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _short_month(month: int) -> str:
+    from hospital_app.i18n import tr
+
+    return tr("{m}月", "{a}", m=month, a=MONTH_ABBR[month - 1])

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 20:35:24.158162
+Create Date: 2026-11-25 20:58:19.168088
 """
 from alembic import op
 import sqlalchemy as sa
@@ -285,7 +285,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('purchase', schema=None) as batch_op:
         batch_op.create_index('ix_purchase_date', ['purchase_date'], unique=False)
-        batch_op.create_index('ix_purchase_product_date', ['product_id', 'purchase_date'], unique=False)
+        batch_op.create_index('ix_purchase_product_date', ['product_id', 'purchase_date', 'quantity'], unique=False)
 
     op.create_table('supply_issue',
     sa.Column('id', sa.Integer(), nullable=False),

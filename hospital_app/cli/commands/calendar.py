@@ -65,15 +65,20 @@ def cmd_set(ctx, args) -> int:
 def cmd_list(ctx, args) -> int:
     from hospital_app.services.calendar import list_year
 
+    year = args.year or ctx.as_of.year  # default: the year of --as-of (today)
+    if not 1 <= year <= 9999:
+        from hospital_app.errors import BadInput
+
+        raise BadInput(tr("年份无效：{y}", "invalid year: {y}", y=year))
     with ctx.db.session() as s:
-        doc = list_year(s, args.year)
+        doc = list_year(s, year)
     if args.json:
         ctx.out_json(doc)
         return 0
     if doc["provisional"]:
         ctx.out(tr("{y} 年尚无官方节假日安排：按周一至周五计算，结果为临时结果。",
                    "No official schedule for {y} yet: Monday–Friday is assumed and results are provisional.",
-                   y=args.year))
+                   y=year))
     sources = {"official": tr("官方", "official"), "user": tr("用户更正", "user")}
     if not doc["days"]:
         ctx.out(tr("没有非标准日。", "No non-standard days."))
@@ -100,5 +105,6 @@ def register(sub, common) -> None:
     s.add_argument("kind", choices=["workday", "holiday"])
     s.add_argument("--note")
     ls = leaf(csub, common, "list", "列出非标准日", "list non-standard days", cmd_list)
-    ls.add_argument("--year", type=int, required=True)
+    ls.add_argument("--year", type=int, default=None,
+                    help=tr("年份（默认：--as-of 所在年份）", "year (default: the year of --as-of)"))
     ls.add_argument("--json", action="store_true")
