@@ -12,6 +12,7 @@ from __future__ import annotations
 import codecs
 import csv
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -19,6 +20,10 @@ from typing import Iterator
 from hospital_app.errors import BadInput
 from hospital_app.i18n import tr
 from hospital_app.importers import safety
+
+# openpyxl warns on stderr about odd cells ("serial value outside the limits for dates");
+# the importer reports those cells itself, with sheet, row and column, in the user's language.
+warnings.filterwarnings("ignore", category=UserWarning, module=r"openpyxl(\..*)?")
 
 Row = tuple[int, list[object], tuple[int, ...]]
 
