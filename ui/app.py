@@ -86,6 +86,7 @@ def install_translator(app, lang: str) -> bool:
     from hospital_app.paths import resource_path
 
     i18n.set_language(lang)
+    app.setApplicationDisplayName(i18n.tr("集采执行助手", "VBP Execution Assistant"))
     for old in _translators:
         app.removeTranslator(old)
     _translators.clear()

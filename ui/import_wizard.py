@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QCoreApplication, QSettings, Qt
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
                                QPushButton, QScrollArea, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
@@ -26,9 +26,12 @@ KIND_TOPICS = {"purchases": ("purchases", "products"), "orders": ("payments", "i
 
 
 def _kind_labels(wizard: QWizard) -> list[tuple[str, str]]:
-    return [("purchases", wizard.tr("采购明细（平台导出）")), ("products", wizard.tr("中选产品目录")),
-            ("volumes", wizard.tr("约定采购量")), ("orders", wizard.tr("订单（配送与回款）")),
-            ("reported-volumes", wizard.tr("报量（需求量）"))]
+    # An explicit context: lupdate cannot see the class behind ``wizard.tr`` in a function.
+    return [("purchases", QCoreApplication.translate("ImportWizard", "采购明细（平台导出）")),
+            ("products", QCoreApplication.translate("ImportWizard", "中选产品目录")),
+            ("volumes", QCoreApplication.translate("ImportWizard", "约定采购量")),
+            ("orders", QCoreApplication.translate("ImportWizard", "订单（配送与回款）")),
+            ("reported-volumes", QCoreApplication.translate("ImportWizard", "报量（需求量）"))]
 
 
 def _table(parent: QWidget, headers: list[str], rows: list[list[str]]) -> QTableWidget:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import json
 import sys
@@ -45,6 +46,7 @@ class Context:
     lang: str
     debug: bool = False
     _db: Any = field(default=None, repr=False)
+    _gc_frozen: bool = field(default=False, repr=False)
 
     @property
     def db_location(self) -> str:
@@ -65,12 +67,20 @@ class Context:
                 db.dispose()
                 raise
             self._db = db
+            # Start-up is over (SQLAlchemy, Alembic, the models): those objects live until exit.
+            # Keep them out of the garbage collector's full scans, which otherwise cost a large
+            # command ~0.1–0.2 s on 500 000 purchases (issue 12). Undone in close().
+            gc.freeze()
+            self._gc_frozen = True
         return self._db
 
     def close(self) -> None:
         if self._db is not None:
             self._db.dispose()
             self._db = None
+        if self._gc_frozen:
+            gc.unfreeze()
+            self._gc_frozen = False
 
     # ---- output
     @staticmethod

@@ -48,6 +48,20 @@ def status_label(status: str | None) -> str:
     return labels.get(status or "", status or "")
 
 
+def flag_label(flag: str) -> str:
+    """A progress row flag (R8–R12, R17 marks) in the user's language; unknown codes as written."""
+    labels = {
+        "exempt": tr("免考核", "exempt"), "suspended": tr("暂停使用", "suspended"),
+        "shortage": tr("短缺", "shortage"), "emergency": tr("急抢救", "emergency"),
+        "key_monitoring": tr("重点监控", "key monitoring"), "backup": tr("备供", "backup"),
+        "merged": tr("合并考核", "merged"), "not_in_hospital": tr("未进院", "not in hospital"),
+        "clustered": tr("扎堆采购", "clustered"), "empty_month": tr("空月", "empty month"),
+        "share_over": tr("非中选超比例", "share over limit"),
+        "cheaper_equal_quality": tr("价低质优", "cheaper, equal quality"),
+    }
+    return labels.get(flag, flag)
+
+
 def completion(purchased: int, agreed_volume: int) -> Fraction:
     """R8: C = counted purchases / V (a period with V = 0 counts as complete)."""
     if agreed_volume <= 0:

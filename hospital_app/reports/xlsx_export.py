@@ -18,7 +18,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from hospital_app.domain.status import status_label
+from hospital_app.domain.status import flag_label, status_label
 from hospital_app.i18n import tr
 
 # (key of ProgressRow.as_dict(), zh, en, width, kind)
@@ -107,8 +107,8 @@ def export_progress(path: str | Path, report: Any, hospital_name: str, as_of: da
         for c, (key, _zh, _en, _w, kind) in enumerate(COLUMNS, start=1):
             value = row.get(key)
             if kind == "text":
-                if isinstance(value, (list, tuple)):
-                    value = "；".join(str(v) for v in value) or None
+                if isinstance(value, (list, tuple)):  # flags: codes → words a pharmacist reads
+                    value = tr("、", ", ").join(flag_label(str(v)) for v in value) or None
                 cell = _text(ws, r, c, value)
             elif kind == "status":
                 cell = _text(ws, r, c, status_label(value))

@@ -40,7 +40,7 @@ from hospital_app.domain import monitoring, status as st
 from hospital_app.domain.findings import Alert
 from hospital_app.domain.targets import schedule as schedule_at
 from hospital_app.i18n import tr
-from hospital_app.services.progress import ProgressRow, _by_product_date, _compute, ratio4
+from hospital_app.services.progress import ProgressRow, _by_product_date, _compute, _core, ratio4
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +128,7 @@ def _progress_alerts(rows: list[ProgressRow], as_of: date) -> list[Alert]:
 def _failed_periods(session: Session, as_of: date, product_ids_with_row: set[int]) -> list[Alert]:
     """R8: the latest ended period of a product without a current period, below 100 %, not exempt."""
     latest: dict[int, tuple] = {}
-    for period_id, pid, start, end, volume, generic in session.execute(
+    for period_id, pid, start, end, volume, generic in _core(session,
             select(AgreementPeriod.id, AgreementPeriod.product_id, AgreementPeriod.start, AgreementPeriod.end,
                    AgreementPeriod.agreed_volume, Product.generic_name)
             .join(Product, Product.id == AgreementPeriod.product_id)
@@ -141,15 +141,15 @@ def _failed_periods(session: Session, as_of: date, product_ids_with_row: set[int
     if not latest:
         return []
     ids = [v[0] for v in latest.values()]
-    sums = dict(session.execute(_by_product_date(session, (
+    sums = dict(_core(session, _by_product_date(session, (
         select(AgreementPeriod.id, func.sum(Purchase.quantity))
         .select_from(AgreementPeriod)
         .join(Purchase, and_(Purchase.product_id == AgreementPeriod.product_id,
                              Purchase.purchase_date >= AgreementPeriod.start,
                              Purchase.purchase_date <= AgreementPeriod.end))
-        .where(AgreementPeriod.id.in_(ids)).group_by(AgreementPeriod.id)))).all())
+        .where(AgreementPeriod.id.in_(ids)).group_by(AgreementPeriod.id)))))
     exempt = defaultdict(list)
-    for pid, ex_start, ex_end in session.execute(select(Exemption.product_id, Exemption.start, Exemption.end)
+    for pid, ex_start, ex_end in _core(session, select(Exemption.product_id, Exemption.start, Exemption.end)
                                                  .where(Exemption.product_id.in_(list(latest)))):
         exempt[pid].append((ex_start, ex_end))
     out = []
@@ -200,7 +200,7 @@ def _share_alerts(rows: list[ProgressRow]) -> list[Alert]:
 
 def _substitute_alerts(session: Session, rows: list[ProgressRow], as_of: date) -> list[Alert]:
     mappings: dict[str, set[str]] = defaultdict(set)
-    for sel_norm, sub_norm in session.execute(select(Substitute.selected_generic_norm,
+    for sel_norm, sub_norm in _core(session, select(Substitute.selected_generic_norm,
                                                      Substitute.substitute_generic_norm)):
         mappings[sel_norm].add(sub_norm)
     if not mappings:
@@ -215,12 +215,12 @@ def _substitute_alerts(session: Session, rows: list[ProgressRow], as_of: date) -
     for generic, r in window.items():
         prev_start, prev_end = monitoring.previous_year_window(r.period_start, r.period_end)
         upto = min(r.period_end, as_of)
-        daily = session.execute(
+        daily = _core(session,
             select(Purchase.purchase_date, func.sum(Purchase.quantity))
             .join(Product, Product.id == Purchase.product_id)
             .where(Product.generic_name_norm.in_(sorted(mappings[generic])),
                    Purchase.purchase_date >= prev_start, Purchase.purchase_date <= upto)
-            .group_by(Purchase.purchase_date)).all()
+            .group_by(Purchase.purchase_date))
         previous = sum(int(q or 0) for d, q in daily if d <= prev_end)
         current_days = sorted((d, int(q or 0)) for d, q in daily if d >= r.period_start)
         check = monitoring.substitute_check(sum(q for _, q in current_days), previous, r.schedule)
@@ -259,7 +259,8 @@ def _substitute_since(current_days: list[tuple[date, int]], previous: int, r: Pr
             holds = cumulative > previous
         else:
             s_d = schedule_at(r.period_start, r.period_end, day)
-            holds = s_d > 0 and Fraction(cumulative) / s_d > previous
+            # cumulative / S > previous, in integers (S = n/d > 0)
+            holds = s_d > 0 and cumulative * s_d.denominator > previous * s_d.numerator
         if holds and since is None:
             since = day
         elif not holds:
@@ -275,7 +276,7 @@ def _r6_alerts(session: Session) -> list[Alert]:
     """R6: a later agreement year's volume below the first year's."""
     by_product: dict[int, list[monitoring.PeriodVolume]] = defaultdict(list)
     names: dict[int, str] = {}
-    for pid, start, end, volume, generic in session.execute(
+    for pid, start, end, volume, generic in _core(session,
             select(AgreementPeriod.product_id, AgreementPeriod.start, AgreementPeriod.end,
                    AgreementPeriod.agreed_volume, Product.generic_name)
             .join(Product, Product.id == AgreementPeriod.product_id).where(Product.selected.is_(True))):
@@ -318,7 +319,7 @@ def _r14_alerts(session: Session) -> list[Alert]:
          .where(Product.selected.is_(True), Product.selected_price.is_not(None),
                 Batch.execution_start.is_not(None)))
     out = []
-    for pid, generic, spec, selected_price, price, day, start in session.execute(q):
+    for pid, generic, spec, selected_price, price, day, start in _core(session, q):
         if price is not None and not isinstance(price, Decimal):
             price = PRICE.process_result_value(price, None)  # scalar subquery: raw scaled integer
         if isinstance(day, str):
@@ -344,13 +345,13 @@ def _r16_alerts(session: Session) -> list[Alert]:
     which is not the hospital's recorded choice of distributors in the pooling region.
     """
     seen: dict[int, set[int]] = defaultdict(set)
-    for pid, cid in session.execute(
+    for pid, cid in _core(session,
             select(ProductDistributor.product_id, ProductDistributor.company_id)
             .join(Product, Product.id == ProductDistributor.product_id).where(Product.selected.is_(True))):
         seen[pid].add(cid)
     if not seen:
         return []
-    info = {pid: (name, kind, overrides) for pid, name, kind, overrides in session.execute(
+    info = {pid: (name, kind, overrides) for pid, name, kind, overrides in _core(session,
         select(Product.id, Product.generic_name, Batch.kind, Batch.policy_overrides)
         .outerjoin(Batch, Batch.id == Product.batch_id).where(Product.id.in_(list(seen))))}
     limits: dict = {}

@@ -72,6 +72,10 @@ def add_exemption(session: Session, product_id: int, reason: str, document_ref: 
                   who: str | None = None) -> ExemptionView:
     """R11: exempt a product from the completion assessment (reason from the list, document ref)."""
     p = _product(session, product_id)
+    if not p.selected:  # only a selected product has a completion assessment to be exempt from
+        raise BadInput(tr("产品 {id}（{n}）不是中选产品，没有完成进度考核，无需免考核。",
+                          "Product {id} ({n}) is not a selected product; it has no completion assessment.",
+                          id=p.id, n=p.generic_name))
     if reason not in monitoring.EXEMPTION_REASONS:
         raise BadInput(tr("免考核原因应为：{r}", "The reason must be one of: {r}",
                           r=", ".join(monitoring.EXEMPTION_REASONS)))

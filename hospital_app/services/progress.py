@@ -569,7 +569,8 @@ def _finish(row: ProgressRow, as_of: date, share_buckets) -> None:
         volume = row.agreed_volume
         row.behind_since = _since_from_months(
             row.months, row.period_start, row.period_end, volume, as_of,
-            lambda cum, s: volume > 0 and Fraction(cum, volume) >= s)
+            # C >= S as integers (cum/V >= n/d ⇔ cum·d >= n·V for V > 0): no Fraction per month
+            lambda cum, s: volume > 0 and cum * s.denominator >= s.numerator * volume)
     if monitoring.share_exceeds(row.nonselected_share, row.share_threshold):
         flags.add("share_over")
         row.share_over_since = _share_since(row, share_buckets, as_of)

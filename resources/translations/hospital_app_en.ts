@@ -118,15 +118,6 @@
             <numerusform>{n}</numerusform>
         </translation>
     </message>
-    <message numerus="yes">
-        <location filename="../../ui/widgets/month_chart.py" line="65"/>
-        <source>{m}月</source>
-        <comment>{a}</comment>
-        <translation>
-            <numerusform>{a}</numerusform>
-            <numerusform>{a}</numerusform>
-        </translation>
-    </message>
     <message>
         <location filename="../../ui/pages/settings.py" line="32"/>
         <source>是</source>
@@ -145,6 +136,21 @@
         <source>（空）</source>
         <comment>(empty)</comment>
         <translation>(empty)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/products.py" line="272"/>
+        <source>严重滞后</source>
+        <comment>severely behind</comment>
+        <translation>severely behind</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../ui/widgets/month_chart.py" line="69"/>
+        <source>{m}</source>
+        <comment>{a}</comment>
+        <translation>
+            <numerusform>{a}</numerusform>
+            <numerusform>{a}</numerusform>
+        </translation>
     </message>
 </context>
 <context>
@@ -425,22 +431,22 @@
 <context>
     <name>Charts</name>
     <message>
-        <location filename="../../ui/widgets/charts.py" line="68"/>
+        <location filename="../../ui/widgets/charts.py" line="85"/>
         <source>进度要求（累计）</source>
         <translation>Schedule (cumulative)</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/charts.py" line="71"/>
+        <location filename="../../ui/widgets/charts.py" line="88"/>
         <source>实际采购（累计）</source>
         <translation>Purchased (cumulative)</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/charts.py" line="138"/>
+        <location filename="../../ui/widgets/charts.py" line="155"/>
         <source>月度目标</source>
         <translation>Monthly target</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/charts.py" line="141"/>
+        <location filename="../../ui/widgets/charts.py" line="158"/>
         <source>实际采购</source>
         <translation>Purchased</translation>
     </message>
@@ -488,83 +494,83 @@
         <translation>Schedule</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="167"/>
+        <location filename="../../ui/pages/dashboard.py" line="170"/>
         <source>采购进度</source>
         <translation>Purchasing progress</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="172"/>
+        <location filename="../../ui/pages/dashboard.py" line="175"/>
         <source>今日待办</source>
         <translation>To do today</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="174"/>
+        <location filename="../../ui/pages/dashboard.py" line="177"/>
         <source>未解决的供应问题（双击打开）</source>
         <translation>Open supply issues (double-click to open)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="176"/>
+        <location filename="../../ui/pages/dashboard.py" line="179"/>
         <source>待回款（R5）</source>
         <translation>Payments due (R5)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="197"/>
+        <location filename="../../ui/pages/dashboard.py" line="200"/>
         <source>总览</source>
         <translation>Dashboard</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="200"/>
+        <location filename="../../ui/pages/dashboard.py" line="203"/>
         <source>%1 的执行情况</source>
         <translation>Execution as of %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="201"/>
+        <location filename="../../ui/pages/dashboard.py" line="204"/>
         <source>正在加载…</source>
         <translation>Loading…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="220"/>
+        <location filename="../../ui/pages/dashboard.py" line="223"/>
         <source>部分功能尚未就绪：%1</source>
         <translation>Not available yet: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="244"/>
+        <location filename="../../ui/pages/dashboard.py" line="247"/>
         <source>累计采购与进度要求（当前协议期，全部中选产品）</source>
         <translation>Cumulative purchases vs schedule (current periods, all selected products)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="246"/>
+        <location filename="../../ui/pages/dashboard.py" line="249"/>
         <source>产品状态（共 %1 个）</source>
         <translation>Product status (%1 products)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="254"/>
+        <location filename="../../ui/pages/dashboard.py" line="257"/>
         <source>今天没有待办事项。</source>
         <translation>Nothing to do today.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="270"/>
+        <location filename="../../ui/pages/dashboard.py" line="273"/>
         <source>没有未解决的供应问题。</source>
         <translation>No open supply issues.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="276"/>
+        <location filename="../../ui/pages/dashboard.py" line="279"/>
         <source>#%1 %2 %3 — 答复期限 %4</source>
         <translation>#%1 %2 %3 — reply due %4</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="279"/>
-        <location filename="../../ui/pages/dashboard.py" line="295"/>
+        <location filename="../../ui/pages/dashboard.py" line="282"/>
+        <location filename="../../ui/pages/dashboard.py" line="298"/>
         <source>（已逾期）</source>
         <translation> (overdue)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="289"/>
+        <location filename="../../ui/pages/dashboard.py" line="292"/>
         <source>没有待回款的订单。</source>
         <translation>No payments due.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="292"/>
+        <location filename="../../ui/pages/dashboard.py" line="295"/>
         <source>%1 %2 ￥%3 回款期限 %4</source>
         <translation>%1 %2 ¥%3 due %4</translation>
     </message>
@@ -572,52 +578,52 @@
 <context>
     <name>DryRunPage</name>
     <message>
-        <location filename="../../ui/import_wizard.py" line="256"/>
+        <location filename="../../ui/import_wizard.py" line="259"/>
         <source>检查（试导入）</source>
         <translation>Check (dry run)</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="257"/>
+        <location filename="../../ui/import_wizard.py" line="260"/>
         <source>先检查全部数据，不写入数据库。有问题时请修改文件后重新选择。</source>
         <translation>Every row is checked first; nothing is written. If there are problems, fix the file and choose it again.</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="262"/>
+        <location filename="../../ui/import_wizard.py" line="265"/>
         <source>行</source>
         <translation>Row</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="262"/>
+        <location filename="../../ui/import_wizard.py" line="265"/>
         <source>列</source>
         <translation>Column</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="262"/>
+        <location filename="../../ui/import_wizard.py" line="265"/>
         <source>问题</source>
         <translation>Problem</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="284"/>
+        <location filename="../../ui/import_wizard.py" line="287"/>
         <source>正在检查…</source>
         <translation>Checking…</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="292"/>
+        <location filename="../../ui/import_wizard.py" line="295"/>
         <source>正在检查文件…</source>
         <translation>Checking the file…</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="300"/>
+        <location filename="../../ui/import_wizard.py" line="303"/>
         <source>检查通过：共 %1 行，将新增 %2 行、更新 %3 行、%4 行不变。</source>
         <translation>Check passed: %1 rows; %2 will be added, %3 updated, %4 unchanged.</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="324"/>
+        <location filename="../../ui/import_wizard.py" line="327"/>
         <source>发现 %1 处问题，没有写入任何数据。点击一行查看原始数据。</source>
         <translation>%1 problem(s) found; nothing was written. Click a problem to see the row.</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="344"/>
+        <location filename="../../ui/import_wizard.py" line="347"/>
         <source>第 %1 行：</source>
         <translation>Row %1: </translation>
     </message>
@@ -625,37 +631,37 @@
 <context>
     <name>FilePage</name>
     <message>
-        <location filename="../../ui/import_wizard.py" line="47"/>
+        <location filename="../../ui/import_wizard.py" line="50"/>
         <source>选择要导入的文件</source>
         <translation>Choose the file to import</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="48"/>
+        <location filename="../../ui/import_wizard.py" line="51"/>
         <source>可以把 Excel 或 CSV 文件直接拖到这里。</source>
         <translation>You can drop an Excel or CSV file here.</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="56"/>
+        <location filename="../../ui/import_wizard.py" line="59"/>
         <source>浏览…</source>
         <translation>Browse…</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="62"/>
+        <location filename="../../ui/import_wizard.py" line="65"/>
         <source>数据类型：</source>
         <translation>Data type:</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="63"/>
+        <location filename="../../ui/import_wizard.py" line="66"/>
         <source>文件：</source>
         <translation>File:</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="73"/>
+        <location filename="../../ui/import_wizard.py" line="76"/>
         <source>选择文件</source>
         <translation>Choose a file</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="74"/>
+        <location filename="../../ui/import_wizard.py" line="77"/>
         <source>表格文件 (*.xlsx *.xlsm *.xls *.csv)</source>
         <translation>Spreadsheets (*.xlsx *.xlsm *.xls *.csv)</translation>
     </message>
@@ -737,42 +743,42 @@
 <context>
     <name>ImportPage</name>
     <message>
-        <location filename="../../ui/import_wizard.py" line="358"/>
+        <location filename="../../ui/import_wizard.py" line="361"/>
         <source>导入</source>
         <translation>Import</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="368"/>
+        <location filename="../../ui/import_wizard.py" line="371"/>
         <source>正在导入…</source>
         <translation>Importing…</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="379"/>
+        <location filename="../../ui/import_wizard.py" line="382"/>
         <source>正在导入 %1…</source>
         <translation>Importing %1…</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="383"/>
+        <location filename="../../ui/import_wizard.py" line="386"/>
         <source>导入完成：%1</source>
         <translation>Imported: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="384"/>
+        <location filename="../../ui/import_wizard.py" line="387"/>
         <source>工作表“%1”，共 %2 行</source>
         <translation>Sheet &apos;%1&apos;, %2 rows</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="385"/>
+        <location filename="../../ui/import_wizard.py" line="388"/>
         <source>新增 %1 行，更新 %2 行，%3 行与已有数据相同（未重复导入）</source>
         <translation>%1 added, %2 updated, %3 already present (not imported twice)</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="389"/>
+        <location filename="../../ui/import_wizard.py" line="392"/>
         <source>新建了 %1 个非中选产品</source>
         <translation>%1 non-selected products were created</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="396"/>
+        <location filename="../../ui/import_wizard.py" line="399"/>
         <source>导入未完成，没有写入任何数据：</source>
         <translation>The import did not finish; nothing was written:</translation>
     </message>
@@ -780,27 +786,52 @@
 <context>
     <name>ImportWizard</name>
     <message>
-        <location filename="../../ui/import_wizard.py" line="408"/>
+        <location filename="../../ui/import_wizard.py" line="30"/>
+        <source>采购明细（平台导出）</source>
+        <translation>Purchases (platform export)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/import_wizard.py" line="31"/>
+        <source>中选产品目录</source>
+        <translation>Selected products</translation>
+    </message>
+    <message>
+        <location filename="../../ui/import_wizard.py" line="32"/>
+        <source>约定采购量</source>
+        <translation>Agreed volumes</translation>
+    </message>
+    <message>
+        <location filename="../../ui/import_wizard.py" line="33"/>
+        <source>订单（配送与回款）</source>
+        <translation>Orders (delivery and payment)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/import_wizard.py" line="34"/>
+        <source>报量（需求量）</source>
+        <translation>Reported volumes</translation>
+    </message>
+    <message>
+        <location filename="../../ui/import_wizard.py" line="411"/>
         <source>导入数据</source>
         <translation>Import data</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="419"/>
+        <location filename="../../ui/import_wizard.py" line="422"/>
         <source>下一步 &gt;</source>
         <translation>Next &gt;</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="420"/>
+        <location filename="../../ui/import_wizard.py" line="423"/>
         <source>&lt; 上一步</source>
         <translation>&lt; Back</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="421"/>
+        <location filename="../../ui/import_wizard.py" line="424"/>
         <source>完成</source>
         <translation>Finish</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="422"/>
+        <location filename="../../ui/import_wizard.py" line="425"/>
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
@@ -942,7 +973,7 @@
     </message>
     <message>
         <location filename="../../ui/pages/issues.py" line="121"/>
-        <location filename="../../ui/pages/issues.py" line="313"/>
+        <location filename="../../ui/pages/issues.py" line="314"/>
         <source>请在左侧选择一个问题。</source>
         <translation>Select an issue on the left.</translation>
     </message>
@@ -968,13 +999,13 @@
     </message>
     <message>
         <location filename="../../ui/pages/issues.py" line="139"/>
-        <location filename="../../ui/pages/issues.py" line="351"/>
+        <location filename="../../ui/pages/issues.py" line="352"/>
         <source>关闭</source>
         <translation>Close</translation>
     </message>
     <message>
         <location filename="../../ui/pages/issues.py" line="140"/>
-        <location filename="../../ui/pages/issues.py" line="432"/>
+        <location filename="../../ui/pages/issues.py" line="434"/>
         <source>上报医保部门</source>
         <translation>Escalate to the medical insurance bureau</translation>
     </message>
@@ -1009,117 +1040,117 @@
         <translation>Note</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="169"/>
+        <location filename="../../ui/pages/issues.py" line="170"/>
         <source>处理时间线</source>
         <translation>Timeline</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="210"/>
+        <location filename="../../ui/pages/issues.py" line="211"/>
         <source>暂定：尚未答复，或该年份官方节假日安排未发布</source>
         <translation>Provisional: no reply yet, or the official holiday schedule of that year is not published</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="220"/>
+        <location filename="../../ui/pages/issues.py" line="221"/>
         <source>共 %1 条，逾期 %2 条</source>
         <translation>%1 issues, %2 overdue</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="226"/>
+        <location filename="../../ui/pages/issues.py" line="227"/>
         <source>%1 年的官方节假日安排尚未发布，相关期限按周一至周五推算，标为“暂定”。可在“设置 → 工作日历”中更正。</source>
         <translation>The official holiday schedule for %1 has not been published; dues assume Monday–Friday and are marked “provisional”. Correct them in “Settings → Working calendar”.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="242"/>
+        <location filename="../../ui/pages/issues.py" line="243"/>
         <source>（暂定）</source>
         <translation> (provisional)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="248"/>
+        <location filename="../../ui/pages/issues.py" line="249"/>
         <source>答复逾期</source>
         <translation>Reply overdue</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="250"/>
+        <location filename="../../ui/pages/issues.py" line="251"/>
         <source>解决逾期</source>
         <translation>Resolution overdue</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="252"/>
+        <location filename="../../ui/pages/issues.py" line="253"/>
         <source>承诺超过5个工作日</source>
         <translation>Promise beyond 5 working days</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="327"/>
+        <location filename="../../ui/pages/issues.py" line="328"/>
         <source>（%1 已答复）</source>
         <translation> (replied %1)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="329"/>
+        <location filename="../../ui/pages/issues.py" line="330"/>
         <source>未承诺</source>
         <translation>No promise</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="331"/>
+        <location filename="../../ui/pages/issues.py" line="332"/>
         <source>；最迟 %1</source>
         <translation>; latest %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="333"/>
+        <location filename="../../ui/pages/issues.py" line="334"/>
         <source>（超过5个工作日期限）</source>
         <translation> (beyond the 5-working-day limit)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="350"/>
+        <location filename="../../ui/pages/issues.py" line="351"/>
         <source>登记</source>
         <translation>Filed</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="350"/>
+        <location filename="../../ui/pages/issues.py" line="351"/>
         <source>企业答复</source>
         <translation>Supplier reply</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="350"/>
+        <location filename="../../ui/pages/issues.py" line="351"/>
         <source>解决</source>
         <translation>Resolved</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="351"/>
+        <location filename="../../ui/pages/issues.py" line="352"/>
         <source>上报</source>
         <translation>Escalated</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="351"/>
+        <location filename="../../ui/pages/issues.py" line="352"/>
         <source>关联采购</source>
         <translation>Purchases linked</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="352"/>
+        <location filename="../../ui/pages/issues.py" line="353"/>
         <source>应急核实</source>
         <translation>Emergency verified</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="352"/>
+        <location filename="../../ui/pages/issues.py" line="353"/>
         <source>备注</source>
         <translation>Note</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="424"/>
+        <location filename="../../ui/pages/issues.py" line="426"/>
         <source>已记录。注意：承诺解决日期超过 5 个工作日期限（最迟 %1）。</source>
         <translation>Recorded. Note: the promised resolution date is beyond the 5-working-day limit (latest %1).</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="427"/>
+        <location filename="../../ui/pages/issues.py" line="429"/>
         <source>已保存问题 %1。</source>
         <translation>Issue %1 saved.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="432"/>
+        <location filename="../../ui/pages/issues.py" line="434"/>
         <source>问题已标记为上报。现在打印上报函吗？</source>
         <translation>The issue is marked as escalated. Print the escalation letter now?</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="451"/>
+        <location filename="../../ui/pages/issues.py" line="453"/>
         <source>已生成：%1</source>
         <translation>Written: %1</translation>
     </message>
@@ -1240,52 +1271,52 @@
 <context>
     <name>MappingPage</name>
     <message>
-        <location filename="../../ui/import_wizard.py" line="142"/>
+        <location filename="../../ui/import_wizard.py" line="145"/>
         <source>列对应关系</source>
         <translation>Column mapping</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="143"/>
+        <location filename="../../ui/import_wizard.py" line="146"/>
         <source>已按常见表头自动对应，带 * 的为必需项。可保存为预设，下次直接选用。</source>
         <translation>Columns were matched by their usual names; * marks required fields. Save the mapping as a preset to reuse it.</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="148"/>
+        <location filename="../../ui/import_wizard.py" line="151"/>
         <source>预设名称</source>
         <translation>Preset name</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="149"/>
+        <location filename="../../ui/import_wizard.py" line="152"/>
         <source>保存为预设</source>
         <translation>Save as preset</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="155"/>
+        <location filename="../../ui/import_wizard.py" line="158"/>
         <source>预设：</source>
         <translation>Preset:</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="183"/>
+        <location filename="../../ui/import_wizard.py" line="186"/>
         <source>（不导入）</source>
         <translation>(not imported)</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="199"/>
+        <location filename="../../ui/import_wizard.py" line="202"/>
         <source>（自动识别）</source>
         <translation>(detected)</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="227"/>
+        <location filename="../../ui/import_wizard.py" line="230"/>
         <source>或</source>
         <translation> or </translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="232"/>
+        <location filename="../../ui/import_wizard.py" line="235"/>
         <source>缺少必需的列：%1</source>
         <translation>Missing required columns: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="242"/>
+        <location filename="../../ui/import_wizard.py" line="245"/>
         <source>已保存预设“%1”</source>
         <translation>Saved preset &apos;%1&apos;</translation>
     </message>
@@ -1408,22 +1439,22 @@
 <context>
     <name>PreviewPage</name>
     <message>
-        <location filename="../../ui/import_wizard.py" line="97"/>
+        <location filename="../../ui/import_wizard.py" line="100"/>
         <source>工作表与表头</source>
         <translation>Sheet and header</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="105"/>
+        <location filename="../../ui/import_wizard.py" line="108"/>
         <source>工作表：</source>
         <translation>Sheet:</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="122"/>
+        <location filename="../../ui/import_wizard.py" line="125"/>
         <source>（隐藏）</source>
         <translation> (hidden)</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="126"/>
+        <location filename="../../ui/import_wizard.py" line="129"/>
         <source>表头在第 %1 行，共 %2 列；下面是前几行数据。</source>
         <translation>The header is on row %1 (%2 columns); the first data rows follow.</translation>
     </message>
@@ -1461,83 +1492,83 @@
         <translation>Purchased</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="155"/>
+        <location filename="../../ui/pages/products.py" line="158"/>
         <source>查看采购明细</source>
         <translation>Show purchases</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="159"/>
+        <location filename="../../ui/pages/products.py" line="162"/>
         <source>协议期</source>
         <translation>Periods</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="160"/>
+        <location filename="../../ui/pages/products.py" line="163"/>
         <source>免考核</source>
         <translation>Exemptions</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="163"/>
+        <location filename="../../ui/pages/products.py" line="166"/>
         <source>标记：</source>
         <translation>Marks:</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="164"/>
+        <location filename="../../ui/pages/products.py" line="167"/>
         <source>停用：</source>
         <translation>Suspension:</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="165"/>
+        <location filename="../../ui/pages/products.py" line="168"/>
         <source>标记与停用</source>
         <translation>Marks and suspension</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="182"/>
+        <location filename="../../ui/pages/products.py" line="185"/>
         <source>批次：%1</source>
         <translation>Batch: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="183"/>
+        <location filename="../../ui/pages/products.py" line="186"/>
         <source>生产企业：%1</source>
         <translation>Manufacturer: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="184"/>
+        <location filename="../../ui/pages/products.py" line="187"/>
         <source>中选价：%1 元/%2</source>
         <translation>Selected price: %1 yuan/%2</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="186"/>
+        <location filename="../../ui/pages/products.py" line="189"/>
         <source>状态：%1；完成率 %2，进度要求 %3</source>
         <translation>Status: %1; completion %2, schedule %3</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="197"/>
+        <location filename="../../ui/pages/products.py" line="200"/>
         <source>第 %1 年协议期：月度目标与实际采购</source>
         <translation>Year %1 period: monthly targets vs purchases</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="199"/>
+        <location filename="../../ui/pages/products.py" line="202"/>
         <source>没有协议期</source>
         <translation>No agreement period</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="213"/>
+        <location filename="../../ui/pages/products.py" line="216"/>
         <source>（生效中）</source>
         <translation> (active)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="216"/>
-        <location filename="../../ui/pages/products.py" line="218"/>
+        <location filename="../../ui/pages/products.py" line="219"/>
+        <location filename="../../ui/pages/products.py" line="221"/>
         <source>无</source>
         <translation>None</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="220"/>
+        <location filename="../../ui/pages/products.py" line="223"/>
         <source>%1 起停用：%2</source>
         <translation>Suspended from %1: %2</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="223"/>
+        <location filename="../../ui/pages/products.py" line="226"/>
         <source>未停用</source>
         <translation>Not suspended</translation>
     </message>
@@ -1553,53 +1584,53 @@
 <context>
     <name>ProductsPage</name>
     <message>
-        <location filename="../../ui/pages/products.py" line="239"/>
-        <location filename="../../ui/pages/products.py" line="309"/>
+        <location filename="../../ui/pages/products.py" line="242"/>
+        <location filename="../../ui/pages/products.py" line="319"/>
         <source>全部批次</source>
         <translation>All batches</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="242"/>
+        <location filename="../../ui/pages/products.py" line="245"/>
         <source>全部状态</source>
         <translation>All statuses</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="246"/>
+        <location filename="../../ui/pages/products.py" line="249"/>
         <source>通用名、生产企业或规格</source>
         <translation>Generic name, manufacturer or spec</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="248"/>
+        <location filename="../../ui/pages/products.py" line="251"/>
         <source>导出 Excel…</source>
         <translation>Export to Excel…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="291"/>
+        <location filename="../../ui/pages/products.py" line="301"/>
         <source>产品进度</source>
         <translation>Products</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="295"/>
+        <location filename="../../ui/pages/products.py" line="305"/>
         <source>正在计算进度…</source>
         <translation>Computing progress…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="324"/>
+        <location filename="../../ui/pages/products.py" line="334"/>
         <source>显示 %1 / %2 个产品</source>
         <translation>Showing %1 of %2 products</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="373"/>
+        <location filename="../../ui/pages/products.py" line="383"/>
         <source>导出进度表</source>
         <translation>Export progress</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="374"/>
+        <location filename="../../ui/pages/products.py" line="384"/>
         <source>Excel 工作簿 (*.xlsx)</source>
         <translation>Excel workbook (*.xlsx)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="391"/>
+        <location filename="../../ui/pages/products.py" line="401"/>
         <source>已导出：%1</source>
         <translation>Exported: %1</translation>
     </message>
@@ -2609,31 +2640,12 @@ Restore?</translation>
     </message>
 </context>
 <context>
-    <name>wizard</name>
+    <name>i18n</name>
     <message>
-        <location filename="../../ui/import_wizard.py" line="29"/>
-        <source>采购明细（平台导出）</source>
-        <translation>Purchases (platform export)</translation>
-    </message>
-    <message>
-        <location filename="../../ui/import_wizard.py" line="29"/>
-        <source>中选产品目录</source>
-        <translation>Selected products</translation>
-    </message>
-    <message>
-        <location filename="../../ui/import_wizard.py" line="30"/>
-        <source>约定采购量</source>
-        <translation>Agreed volumes</translation>
-    </message>
-    <message>
-        <location filename="../../ui/import_wizard.py" line="30"/>
-        <source>订单（配送与回款）</source>
-        <translation>Orders (delivery and payment)</translation>
-    </message>
-    <message>
-        <location filename="../../ui/import_wizard.py" line="31"/>
-        <source>报量（需求量）</source>
-        <translation>Reported volumes</translation>
+        <location filename="../../ui/app.py" line="89"/>
+        <source>集采执行助手</source>
+        <comment>VBP Execution Assistant</comment>
+        <translation>VBP Execution Assistant</translation>
     </message>
 </context>
 </TS>

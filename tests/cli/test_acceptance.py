@@ -344,12 +344,17 @@ def test_progress_csv_bom_and_formula_text_neutralised(vbp, capfdbinary):
 
 
 def test_export_progress_keeps_formula_looking_text_as_text(vbp, tmp_path):
-    """WHEN `export progress --out FILE.xlsx` THEN '+1+2制药' is a text cell, never a formula (CLI.md)."""
+    """WHEN `export progress --out FILE.xlsx` THEN '+1+2制药' is a text cell, never a formula (CLI.md),
+    and the flags are words (扎堆采购, R12), not codes."""
     out = tmp_path / "进度.xlsx"
     code, _, err = invoke("--db", vbp, "--as-of", "2025-03-31", "export", "progress", "--out", out)
     assert code == 0, err
-    cells = [c for row in openpyxl.load_workbook(out).active.iter_rows() for c in row if c.value == "+1+2制药"]
+    rows = list(openpyxl.load_workbook(out).active.iter_rows())
+    cells = [c for row in rows for c in row if c.value == "+1+2制药"]
     assert cells and all(c.data_type == "s" for c in cells)
+    header = [c.value for c in rows[2]]
+    completed = next(r for r in rows if r[header.index("通用名")].value == "测试地平片")
+    assert completed[header.index("提示")].value == "扎堆采购"
 
 
 # ---------------------------------------------------------------- R2 / R3
@@ -499,3 +504,91 @@ def test_reports_and_backup_round_trip(own_db, tmp_path):
     assert invoke(*base, "backup", "--out", tmp_path / "b.zip")[0] == 0
     assert invoke(*base, "restore", tmp_path / "b.zip")[0] == 0
     assert jcli(own_db, "2025-10-20", "check")["ok"] is True
+
+
+# ---------------------------------------------------------------- defects found in the review (regressions)
+def test_edge_inputs_are_exit_3_never_an_unexpected_failure(vbp):
+    """GIVEN out-of-range but well-formed input WHEN run THEN exit 3 with a message (was exit 1:
+    OverflowError / ValueError): a deadline past 9999-12-31, N above 1000 working days (R2),
+    `calendar list --year 99999`, quarter 0000Q1; 9999Q4 is a valid, empty quarter (R4)."""
+    cases = [("calendar", "due", "--from", "9999-12-31T10:00", "--working-days", "1"),
+             ("calendar", "due", "--from", "2025-01-01T10:00", "--working-days", "1001"),
+             ("calendar", "list", "--year", "99999"),
+             ("orders", "stats", "--quarter", "0000Q1")]
+    for argv in cases:
+        code, _, err = invoke("--db", vbp, *argv)
+        assert code == 3 and err.startswith("错误") and "意外" not in err, argv
+    assert jcli(vbp, "2025-06-30", "orders", "stats", "--quarter", "9999Q4") == []
+
+
+def test_calendar_list_defaults_to_the_year_of_as_of(vbp):
+    """GIVEN no --year WHEN `calendar list --json --as-of 2026-03-01` THEN the 2026 days (R1):
+    02-14 and 02-28 are make-up working days."""
+    doc = jcli(vbp, "2026-03-01", "calendar", "list")
+    assert doc["year"] == 2026
+    assert {"2026-02-14", "2026-02-28"} <= {d["date"] for d in doc["days"] if d["workday"]}
+
+
+def test_r11_exemption_only_for_a_selected_product(own_db):
+    """GIVEN the non-selected product created by the purchase import WHEN exempted THEN exit 3 and
+    nothing written; a selected product can be exempted (R11)."""
+    shown = (jcli(own_db, "2025-03-31", "product", "show", str(i)) for i in range(1, 20))
+    non_selected = next(p["product_id"] for p in shown if p["manufacturer"] == NONSEL[5])
+    base = ("--db", own_db, "exemption", "add", "--reason", "key_monitoring", "--document", "X〔2025〕1号")
+    code, _, err = invoke(*base, "--product", non_selected)
+    assert code == 3 and "不是中选产品" in err
+    assert jcli(own_db, "2025-03-31", "exemption", "list") == []
+    assert invoke(*base, "--product", product_ids(own_db)["TC001"])[0] == 0
+    status = {r["generic_name"]: r["status"] for r in jcli(own_db, "2025-03-31", "progress")["rows"]}
+    assert status["测试洛尔片"] == "exempt"
+
+
+def test_r3_escalation_of_a_resolved_issue_is_refused_with_a_clear_message(own_db, tmp_path):
+    """GIVEN a resolved issue WHEN `report escalation` THEN exit 4 naming its state (no “已已解决”)."""
+    pid = product_ids(own_db)["TA001"]
+    issue = jcli(own_db, "2025-10-20", "issues", "add", "--product", pid, "--type", "quality",
+                 "--reported-at", "2025-09-30 16:00")
+    jcli(own_db, "2025-10-20", "issues", "resolve", issue["id"], "--at", "2025-10-02 10:00")
+    code, _, err = invoke("--db", own_db, "--as-of", "2025-10-20", "report", "escalation", issue["id"],
+                          "--out", tmp_path / "e.pdf")
+    assert code == 4 and "“已解决”" in err and "已已" not in err
+    assert not (tmp_path / "e.pdf").exists()
+
+
+# ---------------------------------------------------------------- open defects outside this file's owner's modules
+# Strict xfails: each turns into a failure the day the defect is fixed, so it is then made a plain test.
+@pytest.mark.xfail(strict=True, reason="importer: a text cell starting with '=' is rejected as a formula")
+def test_import_keeps_a_text_cell_that_starts_with_equals(tmp_path):
+    """GIVEN a products file whose manufacturer is the *text* '=1+2制药' (not a formula)
+    WHEN imported THEN it is accepted as text (CLI.md: imported text never becomes a formula)."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["药品编码", "通用名", "规格", "转换比", "最小制剂单位", "生产企业", "中选价格（元/盒）",
+               "约定采购量", "执行开始日期", "执行结束日期"])
+    ws.append(["Z1", "公式测试片", "1mg", 10, "片", None, 1.0, 100, date(2025, 1, 1), date(2025, 12, 31)])
+    _text(ws.cell(row=2, column=6), "=1+2制药")
+    wb.save(tmp_path / "p.xlsx")
+    code, _, err = invoke("--db", tmp_path / "x.db", "import", "products", tmp_path / "p.xlsx", "--batch", BATCH)
+    assert code == 0, err
+
+
+@pytest.mark.xfail(strict=True, reason="importer: a purchase unit that is neither the base unit nor a pack is guessed")
+def test_import_refuses_a_purchase_unit_it_cannot_resolve(own_db, tmp_path):
+    """GIVEN TA001 (base unit 片, 10 per pack) WHEN a purchase line says 3 瓶 without a pack size
+    THEN exit 3 and nothing written (DOMAIN.md: an unresolved unit is an import error, never a guess)."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["订单编号", "采购日期", "药品编码", "通用名", "剂型", "规格", "生产企业", "采购数量", "采购单位"])
+    ws.append(["U1", date(2025, 6, 1), "TA001", "测试他汀片", "片剂", "10mg", F, 3, "瓶"])
+    wb.save(tmp_path / "u.xlsx")
+    code, _, _ = invoke("--db", own_db, "import", "purchases", tmp_path / "u.xlsx")
+    assert code == 3
+
+
+@pytest.mark.xfail(strict=True, reason="import products leaves Batch.execution_start empty, so R8 "
+                                       "'not yet in the hospital' (and R14) never fire for imported batches")
+def test_r8_not_started_after_the_third_month_is_not_in_hospital(vbp):
+    """GIVEN TB001 (period from 2025-01-01, batch executing since 2024-09-20) never bought
+    WHEN progress at 2025-06-30 THEN status not_started with the not_in_hospital flag (R8, source 004 (二))."""
+    row = next(r for r in jcli(vbp, "2025-06-30", "progress")["rows"] if r["generic_name"] == "测试沙坦片")
+    assert row["status"] == "not_started" and "not_in_hospital" in row["flags"]

@@ -5,9 +5,10 @@ descriptions), which are stripped using the strings stored in the database."""
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import pytest
-from PySide6.QtWidgets import (QAbstractButton, QAbstractItemView, QAbstractSpinBox, QComboBox,
+from PySide6.QtWidgets import (QAbstractButton, QApplication, QAbstractItemView, QAbstractSpinBox, QComboBox,
                                QGroupBox, QLabel, QLineEdit, QListWidget, QPlainTextEdit, QTabWidget,
                                QWidget)
 
@@ -121,7 +122,9 @@ def _horizontal():
 
 
 def _chinese_left(text: str, data_values: list[str]) -> str:
+    text = unicodedata.normalize("NFKC", text)  # the wizard shows （） as ()
     for value in data_values:
+        value = unicodedata.normalize("NFKC", value)
         if value in text:
             text = text.replace(value, "")
     text = re.sub(r"[（）：，。、“”；]", "", text)  # full-width punctuation around data values
@@ -134,6 +137,7 @@ def test_every_page_is_english_except_data_values(english, main_window, qtbot, d
     from hospital_app import i18n
 
     assert i18n.language() == "en"
+    assert not CJK.search(QApplication.applicationDisplayName())  # appended to window titles
     main_window.show()
     qtbot.waitExposed(main_window)
     problems: list[str] = []
@@ -149,4 +153,64 @@ def test_every_page_is_english_except_data_values(english, main_window, qtbot, d
                 left = _chinese_left(text, data_values)
                 if left:
                     problems.append(f"{name}: {where}: {text!r}")
+    assert not problems, "Chinese on the English UI:\n" + "\n".join(sorted(set(problems))[:80])
+
+
+def _sample_values() -> list[str]:
+    """Sheet names and cells of the sample export (they are data on the wizard's pages)."""
+    from openpyxl import load_workbook
+
+    from tests.conftest import SAMPLES
+
+    found: set[str] = set()
+    book = load_workbook(SAMPLES / "platform_purchases_2023-09_2025-08.xlsx", read_only=True)
+    for sheet in book.worksheets:
+        found.add(sheet.title)
+        for row in sheet.iter_rows(max_row=60, values_only=True):
+            found.update(str(v).strip() for v in row if isinstance(v, str) and CJK.search(v))
+    book.close()
+    return sorted(found, key=len, reverse=True)
+
+
+def _problems(widget: QWidget, values: list[str], name: str) -> list[str]:
+    texts = [("window title", widget.windowTitle())] + _visible_texts(widget)
+    return [f"{name}: {where}: {text!r}" for where, text in texts if _chinese_left(text, values)]
+
+
+def test_dialogs_and_import_wizard_are_english(english, main_window, qtbot, data_values, monkeypatch):
+    """GIVEN lang=en WHEN the log-in dialog, the supply-issue dialogs and the import wizard (file,
+    preview and mapping pages on the sample export) are opened THEN none shows Chinese except data."""
+    from tests.conftest import SAMPLES
+    from ui.dialogs.login_dialog import LoginDialog
+
+    problems: list[str] = []
+    login = LoginDialog(main_window.ctx)
+    qtbot.addWidget(login)
+    login.show()
+    login.try_login()  # empty user name: the hint must be English too
+    problems += _problems(login, data_values, "login")
+
+    issues = main_window.show_page("issues")
+    issues.select_issue(issues.issues[0].id)
+    opened = [issues.new_issue(), issues.reply_selected()]
+    opened += [issues.act_on_selected(a) for a in ("resolve", "close", "escalate")]
+    for dialog in opened:
+        qtbot.addWidget(dialog)
+        problems += _problems(dialog, data_values, dialog.objectName())
+        dialog.reject()
+
+    from ui.import_wizard import ImportWizard
+
+    wizard = ImportWizard(main_window.ctx, main_window)
+    qtbot.addWidget(wizard)
+    wizard.show()
+    values = sorted(set(data_values) | set(_sample_values()), key=len, reverse=True)
+    problems += _problems(wizard, values, "wizard file page")
+    wizard.file_page.path.setText(str(SAMPLES / "platform_purchases_2023-09_2025-08.xlsx"))
+    wizard.next()
+    problems += _problems(wizard, values, "wizard preview page")
+    wizard.next()
+    assert wizard.currentPage() is wizard.mapping_page
+    problems += _problems(wizard, values, "wizard mapping page")
+    wizard.reject()
     assert not problems, "Chinese on the English UI:\n" + "\n".join(sorted(set(problems))[:80])

@@ -148,7 +148,9 @@ class DashboardPage(BasePage):
             self.tr("完成率"), self.tr("进度要求")])
         self.batch_table.verticalHeader().setVisible(False)
         self.batch_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.batch_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header = self.batch_table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)  # no clipped headers
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
 
         self.todo = QListWidget(self)
         self.todo.setObjectName("todoList")
@@ -163,6 +165,7 @@ class DashboardPage(BasePage):
         self.issues.itemDoubleClicked.connect(self._open_item)
         self.payments = QListWidget(self)
         self.payments.setObjectName("paymentList")
+        self.payments.setWordWrap(True)
 
         self.chart_box = QGroupBox(self.tr("采购进度"), self)
         self.chart_layout = QHBoxLayout(self.chart_box)

@@ -160,6 +160,7 @@ class IssuesPage(BasePage):
                                        self.tr("经办人"), self.tr("说明")])
         self.timeline.setRootIsDecorated(False)
         self.timeline.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.timeline.header().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)  # 说明: the rest
 
         layout = QVBoxLayout(box)
         layout.addWidget(self.heading)
@@ -351,9 +352,10 @@ class IssuesPage(BasePage):
                    "closed": self.tr("关闭"), "escalated": self.tr("上报"), "linked": self.tr("关联采购"),
                    "emergency_verified": self.tr("应急核实"), "note": self.tr("备注")}
         for e in detail.events:
-            QTreeWidgetItem(self.timeline, [fmt_datetime(e.at), actions.get(e.action, e.action),
-                                            status_label(e.to_status) if e.to_status else "",
-                                            e.who or "", e.detail or ""])
+            item = QTreeWidgetItem(self.timeline, [fmt_datetime(e.at), actions.get(e.action, e.action),
+                                                   status_label(e.to_status) if e.to_status else "",
+                                                   e.who or "", e.detail or ""])
+            item.setToolTip(4, e.detail or "")
 
     # ------------------------------------------------------------------ actions
     def _open(self, dialog, handler) -> None:

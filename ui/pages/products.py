@@ -13,8 +13,8 @@ from typing import Any
 
 from PySide6.QtCore import (QAbstractTableModel, QModelIndex, QObject, QSortFilterProxyModel, Qt)
 from PySide6.QtGui import QBrush
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
-                               QLineEdit, QListWidget, QPushButton, QSplitter, QTableView, QTableWidget,
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QHeaderView,
+                               QLabel, QLineEdit, QListWidget, QPushButton, QSplitter, QTableView, QTableWidget,
                                QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
 from ui.app_context import AppContext
@@ -145,6 +145,9 @@ class ProductDetailPane(QWidget):
         self.periods.setHorizontalHeaderLabels([self.tr("年度"), self.tr("开始"), self.tr("结束"),
                                                 self.tr("约定量"), self.tr("已采购")])
         self.periods.verticalHeader().setVisible(False)
+        # Five narrow columns: sized to their contents so 已采购 is not hidden behind a scroll bar.
+        self.periods.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.periods.horizontalHeader().setStretchLastSection(True)
         self.periods.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.exemptions = QListWidget(self)
         self.exemptions.setObjectName("exemptionList")
@@ -263,8 +266,15 @@ class ProductsPage(BasePage):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(24)
+        from hospital_app.i18n import tr
+
+        header = self.table.horizontalHeader()
+        status_width = self.table.fontMetrics().horizontalAdvance(tr("严重滞后", "severely behind")) + 16
         for column, width in enumerate((130, 100, 80, 64, 64, 80, 80, 80, 70, 76, 160, 160, 160)):
-            self.table.setColumnWidth(column, width)
+            if column == 2:
+                width = max(width, status_width)
+            # Never narrower than the header text (English headers are longer).
+            self.table.setColumnWidth(column, max(width, header.sectionSizeHint(column)))
         self.detail = ProductDetailPane(self)
 
         left = QWidget(self)

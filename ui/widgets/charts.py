@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from PySide6.QtCharts import (QBarCategoryAxis, QBarSeries, QBarSet, QChart, QChartView, QLineSeries,
-                              QValueAxis)
+                              QHorizontalStackedBarSeries, QValueAxis)
 from PySide6.QtCore import QCoreApplication, QPointF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QWidget
@@ -40,11 +40,28 @@ class _ChartView(QChartView):
         return chart
 
 
+def nice_top(maximum: int, intervals: int = 4) -> tuple[int, int]:
+    """A round top for a value axis and its tick count: ``maximum`` 430 000 → (500 000, 6).
+
+    Steps are 1, 2 or 5 × 10^k, at most ``intervals`` + 1 of them, so every tick label
+    fits even on a short chart (QValueAxis hides labels that would overlap)."""
+    import math
+
+    maximum = max(1, int(maximum))
+    raw = maximum / intervals
+    power = 10 ** math.floor(math.log10(raw)) if raw >= 1 else 1
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    step = max(1, int(step))
+    top = math.ceil(maximum * 1.05 / step) * step
+    return top, top // step + 1
+
+
 def _y_axis(maximum: int) -> QValueAxis:
     axis = QValueAxis()
     axis.setLabelFormat("%d")
-    axis.setRange(0, max(1, maximum) * 1.08)
-    axis.applyNiceNumbers()
+    top, ticks = nice_top(maximum)
+    axis.setRange(0, top)
+    axis.setTickCount(ticks)
     return axis
 
 
@@ -103,26 +120,26 @@ class StatusChart(_ChartView):
         self.counts = list(counts)
         if not counts:
             return
-        series = QBarSeries()
-        series.setLabelsVisible(True)
-        series.setLabelsPosition(QBarSeries.LabelsPosition.LabelsOutsideEnd)
-        # One set per status so each bar has its status colour; stacked on a single category each.
-        for index, (key, label, count) in enumerate(counts):
+        # One set per status so each bar has its status colour. Stacked: every category shows
+        # its own set only (a grouped series would shift the bars into the neighbouring category).
+        # Horizontal: the status names get a line each on the left, whatever their length.
+        shown = list(reversed(self.counts))  # Qt draws the first category at the bottom
+        series = QHorizontalStackedBarSeries()
+        for index, (key, label, count) in enumerate(shown):
             bar = QBarSet(label)
             bar.setColor(QColor(STATUS_COLOURS.get(key, "#888888")))
-            for j in range(len(counts)):
+            for j in range(len(shown)):
                 bar.append(count if j == index else 0)
             series.append(bar)
-        series.setBarWidth(4.0)
+        series.setBarWidth(0.65)
         chart.addSeries(series)
-        x_axis = QBarCategoryAxis()
-        x_axis.append([label for _k, label, _c in counts])
-        x_axis.setLabelsAngle(-30)
-        y_axis = _y_axis(max(c for _k, _l, c in counts))
-        chart.addAxis(x_axis, Qt.AlignmentFlag.AlignBottom)
-        chart.addAxis(y_axis, Qt.AlignmentFlag.AlignLeft)
-        series.attachAxis(x_axis)
-        series.attachAxis(y_axis)
+        categories = QBarCategoryAxis()
+        categories.append([f"{label}  {count}" for _k, label, count in shown])
+        values = _y_axis(max(c for _k, _l, c in shown))
+        chart.addAxis(categories, Qt.AlignmentFlag.AlignLeft)
+        chart.addAxis(values, Qt.AlignmentFlag.AlignBottom)
+        series.attachAxis(categories)
+        series.attachAxis(values)
         chart.legend().hide()
 
 

@@ -44,12 +44,16 @@ class MonthBarChart(QWidget):
         series.append(bars)
         self.chart.addSeries(series)
         x = QBarCategoryAxis()
-        # "2024-09" → "9月" / "Sep": twelve short labels fit without rotating; the title names the years.
+        # "2024-09" → "9" / "Sep": twelve short labels fit without rotating or “…” (“10月” does not);
+        # the title names the months.
         x.append([_short_month(int(label[5:7])) if len(label) == 7 else label for label in self.labels])
+        from ui.widgets.charts import nice_top
+
         y = QValueAxis()
-        y.setRange(0, max(max(self.values), 1) * 1.15)
+        top, ticks = nice_top(max(max(self.values), 1), intervals=3)
+        y.setRange(0, top)
         y.setLabelFormat("%d")
-        y.setTickCount(4)
+        y.setTickCount(ticks)
         self.chart.addAxis(x, Qt.AlignmentFlag.AlignBottom)
         self.chart.addAxis(y, Qt.AlignmentFlag.AlignLeft)
         series.attachAxis(x)
@@ -62,4 +66,4 @@ MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oc
 def _short_month(month: int) -> str:
     from hospital_app.i18n import tr
 
-    return tr("{m}月", "{a}", m=month, a=MONTH_ABBR[month - 1])
+    return tr("{m}", "{a}", m=month, a=MONTH_ABBR[month - 1])
