@@ -157,6 +157,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write(tr("已取消。\n", "Cancelled.\n"))
         return 1
+    except BrokenPipeError:
+        # Output piped into `head` and the reader went away: not a failure worth a message.
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
     except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback for users
         mapped = _map_database_error(exc)
         if mapped is not None:

@@ -164,7 +164,7 @@ class _Builder:
     def build_products(self, drug: Batch, cons: Batch) -> None:
         rng = self.rng
         n_cons = min(len(CONSUMABLES), max(0, self.o.products // 6))
-        n_drugs = max(1, self.o.products - n_cons)
+        n_drugs = max(1, self.o.products - n_cons - 1)  # the backup supplier is the last one
         patterns = {0: "on_track", 1: "on_track", 2: "not_started", 3: "clustered",
                     4: "severely_behind", 5: "behind", 6: "behind", 7: "on_track"}
         extra_batches: dict[int, Batch] = {}

@@ -25,17 +25,19 @@ def list_payments(session: Session, as_of: date, open_only: bool = False) -> lis
     ``paid_on`` is the date of the payment that completed the amount (None while the
     recorded payments do not cover it); ``overdue``: unpaid after the end of the month
     following acceptance, at ``as_of``. Amounts are decimal strings (CLI.md).
+    As of a date, deliveries accepted later and payments made later are not known yet.
     """
     company = Company.name  # plain column: PostgreSQL needs GROUP BY and SELECT to match
     key = (Order.order_no, company, Order.accepted_on)
     amounts = session.execute(
         select(*key, func.sum(Order.amount)).select_from(Order)
         .outerjoin(Company, Company.id == Order.company_id)
-        .where(Order.accepted_on.is_not(None)).group_by(*key)).all()
+        .where(Order.accepted_on.is_not(None), Order.accepted_on <= as_of).group_by(*key)).all()
     paid = {(no, c, acc): (total, last) for no, c, acc, total, last in session.execute(
         select(*key, func.sum(Payment.amount), func.max(Payment.paid_on)).select_from(Payment)
         .join(Order, Order.id == Payment.order_id).outerjoin(Company, Company.id == Order.company_id)
-        .where(Order.accepted_on.is_not(None), Payment.paid_on.is_not(None)).group_by(*key))}
+        .where(Order.accepted_on.is_not(None), Payment.paid_on.is_not(None), Payment.paid_on <= as_of)
+        .group_by(*key))}
     rows = []
     for order_no, name, accepted_on, amount in sorted(amounts, key=lambda r: (r[2], r[0], r[1] or "")):
         amount = amount or Decimal(0)

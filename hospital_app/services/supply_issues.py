@@ -249,6 +249,11 @@ def add_issue(session: Session, product_id: int, type: str, reported_at: datetim
     product = session.get(Product, product_id)
     if product is None:
         raise NotFound(tr("找不到产品 {id}", "No product {id}", id=product_id))
+    if not product.selected:  # R3: issues are filed against a selected product's suppliers
+        raise BadInput(tr("产品 {id}（{name}）不是中选产品；供应问题只能针对中选产品（含备供）登记。",
+                          "Product {id} ({name}) is not a selected product; supply issues are filed "
+                          "against selected products (primary or backup) only.",
+                          id=product.id, name=product.generic_name))
     issue = SupplyIssue(product_id=product.id, type=type, description=description, status="open",
                         reported_at=reported_at, reported_by=who, company_id=product.manufacturer_id)
     if company:

@@ -30,16 +30,18 @@ def _order(session, dist, no, line, accepted, amount):
 
 def test_r5_one_row_per_accepted_delivery_with_due_and_overdue(session, dist):
     """GIVEN order A (2 lines) accepted 2024-01-15, B accepted 2025-01-31, C not accepted
-    WHEN listing payments on 2024-03-01 THEN A is due 2024-02-29 (leap year), overdue, amount summed (R5)."""
+    WHEN listing payments on 2024-03-01 THEN A is due 2024-02-29 (leap year), overdue, amount summed,
+    and B (accepted after that date) is not known yet; on 2025-03-01 B is due 2025-02-28 (R5)."""
     _order(session, dist, "A", 1, date(2024, 1, 15), "1000.25")
     _order(session, dist, "A", 2, date(2024, 1, 15), "234.25")
     _order(session, dist, "B", 1, date(2025, 1, 31), "10.00")
     _order(session, dist, "C", 1, None, "99.00")
     rows = list_payments(session, date(2024, 3, 1))
-    assert [list(r) for r in rows] == [list(JSON_KEYS)] * 2
-    a, b = rows
+    assert [list(r) for r in rows] == [list(JSON_KEYS)]
+    [a] = rows
     assert a == {"order_no": "A", "company": "国药控股", "accepted_on": date(2024, 1, 15), "amount": "1234.50",
                  "due": date(2024, 2, 29), "paid_on": None, "overdue": True}
+    b = {r["order_no"]: r for r in list_payments(session, date(2025, 2, 28))}["B"]
     assert b["due"] == date(2025, 2, 28) and b["overdue"] is False
 
 
@@ -82,3 +84,31 @@ def test_r15_prepayment_per_batch_and_year(session):
     assert {r["batch"]: r["estimate"] for r in prepayment_estimates(session)}["耗材联盟"] == "400.00"
     settings.set_value(session, "r15_prepay_rate_drug", "0.60", who="t")
     assert {r["batch"]: r["estimate"] for r in prepayment_estimates(session)}["第九批"] == "1588.56"
+
+
+def test_r5_payments_are_seen_as_of_the_date(session):
+    """R5 at an as-of date: a delivery accepted later is not listed yet, and a payment made later
+    does not count yet, so the delivery is overdue at that date."""
+    from datetime import date, datetime
+    from decimal import Decimal
+
+    from db.models import Company, Order, Payment
+    from hospital_app.services.payments import list_payments
+
+    c = Company(name="配送甲", is_distributor=True)
+    session.add(c)
+    session.flush()
+    o1 = Order(dedup_key="A#1", order_no="A", company_id=c.id, placed_at=datetime(2025, 1, 20, 9),
+               accepted_on=date(2025, 1, 31), amount=Decimal("1234.50"))
+    o2 = Order(dedup_key="B#1", order_no="B", company_id=c.id, placed_at=datetime(2025, 3, 2, 9),
+               accepted_on=date(2025, 3, 5), amount=Decimal("10.00"))
+    session.add_all([o1, o2])
+    session.flush()
+    session.add(Payment(order_id=o1.id, amount=Decimal("1234.50"), paid_on=date(2025, 3, 15)))
+    session.flush()
+    rows = list_payments(session, date(2025, 3, 1))
+    assert [r["order_no"] for r in rows] == ["A"]
+    assert rows[0]["due"] == date(2025, 2, 28) and rows[0]["paid_on"] is None and rows[0]["overdue"] is True
+    later = {r["order_no"]: r for r in list_payments(session, date(2025, 4, 1))}
+    assert later["A"]["paid_on"] == date(2025, 3, 15) and later["A"]["overdue"] is False
+    assert later["B"]["overdue"] is False and later["B"]["due"] == date(2025, 4, 30)

@@ -205,3 +205,24 @@ def test_r3_alerts_for_overdue_issue(session, product_id):
     assert alerts[f"issue:{issue_id}:reply"].since == date(2025, 10, 11)
     assert alerts[f"issue:{issue_id}:resolution"].since == date(2025, 10, 17)
     assert alerts[f"issue:{issue_id}:resolution"].severity == "serious"
+
+
+def test_r3_issue_against_a_non_selected_product_is_refused_and_nothing_written(session):
+    """R3: an issue is filed against a selected product's manufacturer/distributor; a non-selected
+    product is bad input (exit 3) and nothing is written."""
+    from datetime import datetime
+
+    import pytest
+    from sqlalchemy import func, select
+
+    from db.models import Product, SupplyIssue
+    from hospital_app.errors import BadInput
+    from hospital_app.services.supply_issues import add_issue
+
+    p = Product(generic_name="阿托伐他汀钙片", generic_name_norm="阿托伐他汀钙片", selected=False,
+                category="nonselected")
+    session.add(p)
+    session.flush()
+    with pytest.raises(BadInput, match="不是中选产品"):
+        add_issue(session, p.id, "shortage", datetime(2025, 6, 9, 10))
+    assert session.scalar(select(func.count()).select_from(SupplyIssue)) == 0

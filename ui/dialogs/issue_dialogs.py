@@ -103,7 +103,8 @@ class NewIssueDialog(QDialog):
     def _search(self, text: str) -> None:
         from hospital_app.services.lookups import search_products
 
-        self.ctx.query(lambda s: search_products(s, text, limit=80), self._show_products, parent=self)
+        self.ctx.query(lambda s: search_products(s, text, limit=80, selected_only=True),  # R3
+                       self._show_products, parent=self)
 
     def _show_products(self, choices) -> None:
         current = self.product_id() or self._wanted_product
