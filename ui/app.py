@@ -28,7 +28,9 @@ def _application():
         app = QApplication(sys.argv[:1])
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
-    app.setApplicationDisplayName("集采执行助手")
+    from hospital_app.i18n import tr
+
+    app.setApplicationDisplayName(tr("集采执行助手", "VBP Execution Assistant"))  # in window titles
     return app
 
 

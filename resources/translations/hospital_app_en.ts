@@ -152,6 +152,12 @@
             <numerusform>{a}</numerusform>
         </translation>
     </message>
+    <message>
+        <location filename="../../ui/app.py" line="33"/>
+        <source>集采执行助手</source>
+        <comment>VBP Execution Assistant</comment>
+        <translation>VBP Execution Assistant</translation>
+    </message>
 </context>
 <context>
     <name>AdjustmentsEditor</name>
@@ -2642,7 +2648,7 @@ Restore?</translation>
 <context>
     <name>i18n</name>
     <message>
-        <location filename="../../ui/app.py" line="89"/>
+        <location filename="../../ui/app.py" line="91"/>
         <source>集采执行助手</source>
         <comment>VBP Execution Assistant</comment>
         <translation>VBP Execution Assistant</translation>
