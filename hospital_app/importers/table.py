@@ -38,7 +38,7 @@ MAX_BLANK_RUN = 10_000
 class Record:
     row: int  # Excel row number
     values: dict[str, object]  # field → raw cell value
-    formulas: set[str] = field(default_factory=set)  # fields whose cell holds a formula
+    formulas: set[str] = field(default_factory=set)  # fields whose cell is a formula (reader's cell type)
 
 
 @dataclass
@@ -118,12 +118,8 @@ class Table:
             if isinstance(first, str) and first_title and clean_text(first) == clean_text(first_title):
                 continue  # the header repeated (multi-page exports)
             record = Record(row_no, {f: (values[i] if i < width else None) for f, i in items})
-            if formulas:
-                fset = set(formulas)
-                record.formulas = {f for f, i in items if i in fset}
-            for f, v in record.values.items():
-                if v.__class__ is str and v[:1] == "=" and len(v) > 1:
-                    record.formulas.add(f)
+            if formulas:  # the reader knows which cells are formulas (not texts starting with "=")
+                record.formulas = {f for f, i in items if i in formulas}
             yield record
 
 

@@ -34,13 +34,19 @@ from db.models import (
     Purchase,
     Substitute,
 )
-from db.types import PRICE
 from hospital_app import settings
 from hospital_app.domain import monitoring, status as st
 from hospital_app.domain.findings import Alert
-from hospital_app.domain.targets import schedule as schedule_at
+from hospital_app.domain.targets import days_in_month, period_months
 from hospital_app.i18n import tr
-from hospital_app.services.progress import ProgressRow, _by_product_date, _compute, _core, ratio4
+from hospital_app.services.progress import (
+    ProgressReport,
+    ProgressRow,
+    _by_product_date,
+    _compute,
+    _core,
+    ratio4,
+)
 
 log = logging.getLogger(__name__)
 
@@ -247,18 +253,38 @@ def _substitute_alerts(session: Session, rows: list[ProgressRow], as_of: date) -
     return out
 
 
+def _daily_schedule(start: date, end: date, upto: date) -> dict[date, Fraction]:
+    """R7: S(d) for every day d from ``start`` to ``upto`` in one pass — the same exact values
+    as ``targets.schedule(start, end, d)`` day by day, without re-adding the months each day."""
+    months = period_months(start, end)
+    total = sum((w for *_, w in months), Fraction(0))
+    out: dict[date, Fraction] = {}
+    done = Fraction(0)  # Σ w_m of the months before the current one
+    for year, month, first, last, weight in months:
+        if first > upto:
+            break
+        in_month = days_in_month(year, month)
+        day = first
+        while day <= min(last, upto):
+            out[day] = Fraction(1) if day >= end else (done + Fraction((day - first).days + 1, in_month)) / total
+            day += timedelta(days=1)
+        done += weight
+    return out
+
+
 def _substitute_since(current_days: list[tuple[date, int]], previous: int, r: ProgressRow,
                       as_of: date, level: str) -> date:
     """R10: the first day from which the finding has held without a break up to as_of."""
     by_day = dict(current_days)
     cumulative, since, day = 0, None, r.period_start
     upto = min(r.period_end, as_of)
+    schedule = _daily_schedule(r.period_start, r.period_end, upto) if level != "exceeded" else {}
     while day <= upto:
         cumulative += by_day.get(day, 0)
         if level == "exceeded":
             holds = cumulative > previous
         else:
-            s_d = schedule_at(r.period_start, r.period_end, day)
+            s_d = schedule[day]
             # cumulative / S > previous, in integers (S = n/d > 0)
             holds = s_d > 0 and cumulative * s_d.denominator > previous * s_d.numerator
         if holds and since is None:
@@ -304,26 +330,26 @@ def _r6_alerts(session: Session) -> list[Alert]:
 def _r14_alerts(session: Session) -> list[Alert]:
     """R14: the selected product's last purchase price before its batch's execution start.
 
-    One index seek per selected product (last line before the start, by date then line id).
+    One index seek per selected product for the id of its last line before the start (by
+    date, then line id), then those lines by primary key.
     """
-    def last(column):
-        return (select(column)
-                .where(Purchase.product_id == Product.id, Purchase.purchase_date < Batch.execution_start,
-                       Purchase.unit_price.is_not(None), Purchase.quantity > 0)
-                .order_by(Purchase.purchase_date.desc(), Purchase.id.desc()).limit(1)
-                .correlate(Product, Batch).scalar_subquery())
-
-    q = (select(Product.id, Product.generic_name, Product.spec, Product.selected_price,
-                last(Purchase.unit_price), last(Purchase.purchase_date), Batch.execution_start)
+    last_id = (select(Purchase.id)
+               .where(Purchase.product_id == Product.id, Purchase.purchase_date < Batch.execution_start,
+                      Purchase.unit_price.is_not(None), Purchase.quantity > 0)
+               .order_by(Purchase.purchase_date.desc(), Purchase.id.desc()).limit(1)
+               .correlate(Product, Batch).scalar_subquery())
+    q = (select(Product.id, Product.generic_name, Product.spec, Product.selected_price, last_id,
+                Batch.execution_start)
          .join(Batch, Batch.id == Product.batch_id)
          .where(Product.selected.is_(True), Product.selected_price.is_not(None),
                 Batch.execution_start.is_not(None)))
+    heads = _core(session, q)
+    ids = [line_id for *_, line_id, _start in heads if line_id is not None]
+    lines = {line_id: (price, day) for line_id, price, day in _core(session, select(
+        Purchase.id, Purchase.unit_price, Purchase.purchase_date).where(Purchase.id.in_(ids)))} if ids else {}
     out = []
-    for pid, generic, spec, selected_price, price, day, start in _core(session, q):
-        if price is not None and not isinstance(price, Decimal):
-            price = PRICE.process_result_value(price, None)  # scalar subquery: raw scaled integer
-        if isinstance(day, str):
-            day = date.fromisoformat(day)
+    for pid, generic, spec, selected_price, line_id, start in heads:
+        price, day = lines.get(line_id, (None, None))
         if monitoring.pre_vbp_price_lower(price, selected_price):
             out.append(Alert(
                 "R14", "warning",
@@ -351,15 +377,17 @@ def _r16_alerts(session: Session) -> list[Alert]:
         seen[pid].add(cid)
     if not seen:
         return []
-    info = {pid: (name, kind, overrides) for pid, name, kind, overrides in _core(session,
-        select(Product.id, Product.generic_name, Batch.kind, Batch.policy_overrides)
-        .outerjoin(Batch, Batch.id == Product.batch_id).where(Product.id.in_(list(seen))))}
+    info = {pid: (name, batch_id) for pid, name, batch_id in _core(  # every selected product: no 2 000-id IN
+        session, select(Product.id, Product.generic_name, Product.batch_id).where(Product.selected.is_(True)))}
+    batches = {bid: (kind, overrides) for bid, kind, overrides in _core(
+        session, select(Batch.id, Batch.kind, Batch.policy_overrides))}  # a few dozen: overrides parsed once
     limits: dict = {}
     out = []
     for pid, companies in seen.items():
-        name, kind, overrides = info.get(pid, ("?", "drug", None))
+        name, batch_id = info.get(pid, ("?", None))
+        kind, overrides = batches.get(batch_id, ("drug", None))
         key = "r16_max_distributors_consumable" if kind == "consumable" else "r16_max_distributors_drug"
-        cache_key = (key, repr(sorted((overrides or {}).items())))
+        cache_key = (key, batch_id)
         if cache_key not in limits:
             limits[cache_key] = settings.get(session, key, overrides or None)
         limit = limits[cache_key]
@@ -421,9 +449,17 @@ def _other_services(session: Session, as_of: date) -> list[Alert]:
     return out
 
 
-def collect_alerts(session: Session, as_of: date) -> list[Alert]:
-    """Every open finding on ``as_of``, each once, most serious first."""
-    rows = _compute(session, as_of)
+def collect_alerts(session: Session, as_of: date, report: ProgressReport | None = None) -> list[Alert]:
+    """Every open finding on ``as_of``, each once, most serious first.
+
+    ``report``: a ``compute_progress(session, as_of)`` the caller already has (dashboard,
+    self-check report), reused instead of computing progress a second time (issue 12).
+    A report of another day or of one batch only is not reused.
+    """
+    if report is not None and report.as_of == as_of and report.batch is None:
+        rows = report.rows
+    else:
+        rows = _compute(session, as_of)
     found: list[Alert] = []
     found += _other_services(session, as_of)
     found += _r6_alerts(session)

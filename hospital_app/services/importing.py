@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Callable, Iterable
@@ -76,6 +76,10 @@ class ImportResult:
     dry_run: bool = False
     run_id: int | None = None
     created_products: int = 0
+    # Things the run did not change but the user should know (never a reason to refuse the file).
+    warnings: list[InputProblem] = field(default_factory=list)
+    # Batch dates the run filled in: {"batch", "execution_start", "cycle_end"} (ISO dates or None).
+    batch_dates: list[dict] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {
@@ -83,8 +87,11 @@ class ImportResult:
             "unchanged": self.unchanged,
             "errors": [{"sheet": e.sheet, "row": e.row, "column": e.column, "message": e.message}
                        for e in self.errors],
+            "warnings": [{"sheet": w.sheet, "row": w.row, "column": w.column, "message": w.message}
+                         for w in self.warnings],
             "kind": self.kind, "file": self.file, "sheet": self.sheet, "header_row": self.header_row,
             "dry_run": self.dry_run, "created_products": self.created_products,
+            "batch_dates": list(self.batch_dates),
         }
 
 
@@ -357,6 +364,11 @@ class Run:
             self.problems.append(InputProblem(message, file=self.t.file, sheet=self.t.sheet, row=row,
                                               column=self.t.column(fname) if fname else None))
 
+    def warn(self, row: int | None, fname: str | None, message: str) -> None:
+        """A note for the user in ``result.warnings``; the run goes on."""
+        self.result.warnings.append(InputProblem(message, file=self.t.file, sheet=self.t.sheet, row=row,
+                                                 column=self.t.column(fname) if fname else None))
+
     def fail(self, rec: Record, fname: str | None, message: str) -> _RowError:
         self.problem(rec.row, fname, message)
         return _RowError()
@@ -446,40 +458,67 @@ class Run:
 
     def unit_factor(self, rec: Record, fname: str, glued: str, ident: dict, prod: _Prod | None,
                     default_pack: bool) -> int:
-        """Base units per unit of the quantity: 1 for base units, units per pack for packs."""
-        unit = self.text(rec, "unit") if fname == "quantity" or self.t.has("unit") else None
-        unit = (unit or glued or "").strip()
-        hint = self.t.header.hint_of(fname)
-        base_unit = ident.get("base_unit") or (prod.base_unit if prod else None)
-        pack_unit = ident.get("pack_unit") or (prod.pack_unit if prod else None)
+        """Base units per unit of the quantity (DOMAIN.md "Quantities and money"): 1 for the
+        product's base unit, units per pack for its pack unit; any other unit is an error,
+        never a guess.
+
+        The unit is the one glued to the number ("100盒"), else the line's unit column (采购单位)
+        or the header's bracket ("约定采购量（最小制剂单位）") — for the purchase quantity the
+        column comes first, for other quantities the header. Known units: the line's own
+        (最小制剂单位, 规格/包装 such as "20mg*14片/盒"), else the product's. While the product's
+        pack unit is unknown a pack word (盒, 板, 箱 …) names it; while its base unit is unknown
+        a dosage-unit word (片, 粒, 支 …) names it. Such a unit is remembered for the run — in
+        ``ident`` (``learned_*``, not part of any key) and on the in-memory product — so one file
+        cannot count one product in two different base units, and a product created from the
+        line keeps it.
+        No unit at all: ``default_pack`` (a purchase file with a 转换比 column counts packs).
+        """
+        base_unit = ident.get("base_unit") or (prod.base_unit if prod else None) or ident.get("learned_base_unit")
+        pack_unit = ident.get("pack_unit") or (prod.pack_unit if prod else None) or ident.get("learned_pack_unit")
         upp = ident.get("upp") or (prod.upp if prod else None)
-        if unit:
-            if pack_unit and unit == pack_unit:
-                is_pack = True
-            elif base_unit and unit == base_unit:
-                is_pack = False
-            elif unit in V.PACK_UNITS:
-                is_pack = True
-            elif unit in V.BASE_UNITS or "最小" in unit:
-                is_pack = False
-            else:
-                raise self.fail(rec, "unit" if self.t.has("unit") else fname, tr(
-                    "无法识别的单位“{u}”：不知道它是包装单位（如盒）还是最小制剂单位（如片、粒、支）",
-                    "Unknown unit '{u}': neither a pack unit (盒) nor a base unit (片, 粒, 支)", u=unit))
-        elif "最小" in hint or (hint and (hint in V.BASE_UNITS or hint == base_unit)):
-            is_pack = False
-        elif hint and (hint in V.PACK_UNITS or hint == pack_unit):
-            is_pack = True
-        else:
+        unit, column = self._unit_of(rec, fname, glued, base_unit, pack_unit)
+        if not unit:
             is_pack = default_pack
+        elif _says_base_unit(unit) or unit == base_unit:
+            is_pack = False
+        elif unit == pack_unit or (not pack_unit and unit in V.PACK_UNITS):
+            is_pack = True
+        elif not base_unit and unit in V.BASE_UNITS:
+            is_pack = False
+            ident["learned_base_unit"] = unit
+            if prod is not None:
+                prod.base_unit = unit
+        else:
+            raise self.fail(rec, column, _unit_mismatch(unit, base_unit, pack_unit))
         if not is_pack:
             return 1
         if not upp:
             raise self.fail(rec, fname, tr(
                 "数量按“{u}”计，但没有转换比（包装数量），无法换算为最小制剂单位",
                 "The quantity is in packs ('{u}') but there is no units-per-pack value to convert it",
-                u=unit or hint or tr("盒", "pack")))
+                u=unit or tr("盒", "pack")))
+        if unit and not pack_unit and not _says_base_unit(unit):
+            ident["learned_pack_unit"] = unit
+            if prod is not None:
+                prod.pack_unit = unit
         return upp
+
+    def _unit_of(self, rec: Record, fname: str, glued: str, base_unit: str | None,
+                 pack_unit: str | None) -> tuple[str, str]:
+        """(unit of the quantity ``fname``, field to blame when it is wrong); "" when none is given.
+        A header bracket counts only when it names a unit ("数量（2024年）" names none)."""
+        if glued and glued.strip():
+            return glued.strip(), fname
+        cell = (self.text(rec, "unit") or "") if fname == "quantity" or self.t.has("unit") else ""
+        hint = self.t.header.hint_of(fname).strip()
+        if hint and not (_says_base_unit(hint) or hint in (base_unit, pack_unit) or hint in V.BASE_UNITS
+                         or hint in V.PACK_UNITS):
+            hint = ""
+        order = ((cell, "unit"), (hint, fname)) if fname == "quantity" else ((hint, fname), (cell, "unit"))
+        for unit, column in order:
+            if unit:
+                return unit, column
+        return "", fname
 
     def match(self, rec: Record, index: ProductIndex, ident: dict) -> _Prod | None:
         code, generic, form, spec, maker = ident["keys"]
@@ -494,6 +533,31 @@ class Run:
 
     def finish(self) -> None:
         self.result.errors = self.problems
+
+
+def _says_base_unit(unit: str) -> bool:
+    """"最小制剂单位", "最小单位" name the base unit; "最小包装" is a pack."""
+    return "最小" in unit and "包装" not in unit
+
+
+def _unit_mismatch(unit: str, base_unit: str | None, pack_unit: str | None) -> str:
+    """The message for a unit that is neither the product's base unit nor its pack unit."""
+    advice_zh = "请核对单位，或在规格/包装中注明换算（如“100片/瓶”）"
+    advice_en = "check the unit, or state the conversion in the spec/pack column (e.g. 100片/瓶)"
+    if base_unit and pack_unit:
+        return tr("单位“{u}”与产品最小单位“{b}”、包装单位“{p}”都不一致，无法换算；" + advice_zh,
+                  "Unit '{u}' is neither the product's base unit '{b}' nor its pack unit '{p}'; it cannot be "
+                  "converted: " + advice_en, u=unit, b=base_unit, p=pack_unit)
+    if base_unit:
+        return tr("单位“{u}”与产品最小单位“{b}”不一致，也不是包装单位（如盒），无法换算；" + advice_zh,
+                  "Unit '{u}' is not the product's base unit '{b}' nor a pack unit (e.g. 盒); it cannot be "
+                  "converted: " + advice_en, u=unit, b=base_unit)
+    if pack_unit:
+        return tr("单位“{u}”与产品包装单位“{p}”不一致，且产品最小单位未知，无法换算；" + advice_zh,
+                  "Unit '{u}' is not the product's pack unit '{p}' and its base unit is unknown; it cannot be "
+                  "converted: " + advice_en, u=unit, p=pack_unit)
+    return tr("无法识别的单位“{u}”：不知道它是包装单位（如盒）还是最小制剂单位（如片、粒、支）",
+              "Unknown unit '{u}': neither a pack unit (盒) nor a base unit (片, 粒, 支)", u=unit)
 
 
 def _dt_key(value) -> str:
@@ -542,16 +606,19 @@ def _create_product(run: Run, index: ProductIndex, ident: dict, rec: Record) -> 
             "No product has code '{c}' and the line has no generic name to create one", c=ident["code"]))
     category = "nonselected" if generic in index.selected_generics else "catalogue"
     maker_id = run.companies.get(ident["maker"], manufacturer=True)
+    # The units the line's quantity was resolved in (Run.unit_factor) become the product's.
+    base_unit = ident["base_unit"] or ident.get("learned_base_unit")
+    pack_unit = ident["pack_unit"] or ident.get("learned_pack_unit")
     pid = run.s.connection().execute(Product.__table__.insert().returning(Product.__table__.c.id), {
         "code": ident["code"], "generic_name": ident["generic"], "generic_name_norm": generic,
         "dosage_form": ident["form"], "spec": ident["spec"], "spec_norm": spec or None,
-        "pack_desc": ident["pack_desc"], "units_per_pack": ident["upp"], "base_unit": ident["base_unit"],
-        "pack_unit": ident["pack_unit"], "approval_number": ident["approval"], "manufacturer_id": maker_id,
+        "pack_desc": ident["pack_desc"], "units_per_pack": ident["upp"], "base_unit": base_unit,
+        "pack_unit": pack_unit, "approval_number": ident["approval"], "manufacturer_id": maker_id,
         "selected": False, "category": category, "version": 1,
         "suspension_reported_to": [],
     }).scalar_one()
-    prod = _Prod(pid, code, generic, form, spec, maker, False, ident["upp"], ident["base_unit"],
-                 ident["pack_unit"], f"#{pid} {ident['generic']} {ident['spec'] or ''}")
+    prod = _Prod(pid, code, generic, form, spec, maker, False, ident["upp"], base_unit,
+                 pack_unit, f"#{pid} {ident['generic']} {ident['spec'] or ''}")
     index.add(prod)
     run.result.created_products += 1
     return prod
@@ -768,6 +835,16 @@ def _per_base_unit(run: Run, rec: Record, glued: str, upp: int | None, base_unit
     return bool(units & (V.BASE_UNITS - {"瓶", "包"}))
 
 
+def _price_pack_unit(run: Run, glued: str, base_unit: str | None) -> str | None:
+    """The pack a per-pack selected price names ("中选价格（元/盒）", "3.26元/盒"), if exactly one."""
+    _name, hint = normalize_header(run.t.column("selected_price"))
+    units = {u.strip() for u in (hint + "/" + glued).split("/")} - {"", "元"}
+    if len(units) != 1:
+        return None
+    (unit,) = units
+    return unit if unit != base_unit and (unit in V.PACK_UNITS or unit in V.BASE_UNITS) else None
+
+
 def _supply_role(run: Run, rec: Record) -> str | None:
     t = run.text(rec, "supply_role")
     if not t:
@@ -787,12 +864,68 @@ _PRODUCT_FIELDS = ("code", "generic_name", "generic_name_norm", "dosage_form", "
                    "selected", "category", "supply_role", "group_name", "selected_price", "batch_id")
 
 
+@dataclass
+class _BatchSpan:
+    """The earliest 执行开始日期 and latest 执行结束日期 of a batch's rows, with their rows."""
+
+    start: date | None = None
+    start_row: int | None = None
+    end: date | None = None
+    end_row: int | None = None
+
+    def see(self, row: int, start: date | None, end: date | None) -> None:
+        if start is not None and (self.start is None or start < self.start):
+            self.start, self.start_row = start, row
+        if end is not None and (self.end is None or end > self.end):
+            self.end, self.end_row = end, row
+
+
+def _set_batch_dates(run: Run, batch: Batch, span: _BatchSpan) -> None:
+    """R8/R14 need the batch's execution start (R6: the cycle end for agreement years).
+
+    An empty date is filled from the file: execution start = the earliest 执行开始日期 of
+    the batch's rows, cycle end = the latest 执行结束日期. A stored date is never moved
+    by an import: when the file contradicts it — a period starting before the stored
+    execution start, or ending after the stored cycle end (or its extension, 顺延) — the
+    stored date stays and the result carries a warning. A file of a later agreement year
+    (periods starting after the execution start) agrees with it.
+    """
+    filled: dict[str, str | None] = {}
+    if span.start is not None:
+        if batch.execution_start is None:
+            batch.execution_start = span.start
+            filled["execution_start"] = span.start.isoformat()
+        elif span.start < batch.execution_start:
+            run.warn(span.start_row, "period_start", tr(
+                "批次“{b}”已记录的执行开始日期为 {old}，文件中最早的执行开始日期为 {new}。已保留 {old}；"
+                "如需更改，请在批次信息中修改。",
+                "Batch '{b}' has execution start {old} but the file's earliest period starts {new}. {old} was "
+                "kept; change it in the batch details if needed.",
+                b=batch.name, old=batch.execution_start.isoformat(), new=span.start.isoformat()))
+    if span.end is not None:
+        stored_end = batch.extended_to or batch.cycle_end
+        if batch.cycle_end is None:
+            batch.cycle_end = span.end
+            filled["cycle_end"] = span.end.isoformat()
+        elif span.end > stored_end:
+            run.warn(span.end_row, "period_end", tr(
+                "批次“{b}”已记录的周期结束日期为 {old}，文件中最晚的执行结束日期为 {new}。已保留 {old}；"
+                "如采购周期已延长（顺延），请在批次信息中修改。",
+                "Batch '{b}' has cycle end {old} but the file's latest period ends {new}. {old} was kept; if the "
+                "cycle was extended, change it in the batch details.",
+                b=batch.name, old=stored_end.isoformat(), new=span.end.isoformat()))
+    if filled:
+        run.s.flush()
+        run.result.batch_dates.append({"batch": batch.name, **filled})
+
+
 def _import_products(run: Run, batch_name: str | None, kind: str) -> None:
     """products: Batch (by name), Company, selected Product, AgreementPeriod (R6/R7)
     when the row has an agreed volume and a period. volumes: periods of known selected products."""
     batches: dict[str, Batch] = {b.name: b for b in run.s.scalars(select(Batch))}
     index = ProductIndex(run.s, selected_only=(kind == "volumes"))
     touched_generics: set[str] = set()
+    spans: dict[str, _BatchSpan] = {}
     for rec in run.records():
         try:
             bname = run.text(rec, "batch") or batch_name
@@ -823,6 +956,9 @@ def _import_products(run: Run, batch_name: str | None, kind: str) -> None:
                                                     p=prod.label, b=bname))
                 changed, created = False, False
             period_changed, period_created = _upsert_period(run, rec, product, ident, required=(kind == "volumes"))
+            if kind == "products":
+                spans.setdefault(bname, _BatchSpan()).see(rec.row, run.get(rec, "period_start", V.parse_date),
+                                                          run.get(rec, "period_end", V.parse_date))
         except _RowError:
             continue
         if created or (kind == "volumes" and period_created):
@@ -831,6 +967,9 @@ def _import_products(run: Run, batch_name: str | None, kind: str) -> None:
             run.result.updated += 1
         else:
             run.result.unchanged += 1
+    if kind == "products" and not run.total_problems:
+        for bname, span in spans.items():
+            _set_batch_dates(run, batches[bname], span)
     if kind == "products" and touched_generics and not run.total_problems:
         # Catalogue products of a now-selected generic name are non-selected (R9).
         run.s.execute(update(Product).where(Product.category == "catalogue",
@@ -852,19 +991,22 @@ def _upsert_product(run: Run, rec: Record, ident: dict, batch: Batch, index: Pro
     upp = ident["upp"]
     base_unit = ident["base_unit"] or (run.text(rec, "unit") if (run.text(rec, "unit") or "") in V.BASE_UNITS
                                        else None)
+    unit_cell = run.text(rec, "unit") or ""
+    pack_unit = ident["pack_unit"] or (unit_cell if unit_cell in V.PACK_UNITS else None)
     if not _per_base_unit(run, rec, glued, upp, base_unit):
         if not upp:
             raise run.fail(rec, "selected_price", tr(
                 "中选价格按包装计，但没有转换比（包装数量），无法换算为最小制剂单位价格",
                 "The selected price is per pack but there is no units-per-pack value to convert it"))
         price = price / upp
+        # "中选价格（元/盒）" ÷ 转换比 already reads 转换比 as base units per 盒: 盒 is the pack unit.
+        pack_unit = pack_unit or _price_pack_unit(run, glued, base_unit)
     maker_id = run.companies.get(ident["maker"], manufacturer=True)
     values = {
         "code": ident["code"], "generic_name": ident["generic"], "generic_name_norm": generic,
         "dosage_form": ident["form"], "spec": ident["spec"], "spec_norm": spec or None,
         "pack_desc": ident["pack_desc"], "units_per_pack": upp, "base_unit": base_unit,
-        "pack_unit": ident["pack_unit"] or (run.text(rec, "unit") if (run.text(rec, "unit") or "") in V.PACK_UNITS
-                                           else None),
+        "pack_unit": pack_unit,
         "approval_number": ident["approval"], "manufacturer_id": maker_id, "selected": True,
         "category": "selected", "supply_role": _supply_role(run, rec), "group_name": run.text(rec, "group"),
         "selected_price": _q(price, PRICE_Q), "batch_id": batch.id,
@@ -1097,7 +1239,7 @@ def import_file(session: Session, kind: str, path: str | Path, *, sheet: str | N
             audit.record(session, who, "import", "import_run", str(run_row.id), None,
                          {"kind": kind, "file": path.name, "sha256": run_row.sha256, "rows": result.rows,
                           "inserted": result.inserted, "updated": result.updated,
-                          "unchanged": result.unchanged})
+                          "unchanged": result.unchanged, "batch_dates": result.batch_dates})
         return result
     except BaseException:
         session.rollback()

@@ -162,6 +162,7 @@ class ProgressRow:
 class ProgressReport:
     as_of: date
     rows: list[ProgressRow]
+    batch: str | None = None  # only this batch's rows (None: every batch)
 
     def as_dict(self) -> dict:
         return {"as_of": self.as_of.isoformat(), "rows": [r.as_dict() for r in self.rows]}
@@ -597,7 +598,7 @@ def _share_since(row: ProgressRow, buckets, as_of: date) -> date:
 
 def compute_progress(session: Session, as_of: date, batch: str | None = None) -> ProgressReport:
     """R7/R8/R9 for every selected product in the agreement period containing ``as_of``."""
-    return ProgressReport(as_of=as_of, rows=_compute(session, as_of, batch))
+    return ProgressReport(as_of=as_of, rows=_compute(session, as_of, batch), batch=batch)
 
 
 @dataclass

@@ -555,9 +555,7 @@ def test_r3_escalation_of_a_resolved_issue_is_refused_with_a_clear_message(own_d
     assert not (tmp_path / "e.pdf").exists()
 
 
-# ---------------------------------------------------------------- open defects outside this file's owner's modules
-# Strict xfails: each turns into a failure the day the defect is fixed, so it is then made a plain test.
-@pytest.mark.xfail(strict=True, reason="importer: a text cell starting with '=' is rejected as a formula")
+# ---------------------------------------------------------------- import defects found by this review (fixed)
 def test_import_keeps_a_text_cell_that_starts_with_equals(tmp_path):
     """GIVEN a products file whose manufacturer is the *text* '=1+2制药' (not a formula)
     WHEN imported THEN it is accepted as text (CLI.md: imported text never becomes a formula)."""
@@ -572,7 +570,6 @@ def test_import_keeps_a_text_cell_that_starts_with_equals(tmp_path):
     assert code == 0, err
 
 
-@pytest.mark.xfail(strict=True, reason="importer: a purchase unit that is neither the base unit nor a pack is guessed")
 def test_import_refuses_a_purchase_unit_it_cannot_resolve(own_db, tmp_path):
     """GIVEN TA001 (base unit 片, 10 per pack) WHEN a purchase line says 3 瓶 without a pack size
     THEN exit 3 and nothing written (DOMAIN.md: an unresolved unit is an import error, never a guess)."""
@@ -585,8 +582,6 @@ def test_import_refuses_a_purchase_unit_it_cannot_resolve(own_db, tmp_path):
     assert code == 3
 
 
-@pytest.mark.xfail(strict=True, reason="import products leaves Batch.execution_start empty, so R8 "
-                                       "'not yet in the hospital' (and R14) never fire for imported batches")
 def test_r8_not_started_after_the_third_month_is_not_in_hospital(vbp):
     """GIVEN TB001 (period from 2025-01-01, batch executing since 2024-09-20) never bought
     WHEN progress at 2025-06-30 THEN status not_started with the not_in_hospital flag (R8, source 004 (二))."""

@@ -123,6 +123,24 @@ def test_untrusted_files_exit_3_with_clear_message(run_cli, db_path, tmp_path, m
     assert "Traceback" not in res.err
 
 
+def test_batch_date_contradiction_is_a_note_not_an_error(run_cli, db_path, tmp_path):
+    """GIVEN the sample list imported (batch executing from 2024-09-20, R8) WHEN a file puts a
+    period of that batch earlier THEN exit 0, JSON "warnings" name row and column, the text
+    output shows the note, and the stored start stays."""
+    db = str(db_path)
+    assert run_cli("--db", db, "import", "products", PRODUCTS).code == 0
+    header = ["采购批次", "药品编码", "通用名", "规格", "转换比", "最小制剂单位", "生产企业", "中选价格（元/盒）",
+              "约定采购量", "执行开始日期", "执行结束日期"]
+    early = _wb(tmp_path / "early.xlsx", [header, ["十六省（区）联盟药品集中带量采购", "NEW1", "新药片", "1mg", 10, "片",
+                                                   "某厂", 1.0, 100, date(2024, 6, 1), date(2025, 5, 31)]])
+    doc = run_cli("--db", db, "import", "products", early, "--json")
+    assert doc.code == 0, doc
+    (warning,) = doc.json()["warnings"]
+    assert (warning["row"], warning["column"]) == (2, "执行开始日期") and "2024-09-20" in warning["message"]
+    text = run_cli("--db", db, "import", "products", early)
+    assert text.code == 0 and "2024-09-20" in text.out and "已保留" in text.out
+
+
 def test_size_limit_setting(run_cli, db_path, tmp_path):
     """GIVEN import_max_file_mb = 1 WHEN a 2 MB file is imported THEN exit 3 naming the limit."""
     from db.session import open_database

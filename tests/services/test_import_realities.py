@@ -284,3 +284,29 @@ def test_dry_run_counts_equal_real_run_and_write_nothing(session, tmp_path):
     real = import_file(session, "purchases", path)
     assert (dry.rows, dry.inserted, dry.updated, dry.unchanged) == (real.rows, real.inserted, real.updated,
                                                                      real.unchanged)
+
+
+def test_text_starting_with_equals_is_data_but_a_formula_is_not(session, tmp_path):
+    """GIVEN a manufacturer stored as the *text* "=1+2制药" (a string cell) WHEN imported THEN it
+    lands as written; GIVEN the same column holding a real formula THEN an error naming the
+    cell (IMPORT.md: we never evaluate formulas; a text is data)."""
+    from openpyxl import Workbook
+
+    def products(path: Path, maker: str, as_text: bool) -> Path:
+        wb = Workbook()
+        ws = wb.active
+        ws.append(PRODUCT_HEADER)
+        ws.append(PRODUCT_ROW)
+        cell = ws.cell(row=2, column=PRODUCT_HEADER.index("生产企业") + 1)
+        cell.value = maker
+        if as_text:
+            cell.data_type = "s"  # openpyxl would otherwise write "=…" as a formula
+        wb.save(path)
+        return path
+
+    import_file(session, "products", products(tmp_path / "t.xlsx", "=1+2制药", as_text=True))
+    assert session.scalars(select(Product)).one().manufacturer.name == "=1+2制药"
+    with pytest.raises(ImportFailed) as err:
+        import_file(session, "products", products(tmp_path / "f.xlsx", '="甲"&"制药"', as_text=False))
+    (problem,) = err.value.problems
+    assert (problem.row, problem.column) == (2, "生产企业") and "I2" in problem.message and "公式" in problem.message

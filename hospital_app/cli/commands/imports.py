@@ -45,6 +45,9 @@ def _import(ctx, args) -> int:
     if result.created_products:
         ctx.out(tr("其中新建了 {n} 个非中选/目录产品。", "{n} non-selected/catalogue products were created.",
                    n=result.created_products))
+    for w in getattr(result, "warnings", ()):
+        where = tr("第 {r} 行", "row {r}", r=w.row) if w.row else ""
+        ctx.out(tr("提示：", "Note: ") + (f"{where} " if where else "") + w.message)
     return 0
 
 
