@@ -88,6 +88,11 @@ def main() -> int:
     print(f"self-check report (all sections):   {ours:.2f} s")
     print(f"ratio: {ratio:.2f} (target <= 1.5)")
     result("pdf self-check vs bare table", f"{ratio:.2f}x", "<= 1.5x", ratio <= 1.5)
+    import resource
+
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KB on Linux
+    print(f"peak RSS of this process (demo data, gathering, both renderings): {rss:.0f} MB")
+    result("pdf peak RSS", f"{rss:.0f} MB", "< 400 MB", rss < 400)
     return 0
 
 

@@ -30,10 +30,10 @@ def main(argv: list[str]) -> int:
         if proc.returncode != 0:
             failed.append(script)
             sys.stdout.write(proc.stderr[-3000:])
-        for line in proc.stdout.splitlines():
-            if line.startswith("RESULT\t"):
-                _, job, measured, target, ok = line.split("\t")
-                rows.append((job, measured, target, ok))
+        found = [line.split("\t")[1:] for line in proc.stdout.splitlines() if line.startswith("RESULT\t")]
+        rows.extend(tuple(r) for r in found if len(r) == 4)
+        if not found:  # a script that does not report through common.result() yet
+            rows.append((script, "-", "-", "no RESULT line" if proc.returncode == 0 else "failed"))
         print(f"   ({time.perf_counter() - start:.0f} s)\n", flush=True)
     width = max((len(r[0]) for r in rows), default=10)
     print(f"{'job':<{width}}  {'measured':>16}  {'target':>20}  ok")

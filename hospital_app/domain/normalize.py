@@ -8,7 +8,6 @@ the comparison key for specs ("0.25 G" == "0.25g", "10毫克" == "10mg").
 from __future__ import annotations
 
 import re
-import unicodedata
 
 # Full-width ASCII block U+FF01..U+FF5E maps to U+0021..U+007E; U+3000 is the ideographic space.
 _FULLWIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}

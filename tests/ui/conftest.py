@@ -137,3 +137,28 @@ def main_window(qtbot, filled_db, demo_path):
     window = create_main_window(str(demo_path), AS_OF, "zh", db=filled_db)
     qtbot.addWidget(window)
     return window
+
+
+@pytest.fixture
+def opened(monkeypatch):
+    """Stub for the system viewer: records the paths a page asks to open."""
+    from ui.widgets import common
+
+    calls: list[str] = []
+    monkeypatch.setattr(common, "open_document", lambda path: calls.append(str(path)) or True)
+    return calls
+
+
+@pytest.fixture
+def make_page(qtbot, ctx):
+    """make_page(PageClass, width, height): a page on the demo database, shown and loaded."""
+
+    def _make(page_class, width: int = 1200, height: int = 700):
+        p = page_class(ctx)
+        qtbot.addWidget(p)
+        p.resize(width, height)
+        p.show()
+        p.ensure_fresh()
+        return p
+
+    return _make

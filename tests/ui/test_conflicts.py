@@ -17,15 +17,10 @@ from ui import worker
 
 
 @pytest.fixture
-def page(qtbot, ctx):
+def page(make_page):
     from ui.pages.issues import IssuesPage
 
-    p = IssuesPage(ctx)
-    qtbot.addWidget(p)
-    p.resize(1200, 700)
-    p.show()
-    p.ensure_fresh()
-    return p
+    return make_page(IssuesPage, 1200, 700)
 
 
 def _new_issue(db) -> int:

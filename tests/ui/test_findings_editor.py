@@ -32,22 +32,10 @@ def answers(monkeypatch):
 
 
 @pytest.fixture
-def opened(monkeypatch):
-    calls: list[str] = []
-    monkeypatch.setattr(common, "open_document", lambda path: calls.append(str(path)) or True)
-    return calls
-
-
-@pytest.fixture
-def page(qtbot, ctx):
+def page(make_page):
     from ui.pages.reports import ReportsPage
 
-    p = ReportsPage(ctx)
-    qtbot.addWidget(p)
-    p.resize(1100, 800)
-    p.show()
-    p.ensure_fresh()
-    return p
+    return make_page(ReportsPage, 1100, 800)
 
 
 def _stored(db, period: str = PERIOD):

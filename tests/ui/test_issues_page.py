@@ -16,23 +16,10 @@ from ui.widgets import common
 
 
 @pytest.fixture
-def opened(monkeypatch):
-    """Stub for the system viewer: records the paths the page asks to open."""
-    calls: list[str] = []
-    monkeypatch.setattr(common, "open_document", lambda path: calls.append(str(path)) or True)
-    return calls
-
-
-@pytest.fixture
-def page(qtbot, ctx):
+def page(make_page):
     from ui.pages.issues import IssuesPage
 
-    p = IssuesPage(ctx)
-    qtbot.addWidget(p)
-    p.resize(1200, 700)
-    p.show()
-    p.ensure_fresh()
-    return p
+    return make_page(IssuesPage, 1200, 700)
 
 
 def _qdt(value: datetime) -> QDateTime:

@@ -11,22 +11,10 @@ from ui.widgets import common
 
 
 @pytest.fixture
-def opened(monkeypatch):
-    calls: list[str] = []
-    monkeypatch.setattr(common, "open_document", lambda path: calls.append(str(path)) or True)
-    return calls
-
-
-@pytest.fixture
-def page(qtbot, ctx):
+def page(make_page):
     from ui.pages.reports import ReportsPage
 
-    p = ReportsPage(ctx)
-    qtbot.addWidget(p)
-    p.resize(1100, 700)
-    p.show()
-    p.ensure_fresh()
-    return p
+    return make_page(ReportsPage, 1100, 700)
 
 
 def test_period_picker_builds_the_CLI_period_keys(page):

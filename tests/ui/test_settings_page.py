@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings
@@ -15,15 +14,10 @@ from ui.widgets import common
 
 
 @pytest.fixture
-def page(qtbot, ctx):
+def page(make_page):
     from ui.pages.settings import SettingsPage
 
-    p = SettingsPage(ctx)
-    qtbot.addWidget(p)
-    p.resize(1200, 800)
-    p.show()
-    p.ensure_fresh()
-    return p
+    return make_page(SettingsPage, 1200, 800)
 
 
 def _stored(ctx, key):

@@ -11,22 +11,10 @@ from ui.widgets import common
 
 
 @pytest.fixture
-def opened(monkeypatch):
-    calls: list[str] = []
-    monkeypatch.setattr(common, "open_document", lambda path: calls.append(str(path)) or True)
-    return calls
-
-
-@pytest.fixture
-def page(qtbot, ctx):
+def page(make_page):
     from ui.pages.volumes import VolumesPage
 
-    p = VolumesPage(ctx)
-    qtbot.addWidget(p)
-    p.resize(1200, 750)
-    p.show()
-    p.ensure_fresh()
-    return p
+    return make_page(VolumesPage, 1200, 750)
 
 
 def _needing(page):

@@ -9,7 +9,6 @@ correction on the settings page moves them at once.
 
 from __future__ import annotations
 
-from datetime import date
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QStandardItem, QStandardItemModel
