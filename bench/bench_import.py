@@ -98,6 +98,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"import purchases:             {ours:.2f} s  (inserted {counts['inserted']}, "
           f"errors {len(counts['errors'])}, peak RSS {peak / 1e6:.0f} MB)")
     print(f"ratio: {ratio:.2f} (target ≤ {TARGET})")
+    from common import result
+
+    result("import 100k lines vs openpyxl", f"{ratio:.2f}×", f"≤ {TARGET}×", ratio <= TARGET and not counts["errors"])
+    result("import peak RSS", f"{peak / 1e6:.0f} MB", "< 400 MB", peak / 1e6 < 400)
     return 0 if ratio <= TARGET and not counts["errors"] else 1
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import shutil
 import sqlite3
 from dataclasses import dataclass
@@ -74,17 +75,39 @@ def alembic_config(engine_or_conn=None):
     return cfg
 
 
-def head_revision() -> str:
-    from alembic.script import ScriptDirectory
+_REVISION = re.compile(r"""^revision\s*=\s*['"]([^'"]+)['"]""", re.M)
+_DOWN = re.compile(r"""^down_revision\s*=\s*(?:None|['"]([^'"]*)['"])""", re.M)
 
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+def head_revision() -> str:
+    """The newest revision shipped, read from the revision files' headers.
+
+    Opening a database that is already at head must not pay for importing Alembic
+    (~0.25 s on every command and GUI start, issue 12); Alembic is loaded only to
+    upgrade. tests/services/test_migrations.py checks this agrees with Alembic.
+    """
+    revisions, parents = set(), set()
+    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        rev, down = _REVISION.search(text), _DOWN.search(text)
+        if rev:
+            revisions.add(rev.group(1))
+            if down and down.group(1):
+                parents.add(down.group(1))
+    heads = revisions - parents
+    if len(heads) != 1:
+        from alembic.script import ScriptDirectory  # let Alembic explain branches
+
+        return ScriptDirectory.from_config(alembic_config()).get_current_head()
+    return heads.pop()
 
 
 def current_revision(engine: Engine) -> str | None:
-    from alembic.runtime.migration import MigrationContext
-
+    """The database's schema revision (None for a new, empty database)."""
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
 
 
 def _upgrade(engine: Engine, target: str = "head") -> None:
@@ -147,6 +170,16 @@ class Database:
         return self.factory()
 
     def dispose(self) -> None:
+        """Close the connections. SQLite first runs ``PRAGMA optimize`` (what SQLite advises
+        before closing): it re-analyses only tables whose statistics went stale, e.g. after a
+        big import in the GUI, and costs nothing otherwise."""
+        if self.backend == "sqlite":
+            try:
+                with self.engine.begin() as conn:
+                    conn.exec_driver_sql(f"PRAGMA analysis_limit = {ANALYSIS_LIMIT}")
+                    conn.exec_driver_sql("PRAGMA optimize")
+            except SQLAlchemyError:
+                log.debug("PRAGMA optimize skipped", exc_info=True)
         self.engine.dispose()
 
 

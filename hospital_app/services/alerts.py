@@ -131,16 +131,17 @@ def _progress_alerts(rows: list[ProgressRow], as_of: date) -> list[Alert]:
     return out
 
 
-def _failed_periods(session: Session, as_of: date, product_ids_with_row: set[int]) -> list[Alert]:
-    """R8: the latest ended period of a product without a current period, below 100 %, not exempt."""
+def _failed_periods(session: Session, as_of: date) -> list[Alert]:
+    """R8: a product's latest ended agreement period closed below 100 % and not exempt.
+
+    The finding stands whether or not a later year is running (a failed year stays failed).
+    """
     latest: dict[int, tuple] = {}
     for period_id, pid, start, end, volume, generic in _core(session,
             select(AgreementPeriod.id, AgreementPeriod.product_id, AgreementPeriod.start, AgreementPeriod.end,
                    AgreementPeriod.agreed_volume, Product.generic_name)
             .join(Product, Product.id == AgreementPeriod.product_id)
             .where(Product.selected.is_(True), AgreementPeriod.end < as_of)):
-        if pid in product_ids_with_row:
-            continue
         old = latest.get(pid)
         if old is None or end > old[2]:
             latest[pid] = (period_id, start, end, int(volume or 0), generic)
@@ -464,7 +465,7 @@ def collect_alerts(session: Session, as_of: date, report: ProgressReport | None 
     found += _other_services(session, as_of)
     found += _r6_alerts(session)
     found += _progress_alerts(rows, as_of)
-    found += _failed_periods(session, as_of, {r.product_id for r in rows})
+    found += _failed_periods(session, as_of)
     found += _share_alerts(rows)
     found += _substitute_alerts(session, rows, as_of)
     found += _r14_alerts(session)

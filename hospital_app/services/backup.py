@@ -41,7 +41,7 @@ from sqlalchemy.exc import DatabaseError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from db.models import AgreementPeriod, Base, Product, Purchase
-from db.session import Database, current_revision, head_revision, open_database, sqlite_path, to_url
+from db.session import Database, current_revision, head_revision, open_database, optimize, sqlite_path, to_url
 from db.types import FixedDecimal
 from hospital_app import paths
 from hospital_app.errors import BadInput, Refused
@@ -597,6 +597,7 @@ def restore(db_location: str, file: str | os.PathLike) -> RestoreResult:
                 counts = _load(db, source)
             except OSError as exc:
                 raise _os_error(exc, db.location) from None
+            optimize(db)  # fresh planner statistics for the loaded tables (issue 12)
             location = db.location
         finally:
             db.dispose()

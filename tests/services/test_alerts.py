@@ -60,6 +60,19 @@ def test_r8_failed_period_after_its_end(session):
     assert a.severity == "serious" and a.since == date(2025, 9, 20) and "不合格" in a.message
 
 
+def test_r8_failed_year_stays_a_finding_while_the_next_year_runs(session):
+    """GIVEN year 1 ended at 50 % and year 2 is running WHEN alerts in year 2 THEN the failed year
+    is still a serious R8 finding (DOMAIN R8: a period that ends below 100 % fails)."""
+    _, p = md.worked_example(session)
+    md.period(session, p, start=date(2025, 9, 20), end=date(2026, 9, 19), volume=12000)
+    md.buy(session, p, date(2024, 10, 5), 6000)
+    md.buy(session, p, date(2025, 10, 5), 9000)
+    failed = [a for a in _mine(collect_alerts(session, date(2025, 10, 20)), "R8") if "不合格" in a.message]
+    assert len(failed) == 1
+    assert failed[0].severity == "serious" and failed[0].since == date(2025, 9, 20)
+    assert "2024-09-20" in failed[0].message and "50.00%" in failed[0].message
+
+
 def test_r9_one_finding_per_generic_name(session):
     """GIVEN two selected specs of one generic and 40 % non-selected WHEN alerts THEN one R9 alert."""
     b, p = md.worked_example(session)

@@ -148,3 +148,24 @@ def test_damaged_file_is_refused_with_a_clear_message(tmp_path, cli_subprocess):
     assert result.code == 4, result
     assert "不是有效的数据库" in result.err and "Traceback" not in result.err
     assert path.read_bytes() == before
+
+
+def test_head_read_from_revision_files_agrees_with_alembic():
+    """The fast head check (no Alembic import when already at head) names Alembic's head."""
+    from alembic.script import ScriptDirectory
+
+    assert dbs.head_revision() == ScriptDirectory.from_config(dbs.alembic_config()).get_current_head()
+
+
+def test_opening_a_head_database_does_not_import_alembic(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "fast.db"
+    dbs.open_database(str(path)).dispose()
+    code = ("import sys, db.session as s; s.open_database(sys.argv[1]).dispose(); "
+            "print(any(m == 'alembic' or m.startswith('alembic.') for m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True,
+                         cwd=Path(__file__).resolve().parents[2])
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"

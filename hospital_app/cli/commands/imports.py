@@ -33,6 +33,10 @@ def _import(ctx, args) -> int:
         if args.json:
             ctx.out_json(_error_document(exc))
         raise
+    if not args.dry_run and result.inserted:
+        from db.session import optimize
+
+        optimize(ctx.db)  # planner statistics after a bulk write (issue 12)
     if args.json:
         ctx.out_json(result.as_dict())
         return 0
