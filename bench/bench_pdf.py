@@ -5,7 +5,7 @@ Target: rendering the self-check report for 2 000 selected products takes at mos
 the same embedded font (both measured in this run, best of 3, in this process).
 Data gathering (progress, alerts … SQL) is timed and printed separately.
 
-Usage: python bench/bench_pdf.py [--products 2000] [--purchases 60000]
+Usage: python bench/bench_pdf.py [--products 2000] [--purchases 60000] [--profile 30]
 """
 
 from __future__ import annotations
@@ -54,6 +54,8 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--products", type=int, default=2000)
     ap.add_argument("--purchases", type=int, default=60_000)
+    ap.add_argument("--profile", type=int, metavar="N", default=0,
+                    help="also print the N costliest calls (cProfile, cumulative) of one rendering")
     args = ap.parse_args()
 
     from db.session import open_database
@@ -82,6 +84,13 @@ def main() -> int:
         render_self_check(tmpdir / "warm2.pdf", data, generated_at=gen)
         bare = best_of(lambda: bare_table(tmpdir / "bare.pdf", rows, header, widths))
         ours = best_of(lambda: render_self_check(tmpdir / "self.pdf", data, generated_at=gen))
+        if args.profile:
+            import cProfile
+            import pstats
+
+            profiler = cProfile.Profile()
+            profiler.runcall(render_self_check, tmpdir / "prof.pdf", data, generated_at=gen)
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(args.profile)
         db.dispose()
     ratio = ours / bare if bare else float("inf")
     print(f"bare reportlab table ({len(rows)} rows): {bare:.2f} s")

@@ -12,6 +12,7 @@ import logging
 import os
 import sys
 from datetime import date
+from typing import Callable
 
 log = logging.getLogger(__name__)
 
@@ -127,14 +128,50 @@ def create_main_window(db_location: str, as_of: date, lang: str = "zh", *, db=No
     return MainWindow(ctx)
 
 
+def process_start_time() -> float:
+    """The wall-clock time (``time.time()``) at which this process started.
+
+    Linux: the kernel's start time of the process (``/proc/self/stat`` field 22, clock
+    ticks since boot) against ``CLOCK_BOOTTIME`` — it includes the interpreter's own
+    start-up, which no Python code can time (resolution one tick, 10 ms; the age is
+    rounded up). Elsewhere: when the CLI module was imported (a slight underestimate).
+    """
+    import time
+
+    try:
+        with open("/proc/self/stat", "rb") as f:
+            stat = f.read()
+        ticks = int(stat[stat.rindex(b")") + 2:].split()[19])  # field 22; fields 3… follow ")"
+        age = time.clock_gettime(time.CLOCK_BOOTTIME) - ticks / os.sysconf("SC_CLK_TCK")
+        if 0 <= age < 86_400 * 365:
+            return time.time() - age
+    except (OSError, ValueError, IndexError, AttributeError):
+        pass
+    from hospital_app.cli.main import PROCESS_START
+
+    return time.time() - (time.perf_counter() - PROCESS_START)
+
+
 def run(db_location: str | None, as_of: date, lang: str = "zh", smoke: bool = False,
         screenshot: str | None = None, page: str | None = None) -> int:
     """Open the main window on the database; returns the process exit code.
 
     ``db_location`` None means no --db and no $HOSPITAL_APP_DB: the location chosen on
     the settings page is used, else the default file in the user's data folder.
-    The window appears once the database is open: on a shared database only after
-    the log-in (ui/session_start.py); the daily backup then runs on the worker.
+
+    Start-up (issue 12, “cold start to an interactive window”): when the database needed
+    no log-in last time (QSettings, :func:`remembered_shared_mode`), the window is shown
+    at once with the side bar usable and the first page in its loading state; opening the
+    database (SQLAlchemy, the migration check), the shared-mode check and the page's
+    queries all run on the worker. Should the check find a shared database after all,
+    the window locks and the log-in dialog appears (ui/session_start.py). When a log-in
+    was needed last time, the log-in dialog is the first window and the main window
+    follows the log-in. The daily backup then runs on the worker.
+
+    ``smoke``: prints ``ready <ms since process start>`` the moment the window is shown and
+    the event loop idle (and, when $HOSPITAL_APP_READY_STAMP is set, ``ready-at <time.time()>``
+    on stderr for bench/bench_gui.py),
+    then waits for the first page's background jobs; exit 1 if one of them failed.
     """
     from PySide6.QtCore import QTimer
 
@@ -152,71 +189,95 @@ def run(db_location: str | None, as_of: date, lang: str = "zh", smoke: bool = Fa
     window = create_main_window(db_location, as_of, lang)
     if screenshot:
         window.resize(1280, 800)  # the same picture whatever geometry was remembered
-    headless = smoke or screenshot
-    result = {"code": 0, "refused": False}
+    headless = bool(smoke or screenshot)
+    first_page = page or "dashboard"
+    state = {"code": 0, "refused": False, "shown": False}
     quit_on_close = app.quitOnLastWindowClosed()
     app.setQuitOnLastWindowClosed(False)  # closing the log-in dialog must not end the app
 
-    def when_idle() -> None:
-        from hospital_app.cli.main import PROCESS_START
-        import time
-
-        ms = round((time.perf_counter() - PROCESS_START) * 1000)
-        worker.wait_idle(120_000)  # let the pages finish loading before judging or grabbing
-        if result["refused"]:
+    def finish() -> None:
+        """--smoke / --screenshot: wait for the page's jobs, then judge or grab, and quit."""
+        worker.wait_idle(120_000)
+        if state["refused"]:
             return
-        if smoke:
-            sys.stdout.write(f"ready {ms}\n")
-            sys.stdout.flush()
         if screenshot:
             app.processEvents()
             if not window.grab().save(screenshot):
                 sys.stderr.write(f"cannot write {screenshot}\n")
-                result["code"] = 1
+                state["code"] = 1
         for exc in worker.errors():
             sys.stderr.write(worker.describe_error(exc) + "\n")
-            result["code"] = 1
+            state["code"] = 1
         window.close()
         app.quit()
 
-    idle_check = {"scheduled": False}
+    def interactive(then: Callable[[], None] | None = None) -> None:
+        """The window is on screen and the event loop idle: the user can click."""
+        if smoke:
+            import time
 
-    def show_window() -> None:
+            now = time.time()
+            sys.stdout.write(f"ready {max(1, round((now - process_start_time()) * 1000))}\n")
+            sys.stdout.flush()
+            if os.environ.get("HOSPITAL_APP_READY_STAMP"):
+                sys.stderr.write(f"ready-at {now:.6f}\n")
+                sys.stderr.flush()
+        if then is not None:
+            then()
+        if headless:
+            QTimer.singleShot(0, finish)
+
+    def show_window(then: Callable[[], None] | None = None) -> None:
+        if state["shown"]:
+            return
+        state["shown"] = True
+        app.setQuitOnLastWindowClosed(quit_on_close)
         window.show()
-        if headless and not idle_check["scheduled"]:
-            idle_check["scheduled"] = True
-            # A zero timer fires once the event loop has drawn the window and has nothing else to do.
-            QTimer.singleShot(0, when_idle)
+        # A zero timer fires once the event loop has drawn the window and has nothing else to do.
+        QTimer.singleShot(0, lambda: interactive(then))
 
-    def ready() -> None:
+    def session_ready() -> None:
+        """Single-user, or logged in: the session is known."""
         remember_shared_mode(db_location, bool(window.ctx.shared))
         window.show_user()
-        window.set_waiting(False)
-        window.show_page(page or "dashboard")
-        app.setQuitOnLastWindowClosed(quit_on_close)
-        show_window()
+        if window.locked:
+            window.set_locked(False)  # after a log-in: the current page reloads
+        if not state["shown"]:
+            window.show_page(first_page)
+            show_window()
         start_daily_backup(window.ctx)  # queued after the page's own queries
 
+    def shared_found() -> None:
+        """A log-in is needed (the check ran on the worker): nothing shows until it is done."""
+        remember_shared_mode(db_location, True)
+        if state["shown"]:
+            window.set_locked(True)
+
     def refused(code: int, message: str) -> None:
-        if window.ctx.shared is not None:
-            remember_shared_mode(db_location, window.ctx.shared)
         if message:
             sys.stderr.write(message + "\n")
-        result["code"], result["refused"] = code, True
+        state["code"], state["refused"] = code, True
         app.quit()
 
-    window.set_waiting(True)
-    if not remembered_shared_mode(db_location):
-        # Single-user (as last time): show the empty window at once, no page and no data until
-        # the database is open and known to have no users. A shared database shows only the
-        # log-in dialog until the user has logged in.
-        show_window()
-    begin(window.ctx, ready, refused, interactive=not headless)
+    def start_session() -> None:
+        # First on the single worker: open the database and check for shared mode; then the
+        # first page's queries. Started once the window is on screen: the worker's imports
+        # (SQLAlchemy …) would otherwise share the interpreter with the first paint.
+        begin(window.ctx, session_ready, refused, interactive=not headless, on_shared=shared_found)
+        if state["shown"]:
+            window.current_page().ensure_fresh()
+
+    if remembered_shared_mode(db_location):
+        start_session()  # a log-in was needed last time: the log-in dialog comes first
+    else:
+        # No log-in last time: the window is usable at once, the page in its loading state.
+        window.show_page(first_page, load=False)
+        show_window(then=start_session)
     code = app.exec()
     worker.wait_idle(10_000)
     window.ctx.close()
-    if headless or result["refused"]:
-        return result["code"]
+    if headless or state["refused"]:
+        return state["code"]
     return int(code)
 
 

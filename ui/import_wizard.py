@@ -353,7 +353,8 @@ class DryRunPage(QWizardPage):
 
 
 class ImportPage(QWizardPage):
-    """The real import (with progress), then the summary."""
+    """The real import (with progress), then the summary — and the run's warnings: what it
+    did not change but the user should know (e.g. a batch's stored dates kept, IMPORT.md)."""
 
     def __init__(self, wizard: ImportWizard) -> None:
         super().__init__(wizard)
@@ -362,13 +363,29 @@ class ImportPage(QWizardPage):
         self.summary = QLabel(self)
         self.summary.setObjectName("importSummary")
         self.summary.setWordWrap(True)
-        QVBoxLayout(self).addWidget(self.summary)
+        self.warning_note = QLabel(self)
+        self.warning_note.setObjectName("importWarningNote")
+        self.warning_note.setWordWrap(True)
+        self.warning_note.setStyleSheet("color: #9a6200;")
+        self.warnings = QTableWidget(0, 3, self)
+        self.warnings.setObjectName("warningTable")
+        self.warnings.setHorizontalHeaderLabels([self.tr("行"), self.tr("列"), self.tr("说明")])
+        self.warnings.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.warnings.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.warnings.setWordWrap(True)
+        self.warnings.verticalHeader().setVisible(False)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.warning_note)
+        layout.addWidget(self.warnings, 1)
+        self._show_warnings([])
         self.result = None
         self.setFinalPage(True)
 
     def initializePage(self) -> None:  # noqa: N802
         self.result = None
         self.summary.setText(self.tr("正在导入…"))
+        self._show_warnings([])
         wiz = self.wiz
         path, kind, sheet, mapping = wiz.path(), wiz.kind, wiz.sheet(), wiz.mapping()
 
@@ -391,7 +408,20 @@ class ImportPage(QWizardPage):
         if getattr(result, "created_products", 0):
             lines.append(self.tr("新建了 %1 个非中选产品").replace("%1", str(result.created_products)))
         self.summary.setText("\n".join(lines))
+        self._show_warnings(list(getattr(result, "warnings", None) or []))
         self.completeChanged.emit()
+
+    def _show_warnings(self, warnings: list[Any]) -> None:
+        """List ``ImportResult.warnings`` (row, column, message); hidden when there are none."""
+        self.warnings.setRowCount(len(warnings))
+        for r, w in enumerate(warnings):
+            for c, value in enumerate((str(w.row or ""), w.column or "", w.message)):
+                self.warnings.setItem(r, c, QTableWidgetItem(value))
+        self.warnings.resizeRowsToContents()
+        self.warning_note.setText(self.tr("请注意 %1 条提示（数据已导入，以下内容未改动）：")
+                                  .replace("%1", str(len(warnings))) if warnings else "")
+        self.warning_note.setVisible(bool(warnings))
+        self.warnings.setVisible(bool(warnings))
 
     def _failed(self, exc: BaseException) -> None:
         from ui.worker import describe_error

@@ -40,6 +40,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(self.tr("集采执行助手"))
         self.setAcceptDrops(True)
         self._pages: dict[str, BasePage] = {}
+        self._load_on_nav = True
 
         central = QWidget(self)
         layout = QHBoxLayout(central)
@@ -55,8 +56,15 @@ class MainWindow(QMainWindow):
             "QListWidget#navigation::item { padding: 10px 14px; border: none; outline: none; }"
             "QListWidget#navigation::item:selected { background: #2f6fb3; color: white; }")
         self.stack = QStackedWidget(central)
+        self._lock_note = QLabel(self.tr("此数据库为多用户共享模式，请先登录。"), central)
+        self._lock_note.setObjectName("lockNote")
+        self._lock_note.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._lock_note.setStyleSheet("color: #5f6368; font-size: 15px;")
+        self._lock_note.hide()
+        self.locked = False
         layout.addWidget(self.nav)
         layout.addWidget(self.stack, 1)
+        layout.addWidget(self._lock_note, 1)
         self.setCentralWidget(central)
 
         titles = self._titles()
@@ -90,6 +98,20 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(self.tr("正在打开数据库…"))
         else:
             self.statusBar().clearMessage()
+
+    def set_locked(self, locked: bool) -> None:
+        """A shared database found after the window was shown: until the log-in, no page and
+        no navigation (the pages' data is hidden); afterwards every page reloads on showing."""
+        self.locked = locked
+        self.nav.setEnabled(not locked)
+        self.stack.setVisible(not locked)
+        self._lock_note.setVisible(locked)
+        for page in self._pages.values():
+            page.mark_stale()
+        if not locked:
+            current = self.current_page()
+            if current is not None:
+                current.ensure_fresh()
 
     def show_user(self) -> None:
         """The status bar names who is working: the logged-in user and role (shared mode),
@@ -125,13 +147,20 @@ class MainWindow(QMainWindow):
             self._pages[name] = page
         return self._pages[name]
 
-    def show_page(self, name: str) -> BasePage:
-        """Switch to a page by its ``--page`` name (builds and refreshes it if needed)."""
+    def show_page(self, name: str, *, load: bool = True) -> BasePage:
+        """Switch to a page by its ``--page`` name (builds and refreshes it if needed).
+
+        ``load`` False: only build and show it (its loading state); the caller calls
+        ``ensure_fresh()`` later (start-up: once the window is on screen)."""
         index = PAGE_NAMES.index(name)
-        if self.nav.currentRow() != index:
-            self.nav.setCurrentRow(index)  # → _on_nav
-        else:
-            self._on_nav(index)
+        self._load_on_nav = load
+        try:
+            if self.nav.currentRow() != index:
+                self.nav.setCurrentRow(index)  # → _on_nav
+            else:
+                self._on_nav(index)
+        finally:
+            self._load_on_nav = True
         return self._pages[name]
 
     def current_page(self) -> BasePage | None:
@@ -145,7 +174,8 @@ class MainWindow(QMainWindow):
         page = self.page(name)
         self.stack.setCurrentIndex(row)
         self.setWindowTitle(self.tr("集采执行助手") + " — " + page.title())
-        page.ensure_fresh()
+        if self._load_on_nav:
+            page.ensure_fresh()
 
     def _open_product(self, product_id: int) -> None:
         page = self.show_page("products")

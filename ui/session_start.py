@@ -3,8 +3,9 @@
 1. Shared mode (``users.shared_mode``: the database has users): the user logs in —
    silently with ``HOSPITAL_APP_USER`` / ``HOSPITAL_APP_PASSWORD`` when both are set
    (as the CLI does), otherwise through :class:`ui.dialogs.login_dialog.LoginDialog`
-   (three tries). Only then is the main window shown. Without users (the single-user
-   SQLite workstation) there is no dialog and the app runs as the OS user.
+   (three tries). Only then is the main window shown — or, when it was already shown
+   because the database needed no log-in last time, unlocked (ui/app.py). Without users
+   (the single-user SQLite workstation) there is no dialog and the app runs as the OS user.
 2. The rotating daily backup (``backup.daily_backup_if_due``) on the worker, after
    the first page's queries; a failure is only logged.
 
@@ -28,11 +29,14 @@ LOGIN_REFUSED = 4
 
 
 def begin(ctx: AppContext, on_ready: Callable[[], None], on_refused: Callable[[int, str], None], *,
-          interactive: bool = True, parent: QWidget | None = None) -> None:
+          interactive: bool = True, parent: QWidget | None = None,
+          on_shared: Callable[[], None] | None = None) -> None:
     """Check shared mode on the worker; log in if needed; then call ``on_ready()``.
 
     ``on_refused(code, message)``: the user cancelled (code 0) or the log-in failed
     (code 4); ``interactive`` False (``--smoke``, ``--screenshot``) never opens a dialog.
+    ``on_shared()``: called once the check found a shared database, before the log-in
+    (the main window, already shown, locks until then).
     """
     from hospital_app.cli.session_start import PASSWORD_ENV, USER_ENV
     from hospital_app.i18n import tr
@@ -73,7 +77,10 @@ def begin(ctx: AppContext, on_ready: Callable[[], None], on_refused: Callable[[i
         if not shared:
             ctx.user = None
             on_ready()
-        elif env_user and env_password is not None:
+            return
+        if on_shared is not None:
+            on_shared()
+        if env_user and env_password is not None:
             ctx.run(lambda: _users().login(ctx.db, env_user, env_password), logged_in,
                     lambda exc: ask(_describe(exc)), parent=parent)
         else:

@@ -12,7 +12,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reportlab.platypus import Flowable, NextPageTemplate, PageBreak
+from reportlab.lib import colors
+from reportlab.platypus import Flowable, NextPageTemplate, PageBreak, Table, TableStyle
 
 from hospital_app.i18n import tr
 from hospital_app.reports import document as doc
@@ -50,6 +51,118 @@ def _g(obj: Any, key: str, default: Any = None) -> Any:
 
 def _no_data() -> Flowable:
     return doc.para(tr(NO_DATA, "(no data yet)"), "plain")
+
+
+def _nice_step(top: float) -> float:
+    """A round step (1, 2, 2.5 or 5 × 10ⁿ; whole units, at least 1) giving at most about five
+    grid lines up to ``top``."""
+    import math
+
+    raw = max(top, 5.0) / 5
+    mag = 10 ** math.floor(math.log10(raw))
+    factors = (1, 2, 2.5, 5, 10) if mag >= 10 else (1, 2, 5, 10)  # 2.5 only where it stays whole
+    return float(next(f * mag for f in factors if f * mag >= raw))
+
+
+class BurnUpChart(Flowable):
+    """One batch's burn-up (R7/R8): cumulative purchases against the cumulative schedule and
+    the agreed volume, per month — the picture of ``document.burnup_chart`` drawn straight on
+    the canvas. The report draws one per batch (48 at hospital scale); reportlab's chart
+    widgets expand each into hundreds of nodes, which took a quarter of the rendering
+    (issue 12)."""
+
+    LEFT, BOTTOM, RIGHT = 42.0, 30.0, 110.0
+
+    def __init__(self, labels: list[str], purchased: list[float], schedule: list[float], *,
+                 agreed: float | None, title: str, width: float = doc.CONTENT_WIDTH,
+                 height: float = 62 * mm) -> None:
+        super().__init__()
+        self.labels, self.purchased, self.schedule = list(labels), list(purchased), list(schedule)
+        self.agreed, self.title = agreed, title
+        self.width, self.height = width, height
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:  # noqa: D102
+        return self.width, self.height
+
+    def _series(self) -> list[tuple[list[float], Any, float, list[float] | None, str]]:
+        out = [(self.purchased, doc._PURCHASE_COLOUR, 1.6, None, tr("累计采购量", "Purchased (cumulative)")),
+               (self.schedule, doc._SCHEDULE_COLOUR, 1.1, [4, 2], tr("序时进度目标", "Schedule (cumulative)"))]
+        if self.agreed is not None:
+            out.append(([float(self.agreed)] * len(self.labels), doc._AGREED_COLOUR, 1.1, [3, 2],
+                        tr("约定采购量", "Agreed volume")))
+        return out
+
+    def draw(self) -> None:
+        c = self.canv
+        top_pad = 16 if self.title else 6
+        x0, y0 = self.LEFT, self.BOTTOM
+        w, h = self.width - self.LEFT - self.RIGHT, self.height - self.BOTTOM - top_pad
+        series = self._series()
+        top = max([float(v) for values, *_ in series for v in values] + [1.0])
+        step = _nice_step(top)
+        y_max = step * -(-top // step)
+        n = max(1, len(self.labels))
+        band = w / n
+
+        def px(i: int) -> float:
+            return x0 + (i + 0.5) * band
+
+        def py(v: float) -> float:
+            return y0 + h * float(v) / y_max
+
+        c.saveState()
+        c.setFont(doc.FONT, 7)
+        c.setFillColor(doc.INK)
+        c.setStrokeColor(colors.HexColor("#dddddd"))  # value grid and labels
+        c.setLineWidth(0.4)
+        tick = 0.0
+        while tick <= y_max + step / 1000:
+            y = py(tick)
+            if tick:
+                c.line(x0, y, x0 + w, y)
+            c.drawRightString(x0 - 5, y - 2.5, doc._fmt_axis(tick))
+            tick += step
+        c.setStrokeColor(colors.black)
+        c.setLineWidth(1)
+        c.line(x0, y0, x0 + w, y0)
+        c.line(x0, y0, x0, y0 + h)
+        tick = 0.0
+        while tick <= y_max + step / 1000:  # tick marks on both axes
+            c.line(x0 - 3, py(tick), x0, py(tick))
+            tick += step
+        for i in range(n + 1):
+            c.line(x0 + i * band, y0, x0 + i * band, y0 - 3)
+        every = max(1, (len(self.labels) + 11) // 12)
+        for i, label in enumerate(self.labels):
+            if i % every == 0:
+                c.drawCentredString(px(i), y0 - 10, label)
+        for values, colour, width, dash, _name in series:
+            if not values:
+                continue
+            c.setStrokeColor(colour)
+            c.setLineWidth(width)
+            c.setDash(dash or [])
+            path = c.beginPath()
+            path.moveTo(px(0), py(values[0]))
+            for i, v in enumerate(values[1:], start=1):
+                path.lineTo(px(i), py(v))
+            c.drawPath(path, stroke=1, fill=0)
+        c.setDash([])
+        lx, ly = self.width - self.RIGHT + 10, self.height - top_pad - 10
+        c.setFont(doc.FONT, 7.5)
+        for k, (_values, colour, width, dash, name) in enumerate(series):  # the legend
+            y = ly - k * 12
+            c.setStrokeColor(colour)
+            c.setLineWidth(width)
+            c.setDash(dash or [])
+            c.line(lx, y + 2.5, lx + 14, y + 2.5)
+            c.setDash([])
+            c.setFillColor(doc.INK)
+            c.drawString(lx + 19, y, name)
+        if self.title:
+            c.setFont(doc.FONT, 9.5)
+            c.drawCentredString(self.width / 2, self.height - 11, self.title)
+        c.restoreState()
 
 
 class _Sections:
@@ -140,9 +253,9 @@ def _summary(head: _Sections, data: SelfCheckData) -> list[Flowable]:
     for b in data.batches:
         if not b.burnup_labels:
             continue
-        out.append(KeepTogether([doc.burnup_chart(
-            b.burnup_labels, b.burnup_purchased, b.burnup_schedule, agreed=b.agreed or None,
-            title=tr("{b}：累计采购量与序时进度", "{b}: purchases against the schedule", b=b.name))]))
+        out.append(BurnUpChart(b.burnup_labels, b.burnup_purchased, b.burnup_schedule, agreed=b.agreed or None,
+                               title=tr("{b}：累计采购量与序时进度", "{b}: purchases against the schedule",
+                                        b=b.name)))
     return out
 
 
@@ -158,7 +271,7 @@ def _product_table(head: _Sections, data: SelfCheckData) -> list[Flowable]:
 
 PRODUCT_COLUMNS: list[tuple[str, str, float]] = [
     # (progress --json key, Chinese header, width mm) — every column of CLI.md progress;
-    # the batch is the heading above each table.
+    # the batch is the group row above its products.
     ("generic_name", "通用名", 30), ("dosage_form", "剂型", 12), ("spec", "规格", 20),
     ("manufacturer", "生产企业", 34), ("unit", "单位", 8), ("period", "协议期", 19),
     ("agreed_volume", "约定采购量", 16), ("target_to_date", "序时目标", 16), ("purchased", "已采购量", 16),
@@ -204,26 +317,88 @@ def product_row(r: dict) -> list[Any]:
     return out
 
 
-def product_table(rows: list[dict]):
-    """One progress table (landscape width), header repeated on every page, status coloured."""
-    header, widths = product_columns()
-    ordered = sorted(rows, key=lambda r: (r.get("generic_name") or "", r.get("spec") or "",
-                                          r.get("product_id") or 0))
-    return doc.data_table(header, [product_row(r) for r in ordered], widths,
-                          status_column=STATUS_COL, font_size=7, align_right=NUMERIC_COLS)
-
-
-def product_tables(rows: list[dict]) -> list[Flowable]:
-    """The full product table, one table per batch under its own heading."""
+def _by_batch(rows: list[dict]) -> list[tuple[str, list[dict]]]:
+    """The rows per batch (batches by name; products by generic name, spec, id)."""
     groups: dict[str, list[dict]] = {}
     for r in rows:
         groups.setdefault(r.get("batch") or tr("（未分批次）", "(no batch)"), []).append(r)
+    order = lambda r: (r.get("generic_name") or "", r.get("spec") or "", r.get("product_id") or 0)  # noqa: E731
+    return [(name, sorted(groups[name], key=order)) for name in sorted(groups)]
+
+
+def _cell(value: Any, width: float, size: float, measure) -> str:
+    text = "" if value is None else str(value)
+    if text and ("\n" in text or measure(text, size) > width):
+        return doc.wrap_text(text, width, size)
+    return text
+
+
+def product_table(rows: list[dict], *, font_size: float = 7) -> Table:
+    """One progress table (landscape width): every column of ``progress``, the header
+    repeated on every page, the R8 status cells coloured; ``rows`` in the given order.
+
+    Built here rather than with ``document.data_table``: reportlab re-applies every style
+    command on each page split, so the status colours take one command pair per run of
+    equally *coloured* cells (正常 and 已完成 share green) — issue 12.
+    """
+    from reportlab.pdfbase import pdfmetrics
+
+    doc.register_fonts()
+    header, widths = product_columns()
+    avail = [max(6.0, w - 2 * doc._PAD) for w in widths]
+    measure = pdfmetrics.getFont(doc.FONT).stringWidth
+    labels = {key: doc.status_label(key) for key in STATUS_ORDER}
+    data: list[list[str]] = [[doc.wrap_text(h, avail[i], font_size) for i, h in enumerate(header)]]
+    cmds: list[tuple] = [
+        ("FONTNAME", (0, 0), (-1, -1), doc.FONT),
+        ("FONTSIZE", (0, 0), (-1, -1), font_size),
+        ("LEADING", (0, 0), (-1, -1), font_size * 1.25),
+        ("TEXTCOLOR", (0, 0), (-1, -1), doc.INK),
+        ("GRID", (0, 0), (-1, -1), 0.4, doc.GRID),
+        ("BOX", (0, 0), (-1, -1), 0.8, doc.RULE),
+        ("BACKGROUND", (0, 0), (-1, 0), doc.HEAD_BG),
+        ("ALIGN", (0, 0), (-1, 0), "CENTER"),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ("LEFTPADDING", (0, 0), (-1, -1), doc._PAD),
+        ("RIGHTPADDING", (0, 0), (-1, -1), doc._PAD),
+        ("TOPPADDING", (0, 0), (-1, -1), 2),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
+    ]
+    cmds += [("ALIGN", (c, 1), (c, -1), "RIGHT") for c in NUMERIC_COLS]
+    cmds.append(("ALIGN", (STATUS_COL, 1), (STATUS_COL, -1), "CENTER"))
+    colours: list[Any] = [None]  # per table row (None: the header, no status)
+    for row in rows:
+        cells = product_row(row)
+        status = cells[STATUS_COL]
+        cells[STATUS_COL] = labels.get(status) or doc.status_label(status or None)
+        data.append([_cell(v, avail[k], font_size, measure) for k, v in enumerate(cells)])
+        colours.append(doc.STATUS_COLOURS.get(status))
+    start = 0
+    for k in range(1, len(colours) + 1):
+        if k == len(colours) or colours[k] != colours[start]:
+            if colours[start] is not None:
+                cmds.append(("TEXTCOLOR", (STATUS_COL, start), (STATUS_COL, k - 1), colours[start][0]))
+                cmds.append(("BACKGROUND", (STATUS_COL, start), (STATUS_COL, k - 1), colours[start][1]))
+            start = k
+    table = Table(data, colWidths=list(widths), repeatRows=1, hAlign="LEFT")
+    table.setStyle(TableStyle(cmds))
+    return table
+
+
+def product_tables(rows: list[dict]) -> list[Flowable]:
+    """The full product table: one table per batch under its own heading
+    “（一）第九批…（43 个产品）”, products by generic name and spec.
+
+    Per batch rather than one 2 000-row table: reportlab re-measures the rest of a table at
+    every page split (quadratic in its length) and spans across such a table cost more
+    still — measured: one table with batch group rows 5.6 s, these tables 1.0 s (issue 12).
+    """
     out: list[Flowable] = []
-    for i, name in enumerate(sorted(groups)):
+    for i, (name, members) in enumerate(_by_batch(rows)):
         out.append(doc.keep_space(30))
         out.append(doc.heading(tr("（{n}）{b}（{c} 个产品）", "({n}) {b} ({c} products)",
-                                  n=NUMS[i] if i < 10 else i + 1, b=name, c=len(groups[name])), 2))
-        out.append(product_table(groups[name]))
+                                  n=NUMS[i] if i < 10 else i + 1, b=name, c=len(members)), 2))
+        out.append(product_table(members))
     return out
 
 

@@ -367,11 +367,13 @@ def _notes(session: Session, as_of: date) -> list[Any] | None:
     return list(lister(session, as_of))
 
 
-def _alerts(session: Session, as_of: date) -> list[Any] | None:
+def _alerts(session: Session, as_of: date, report: Any = None) -> list[Any] | None:
+    """Every open alert on ``as_of``; ``report``: the progress report already computed for
+    the same day, reused by ``collect_alerts`` instead of a second progress pass (issue 12)."""
     collect = _optional("hospital_app.services.alerts", "collect_alerts")
     if collect is None:
         return None
-    return list(collect(session, as_of))
+    return list(collect(session, as_of, report=report))
 
 
 # -------------------------------------------------------------- findings (editable)
@@ -473,7 +475,7 @@ def self_check_data(session: Session, period: str | ReportPeriod, as_of: date | 
     ident = _identity(session)
     report, rows = _progress(session, day)
     threshold = Decimal(str(_setting(session, "r9_share_threshold")))
-    alerts = _alerts(session, day)
+    alerts = _alerts(session, day, report)
     stored = get_findings_text(session, p)
     pay_rows, pay_overdue = _payments(session, p, day)
     return SelfCheckData(

@@ -72,20 +72,20 @@
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../ui/session_start.py" line="50"/>
+        <location filename="../../ui/session_start.py" line="54"/>
         <source>此数据库为多用户共享模式，请先登录（设置 HOSPITAL_APP_USER 和 HOSPITAL_APP_PASSWORD）。</source>
         <comment>This is a shared database; log in first (set HOSPITAL_APP_USER and HOSPITAL_APP_PASSWORD).</comment>
         <extracomment>Exit code when the log-in failed (CLI.md: refused → 4).</extracomment>
         <translation>This is a shared database; log in first (set HOSPITAL_APP_USER and HOSPITAL_APP_PASSWORD).</translation>
     </message>
     <message>
-        <location filename="../../ui/session_start.py" line="63"/>
+        <location filename="../../ui/session_start.py" line="67"/>
         <source>登录失败次数过多。</source>
         <comment>Too many failed log-in attempts.</comment>
         <translation>Too many failed log-in attempts.</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/session_start.py" line="129"/>
+        <location filename="../../ui/session_start.py" line="136"/>
         <source>用户：{u}</source>
         <comment>User: {u}</comment>
         <translation>
@@ -94,7 +94,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/session_start.py" line="131"/>
+        <location filename="../../ui/session_start.py" line="138"/>
         <source>用户：{u}（{r}）</source>
         <comment>User: {u} ({r})</comment>
         <translation>
@@ -153,7 +153,7 @@
         </translation>
     </message>
     <message>
-        <location filename="../../ui/app.py" line="33"/>
+        <location filename="../../ui/app.py" line="34"/>
         <source>集采执行助手</source>
         <comment>VBP Execution Assistant</comment>
         <translation>VBP Execution Assistant</translation>
@@ -460,123 +460,125 @@
 <context>
     <name>DashboardPage</name>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="139"/>
+        <location filename="../../ui/pages/dashboard.py" line="143"/>
         <source>未解决供应问题</source>
         <translation>Open supply issues</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="141"/>
+        <location filename="../../ui/pages/dashboard.py" line="145"/>
         <source>待回款</source>
         <translation>Payments due</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="147"/>
+        <location filename="../../ui/pages/dashboard.py" line="151"/>
         <source>批次</source>
         <translation>Batch</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="147"/>
+        <location filename="../../ui/pages/dashboard.py" line="151"/>
         <source>中选产品</source>
         <translation>Selected products</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="147"/>
+        <location filename="../../ui/pages/dashboard.py" line="151"/>
         <source>约定量</source>
         <translation>Agreed volume</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="147"/>
+        <location filename="../../ui/pages/dashboard.py" line="151"/>
         <source>已采购</source>
         <translation>Purchased</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="148"/>
+        <location filename="../../ui/pages/dashboard.py" line="152"/>
         <source>完成率</source>
         <translation>Completion</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="148"/>
+        <location filename="../../ui/pages/dashboard.py" line="152"/>
         <source>进度要求</source>
         <translation>Schedule</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="170"/>
+        <location filename="../../ui/pages/dashboard.py" line="174"/>
         <source>采购进度</source>
         <translation>Purchasing progress</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="175"/>
+        <location filename="../../ui/pages/dashboard.py" line="179"/>
         <source>今日待办</source>
         <translation>To do today</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="177"/>
+        <location filename="../../ui/pages/dashboard.py" line="181"/>
         <source>未解决的供应问题（双击打开）</source>
         <translation>Open supply issues (double-click to open)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="179"/>
+        <location filename="../../ui/pages/dashboard.py" line="183"/>
         <source>待回款（R5）</source>
         <translation>Payments due (R5)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="200"/>
+        <location filename="../../ui/pages/dashboard.py" line="204"/>
         <source>总览</source>
         <translation>Dashboard</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="203"/>
+        <location filename="../../ui/pages/dashboard.py" line="134"/>
+        <location filename="../../ui/pages/dashboard.py" line="207"/>
         <source>%1 的执行情况</source>
         <translation>Execution as of %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="204"/>
+        <location filename="../../ui/pages/dashboard.py" line="135"/>
+        <location filename="../../ui/pages/dashboard.py" line="208"/>
         <source>正在加载…</source>
         <translation>Loading…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="223"/>
+        <location filename="../../ui/pages/dashboard.py" line="227"/>
         <source>部分功能尚未就绪：%1</source>
         <translation>Not available yet: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="247"/>
+        <location filename="../../ui/pages/dashboard.py" line="251"/>
         <source>累计采购与进度要求（当前协议期，全部中选产品）</source>
         <translation>Cumulative purchases vs schedule (current periods, all selected products)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="249"/>
+        <location filename="../../ui/pages/dashboard.py" line="253"/>
         <source>产品状态（共 %1 个）</source>
         <translation>Product status (%1 products)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="257"/>
+        <location filename="../../ui/pages/dashboard.py" line="261"/>
         <source>今天没有待办事项。</source>
         <translation>Nothing to do today.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="273"/>
+        <location filename="../../ui/pages/dashboard.py" line="277"/>
         <source>没有未解决的供应问题。</source>
         <translation>No open supply issues.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="279"/>
+        <location filename="../../ui/pages/dashboard.py" line="283"/>
         <source>#%1 %2 %3 — 答复期限 %4</source>
         <translation>#%1 %2 %3 — reply due %4</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="282"/>
-        <location filename="../../ui/pages/dashboard.py" line="298"/>
+        <location filename="../../ui/pages/dashboard.py" line="286"/>
+        <location filename="../../ui/pages/dashboard.py" line="302"/>
         <source>（已逾期）</source>
         <translation> (overdue)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="292"/>
+        <location filename="../../ui/pages/dashboard.py" line="296"/>
         <source>没有待回款的订单。</source>
         <translation>No payments due.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="295"/>
+        <location filename="../../ui/pages/dashboard.py" line="299"/>
         <source>%1 %2 ￥%3 回款期限 %4</source>
         <translation>%1 %2 ¥%3 due %4</translation>
     </message>
@@ -749,42 +751,62 @@
 <context>
     <name>ImportPage</name>
     <message>
-        <location filename="../../ui/import_wizard.py" line="361"/>
+        <location filename="../../ui/import_wizard.py" line="362"/>
         <source>导入</source>
         <translation>Import</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="371"/>
+        <location filename="../../ui/import_wizard.py" line="372"/>
+        <source>行</source>
+        <translation>Row</translation>
+    </message>
+    <message>
+        <location filename="../../ui/import_wizard.py" line="372"/>
+        <source>列</source>
+        <translation>Column</translation>
+    </message>
+    <message>
+        <location filename="../../ui/import_wizard.py" line="372"/>
+        <source>说明</source>
+        <translation>Note</translation>
+    </message>
+    <message>
+        <location filename="../../ui/import_wizard.py" line="387"/>
         <source>正在导入…</source>
         <translation>Importing…</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="382"/>
+        <location filename="../../ui/import_wizard.py" line="399"/>
         <source>正在导入 %1…</source>
         <translation>Importing %1…</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="386"/>
+        <location filename="../../ui/import_wizard.py" line="403"/>
         <source>导入完成：%1</source>
         <translation>Imported: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="387"/>
+        <location filename="../../ui/import_wizard.py" line="404"/>
         <source>工作表“%1”，共 %2 行</source>
         <translation>Sheet &apos;%1&apos;, %2 rows</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="388"/>
+        <location filename="../../ui/import_wizard.py" line="405"/>
         <source>新增 %1 行，更新 %2 行，%3 行与已有数据相同（未重复导入）</source>
         <translation>%1 added, %2 updated, %3 already present (not imported twice)</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="392"/>
+        <location filename="../../ui/import_wizard.py" line="409"/>
         <source>新建了 %1 个非中选产品</source>
         <translation>%1 non-selected products were created</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="399"/>
+        <location filename="../../ui/import_wizard.py" line="421"/>
+        <source>请注意 %1 条提示（数据已导入，以下内容未改动）：</source>
+        <translation>Please note %1 remark(s) (the data was imported; the following was left unchanged):</translation>
+    </message>
+    <message>
+        <location filename="../../ui/import_wizard.py" line="429"/>
         <source>导入未完成，没有写入任何数据：</source>
         <translation>The import did not finish; nothing was written:</translation>
     </message>
@@ -817,27 +839,27 @@
         <translation>Reported volumes</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="411"/>
+        <location filename="../../ui/import_wizard.py" line="441"/>
         <source>导入数据</source>
         <translation>Import data</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="422"/>
+        <location filename="../../ui/import_wizard.py" line="452"/>
         <source>下一步 &gt;</source>
         <translation>Next &gt;</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="423"/>
+        <location filename="../../ui/import_wizard.py" line="453"/>
         <source>&lt; 上一步</source>
         <translation>&lt; Back</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="424"/>
+        <location filename="../../ui/import_wizard.py" line="454"/>
         <source>完成</source>
         <translation>Finish</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="425"/>
+        <location filename="../../ui/import_wizard.py" line="455"/>
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
@@ -845,47 +867,47 @@
 <context>
     <name>IssueActionDialog</name>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="274"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="275"/>
         <source>登记问题解决</source>
         <translation>Record resolution</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="274"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="275"/>
         <source>关闭问题</source>
         <translation>Close issue</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="275"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="276"/>
         <source>上报医保部门</source>
         <translation>Escalate to the medical insurance bureau</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="284"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="285"/>
         <source>解决情况：到货数量、恢复供应时间等</source>
         <translation>Resolution: quantity delivered, when supply resumed, etc.</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="285"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="286"/>
         <source>关闭原因（未解决的问题必须填写，例如误报、撤回）</source>
         <translation>Reason for closing (required for an unresolved issue, e.g. false report, withdrawn)</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="286"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="287"/>
         <source>备注（可选）</source>
         <translation>Note (optional)</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="287"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="288"/>
         <source>上报说明（可选），上报函会附上完整的时间线</source>
         <translation>Escalation note (optional); the letter includes the full timeline</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="290"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="291"/>
         <source>时间</source>
         <translation>Time</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="291"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="292"/>
         <source>说明</source>
         <translation>Note</translation>
     </message>
@@ -893,270 +915,270 @@
 <context>
     <name>IssuesPage</name>
     <message>
-        <location filename="../../ui/pages/issues.py" line="49"/>
+        <location filename="../../ui/pages/issues.py" line="48"/>
         <source>供应问题</source>
         <translation>Supply issues</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="54"/>
+        <location filename="../../ui/pages/issues.py" line="53"/>
         <source>登记新问题</source>
         <translation>File new issue</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="56"/>
+        <location filename="../../ui/pages/issues.py" line="55"/>
         <source>只看未解决</source>
         <translation>Unresolved only</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="58"/>
+        <location filename="../../ui/pages/issues.py" line="57"/>
         <source>只看逾期</source>
         <translation>Overdue only</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="62"/>
+        <location filename="../../ui/pages/issues.py" line="61"/>
         <source>按产品、企业或类型筛选</source>
         <translation>Filter by product, company or type</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="75"/>
+        <location filename="../../ui/pages/issues.py" line="74"/>
         <source>编号</source>
         <translation>No.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="75"/>
+        <location filename="../../ui/pages/issues.py" line="74"/>
         <source>产品</source>
         <translation>Product</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="75"/>
+        <location filename="../../ui/pages/issues.py" line="74"/>
         <source>问题类型</source>
         <translation>Issue type</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="75"/>
-        <location filename="../../ui/pages/issues.py" line="127"/>
-        <location filename="../../ui/pages/issues.py" line="159"/>
+        <location filename="../../ui/pages/issues.py" line="74"/>
+        <location filename="../../ui/pages/issues.py" line="126"/>
+        <location filename="../../ui/pages/issues.py" line="158"/>
         <source>状态</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="75"/>
-        <location filename="../../ui/pages/issues.py" line="128"/>
+        <location filename="../../ui/pages/issues.py" line="74"/>
+        <location filename="../../ui/pages/issues.py" line="127"/>
         <source>答复期限</source>
         <translation>Reply due</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="76"/>
-        <location filename="../../ui/pages/issues.py" line="129"/>
+        <location filename="../../ui/pages/issues.py" line="75"/>
+        <location filename="../../ui/pages/issues.py" line="128"/>
         <source>解决期限</source>
         <translation>Resolution due</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="76"/>
+        <location filename="../../ui/pages/issues.py" line="75"/>
         <source>提示</source>
         <translation>Flags</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="76"/>
-        <location filename="../../ui/pages/issues.py" line="127"/>
+        <location filename="../../ui/pages/issues.py" line="75"/>
+        <location filename="../../ui/pages/issues.py" line="126"/>
         <source>涉及企业</source>
         <translation>Company</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="76"/>
+        <location filename="../../ui/pages/issues.py" line="75"/>
         <source>反馈时间</source>
         <translation>Reported</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="91"/>
+        <location filename="../../ui/pages/issues.py" line="90"/>
         <source>暂无供应问题。点击“登记新问题”记录企业供应短缺、配送不及时等情况。</source>
         <translation>No supply issues yet. Click “File new issue” to record a shortage, a late delivery and the like.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="120"/>
+        <location filename="../../ui/pages/issues.py" line="119"/>
         <source>问题详情</source>
         <translation>Issue details</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="121"/>
-        <location filename="../../ui/pages/issues.py" line="314"/>
+        <location filename="../../ui/pages/issues.py" line="120"/>
+        <location filename="../../ui/pages/issues.py" line="313"/>
         <source>请在左侧选择一个问题。</source>
         <translation>Select an issue on the left.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="128"/>
+        <location filename="../../ui/pages/issues.py" line="127"/>
         <source>问题描述</source>
         <translation>Description</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="129"/>
+        <location filename="../../ui/pages/issues.py" line="128"/>
         <source>承诺解决</source>
         <translation>Promised resolution</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="137"/>
+        <location filename="../../ui/pages/issues.py" line="136"/>
         <source>登记答复</source>
         <translation>Record reply</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="138"/>
+        <location filename="../../ui/pages/issues.py" line="137"/>
         <source>登记解决</source>
         <translation>Record resolution</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="139"/>
-        <location filename="../../ui/pages/issues.py" line="352"/>
+        <location filename="../../ui/pages/issues.py" line="138"/>
+        <location filename="../../ui/pages/issues.py" line="351"/>
         <source>关闭</source>
         <translation>Close</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="140"/>
-        <location filename="../../ui/pages/issues.py" line="434"/>
+        <location filename="../../ui/pages/issues.py" line="139"/>
+        <location filename="../../ui/pages/issues.py" line="433"/>
         <source>上报医保部门</source>
         <translation>Escalate to the medical insurance bureau</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="141"/>
+        <location filename="../../ui/pages/issues.py" line="140"/>
         <source>打印反馈单</source>
         <translation>Print complaint form</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="142"/>
+        <location filename="../../ui/pages/issues.py" line="141"/>
         <source>打印上报函</source>
         <translation>Print escalation letter</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="159"/>
+        <location filename="../../ui/pages/issues.py" line="158"/>
         <source>时间</source>
         <translation>Time</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="159"/>
+        <location filename="../../ui/pages/issues.py" line="158"/>
         <source>事件</source>
         <translation>Event</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="160"/>
+        <location filename="../../ui/pages/issues.py" line="159"/>
         <source>经办人</source>
         <translation>By</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="160"/>
+        <location filename="../../ui/pages/issues.py" line="159"/>
         <source>说明</source>
         <translation>Note</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="170"/>
+        <location filename="../../ui/pages/issues.py" line="169"/>
         <source>处理时间线</source>
         <translation>Timeline</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="211"/>
+        <location filename="../../ui/pages/issues.py" line="210"/>
         <source>暂定：尚未答复，或该年份官方节假日安排未发布</source>
         <translation>Provisional: no reply yet, or the official holiday schedule of that year is not published</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="221"/>
+        <location filename="../../ui/pages/issues.py" line="220"/>
         <source>共 %1 条，逾期 %2 条</source>
         <translation>%1 issues, %2 overdue</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="227"/>
+        <location filename="../../ui/pages/issues.py" line="226"/>
         <source>%1 年的官方节假日安排尚未发布，相关期限按周一至周五推算，标为“暂定”。可在“设置 → 工作日历”中更正。</source>
         <translation>The official holiday schedule for %1 has not been published; dues assume Monday–Friday and are marked “provisional”. Correct them in “Settings → Working calendar”.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="243"/>
+        <location filename="../../ui/pages/issues.py" line="242"/>
         <source>（暂定）</source>
         <translation> (provisional)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="249"/>
+        <location filename="../../ui/pages/issues.py" line="248"/>
         <source>答复逾期</source>
         <translation>Reply overdue</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="251"/>
+        <location filename="../../ui/pages/issues.py" line="250"/>
         <source>解决逾期</source>
         <translation>Resolution overdue</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="253"/>
+        <location filename="../../ui/pages/issues.py" line="252"/>
         <source>承诺超过5个工作日</source>
         <translation>Promise beyond 5 working days</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="328"/>
+        <location filename="../../ui/pages/issues.py" line="327"/>
         <source>（%1 已答复）</source>
         <translation> (replied %1)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="330"/>
+        <location filename="../../ui/pages/issues.py" line="329"/>
         <source>未承诺</source>
         <translation>No promise</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="332"/>
+        <location filename="../../ui/pages/issues.py" line="331"/>
         <source>；最迟 %1</source>
         <translation>; latest %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="334"/>
+        <location filename="../../ui/pages/issues.py" line="333"/>
         <source>（超过5个工作日期限）</source>
         <translation> (beyond the 5-working-day limit)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="351"/>
+        <location filename="../../ui/pages/issues.py" line="350"/>
         <source>登记</source>
         <translation>Filed</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="351"/>
+        <location filename="../../ui/pages/issues.py" line="350"/>
         <source>企业答复</source>
         <translation>Supplier reply</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="351"/>
+        <location filename="../../ui/pages/issues.py" line="350"/>
         <source>解决</source>
         <translation>Resolved</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="352"/>
+        <location filename="../../ui/pages/issues.py" line="351"/>
         <source>上报</source>
         <translation>Escalated</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="352"/>
+        <location filename="../../ui/pages/issues.py" line="351"/>
         <source>关联采购</source>
         <translation>Purchases linked</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="353"/>
+        <location filename="../../ui/pages/issues.py" line="352"/>
         <source>应急核实</source>
         <translation>Emergency verified</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="353"/>
+        <location filename="../../ui/pages/issues.py" line="352"/>
         <source>备注</source>
         <translation>Note</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="426"/>
+        <location filename="../../ui/pages/issues.py" line="425"/>
         <source>已记录。注意：承诺解决日期超过 5 个工作日期限（最迟 %1）。</source>
         <translation>Recorded. Note: the promised resolution date is beyond the 5-working-day limit (latest %1).</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="429"/>
+        <location filename="../../ui/pages/issues.py" line="428"/>
         <source>已保存问题 %1。</source>
         <translation>Issue %1 saved.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="434"/>
+        <location filename="../../ui/pages/issues.py" line="433"/>
         <source>问题已标记为上报。现在打印上报函吗？</source>
         <translation>The issue is marked as escalated. Print the escalation letter now?</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="453"/>
+        <location filename="../../ui/pages/issues.py" line="452"/>
         <source>已生成：%1</source>
         <translation>Written: %1</translation>
     </message>
@@ -1218,58 +1240,63 @@
     <name>MainWindow</name>
     <message>
         <location filename="../../ui/main_window.py" line="40"/>
-        <location filename="../../ui/main_window.py" line="147"/>
+        <location filename="../../ui/main_window.py" line="176"/>
         <source>集采执行助手</source>
         <extracomment>(page name, module, class) in side-bar order; the names are those of ``gui --page``.</extracomment>
         <translation>VBP Execution Assistant</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="77"/>
+        <location filename="../../ui/main_window.py" line="59"/>
+        <source>此数据库为多用户共享模式，请先登录。</source>
+        <translation>This is a shared database; please log in first.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="85"/>
         <source>数据库：%1</source>
         <translation>Database: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="78"/>
+        <location filename="../../ui/main_window.py" line="86"/>
         <source>计算日期：%1</source>
         <translation>As of: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="90"/>
+        <location filename="../../ui/main_window.py" line="98"/>
         <source>正在打开数据库…</source>
         <translation>Opening the database…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="104"/>
+        <location filename="../../ui/main_window.py" line="126"/>
         <source>总览</source>
         <translation>Dashboard</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="105"/>
+        <location filename="../../ui/main_window.py" line="127"/>
         <source>产品进度</source>
         <translation>Products</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="106"/>
+        <location filename="../../ui/main_window.py" line="128"/>
         <source>采购明细</source>
         <translation>Purchases</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="107"/>
+        <location filename="../../ui/main_window.py" line="129"/>
         <source>供应问题</source>
         <translation>Supply issues</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="108"/>
+        <location filename="../../ui/main_window.py" line="130"/>
         <source>报量核对</source>
         <translation>Volume check</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="109"/>
+        <location filename="../../ui/main_window.py" line="131"/>
         <source>报告</source>
         <translation>Reports</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="110"/>
+        <location filename="../../ui/main_window.py" line="132"/>
         <source>设置</source>
         <translation>Settings</translation>
     </message>
@@ -1428,7 +1455,7 @@
         <translation>File</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="112"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="113"/>
         <source>（非中选）</source>
         <translation> (non-selected)</translation>
     </message>
@@ -1879,47 +1906,47 @@
 <context>
     <name>ReplyDialog</name>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="182"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="183"/>
         <source>登记企业答复 — 问题 %1</source>
         <translation>Record supplier reply — issue %1</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="188"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="189"/>
         <source>企业承诺了解决日期</source>
         <translation>The supplier promised a resolution date</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="210"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="211"/>
         <source>答复时间</source>
         <translation>Replied at</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="211"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="212"/>
         <source>承诺解决</source>
         <translation>Promised resolution</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="213"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="214"/>
         <source>答复内容</source>
         <translation>Reply</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="216"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="217"/>
         <source>保存答复</source>
         <translation>Save reply</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="238"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="239"/>
         <source>最迟承诺日期：%1（答复后 5 个工作日）</source>
         <translation>Latest promise: %1 (5 working days after the reply)</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="240"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="241"/>
         <source>；%1 年官方日历未发布，日期为暂定</source>
         <translation>; the official calendar for %1 is not published, so the date is provisional</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="251"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="252"/>
         <source>承诺日期超过 5 个工作日的期限（最迟 %1）。仍可保存，该答复将被标记并列入预警。</source>
         <translation>The promise is beyond the 5-working-day limit (latest %1). You can still save; the reply will be flagged and listed in the alerts.</translation>
     </message>
@@ -1927,208 +1954,208 @@
 <context>
     <name>ReportsPage</name>
     <message>
-        <location filename="../../ui/pages/reports.py" line="60"/>
+        <location filename="../../ui/pages/reports.py" line="59"/>
         <source>报告</source>
         <translation>Reports</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="64"/>
+        <location filename="../../ui/pages/reports.py" line="63"/>
         <source>自查自纠报告</source>
         <translation>Self-check report</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="67"/>
+        <location filename="../../ui/pages/reports.py" line="66"/>
         <source>月度</source>
         <translation>Month</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="68"/>
+        <location filename="../../ui/pages/reports.py" line="67"/>
         <source>季度</source>
         <translation>Quarter</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="69"/>
+        <location filename="../../ui/pages/reports.py" line="68"/>
         <source>年度</source>
         <translation>Year</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="73"/>
+        <location filename="../../ui/pages/reports.py" line="72"/>
         <source> 年</source>
         <translation> </translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="78"/>
+        <location filename="../../ui/pages/reports.py" line="77"/>
         <source>生成并打开</source>
         <translation>Generate and open</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="86"/>
+        <location filename="../../ui/pages/reports.py" line="85"/>
         <source>报告包括执行总体情况、各批次完成进度、非中选产品占比、供应问题、订单与回款、报量说明及整改措施，统计截至所选期间末（或计算日期）。</source>
         <translation>The report covers overall execution, progress per batch, the share of non-selected products, supply issues, orders and payments, volume notes and corrective measures, as of the end of the period (or the as-of date).</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="97"/>
-        <location filename="../../ui/pages/reports.py" line="281"/>
+        <location filename="../../ui/pages/reports.py" line="96"/>
+        <location filename="../../ui/pages/reports.py" line="280"/>
         <source>执行进度表</source>
         <translation>Progress workbook</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="98"/>
+        <location filename="../../ui/pages/reports.py" line="97"/>
         <source>导出执行进度表（Excel）…</source>
         <translation>Export progress workbook (Excel)…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="101"/>
+        <location filename="../../ui/pages/reports.py" line="100"/>
         <source>各中选产品当前协议期的约定量、序时进度、完成进度和状态。</source>
         <translation>Agreed volume, schedule, completion and status of every selected product in its current agreement period.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="104"/>
+        <location filename="../../ui/pages/reports.py" line="103"/>
         <source>已生成的文档</source>
         <translation>Generated documents</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="107"/>
+        <location filename="../../ui/pages/reports.py" line="106"/>
         <source>生成时间</source>
         <translation>Generated</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="107"/>
+        <location filename="../../ui/pages/reports.py" line="106"/>
         <source>类型</source>
         <translation>Type</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="107"/>
+        <location filename="../../ui/pages/reports.py" line="106"/>
         <source>内容</source>
         <translation>Content</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="108"/>
+        <location filename="../../ui/pages/reports.py" line="107"/>
         <source>经办人</source>
         <translation>By</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="108"/>
+        <location filename="../../ui/pages/reports.py" line="107"/>
         <source>文件</source>
         <translation>File</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="115"/>
+        <location filename="../../ui/pages/reports.py" line="114"/>
         <source>打开</source>
         <translation>Open</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="117"/>
+        <location filename="../../ui/pages/reports.py" line="116"/>
         <source>打开所在文件夹</source>
         <translation>Open folder</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="119"/>
+        <location filename="../../ui/pages/reports.py" line="118"/>
         <source>还没有生成过文档。</source>
         <translation>No documents generated yet.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="160"/>
+        <location filename="../../ui/pages/reports.py" line="159"/>
         <source>第一季度</source>
         <translation>Q1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="160"/>
+        <location filename="../../ui/pages/reports.py" line="159"/>
         <source>第二季度</source>
         <translation>Q2</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="160"/>
+        <location filename="../../ui/pages/reports.py" line="159"/>
         <source>第三季度</source>
         <translation>Q3</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="161"/>
+        <location filename="../../ui/pages/reports.py" line="160"/>
         <source>第四季度</source>
         <translation>Q4</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="185"/>
+        <location filename="../../ui/pages/reports.py" line="184"/>
         <source>期间：%1（%2 至 %3）</source>
         <translation>Period: %1 (%2 to %3)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="188"/>
+        <location filename="../../ui/pages/reports.py" line="187"/>
         <source>——尚未开始</source>
         <translation> — not started yet</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="200"/>
+        <location filename="../../ui/pages/reports.py" line="199"/>
         <source>未保存的修改</source>
         <translation>Unsaved changes</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="201"/>
+        <location filename="../../ui/pages/reports.py" line="200"/>
         <source>%1 的整改措施有未保存的修改。放弃这些修改吗？</source>
         <translation>The findings of %1 have unsaved changes. Discard them?</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="228"/>
+        <location filename="../../ui/pages/reports.py" line="227"/>
         <source>问题 %1</source>
         <translation>Issue %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="230"/>
+        <location filename="../../ui/pages/reports.py" line="229"/>
         <source>（文件已不存在）</source>
         <translation> (file no longer exists)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="259"/>
+        <location filename="../../ui/pages/reports.py" line="258"/>
         <source>正在汇总数据…</source>
         <translation>Gathering data…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="273"/>
+        <location filename="../../ui/pages/reports.py" line="272"/>
         <source>正在生成自查自纠报告…</source>
         <translation>Writing the self-check report…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="281"/>
+        <location filename="../../ui/pages/reports.py" line="280"/>
         <source>进度表导出功能尚未安装。</source>
         <translation>The workbook export is not installed.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="288"/>
+        <location filename="../../ui/pages/reports.py" line="287"/>
         <source>导出执行进度表</source>
         <translation>Export progress workbook</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="288"/>
+        <location filename="../../ui/pages/reports.py" line="287"/>
         <source>Excel 文件 (*.xlsx)</source>
         <translation>Excel files (*.xlsx)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="294"/>
+        <location filename="../../ui/pages/reports.py" line="293"/>
         <source>正在计算进度…</source>
         <translation>Computing progress…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="294"/>
+        <location filename="../../ui/pages/reports.py" line="293"/>
         <source>正在写入表格…</source>
         <translation>Writing the workbook…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="305"/>
+        <location filename="../../ui/pages/reports.py" line="304"/>
         <source>正在导出执行进度表…</source>
         <translation>Exporting the progress workbook…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="310"/>
+        <location filename="../../ui/pages/reports.py" line="309"/>
         <source>已生成：%1</source>
         <translation>Written: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="319"/>
+        <location filename="../../ui/pages/reports.py" line="318"/>
         <source>打开文档</source>
         <translation>Open document</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="319"/>
+        <location filename="../../ui/pages/reports.py" line="318"/>
         <source>文件已被移动或删除：%1</source>
         <translation>The file was moved or deleted: %1</translation>
     </message>
@@ -2648,7 +2675,7 @@ Restore?</translation>
 <context>
     <name>i18n</name>
     <message>
-        <location filename="../../ui/app.py" line="91"/>
+        <location filename="../../ui/app.py" line="92"/>
         <source>集采执行助手</source>
         <comment>VBP Execution Assistant</comment>
         <translation>VBP Execution Assistant</translation>

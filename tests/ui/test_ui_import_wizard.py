@@ -154,3 +154,47 @@ def test_main_window_opens_the_wizard_on_a_dropped_file(main_window):
         assert wiz.isVisible()
     finally:
         wiz.reject()
+
+
+def test_summary_lists_the_import_warnings(wizard, tmp_path, db):
+    """GIVEN 第九批国家集采 executing 2024-09-20 … 2025-09-19 (imported before) WHEN a products list
+    whose row 3 has a period from 2024-06-01 to 2025-12-31 goes through the wizard THEN the import
+    succeeds and its summary page lists both warnings (stored dates kept) with row and column;
+    an import without warnings shows no warning list (IMPORT.md, R8 execution dates)."""
+    from datetime import datetime
+
+    from hospital_app.services.importing import import_file
+    from tests.services.test_import_realities import PRODUCT_HEADER, xlsx
+
+    def line(code, start, end):
+        return [1, "第九批国家集采", code, f"药品{code}", "片剂", "20mg", 14, "片", "齐鲁制药有限公司", 3.26, 840,
+                start, end]
+
+    first = xlsx(tmp_path / "p.xlsx", {"中选": [PRODUCT_HEADER, line("A1", datetime(2024, 9, 20),
+                                                                       datetime(2025, 9, 19))]})
+    with db.session() as s:
+        assert import_file(s, "products", first).warnings == []
+    second = xlsx(tmp_path / "q.xlsx", {"中选": [PRODUCT_HEADER,
+                                                line("A1", datetime(2024, 9, 20), datetime(2025, 9, 19)),
+                                                line("A2", datetime(2024, 6, 1), datetime(2025, 12, 31))]})
+
+    wizard.file_page.kind.setCurrentIndex(wizard.file_page.kind.findData("products"))
+    _go_to_mapping(wizard, second)
+    wizard.next()  # → dry run
+    assert wizard.dry_run_page.isComplete(), [p.message for p in wizard.dry_run_page.problems]
+    wizard.next()  # → import
+    page = wizard.import_page
+    assert page.result is not None and page.result.inserted == 1
+    table = page.warnings
+    assert table.isVisible() and page.warning_note.isVisible() and "2 条提示" in page.warning_note.text()
+    cells = [(table.item(r, 0).text(), table.item(r, 1).text()) for r in range(table.rowCount())]
+    assert cells == [("3", "执行开始日期"), ("3", "执行结束日期")]
+    assert "已保留" in table.item(0, 2).text() and "2024-06-01" in table.item(0, 2).text()
+
+    wizard.restart()  # the first file again: its dates agree with the stored ones
+    wizard.file_page.kind.setCurrentIndex(wizard.file_page.kind.findData("products"))
+    _go_to_mapping(wizard, first)
+    wizard.next()
+    wizard.next()
+    assert wizard.import_page.result.warnings == []
+    assert not wizard.import_page.warnings.isVisible() and not wizard.import_page.warning_note.isVisible()

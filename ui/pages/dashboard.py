@@ -68,6 +68,7 @@ def _burn_up(rows, as_of: date) -> tuple[list[str], list[int], list[int]]:
 def load_dashboard(session, as_of: date) -> DashboardData:
     """Worker job: call each service; a missing one is noted, not fatal."""
     data = DashboardData(as_of=as_of)
+    report = None
     try:
         from hospital_app.services import progress
     except ImportError:
@@ -82,8 +83,8 @@ def load_dashboard(session, as_of: date) -> DashboardData:
         from hospital_app.services.alerts import collect_alerts
     except ImportError:
         data.missing.append("alerts")
-    else:
-        data.alerts = collect_alerts(session, as_of)
+    else:  # reuses the progress report above (issue 12: one progress pass, not two)
+        data.alerts = collect_alerts(session, as_of, report=report)
     try:
         from hospital_app.services.supply_issues import list_issues
     except ImportError:
@@ -129,6 +130,9 @@ class DashboardPage(BasePage):
         self.notice = QLabel(self)
         self.notice.setStyleSheet("color: #5f6368;")
         self.notice.setWordWrap(True)
+        # The loading state from the first paint: the window shows before the data is asked for.
+        self.heading.setText(self.tr("%1 的执行情况").replace("%1", ctx.as_of.isoformat()))
+        self.notice.setText(self.tr("正在加载…"))
 
         cards = QHBoxLayout()
         self.status_numbers: dict[str, QLabel] = {}

@@ -1,0 +1,74 @@
+"""Self-check report rendering (issue 8, sped up in issue 12): the product tables per batch with
+coloured R8 statuses, and the per-batch burn-up chart drawn straight on the canvas."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pypdf import PdfReader
+
+from hospital_app.reports import document as doc
+from hospital_app.reports import self_check as sc
+
+GEN = datetime(2025, 10, 20, 9, 30)
+
+
+def _row(name: str, batch: str, status: str, pid: int, **extra) -> dict:
+    base = {"product_id": pid, "batch": batch, "generic_name": name, "dosage_form": "片剂", "spec": "0.25g",
+            "manufacturer": "华北制药", "unit": "片", "period_start": "2025-01-01", "period_end": "2025-12-31",
+            "agreed_volume": 12000, "target_to_date": 6367, "purchased": 5000, "completion": 0.4167,
+            "schedule": 0.5306, "status": status, "shortfall": 1367, "nonselected_share": 0.1, "flags": []}
+    return base | extra
+
+
+def _text(path) -> str:
+    return "\n".join(p.extract_text() for p in PdfReader(str(path)).pages)
+
+
+def test_product_tables_one_per_batch_with_heading_and_coloured_statuses():
+    """GIVEN products of two batches WHEN the product section is built THEN one heading
+    “（一）批次（n 个产品）” and one table per batch, batches by name, products by generic name,
+    and each status cell in its R8 colour (正常 and 已完成 share green — one style command for the
+    run —, 严重滞后 red)."""
+    rows = [_row("氨氯地平片", "2024年第九批", "severely_behind", 3), _row("阿莫西林胶囊", "2023年第八批", "on_track", 1),
+            _row("二甲双胍片", "2024年第九批", "completed", 2), _row("头孢呋辛酯片", "2024年第九批", "on_track", 4)]
+    flow = sc.product_tables(rows)
+    headings = [f.text for f in flow if hasattr(f, "style") and f.style.name == "h2"]
+    assert headings == ["（一）2023年第八批（1 个产品）", "（二）2024年第九批（3 个产品）"]
+    tables = [f for f in flow if isinstance(f, sc.Table)]
+    assert len(tables) == 2
+    ninth = tables[1]
+    names = [ninth._cellvalues[r][0] for r in range(1, 4)]
+    assert names == ["二甲双胍片", "头孢呋辛酯片", "氨氯地平片"]  # generic names in code-point order
+    labels = [ninth._cellvalues[r][sc.STATUS_COL] for r in range(1, 4)]
+    assert labels == ["已完成", "正常", "严重滞后"]
+    green, red = doc.STATUS_COLOURS["on_track"], doc.STATUS_COLOURS["severely_behind"]
+    styles = [ninth._cellStyles[r][sc.STATUS_COL] for r in range(1, 4)]
+    assert [s.color for s in styles] == [green[0], green[0], red[0]]
+    status_backgrounds = [c for c in ninth._bkgrndcmds if c[1][0] == sc.STATUS_COL]
+    assert status_backgrounds == [("BACKGROUND", (sc.STATUS_COL, 1), (sc.STATUS_COL, 2), green[1]),  # one run
+                                  ("BACKGROUND", (sc.STATUS_COL, 3), (sc.STATUS_COL, 3), red[1])]
+    assert ninth._cellStyles[1][0].color == doc.INK  # only the status column is coloured
+
+
+def test_burn_up_chart_prints_title_legend_and_axes(tmp_path):
+    """GIVEN a batch's cumulative purchases, schedule and agreed volume WHEN its burn-up chart is
+    rendered THEN the PDF shows its title, the three legend names, the months and round axis
+    values in 万 (R7/R8 picture of the summary section)."""
+    chart = sc.BurnUpChart(["2025-01", "2025-02", "2025-03"], [20000, 45000], [25000, 50000, 75000],
+                           agreed=100000, title="第九批：累计采购量与序时进度")
+    out = tmp_path / "chart.pdf"
+    doc.build_pdf(out, "t", [chart], hospital_name="示例医院", hospital_code="H1", generated_at=GEN)
+    text = _text(out)
+    for expected in ("第九批：累计采购量与序时进度", "累计采购量", "序时进度目标", "约定采购量",
+                     "2025-01", "2025-03", "10万", "0"):
+        assert expected in text, expected
+
+
+def test_nice_axis_steps_are_round_and_whole():
+    """GIVEN the largest value on a chart WHEN the grid step is chosen THEN it is 1, 2, 2.5 or 5 × 10ⁿ,
+    at least 1, and gives at most about five lines."""
+    assert sc._nice_step(700_000) == 200_000
+    assert sc._nice_step(125_000) == 25_000
+    assert sc._nice_step(12) == 5  # not 2.5: axis labels are whole units
+    assert sc._nice_step(0) == 1
