@@ -39,19 +39,8 @@ def pct(value) -> str:
     return "-" if value is None else f"{value * 100:.2f}%"
 
 
-def flag_label(flag: str) -> str:
-    return {
-        "exempt": tr("免考核", "exempt"), "suspended": tr("暂停使用", "suspended"),
-        "shortage": tr("短缺", "shortage"), "emergency": tr("急抢救", "emergency"),
-        "key_monitoring": tr("重点监控", "key monitoring"), "backup": tr("备供", "backup"),
-        "merged": tr("合并考核", "merged"), "not_in_hospital": tr("未进院", "not in hospital"),
-        "clustered": tr("扎堆采购", "clustered"), "empty_month": tr("空月", "empty month"),
-        "share_over": tr("非中选超比例", "share over limit"),
-    }.get(flag, flag)
-
-
 def cmd_progress(ctx, args) -> int:
-    from hospital_app.domain.status import status_label
+    from hospital_app.domain.status import flag_label, status_label
     from hospital_app.services.progress import compute_progress
 
     with ctx.db.session() as s:
