@@ -152,3 +152,20 @@ def test_product_detail_button_filters_purchases(main_window):
     purchases = main_window.current_page()
     assert purchases.page_name == "purchases"
     assert purchases.filters().product_id == product_id
+
+
+def test_product_flags_are_shown_in_words_not_codes(qtbot, ctx):
+    """The 提示 column shows 非中选超比例 / 免考核 …, never the JSON codes (share_over, exempt)."""
+    from ui.pages.products import ProductsPage
+
+    page = ProductsPage(ctx)
+    qtbot.addWidget(page)
+    page.show()
+    page.ensure_fresh()
+    source = page.model
+    flags_col = source.COLUMNS.index("flags")
+    texts = [source.data(source.index(r, flags_col)) for r in range(source.rowCount())]
+    joined = "、".join(t for t in texts if t)
+    assert joined, "the demo data has flagged products"
+    assert not any(code in joined for code in ("share_over", "exempt", "empty_month", "clustered", "shortage"))
+    assert "免考核" in joined

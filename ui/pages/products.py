@@ -73,7 +73,9 @@ class ProgressModel(QAbstractTableModel):
             if key in ("agreed_volume", "target_to_date", "purchased", "shortfall"):
                 return f"{int(value or 0):,}"
             if key == "flags":
-                return "、".join(value or [])
+                from hospital_app.domain.status import flag_label
+
+                return "、".join(flag_label(f) for f in value or [])
             return "" if value is None else str(value)
         if role == SORT_ROLE:
             if key == "status":
