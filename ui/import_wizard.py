@@ -178,8 +178,10 @@ class MappingPage(QWizardPage):
         while self.form.rowCount():
             self.form.removeRow(0)
         self.combos.clear()
-        required = {f for item in KIND_REQUIRED[self.wiz.kind]
-                    for f in (item if isinstance(item, tuple) else (item,))}
+        required = {item for item in KIND_REQUIRED[self.wiz.kind] if not isinstance(item, tuple)}
+        # "One of" groups (code or generic name; purchase date or order time): say so.
+        either = {f: [o for o in item if o != f] for item in KIND_REQUIRED[self.wiz.kind]
+                  if isinstance(item, tuple) for f in item}
         for fname in KIND_FIELDS[self.wiz.kind]:
             combo = QComboBox(self.form_widget)
             combo.setObjectName(f"map_{fname}")
@@ -189,7 +191,12 @@ class MappingPage(QWizardPage):
                     combo.addItem(header, header)
             combo.setCurrentIndex(max(combo.findData(preview.mapping.get(fname, NOT_MAPPED)), 0))
             combo.currentIndexChanged.connect(lambda _i: self._mapping_changed())
-            label = field_label(fname) + (" *" if fname in required else "")
+            label = field_label(fname)
+            if fname in required:
+                label += " *"
+            elif fname in either:
+                others = self.tr("、").join(field_label(o) for o in either[fname])
+                label += self.tr(" *（或%1）").replace("%1", others)
             self.form.addRow(label, combo)
             self.combos[fname] = combo
         self._update_missing()

@@ -1304,6 +1304,14 @@
 <context>
     <name>MappingPage</name>
     <message>
+        <source> *（或%1）</source>
+        <translation> * (or %1)</translation>
+    </message>
+    <message>
+        <source>、</source>
+        <translation>, </translation>
+    </message>
+    <message>
         <location filename="../../ui/import_wizard.py" line="145"/>
         <source>列对应关系</source>
         <translation>Column mapping</translation>

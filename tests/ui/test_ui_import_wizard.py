@@ -61,6 +61,21 @@ def test_mapping_is_prefilled_from_synonyms(wizard):
     assert page.isComplete()
 
 
+def test_either_or_fields_are_labelled_as_such(wizard):
+    """GIVEN purchases (code or generic name; purchase date or order time) WHEN the mapping page
+    opens THEN those fields say which other one can stand in, and either one is enough."""
+    _go_to_mapping(wizard, SAMPLE)
+    page = wizard.mapping_page
+    label = page.form.labelForField(page.combos["product_code"]).text()
+    assert label == "药品编码 *（或通用名）"
+    assert page.form.labelForField(page.combos["quantity"]).text() == "采购数量 *"
+    page.combos["product_code"].setCurrentIndex(0)
+    page.combos["order_time"].setCurrentIndex(0)
+    assert page.isComplete()
+    page.combos["generic_name"].setCurrentIndex(0)
+    assert not page.isComplete()
+
+
 def test_unmapping_a_required_column_blocks_next(wizard):
     """GIVEN the mapping page WHEN 采购数量 is set to （不导入） THEN the page names the missing column
     and cannot go on."""
