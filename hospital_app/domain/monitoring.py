@@ -130,11 +130,12 @@ def clustered_months(targets: Sequence[MonthTarget], purchases: dict[tuple[int, 
 
 def empty_months(targets: Sequence[MonthTarget], purchases: dict[tuple[int, int], int],
                  d: date) -> list[MonthTarget]:
-    """R12: months fully elapsed by d (inside the period) with no purchases at all.
+    """R12: months of the period complete by d (their last day ≤ d: d counts, as in S(d))
+    with no purchases at all.
 
     The caller reports them only while the product is behind (R8).
     """
-    return [t for t in targets if t.last_day < d and t.target > 0 and purchases.get(t.key, 0) <= 0]
+    return [t for t in targets if t.last_day <= d and t.target > 0 and purchases.get(t.key, 0) <= 0]
 
 
 # ------------------------------------------------------------------------------- R6

@@ -164,6 +164,9 @@ class Header:
     hints: list[str]  # bracket hint of each column ("元/盒", "最小制剂单位")
     mapping: dict[str, int] = field(default_factory=dict)  # field → column index (0-based)
     score: int = 0
+    # Texts of the header area (titles, 导出时间, group and column titles), compact form
+    # (see ``compact``): a data row made only of these is a header repeated at a page break.
+    texts: frozenset[str] = frozenset()
 
     def column_of(self, fname: str) -> str:
         idx = self.mapping.get(fname)
@@ -252,7 +255,15 @@ def detect_header(rows: list[tuple[int, list[object]]], kind: str | None,
     names = [normalize_header(c) for c in columns]
     hints = [h for _n, h in names]
     mapping, score = auto_map(columns, kind, user)
-    return Header(row=last_no, first_row=first_no, columns=columns, hints=hints, mapping=mapping, score=score)
+    texts = frozenset(compact(v) for rno, values in candidates if rno <= last_no
+                      for v in values if isinstance(v, str) and v.strip())
+    return Header(row=last_no, first_row=first_no, columns=columns, hints=hints, mapping=mapping, score=score,
+                  texts=texts)
+
+
+def compact(value: str) -> str:
+    """A text without any whitespace, half-width: "采购\n数量 " → "采购数量"."""
+    return re.sub(r"\s+", "", to_halfwidth(value))
 
 
 def _combine(upper: list[object], lower: list[object]) -> list[str]:

@@ -21,6 +21,7 @@ from hospital_app.importers.headers import (
     KIND_REQUIRED,
     Header,
     canonical_field,
+    compact,
     detect_header,
     field_label,
     missing_required,
@@ -28,8 +29,10 @@ from hospital_app.importers.headers import (
 )
 from hospital_app.importers.reader import SheetInfo, open_source
 
-_TOTAL = re.compile(r"^(合计|总计|小计|总合计|合计金额|本页合计|累计)[:：]?")
-_NOTE = re.compile(r"^(注|备注|说明|填表|制表|审核|负责人|数据来源|导出|打印|单位负责人|联系人|\*|※|\d+[.、])")
+_TOTAL = re.compile(r"^(合计|总计|小计|总合计|合计金额|本页合计|本页小计|本表合计|累计|共计)[:：]?")
+# Lines under (or between) the table that are not data. "共 12 条" but not "共轭雌激素片".
+_NOTE = re.compile(r"^(注|备注|说明|填表|填报|制表|审核|负责人|经办人|数据来源|导出|打印|单位负责人|联系人|签字|盖章"
+                   r"|数据截[止至]|截[止至]\s*\d|统计时间|统计日期|共\s*\d+\s*[条行笔项]|第\s*\d+\s*页|\*|※|\d+[.、])")
 # Stop hunting for data after this many blank rows in a row (a stray cell far below).
 MAX_BLANK_RUN = 10_000
 
@@ -86,7 +89,7 @@ class Table:
         items = sorted(mapping.items(), key=lambda kv: kv[1])
         required_cols = _required_columns(self.kind, mapping)
         first_col = items[0][1] if items else 0
-        first_title = self.header.columns[first_col] if first_col < len(self.header.columns) else ""
+        header_texts = self.header.texts
         blank_run = 0
         ended = False
         for row_no, values, formulas in self._source.rows(self.sheet):
@@ -114,13 +117,27 @@ class Table:
                     continue
                 if ended and len(present) < len(required_cols):
                     continue  # notes below the totals
+                if _repeats_header(nonblank, header_texts):
+                    continue  # a title or one row of a two-row header repeated at a page break
             first = values[first_col] if first_col < width else None
-            if isinstance(first, str) and first_title and clean_text(first) == clean_text(first_title):
+            if isinstance(first, str) and compact(first) in header_texts and _repeats_header(values, header_texts):
                 continue  # the header repeated (multi-page exports)
             record = Record(row_no, {f: (values[i] if i < width else None) for f, i in items})
             if formulas:  # the reader knows which cells are formulas (not texts starting with "=")
                 record.formulas = {f for f, i in items if i in formulas}
             yield record
+
+
+def _repeats_header(values: list[object], header_texts: frozenset[str]) -> bool:
+    """Every non-blank cell is a text of the header area (title, group or column title)."""
+    seen = False
+    for v in values:
+        if _blank(v):
+            continue
+        if not isinstance(v, str) or compact(v) not in header_texts:
+            return False
+        seen = True
+    return seen
 
 
 def _blank(v: object) -> bool:

@@ -61,7 +61,8 @@ def _parse_number(value: object) -> tuple[Decimal, str] | None:
     """A number and the unit glued to it: "12,000" → (12000, ""), "12000片" → (12000, "片").
 
     Accepts numbers stored as text, thousands separators, full-width digits, trailing
-    spaces, a currency sign. Booleans and free text are errors.
+    spaces, a currency sign, and "万" (ten thousand: "1.2万" → 12000, "1.2万盒" → 12000 盒 —
+    a written number, not a guess). Booleans and free text are errors.
     """
     if value is None:
         return None
@@ -98,7 +99,10 @@ def _parse_number(value: object) -> tuple[Decimal, str] | None:
         raise CellError(tr("应为数字，实际是“{v}”", "expected a number, got '{v}'", v=raw[:40])) from None
     if m.group(1) == "-" or negative:
         number = -number
-    return number, m.group(4).strip()
+    unit = m.group(4).strip()
+    if unit.startswith("万") and not unit.startswith("万单位"):  # "1.2万" = 12000, "1.2万片" = 12000 片
+        number, unit = number * 10000, unit[1:].strip()
+    return number, unit
 
 
 def parse_decimal(value: object) -> Decimal | None:
@@ -164,10 +168,21 @@ def parse_datetime(value: object) -> datetime | None:
             hh = int(m.group(4) or 0)
             mm = int(m.group(5) or 0)
             ss = int(m.group(6) or 0)
+            if not 1 <= mo <= 12:
+                raise CellError(tr("日期“{v}”不存在（没有 {m} 月），请核对", "the date '{v}' does not exist "
+                                   "(there is no month {m}); please check it", v=raw[:40], m=mo))
+            try:
+                date(y, mo, d)
+            except ValueError:
+                raise CellError(tr("日期“{v}”不存在（{y} 年 {m} 月没有 {d} 日），请核对",
+                                   "the date '{v}' does not exist (no day {d} in {y}-{m}); please check it",
+                                   v=raw[:40], y=y, m=mo, d=d)) from None
             return datetime(y, mo, d, hh, mm, ss)
         if re.fullmatch(r"\d+(\.\d+)?", raw):
             return parse_datetime(float(raw))
         return datetime.fromisoformat(raw).replace(tzinfo=None)
+    except CellError:
+        raise
     except (ValueError, OverflowError):
         raise CellError(tr("无法识别的日期“{v}”（例：2024-09-20）", "unrecognised date '{v}' (e.g. 2024-09-20)",
                            v=raw[:40])) from None
@@ -186,6 +201,7 @@ BASE_UNITS = frozenset({"片", "粒", "丸", "支", "袋", "贴", "枚", "揿", 
 # Pack units: quantities in these are packs (× units per pack).
 PACK_UNITS = frozenset({"盒", "板", "箱", "件", "提", "排", "听", "桶", "罐"})
 
+_COUNT_S = re.compile(r"(\d+)['’]?[sS]$")  # "14s" / "14's": a count without a unit word
 _PACK_PART = re.compile(r"^(\d+(?:\.\d+)?)\s*([^\d/*]*?)\s*(?:/\s*([^\d/*]+))?$")
 
 
@@ -209,6 +225,10 @@ def parse_pack(value: object) -> SpecPack:
         return SpecPack(None, n)
     raw = clean_text(value).replace("×", "*").replace(" ", "")
     raw = re.sub(r"(?<=[\d\u4e00-\u9fff])[xX](?=\d)", "*", raw)
+    if not re.search(r"\d", raw):
+        # "盒" names the pack unit; "铝塑板装" describes the packaging: neither gives a count.
+        return SpecPack(None, None, None, raw if raw in PACK_UNITS else None, raw)
+    raw = _COUNT_S.sub(r"\1", raw)  # "14s", "14's" (English labels): 14 units, unit not named
     parts = [p for p in raw.split("*") if p]
     total, base, pack = 1, None, None
     for part in parts:
@@ -251,6 +271,8 @@ def parse_spec_pack(value: object) -> SpecPack:
     rest = rest.strip()
     if not rest:
         return SpecPack(head)
+    if _COUNT_S.fullmatch(rest):  # "20mg×14s": 14 per pack, the base unit comes from elsewhere (片/粒 …)
+        return SpecPack(head, int(_COUNT_S.fullmatch(rest).group(1)), None, None, rest)
     # A spec whose second part has no unit ("10*20") is not a pack: keep it as written.
     try:
         pack = parse_pack(rest)

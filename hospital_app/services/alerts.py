@@ -33,6 +33,8 @@ from db.models import (
     ProductDistributor,
     Purchase,
     Substitute,
+    SupplyIssue,
+    SupplyIssuePurchase,
 )
 from hospital_app import settings
 from hospital_app.domain import monitoring, status as st
@@ -155,6 +157,8 @@ def _failed_periods(session: Session, as_of: date) -> list[Alert]:
                              Purchase.purchase_date >= AgreementPeriod.start,
                              Purchase.purchase_date <= AgreementPeriod.end))
         .where(AgreementPeriod.id.in_(ids)).group_by(AgreementPeriod.id)))))
+    for period_id, qty in _emergency_backup_sums(session, latest).items():
+        sums[period_id] = int(sums.get(period_id) or 0) + qty
     exempt = defaultdict(list)
     for pid, ex_start, ex_end in _core(session, select(Exemption.product_id, Exemption.start, Exemption.end)
                                                  .where(Exemption.product_id.in_(list(latest)))):
@@ -173,6 +177,28 @@ def _failed_periods(session: Session, as_of: date) -> list[Alert]:
                n=generic, s=start, e=end, c=_pct(Fraction(bought, volume)), b=bought, v=volume),
             pid, end + timedelta(days=1), f"period:{period_id}:failed",
             tr("在自查报告中说明原因并整改", "Explain and correct it in the self-check report")))
+    return out
+
+
+def _emergency_backup_sums(session: Session, latest: dict[int, tuple]) -> dict[int, int]:
+    """R8/R11: backup-supplier purchases linked to a verified emergency issue of a product count
+    as that product's purchases: their sum per ended period (each purchase once per product)."""
+    rows = _core(session, select(SupplyIssue.product_id, Purchase.id, Purchase.product_id,
+                                 Purchase.purchase_date, Purchase.quantity)
+                 .select_from(SupplyIssuePurchase)
+                 .join(SupplyIssue, SupplyIssue.id == SupplyIssuePurchase.issue_id)
+                 .join(Purchase, Purchase.id == SupplyIssuePurchase.purchase_id)
+                 .join(Product, Product.id == Purchase.product_id)
+                 .where(SupplyIssue.emergency_verified.is_(True), Product.supply_role == "backup",
+                        SupplyIssue.product_id.in_(list(latest))))
+    out: dict[int, int] = defaultdict(int)
+    seen: set[tuple[int, int]] = set()
+    for issue_pid, purchase_id, bought_pid, day, qty in rows:
+        period_id, start, end, *_ = latest[issue_pid]
+        if bought_pid == issue_pid or (issue_pid, purchase_id) in seen or not (start <= day <= end):
+            continue
+        seen.add((issue_pid, purchase_id))
+        out[period_id] += int(qty or 0)
     return out
 
 

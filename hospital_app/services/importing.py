@@ -452,8 +452,13 @@ class Run:
                 factors[key] = factor
         value = number * factor
         if value != value.to_integral_value():
-            raise self.fail(rec, fname, tr("数量换算后不是整数：{v}", "Quantity is not a whole number of base units: {v}",
-                                           v=value))
+            if factor == 1:
+                raise self.fail(rec, fname, tr("数量 {v} 不是整数（按最小制剂单位计，应为整数）",
+                                               "Quantity {v} is not a whole number of base units", v=number))
+            raise self.fail(rec, fname, tr(
+                "数量 {n} × 转换比 {f} = {v}，不是整数个最小制剂单位；请核对数量或转换比",
+                "Quantity {n} × units per pack {f} = {v}, not a whole number of base units; check the quantity "
+                "or the units per pack", n=number.normalize(), f=factor, v=value.normalize()))
         return int(value), factor
 
     def unit_factor(self, rec: Record, fname: str, glued: str, ident: dict, prod: _Prod | None,

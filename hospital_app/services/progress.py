@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from fractions import Fraction
 from functools import lru_cache
 
@@ -66,8 +66,8 @@ def ratio4(value: Fraction | None) -> float | None:
     """A fraction for output: rounded half up to 4 decimals (CLI.md ratios)."""
     if value is None:
         return None
-    q = (Decimal(value.numerator) / Decimal(value.denominator)).quantize(Decimal("0.0001"), ROUND_HALF_UP)
-    return float(q)
+    # Exact: half up on the fraction itself, no intermediate decimal rounding.
+    return round_half_up(value * 10_000) / 10_000
 
 
 @dataclass
@@ -392,25 +392,38 @@ def _compute(session: Session, as_of: date, batch: str | None = None,
     rows_by_generic: dict[str, list[int]] = defaultdict(list)
     for pid, c in current.items():
         rows_by_generic[c.generic_norm].append(pid)
+    # One purchase may be linked to several issues: it moves or is excluded once, not per link.
+    links_by_purchase: dict[int, list[_Linked]] = defaultdict(list)
     for link in _linked_purchases(session, as_of):
+        links_by_purchase[link.purchase_id].append(link)
+    for links in links_by_purchase.values():
+        link = links[0]
         key = _month_index(link.purchase_date)
-        for row_pid in rows_by_generic.get(link.generic_norm, []):
-            c = current[row_pid]
-            if not (c.start <= link.purchase_date <= c.end):
-                continue
-            if link.supply_role == "backup" and link.emergency_verified:
-                # counts as selected in the share (it was excluded as a backup purchase)
-                own_buckets(row_pid)[monitoring.SELECTED][key] += link.quantity
-            elif (not link.selected and link.supply_role != "backup"
-                  and link.issue_open_from <= link.purchase_date
-                  and (link.issue_open_to is None or link.purchase_date <= link.issue_open_to)):
-                own_buckets(row_pid)[monitoring.NONSELECTED][key] -= link.quantity
-        if link.supply_role == "backup" and link.emergency_verified and link.issue_product_id in current:
-            c = current[link.issue_product_id]
-            if c.start <= link.purchase_date <= c.end and link.product_id != link.issue_product_id:
-                own[link.issue_product_id][key] += link.quantity
-                if link.product_id in current:  # moved, not counted twice
-                    own[link.product_id][key] -= link.quantity
+        backup = link.supply_role == "backup"
+        emergency_for = {x.issue_product_id for x in links if x.emergency_verified} if backup else set()
+        # Excluded from the share only if it was counted there as non-selected in the first place
+        # (not a cheaper-equal-quality product, R11) and an issue linked to it was open that day.
+        excused = (not backup and kinds.get(link.product_id, (None, None))[1] == monitoring.NONSELECTED
+                   and any(x.issue_open_from <= link.purchase_date
+                           and (x.issue_open_to is None or link.purchase_date <= x.issue_open_to)
+                           for x in links))
+        if emergency_for or excused:
+            for row_pid in rows_by_generic.get(link.generic_norm, []):
+                c = current[row_pid]
+                if not (c.start <= link.purchase_date <= c.end):
+                    continue
+                if emergency_for:
+                    # counts as selected in the share (it was excluded as a backup purchase)
+                    own_buckets(row_pid)[monitoring.SELECTED][key] += link.quantity
+                else:
+                    own_buckets(row_pid)[monitoring.NONSELECTED][key] -= link.quantity
+        # R8/R11: counts as a purchase of each selected product whose verified emergency it served.
+        # The backup product's own row (if it has an agreement period) keeps it too: it is still
+        # a purchase of that selected product (DOMAIN R8 "purchases of the selected product").
+        for issue_pid in emergency_for:
+            c = current.get(issue_pid)
+            if c is not None and c.start <= link.purchase_date <= c.end and link.product_id != issue_pid:
+                own[issue_pid][key] += link.quantity
 
     exempt_ids = set()
     for pid, start, end in _core(session, select(Exemption.product_id, Exemption.start, Exemption.end)
@@ -564,7 +577,8 @@ def _finish(row: ProgressRow, as_of: date, share_buckets) -> None:
     behind = row.status in st.BEHIND_STATES
     if behind:
         for mf in row.months:
-            mf.empty = mf.last_day < as_of and mf.target > 0 and mf.purchased <= 0
+            # R12: a month of the period complete by d (d inclusive, as for S(d)) with no purchase
+            mf.empty = mf.last_day <= as_of and mf.target > 0 and mf.purchased <= 0
         if any(mf.empty for mf in row.months):
             flags.add("empty_month")
         volume = row.agreed_volume

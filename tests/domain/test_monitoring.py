@@ -84,3 +84,12 @@ def test_r11_exemption_window_and_consumable_groups():
     assert not mon.active_on(date(2025, 1, 1), None, S)
     assert mon.consumable_group_key("consumable", 1, 3, " A组 ") == (1, 3, "A组")
     assert mon.consumable_group_key("drug", 1, 3, "A组") is None
+
+
+def test_r12_a_month_ending_on_d_is_complete_and_can_be_empty():
+    """GIVEN December 2024 without purchases WHEN d = 2024-12-31 (d counts, as in S(d)) THEN December is an
+    empty month; on 2024-12-30 it is not complete yet (R12)."""
+    targets = monthly_targets(S, E, 12000)
+    bought = {(2024, 9): 367, (2024, 10): 1000, (2024, 11): 1000}
+    assert [t.label for t in mon.empty_months(targets, bought, date(2024, 12, 31))] == ["2024-12"]
+    assert mon.empty_months(targets, bought, date(2024, 12, 30)) == []

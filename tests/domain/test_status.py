@@ -48,3 +48,22 @@ def test_r8_not_in_hospital_from_the_third_month_of_execution():
     assert st.not_in_hospital_alert_from(S) == date(2024, 11, 20)
     assert st.not_in_hospital_alert_from(date(2025, 1, 1)) == date(2025, 3, 1)
     assert st.not_in_hospital_alert_from(date(2024, 12, 31)) == date(2025, 2, 28)
+
+
+def test_r8_thresholds_at_exact_equality():
+    """GIVEN S(d) = 1/2 and V = 1 000 WHEN C = S exactly THEN on track; C = S − 10 points exactly THEN behind,
+    not severely; one unit less THEN severely behind; C = 100 % exactly THEN completed (R8)."""
+    half = Fraction(1, 2)
+    assert st.assess(500, 1000, half) == st.ON_TRACK
+    assert st.assess(499, 1000, half) == st.BEHIND
+    assert st.assess(400, 1000, half) == st.BEHIND
+    assert st.assess(399, 1000, half) == st.SEVERELY_BEHIND
+    assert st.assess(1000, 1000, Fraction(9, 10)) == st.COMPLETED
+
+
+def test_r8_not_started_on_the_first_day_and_after_returns_only():
+    """GIVEN the start day (S = 1/30 ÷ 12 > 0) and no purchase, or only a return, WHEN assessing THEN not_started."""
+    s_start = schedule(S, E, S)
+    assert s_start == Fraction(1, 30) / 12
+    assert st.assess(0, 12000, s_start) == st.NOT_STARTED
+    assert st.assess(-20, 12000, s_start) == st.NOT_STARTED

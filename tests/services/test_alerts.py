@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
-from db.models import ProductDistributor, Substitute
+from db.models import ProductDistributor, Substitute, SupplyIssue, SupplyIssuePurchase
 from hospital_app.services.alerts import collect_alerts
 from tests.services import monitoring_data as md
 
@@ -58,6 +58,33 @@ def test_r8_failed_period_after_its_end(session):
     md.buy(session, p, date(2024, 10, 5), 6000)
     (a,) = _mine(collect_alerts(session, date(2025, 9, 20)), "R8")
     assert a.severity == "serious" and a.since == date(2025, 9, 20) and "不合格" in a.message
+
+
+def test_r8_r11_emergency_backup_purchases_count_for_the_ended_period(session):
+    """GIVEN a period that ended with 3 000 own units plus 6 000 of a backup supplier linked to two
+    verified emergency issues of the product WHEN alerts after the end THEN the failed assessment
+    counts 9 000 (the backup purchase once, R8/R11); unverified links count nothing."""
+    b, p = md.worked_example(session)
+    backup = md.product(session, b, role="backup", maker=md.company(session, "备供企业"))
+    md.buy(session, p, date(2024, 10, 5), 3000)
+    pu = md.buy(session, backup, date(2024, 11, 5), 6000)
+    issues = [SupplyIssue(product_id=p.id, type="shortage", reported_at=datetime(2024, 11, 1, 9),
+                          emergency_verified=False) for _ in range(2)]
+    session.add_all(issues)
+    session.flush()
+    session.add_all([SupplyIssuePurchase(issue_id=i.id, purchase_id=pu.id) for i in issues])
+    session.flush()
+    day = date(2025, 9, 20)
+
+    def failed():
+        (a,) = [a for a in _mine(collect_alerts(session, day), "R8") if a.product_id == p.id]
+        return a.message
+
+    assert "3000/12000" in failed()
+    for i in issues:
+        i.emergency_verified = True
+    session.flush()
+    assert "9000/12000" in failed()
 
 
 def test_r8_failed_year_stays_a_finding_while_the_next_year_runs(session):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from fractions import Fraction
 
 import pytest
 
@@ -181,3 +182,27 @@ def test_product_detail_and_batch_summary(session):
     assert summary.as_dict()["schedule"] == 0.5306
     with pytest.raises(NotFound):
         product_detail(session, 999, D)
+
+
+def test_r9_r11_a_purchase_linked_to_several_issues_is_excluded_or_moved_once(session):
+    """GIVEN 300 non-selected units linked to two open issues, 200 cheaper-equal-quality units linked
+    to one, and 100 backup units linked to two verified emergencies WHEN progress THEN the 300 are
+    excluded once, the cheaper 200 are not subtracted again, the backup 100 count once (R9, R11)."""
+    b, p = md.worked_example(session)
+    n = md.product(session, b, selected=False)
+    cheap = md.product(session, b, selected=False, cheaper_equal_quality=True)
+    backup = md.product(session, b, role="backup", maker=md.company(session, "备供企业"))
+    md.buy(session, p, date(2024, 10, 1), 600)
+    md.buy(session, n, date(2024, 10, 1), 300)  # stays counted: 300 / (600+100+300)
+    linked = [md.buy(session, n, date(2024, 11, 5), 300), md.buy(session, cheap, date(2024, 11, 5), 200),
+              md.buy(session, backup, date(2024, 11, 5), 100)]
+    issues = [SupplyIssue(product_id=p.id, type="shortage", reported_at=datetime(2024, 11, 1, 9),
+                          emergency_verified=True) for _ in range(2)]
+    session.add_all(issues)
+    session.flush()
+    session.add_all([SupplyIssuePurchase(issue_id=i.id, purchase_id=pu.id) for i in issues for pu in linked])
+    session.flush()
+    row = _row(session)
+    assert row.purchased == 700
+    assert (row.share_selected, row.share_nonselected) == (700, 300)
+    assert row.nonselected_share == Fraction(3, 10)
