@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from hospital_app.domain.normalize import clean_text
+from hospital_app.domain.normalize import clean_text, to_halfwidth
 from hospital_app.errors import BadInput
 from hospital_app.i18n import tr
 from hospital_app.importers.headers import (
@@ -90,6 +90,8 @@ class Table:
         required_cols = _required_columns(self.kind, mapping)
         first_col = items[0][1] if items else 0
         header_texts = self.header.texts
+        # First characters of the header texts: a cheap filter before comparing whole texts.
+        header_starts = {t[:1] for t in header_texts}
         blank_run = 0
         ended = False
         for row_no, values, formulas in self._source.rows(self.sheet):
@@ -120,7 +122,8 @@ class Table:
                 if _repeats_header(nonblank, header_texts):
                     continue  # a title or one row of a two-row header repeated at a page break
             first = values[first_col] if first_col < width else None
-            if isinstance(first, str) and compact(first) in header_texts and _repeats_header(values, header_texts):
+            if (isinstance(first, str) and to_halfwidth(first.lstrip()[:1]) in header_starts
+                    and compact(first) in header_texts and _repeats_header(values, header_texts)):
                 continue  # the header repeated (multi-page exports)
             record = Record(row_no, {f: (values[i] if i < width else None) for f, i in items})
             if formulas:  # the reader knows which cells are formulas (not texts starting with "=")

@@ -210,8 +210,7 @@ def test_bad_quantities_name_row_column_and_arithmetic(session, tmp_path):
             ["E3", "XY001", -3, "2024-09-20", "采购"], ["E4", "XY001", "若干", "2024-09-20", "采购"],
             ["E5", "XY001", 2, "2024-09-20", "采购"]]
     errors = failed(session, "purchases", xlsx(tmp_path / "e.xlsx", {"s": rows}))
-    assert [(r, c) for r, c, _m in errors] == [(2, "采购数量（盒）")] * 1 + [(3, "采购数量（盒）"), (4, "采购数量（盒）"),
-                                                                          (5, "采购数量（盒）")]
+    assert [(r, c) for r, c, _m in errors] == [(row, "采购数量（盒）") for row in (2, 3, 4, 5)]
     assert "0.3 × 转换比 14 = 4.2" in errors[0][2] and "不是整数" in errors[0][2]
     assert "为 0" in errors[1][2] and "退货" in errors[2][2] and "若干" in errors[3][2]
     assert purchases(session) == {}
@@ -303,7 +302,8 @@ def test_per_base_unit_price_supply_roles_groups_and_volumes_in_packs(session, t
             ["联盟A", "布洛芬缓释胶囊", "胶囊", "0.3g", 20, "粒", "乙厂", "0.16", "备供", "A组", "50",
              "2024/9/20", "2025/9/19"]]
     import_file(session, "products", xlsx(tmp_path / "p.xlsx", {"s": rows}))
-    got = [(p.selected_price, p.supply_role, p.group_name) for p in session.scalars(select(Product).order_by(Product.id))]
+    products = session.scalars(select(Product).order_by(Product.id))
+    got = [(p.selected_price, p.supply_role, p.group_name) for p in products]
     assert got == [(Decimal("0.15"), "primary", "A组"), (Decimal("0.16"), "backup", "A组")]
     assert session.scalars(select(AgreementPeriod.agreed_volume).order_by(AgreementPeriod.id)).all() == [2000, 1000]
 
@@ -493,3 +493,24 @@ def test_cli_errors_name_sheet_row_and_column_and_write_nothing(run_cli, tmp_pat
     assert errors == [("采购", 2, "采购日期"), ("采购", 3, "采购数量")]
     rows = run_cli("--db", db, "--as-of", "2024-12-31", "progress", "--json").json()["rows"]
     assert rows[0]["purchased"] == 0
+
+
+@pytest.mark.parametrize("cell,number,unit", [("1.2万", Decimal("12000"), ""), ("1.2万盒", Decimal("12000"), "盒"),
+                                              ("80万单位", Decimal("80"), "万单位"), ("－24", Decimal("-24"), ""),
+                                              ("(24)", Decimal("-24"), ""), ("12,000 片", Decimal("12000"), "片")])
+def test_number_cells_decisions(cell, number, unit):
+    """GIVEN written numbers WHEN parsed THEN 万 multiplies (but "万单位" is a unit of potency, kept),
+    full-width minus and accounting brackets are negative."""
+    from hospital_app.importers.values import parse_number
+
+    assert parse_number(cell) == (number, unit)
+
+
+@pytest.mark.parametrize("cell,upp,base,pack", [("14's", 14, None, None), ("盒", None, None, "盒"),
+                                                ("铝塑板装", None, None, None), ("10片/板*3板/盒", 30, "片", "盒")])
+def test_pack_cells_decisions(cell, upp, base, pack):
+    """GIVEN 包装 cells WHEN parsed THEN counts multiply; a cell without a count is no error."""
+    from hospital_app.importers.values import parse_pack
+
+    got = parse_pack(cell)
+    assert (got.units_per_pack, got.base_unit, got.pack_unit) == (upp, base, pack)
