@@ -19,7 +19,6 @@ import importlib
 import logging
 from collections import defaultdict
 from datetime import date, timedelta
-from decimal import Decimal
 from fractions import Fraction
 
 from sqlalchemy import and_, func, select

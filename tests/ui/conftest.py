@@ -162,3 +162,15 @@ def make_page(qtbot, ctx):
         return p
 
     return _make
+
+
+@pytest.fixture(autouse=True)
+def _logged_out(monkeypatch):
+    """The audit user is process-wide: every UI test starts and ends logged out, without env credentials."""
+    from hospital_app.services import audit
+
+    monkeypatch.delenv("HOSPITAL_APP_USER", raising=False)
+    monkeypatch.delenv("HOSPITAL_APP_PASSWORD", raising=False)
+    audit.set_current_user(None)
+    yield
+    audit.set_current_user(None)

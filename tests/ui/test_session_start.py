@@ -16,18 +16,6 @@ AS_OF = date(2025, 9, 15)
 PASSWORD = "apotheke-2025"
 
 
-@pytest.fixture(autouse=True)
-def _logged_out(monkeypatch):
-    """The audit user is process-wide: every test starts and ends logged out, without env credentials."""
-    from hospital_app.services import audit
-
-    monkeypatch.delenv("HOSPITAL_APP_USER", raising=False)
-    monkeypatch.delenv("HOSPITAL_APP_PASSWORD", raising=False)
-    audit.set_current_user(None)
-    yield
-    audit.set_current_user(None)
-
-
 @pytest.fixture
 def app_ctx(db, db_path):
     from ui.app_context import AppContext

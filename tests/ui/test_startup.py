@@ -14,18 +14,6 @@ from ui.session_start import begin
 PASSWORD = "apotheke-2025"
 
 
-@pytest.fixture(autouse=True)
-def _logged_out(monkeypatch):
-    """The audit user is process-wide: every test starts and ends logged out, without env credentials."""
-    from hospital_app.services import audit
-
-    monkeypatch.delenv("HOSPITAL_APP_USER", raising=False)
-    monkeypatch.delenv("HOSPITAL_APP_PASSWORD", raising=False)
-    audit.set_current_user(None)
-    yield
-    audit.set_current_user(None)
-
-
 @pytest.fixture
 def shared_db(filled_db):
     """GIVEN the demo database made shared: one active admin 张药师 (user name zhang)."""
