@@ -22,7 +22,7 @@ Dues are derived from the calendar at read time (domain/supply_issues.py), so a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -168,11 +168,13 @@ def list_issues(session: Session, as_of: date, open_only: bool = False,
     """R3: issues with their dues and overdue state at ``as_of`` (newest report first).
 
     ``open_only``: unresolved (open, replied, escalated); ``overdue_only``: something overdue.
+    An issue reported after the as-of day does not exist yet on that day.
     """
     cal = load_calendar(session)
     names = _company_names(session)
-    query = select(SupplyIssue).join(SupplyIssue.product).order_by(SupplyIssue.reported_at.desc(),
-                                                                   SupplyIssue.id.desc())
+    query = (select(SupplyIssue).join(SupplyIssue.product)
+             .where(SupplyIssue.reported_at < datetime.combine(as_of + timedelta(days=1), time.min))
+             .order_by(SupplyIssue.reported_at.desc(), SupplyIssue.id.desc()))
     if open_only:
         query = query.where(SupplyIssue.status.in_(rules.UNRESOLVED))
     views = [_view(i, cal, as_of, names) for i in session.scalars(query)]

@@ -226,3 +226,21 @@ def test_r3_issue_against_a_non_selected_product_is_refused_and_nothing_written(
     with pytest.raises(BadInput, match="不是中选产品"):
         add_issue(session, p.id, "shortage", datetime(2025, 6, 9, 10))
     assert session.scalar(select(func.count()).select_from(SupplyIssue)) == 0
+
+
+def test_r3_an_issue_reported_after_the_as_of_day_is_not_listed_yet(session):
+    """GIVEN an issue reported 2025-10-09 11:00 WHEN listing as of 10-08 THEN it is not there yet;
+    as of 10-09 it is (the as-of day counts whole)."""
+    from datetime import date, datetime
+
+    from db.models import Product
+    from hospital_app.services.supply_issues import add_issue, issue_alerts, list_issues
+
+    p = Product(generic_name="阿托伐他汀钙片", generic_name_norm="阿托伐他汀钙片", selected=True, category="selected")
+    session.add(p)
+    session.flush()
+    add_issue(session, p.id, "shortage", datetime(2025, 10, 9, 11, 0))
+    assert list_issues(session, date(2025, 10, 8)) == []
+    assert issue_alerts(session, date(2025, 10, 8)) == []
+    [view] = list_issues(session, date(2025, 10, 9))
+    assert view.as_dict()["reply_due"] == date(2025, 10, 11)  # Sat 10-11 is a make-up working day

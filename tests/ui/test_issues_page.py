@@ -6,7 +6,7 @@ once. Worked examples are DOMAIN.md's R2 table.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from PySide6.QtCore import QDate, QDateTime, QTime, Qt
@@ -16,9 +16,12 @@ from ui.widgets import common
 
 
 @pytest.fixture
-def page(make_page):
+def page(make_page, ctx):
+    """The issues page "today" 2025-10-20, so that DOMAIN's R2 examples (reported 2025-09-30 …)
+    are in the past: an issue reported after the as-of day is not listed yet."""
     from ui.pages.issues import IssuesPage
 
+    ctx.as_of = date(2025, 10, 20)
     return make_page(IssuesPage, 1200, 700)
 
 
@@ -192,7 +195,7 @@ def test_overdue_issue_is_red_and_can_be_escalated_and_printed(page, ctx, opened
 
 def test_escalation_is_disabled_before_any_due_date_passes(page, ctx):
     """GIVEN an issue reported on the as-of day WHEN it is shown THEN 上报 and the letter are disabled (R3)."""
-    _file(page, ctx, datetime(2025, 9, 15, 9, 0))
+    _file(page, ctx, datetime.combine(ctx.as_of, time(9, 0)))
     assert not page.escalate_button.isEnabled()
     assert not page.escalation_button.isEnabled()
     assert page.complaint_button.isEnabled()
@@ -213,7 +216,7 @@ def test_overdue_filter_and_text_filter(page, ctx):
     """GIVEN one overdue and one fresh issue WHEN 只看逾期 is ticked THEN only the overdue one is listed;
     the text filter narrows by type label."""
     late = _file(page, ctx, datetime(2025, 8, 20, 9, 0), type_code="quality")
-    fresh = _file(page, ctx, datetime(2025, 9, 15, 9, 0), type_code="packaging")
+    fresh = _file(page, ctx, datetime.combine(ctx.as_of, time(9, 0)), type_code="packaging")
     page.overdue_only.setChecked(True)
     assert page.row_of(late) is not None and page.row_of(fresh) is None
     page.overdue_only.setChecked(False)
@@ -240,3 +243,13 @@ def test_select_issue_from_elsewhere(page, ctx):
     assert page.select_issue(first)
     assert page.detail.issue.id == first
     assert page.heading.text().startswith(f"#{first}")
+
+
+def test_new_issue_cannot_be_reported_after_the_as_of_day(page, ctx):
+    """GIVEN the new-issue dialog WHEN a time after the as-of day is typed THEN it is held at the
+    end of the as-of day (an issue reported later would not be listed as of today)."""
+    page.new_issue()
+    dialog = page.dialog
+    dialog.reported_at.setDateTime(_qdt(datetime.combine(ctx.as_of, time(9, 0)) + timedelta(days=3)))
+    assert dialog.values()["reported_at"] <= datetime.combine(ctx.as_of, time(23, 59))
+    dialog.reject()

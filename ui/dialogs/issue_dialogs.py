@@ -7,7 +7,7 @@ for read-only look-ups through ``ctx.query`` (product search, purchases, R2 limi
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDateEdit, QDateTimeEdit, QDialog,
@@ -69,6 +69,8 @@ class NewIssueDialog(QDialog):
         self.description.setFixedHeight(80)
         self.reported_at = _datetime_edit(self, default_now(ctx))
         self.reported_at.setObjectName("reportedAt")
+        # A problem cannot be reported after "today" (the as-of day): it would not be listed yet.
+        self.reported_at.setMaximumDateTime(to_qdatetime(datetime.combine(ctx.as_of, time(23, 59))))
         self.purchases = QListWidget(self)
         self.purchases.setObjectName("purchaseLinks")
         self.purchases.setMinimumHeight(90)
