@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
+from hospital_app.domain.targets import days_in_month
 from hospital_app.errors import BadInput
 from hospital_app.i18n import tr
 
@@ -59,8 +60,7 @@ class ReportPeriod:
 
 
 def _month_end(y: int, m: int) -> date:
-    nxt = date(y + (m == 12), m % 12 + 1, 1)
-    return nxt - timedelta(days=1)
+    return date(y, m, days_in_month(y, m))
 
 
 def parse_period(text: str) -> ReportPeriod:

@@ -20,7 +20,7 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
-from hospital_app.domain.targets import add_months, round_half_up
+from hospital_app.domain.targets import add_months
 from hospital_app.i18n import tr
 
 EXEMPT = "exempt"
@@ -62,6 +62,16 @@ def flag_label(flag: str) -> str:
     return labels.get(flag, flag)
 
 
+def percent_text(value: Fraction | Decimal | float | None, none: str = "—") -> str:
+    """A ratio as a percentage with two places for people: 0.4167 → "41.67%" (``none`` when missing).
+
+    The one formatter of C(d)/S(d)/shares for alerts, CLI tables and the PDF report.
+    """
+    if value is None or value == "":
+        return none
+    return f"{float(value) * 100:.2f}%"
+
+
 def completion(purchased: int, agreed_volume: int) -> Fraction:
     """R8: C = counted purchases / V (a period with V = 0 counts as complete)."""
     if agreed_volume <= 0:
@@ -93,11 +103,6 @@ def assess(purchased: int, agreed_volume: int, schedule: Fraction, *,
 def shortfall(target_to_date: int, purchased: int) -> int:
     """R8/CLI.md: max(0, target_to_date − purchased), in base units."""
     return max(0, int(target_to_date) - int(purchased))
-
-
-def exact_shortfall(schedule: Fraction, agreed_volume: int, purchased: int) -> int:
-    """R8: S(d)·V − purchases, rounded half up, never negative."""
-    return max(0, round_half_up(schedule * agreed_volume - purchased))
 
 
 def not_in_hospital_alert_from(execution_start: date) -> date:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import logging
 import re
 import warnings
 from dataclasses import dataclass
@@ -27,6 +28,8 @@ from typing import Iterator
 from hospital_app.errors import BadInput
 from hospital_app.i18n import tr
 from hospital_app.importers import safety
+
+log = logging.getLogger(__name__)
 
 # openpyxl warns on stderr about odd cells ("serial value outside the limits for dates");
 # the importer reports those cells itself, with sheet, row and column, in the user's language.
@@ -101,8 +104,8 @@ class XlsxSource:
     def close(self) -> None:
         try:
             self._wb.close()
-        except Exception:  # noqa: BLE001 pragma: no cover
-            pass
+        except Exception:  # noqa: BLE001 pragma: no cover - closing must not hide the real outcome
+            log.debug("closing %s failed", self.file, exc_info=True)
 
 
 class XlsSource:
@@ -166,8 +169,8 @@ class XlsSource:
     def close(self) -> None:
         try:
             self._book.release_resources()
-        except Exception:  # noqa: BLE001 pragma: no cover
-            pass
+        except Exception:  # noqa: BLE001 pragma: no cover - closing must not hide the real outcome
+            log.debug("closing %s failed", self.file, exc_info=True)
 
 
 def detect_encoding(sample: bytes) -> str:

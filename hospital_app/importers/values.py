@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 
 from hospital_app.domain.normalize import clean_text, to_halfwidth
@@ -126,6 +126,15 @@ def parse_int(value: object, what: str | None = None) -> int | None:
 # ------------------------------------------------------------------ dates
 
 _EXCEL_EPOCH = datetime(1899, 12, 30)
+#: Asia/Shanghai (no daylight saving since 1991); a fixed offset needs no tz database (Windows).
+SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
+
+
+def local_naive(value: datetime) -> datetime:
+    """Times are stored as naive local (Asia/Shanghai) times: an aware one is converted first."""
+    if value.tzinfo is None:
+        return value
+    return value.astimezone(SHANGHAI).replace(tzinfo=None)
 # Serial numbers of plausible business dates: 1982-02-15 .. 2173-10-14.
 _SERIAL_MIN, _SERIAL_MAX = 30000, 100000
 _DATE_TEXT = re.compile(
@@ -150,7 +159,7 @@ def parse_datetime(value: object) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, datetime):
-        return value.replace(tzinfo=None, microsecond=0)
+        return local_naive(value).replace(microsecond=0)
     if isinstance(value, date):
         return datetime.combine(value, time())
     if isinstance(value, bool):
@@ -180,7 +189,7 @@ def parse_datetime(value: object) -> datetime | None:
             return datetime(y, mo, d, hh, mm, ss)
         if re.fullmatch(r"\d+(\.\d+)?", raw):
             return parse_datetime(float(raw))
-        return datetime.fromisoformat(raw).replace(tzinfo=None)
+        return local_naive(datetime.fromisoformat(raw))
     except CellError:
         raise
     except (ValueError, OverflowError):

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 from reportlab.lib import colors
 from reportlab.platypus import Flowable, NextPageTemplate, PageBreak, Table, TableStyle
 
+from hospital_app.domain.payments import money
+from hospital_app.domain.status import percent_text
 from hospital_app.i18n import tr
 from hospital_app.reports import document as doc
 from hospital_app.reports.document import mm
@@ -30,9 +32,7 @@ MAX_OVERDUE_LISTED = 30
 
 def pct(value: Any) -> str:
     """0.4167 → "41.67%" (ratios are fractions in data, percentages on paper)."""
-    if value is None or value == "":
-        return "—"
-    return f"{float(value) * 100:.2f}%"
+    return percent_text(value)
 
 
 def _d(value: Any) -> str:
@@ -495,7 +495,7 @@ def _payments(head: _Sections, data: SelfCheckData) -> list[Flowable]:
     if not data.payments:
         return out + [doc.para(tr("本期无到期应付货款。", "No payments due in this period."), "plain")]
     rows = [[s["company"], s["due"], s["on_time"], s["late"], s["unpaid"], pct(s["rate"]),
-             f"{s['amount_due']:.2f}", f"{s['amount_unpaid']:.2f}"] for s in data.payments]
+             money(s["amount_due"]), money(s["amount_unpaid"])] for s in data.payments]
     out.append(doc.para(tr("按“交货验收合格后次月底前付款”的要求，统计本期到期应付货款的结算情况。",
                            "Payments due in the period (due by the end of the month after acceptance)."), "body"))
     out.append(doc.data_table([tr("企业", "Company"), tr("到期笔数", "Due"), tr("按时支付", "On time"),
@@ -507,7 +507,7 @@ def _payments(head: _Sections, data: SelfCheckData) -> list[Flowable]:
     if data.overdue_payments:
         out.append(doc.heading(tr("逾期未付明细", "Overdue payments"), 2))
         shown = sorted(data.overdue_payments, key=lambda p: (p["due"], p["company"] or ""))[:MAX_OVERDUE_LISTED]
-        rows = [[p["order_no"], p["company"], _d(p["accepted_on"]), _d(p["due"]), f"{p['amount']:.2f}"]
+        rows = [[p["order_no"], p["company"], _d(p["accepted_on"]), _d(p["due"]), money(p["amount"])]
                 for p in shown]
         out.append(doc.data_table([tr("订单号", "Order"), tr("企业", "Company"), tr("验收日期", "Accepted"),
                                    tr("付款期限", "Due"), tr("金额（元）", "Amount")], rows,

@@ -15,7 +15,6 @@ them is expected; the suspension itself is an R17 alert.
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections import defaultdict
 from datetime import date, timedelta
@@ -54,8 +53,7 @@ log = logging.getLogger(__name__)
 _SEVERITY_ORDER = {"serious": 0, "warning": 1, "info": 2}
 
 
-def _pct(value: Fraction | float) -> str:
-    return f"{float(value) * 100:.2f}%"
+_pct = st.percent_text  # 0.4167 → "41.67%"
 
 
 def _name(row: ProgressRow) -> str:
@@ -454,25 +452,12 @@ def _reported_label(code: str) -> str:
 
 
 def _other_services(session: Session, as_of: date) -> list[Alert]:
-    """R3/R4/R5 from their own services. A service not written yet is skipped (ImportError only)."""
-    out: list[Alert] = []
-    for module, name in (("hospital_app.services.supply_issues", "issue_alerts"),
-                         ("hospital_app.services.orders", "order_alerts"),
-                         ("hospital_app.services.payments", "payment_alerts")):
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-            # That rule's engineer has not landed the module yet: no alerts from it, not a failure.
-            log.info("alerts: %s not available yet", module)
-            continue
-        fn = getattr(mod, name, None)
-        if fn is None:  # module there, function not yet
-            log.info("alerts: %s.%s not available yet", module, name)
-            continue
-        out.extend(fn(session, as_of))
-    return out
+    """R3/R4/R5 findings, each from its own service."""
+    from hospital_app.services.orders import order_alerts
+    from hospital_app.services.payments import payment_alerts
+    from hospital_app.services.supply_issues import issue_alerts
+
+    return [*issue_alerts(session, as_of), *order_alerts(session, as_of), *payment_alerts(session, as_of)]
 
 
 def collect_alerts(session: Session, as_of: date, report: ProgressReport | None = None) -> list[Alert]:

@@ -49,6 +49,8 @@ from db.models import (
 from db.session import optimize
 from hospital_app import settings
 from hospital_app.domain.normalize import normalize_generic, normalize_spec
+from hospital_app.domain.payments import payment_due
+from hospital_app.domain.targets import add_months
 from hospital_app.errors import Conflict
 from hospital_app.i18n import tr
 from hospital_app.services import audit
@@ -76,12 +78,6 @@ class DemoOptions:
     months: int = 24
     purchases: int | None = None
     as_of: date = field(default_factory=date.today)
-
-
-def add_months(d: date, months: int) -> date:
-    y, m = divmod(d.month - 1 + months, 12)
-    year, month = d.year + y, m + 1
-    return date(year, month, min(d.day, _cal.monthrange(year, month)[1]))
 
 
 def month_start(d: date) -> date:
@@ -392,8 +388,7 @@ class _Builder:
             accepted = row["accepted_on"]
             if accepted is None:
                 continue
-            nxt = add_months(accepted.replace(day=1), 1)
-            due = nxt.replace(day=_cal.monthrange(nxt.year, nxt.month)[1])
+            due = payment_due(accepted)  # R5
             r = rng.random()
             if r < 0.80:
                 paid = accepted + timedelta(days=rng.randint(15, (due - accepted).days))

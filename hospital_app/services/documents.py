@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import Exemption, GeneratedDocument, Product, ReportText
+from hospital_app.domain.orders import ratio
 from hospital_app.domain.periods import ReportPeriod, parse_period
 from hospital_app.errors import Conflict
 from hospital_app.i18n import tr
@@ -83,7 +84,9 @@ def _optional(module: str, name: str) -> Callable | None:
     """``module.name`` if that service has landed, else None (the section shows 暂无数据)."""
     try:
         mod = importlib.import_module(module)
-    except ImportError as exc:
+    except ModuleNotFoundError as exc:
+        if exc.name != module:  # a real failure inside the service must not read as "no data"
+            raise
         log.info("document source %s not available: %s", module, exc)
         return None
     return getattr(mod, name, None)
@@ -171,10 +174,6 @@ def _progress(session: Session, as_of: date) -> tuple[Any, list[dict] | None]:
     return report, [r.as_dict() if hasattr(r, "as_dict") else dict(r) for r in report]
 
 
-def _ratio(part: int, whole: int) -> float | None:
-    return round(part / whole, 4) if whole else None
-
-
 def _ratio4(value: Any) -> float | None:
     if value is None:
         return None
@@ -255,7 +254,7 @@ def _batch_summaries(session: Session, report: Any, rows: list[dict], as_of: dat
         purchased = sum(int(r.get("purchased") or 0) for r in rs)
         labels, bought, sched = _burnup(objects.get(name, []), as_of)
         out.append(BatchSummary(name, len(rs), dict(Counter(r.get("status") for r in rs)), agreed, target,
-                                purchased, _ratio(purchased, agreed), _ratio(target, agreed),
+                                purchased, ratio(purchased, agreed), ratio(target, agreed),
                                 labels, bought, sched))
     return out
 
@@ -356,7 +355,7 @@ def _payments(session: Session, period: ReportPeriod, as_of: date) -> tuple[list
                             "accepted_on": _get(p, "accepted_on"), "due": due, "amount": amount})
     rows = sorted(per.values(), key=lambda s: s["company"])
     for s in rows:
-        s["rate"] = _ratio(s["on_time"], s["due"])
+        s["rate"] = ratio(s["on_time"], s["due"])
     return rows, overdue
 
 

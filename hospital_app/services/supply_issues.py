@@ -433,26 +433,3 @@ def issue_alerts(session: Session, as_of: date) -> list[Alert]:
                 tr("要求供应企业在时限内解决", "Ask the supplier to resolve within the limit"),
                 {"issue_id": v.id}))
     return alerts
-
-
-@dataclass(frozen=True)
-class IssueWindow:
-    """R11: when an issue about a product was open, and whether it is a verified emergency."""
-
-    issue_id: int
-    product_id: int
-    start: date  # day reported
-    end: date | None  # day resolved (or closed); None while still open
-    emergency_verified: bool
-
-
-def issue_windows(session: Session) -> list[IssueWindow]:
-    """R11: every issue's open window (for excluding purchases made while a linked issue was open)."""
-    rows = session.execute(select(SupplyIssue.id, SupplyIssue.product_id, SupplyIssue.reported_at,
-                                  SupplyIssue.resolved_at, SupplyIssue.closed_at, SupplyIssue.emergency_verified)
-                           .order_by(SupplyIssue.id))
-    out = []
-    for issue_id, product_id, reported, resolved, closed, verified in rows:
-        end = resolved or closed
-        out.append(IssueWindow(issue_id, product_id, reported.date(), end.date() if end else None, bool(verified)))
-    return out

@@ -135,3 +135,33 @@ def test_r5_payments_json(run_cli, seeded):
                          "due": "2025-02-28", "paid_on": None, "overdue": True}]
     human = run_cli("--db", seeded, "--as-of", "2025-03-01", "payments")
     assert "逾期未付" in human.out
+
+
+def test_r11_link_purchases_and_verify_emergency_through_the_cli(run_cli, db_path):
+    """R11: a backup supplier's purchases linked to a verified supply emergency count as purchases of
+    the selected product; `issues link` and `issues verify-emergency` make that happen, `--off` undoes it."""
+    import sqlite3
+
+    assert run_cli("--db", db_path, "--as-of", "2026-06-30", "demo").code == 0
+    con = sqlite3.connect(db_path)
+    backup_id, primary_id = con.execute(
+        "select b.id, p.id from product b join product p on p.generic_name_norm = b.generic_name_norm "
+        "and p.spec_norm = b.spec_norm and p.supply_role = 'primary' where b.supply_role = 'backup'").fetchone()
+    issue_id, linked = con.execute("select issue_id, count(*) from supply_issue_purchase group by issue_id").fetchone()
+    con.close()
+
+    def purchased(as_of="2026-06-30"):
+        rows = run_cli("--db", db_path, "--as-of", as_of, "progress", "--json").json()["rows"]
+        return {r["product_id"]: r["purchased"] for r in rows}.get(primary_id)
+
+    counted = purchased()
+    off = run_cli("--db", db_path, "issues", "verify-emergency", issue_id, "--off")
+    assert off.code == 0, off
+    assert purchased() < counted  # the backup purchases no longer count as selected
+    assert run_cli("--db", db_path, "issues", "verify-emergency", issue_id).code == 0
+    assert purchased() == counted
+    again = run_cli("--db", db_path, "issues", "link", issue_id, "--purchases", "1,2")
+    assert again.code == 0 and "2" in again.out
+    bad = run_cli("--db", db_path, "issues", "link", issue_id, "--purchases", "999999999")
+    assert bad.code == 3
+    assert backup_id and linked >= 1

@@ -46,6 +46,15 @@ def test_datetime_keeps_time_and_bad_dates_fail():
             V.parse_date(bad)
 
 
+def test_datetime_with_an_offset_is_stored_as_shanghai_local_time():
+    """GIVEN an ISO time with a UTC offset (an export from another system)
+    WHEN it is parsed THEN it is converted to naive Asia/Shanghai time, not just stripped of its offset
+    (ARCHITECTURE: times are naive local; the CLI's --at flags convert the same way)."""
+    assert V.parse_datetime("2025-01-01T00:30:00+00:00") == datetime(2025, 1, 1, 8, 30)
+    assert V.parse_datetime("2025-01-01T08:30:00+08:00") == datetime(2025, 1, 1, 8, 30)
+    assert V.parse_datetime("2025-01-01 08:30") == datetime(2025, 1, 1, 8, 30)
+
+
 def test_spec_and_pack_in_one_cell():
     """GIVEN "10mg*7片*4板" WHEN parsed THEN spec 10mg, 28 片 per pack (IMPORT.md)."""
     sp = V.parse_spec_pack("10mg*7片*4板")

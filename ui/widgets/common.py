@@ -10,10 +10,9 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Sequence
 
 from PySide6.QtCore import QCoreApplication, QDate, QDateTime, QTime, QTimer, QUrl, Qt, Signal
-from PySide6.QtGui import QDesktopServices, QStandardItem, QStandardItemModel
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (QFileDialog, QFrame, QHBoxLayout, QLabel, QMessageBox, QPushButton,
                                QWidget)
 
@@ -116,24 +115,6 @@ def month_name(month: int) -> str:
     from hospital_app.i18n import tr
 
     return tr("{m} 月", "{n}", m=month, n=MONTH_NAMES_EN[month - 1])
-
-
-def fmt_percent(value: float | None, places: int = 1) -> str:
-    if value is None:
-        return "—"
-    return f"{value * 100:+.{places}f}%"
-
-
-def read_only_model(headers: Sequence[str], rows: Sequence[Sequence[Any]], parent=None) -> QStandardItemModel:
-    """A QStandardItemModel of text cells (small tables: issues, settings, documents)."""
-    model = QStandardItemModel(len(rows), len(headers), parent)
-    model.setHorizontalHeaderLabels(list(headers))
-    for r, row in enumerate(rows):
-        for c, value in enumerate(row):
-            item = QStandardItem("" if value is None else str(value))
-            item.setEditable(False)
-            model.setItem(r, c, item)
-    return model
 
 
 # -------------------------------------------------------------------------- widgets

@@ -5,18 +5,7 @@ from __future__ import annotations
 import argparse
 from datetime import date, datetime
 
-from hospital_app.errors import NotYetAvailable
 from hospital_app.i18n import tr
-
-
-def not_yet(feature_zh: str, feature_en: str):
-    """Handler for a command whose issue has not landed yet (exit 1, says so)."""
-
-    def handler(ctx, args):
-        raise NotYetAvailable(tr("“{f}”功能尚未完成。", "'{f}' is not available yet.",
-                                 f=tr(feature_zh, feature_en)))
-
-    return handler
 
 
 def date_arg(text: str) -> date:
@@ -35,10 +24,10 @@ def datetime_arg(text: str) -> datetime:
     except ValueError:
         raise argparse.ArgumentTypeError(
             tr("时间应为 YYYY-MM-DDTHH:MM：{t}", "time must be YYYY-MM-DDTHH:MM: {t}", t=text)) from None
-    if value.tzinfo is not None:  # stored as local naive time (Asia/Shanghai)
-        from zoneinfo import ZoneInfo
+    if value.tzinfo is not None:  # stored as naive local time (Asia/Shanghai)
+        from hospital_app.importers.values import local_naive
 
-        value = value.astimezone(ZoneInfo("Asia/Shanghai")).replace(tzinfo=None)
+        value = local_naive(value)
     return value
 
 

@@ -1,4 +1,6 @@
-"""`issues add | reply | resolve | close | escalate | list` (R3)."""
+"""`issues add | reply | resolve | close | escalate | list` (R3), and for R11
+`issues link ID --purchases 12,13` (purchases the issue excuses) and
+`issues verify-emergency ID [--off]` (backup-supplier purchases then count as selected)."""
 
 from __future__ import annotations
 
@@ -116,6 +118,36 @@ def cmd_list(ctx, args) -> int:
     return 0
 
 
+def _ids(text: str) -> list[int]:
+    import argparse
+
+    try:
+        return [int(x) for x in text.replace("，", ",").split(",") if x.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(tr("应为以逗号分隔的采购记录编号：{t}",
+                                            "expected comma-separated purchase ids: {t}", t=text)) from None
+
+
+def cmd_link(ctx, args) -> int:
+    from hospital_app.services.supply_issues import link_purchases
+
+    with ctx.db.session() as s:
+        added = link_purchases(s, args.id, args.purchases)
+    ctx.out(tr("供应问题 #{id} 新关联 {n} 条采购记录（R11）。", "Supply issue #{id}: {n} purchases newly linked (R11).",
+               id=args.id, n=added))
+    return 0
+
+
+def cmd_verify(ctx, args) -> int:
+    from hospital_app.services.supply_issues import set_emergency_verified
+
+    with ctx.db.session() as s:
+        set_emergency_verified(s, args.id, not args.off)
+    ctx.out(tr("供应问题 #{id} 已{w}为供应紧急情况（R11）。", "Supply issue #{id} {w} as a supply emergency (R11).",
+               id=args.id, w=tr("撤销核实", "no longer verified") if args.off else tr("核实", "verified")))
+    return 0
+
+
 def register(sub, common) -> None:
     p = sub.add_parser("issues", help="供应问题 / supply issues")
     isub = p.add_subparsers(dest="issues_command", metavar="SUBCOMMAND", required=True)
@@ -138,6 +170,13 @@ def register(sub, common) -> None:
         if name == "reply":
             x.add_argument("--promise", type=date_arg)
         x.add_argument("--json", action="store_true")
+    lk = leaf(isub, common, "link", "关联本问题所涉采购（R11）", "link the purchases this issue excuses (R11)", cmd_link)
+    lk.add_argument("id", type=int)
+    lk.add_argument("--purchases", type=_ids, required=True, metavar="ID,ID,…")
+    ve = leaf(isub, common, "verify-emergency", "核实为供应紧急情况（R11）", "verify as a supply emergency (R11)",
+              cmd_verify)
+    ve.add_argument("id", type=int)
+    ve.add_argument("--off", action="store_true", help=tr("撤销核实", "withdraw the verification"))
     ls = leaf(isub, common, "list", "列出供应问题", "list supply issues", cmd_list)
     ls.add_argument("--open", action="store_true")
     ls.add_argument("--overdue", action="store_true")

@@ -36,7 +36,9 @@ def render_table(headers: list[str], rows: list[list[str]], right: set[int] = fr
 
 
 def pct(value) -> str:
-    return "-" if value is None else f"{value * 100:.2f}%"
+    from hospital_app.domain.status import percent_text
+
+    return percent_text(value, none="-")
 
 
 def cmd_progress(ctx, args) -> int:
