@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from db.models import AuditLog, Batch
 from hospital_app.services.importing import import_file
-from tests.services.test_import_realities import PRODUCT_HEADER, xlsx
+from tests.services.import_helpers import xlsx
+from tests.services.test_import_realities import PRODUCT_HEADER
 
 BATCH = "第九批国家集采"
 

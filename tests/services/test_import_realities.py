@@ -8,7 +8,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from db.models import AgreementPeriod, Batch, ImportMapping, ImportRun, Product, Purchase
@@ -20,27 +19,12 @@ from hospital_app.services.importing import (
     preview,
     save_mapping,
 )
+from tests.services.import_helpers import xlsx
 
 PRODUCT_HEADER = ["序号", "采购批次", "药品编码", "通用名", "剂型", "规格", "转换比", "最小制剂单位", "生产企业",
                   "中选价格（元/盒）", "约定采购量（最小制剂单位）", "执行开始日期", "执行结束日期"]
 PRODUCT_ROW = [1, "第九批国家集采", "XY001", "阿托伐他汀钙片", "片剂", "20mg", 14, "片", "齐鲁制药有限公司",
                3.26, 840, datetime(2024, 9, 20), datetime(2025, 9, 19)]
-
-
-def xlsx(path: Path, sheets: dict[str, list[list]], hidden: tuple[str, ...] = (),
-         merge: dict[str, list[str]] | None = None) -> Path:
-    wb = Workbook()
-    wb.remove(wb.active)
-    for name, rows in sheets.items():
-        ws = wb.create_sheet(name)
-        for row in rows:
-            ws.append(row)
-        if name in hidden:
-            ws.sheet_state = "hidden"
-        for rng in (merge or {}).get(name, []):
-            ws.merge_cells(rng)
-    wb.save(path)
-    return path
 
 
 def seed_products(session, tmp_path: Path) -> None:

@@ -18,13 +18,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from openpyxl import Workbook
 from sqlalchemy import select
 
 from db.models import AgreementPeriod, Order, Product, Purchase
 from hospital_app.errors import BadInput
 from hospital_app.importers.headers import fields_for
 from hospital_app.services.importing import ImportFailed, import_file
+from tests.services.import_helpers import xlsx
 
 BATCH = "第十批国家集采"
 P_HEAD = ["序号", "采购批次", "药品编码", "通用名", "剂型", "规格", "转换比", "最小制剂单位", "生产企业",
@@ -35,22 +35,6 @@ AMOX = [2, BATCH, "XY002", "阿莫西林胶囊", "胶囊剂", "0.25g", 24, "粒"
         datetime(2024, 9, 20), datetime(2025, 9, 19)]
 JIALIN = [3, BATCH, "XY003", "阿托伐他汀钙片", "片剂", "20mg", 14, "片", "北京嘉林药业股份有限公司", 3.5, 8400,
           datetime(2024, 9, 20), datetime(2025, 9, 19)]
-
-
-def xlsx(path: Path, sheets: dict[str, list[list]], hidden: tuple[str, ...] = (),
-         merge: dict[str, list[str]] | None = None) -> Path:
-    wb = Workbook()
-    wb.remove(wb.active)
-    for name, rows in sheets.items():
-        ws = wb.create_sheet(name)
-        for row in rows:
-            ws.append(row)
-        if name in hidden:
-            ws.sheet_state = "hidden"
-        for rng in (merge or {}).get(name, []):
-            ws.merge_cells(rng)
-    wb.save(path)
-    return path
 
 
 def seed(session, tmp_path: Path, *rows: list) -> None:

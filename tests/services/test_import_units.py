@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 
 from db.models import Product, Purchase
 from hospital_app.services.importing import ImportFailed, import_file
-from tests.services.test_import_realities import PRODUCT_HEADER, xlsx
+from tests.services.import_helpers import xlsx
+from tests.services.test_import_realities import PRODUCT_HEADER
 
 BATCH = "第九批国家集采"
 # XY001: 片, 14 per pack, price header "中选价格（元/盒）" → pack unit 盒.

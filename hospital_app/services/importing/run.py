@@ -1,0 +1,281 @@
+"""The run machinery shared by every kind (IMPORT.md "Rules of import").
+
+``Run`` reads a table's records, collects every problem (one run = one transaction: any
+problem and nothing is written), counts inserted / updated / unchanged rows, and holds the
+row parts all kinds share: the product identity of a line, matching it (``ProductIndex``),
+and a quantity cell → base units (DOMAIN.md "Quantities and money": packs × units per pack,
+an unknown unit is an error, never a guess). A formula cell is refused, never evaluated.
+
+Idempotent keys (IMPORT.md): purchases and orders are keyed by order number + line, else by
+a hash of all their fields, so the same file twice inserts nothing and an overlapping export
+adds only its new rows (``_line_key``, ``_unique``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Iterable
+
+from sqlalchemy.orm import Session
+
+from hospital_app.domain.normalize import normalize_generic, normalize_key, normalize_spec
+from hospital_app.errors import InputProblem
+from hospital_app.i18n import tr
+from hospital_app.importers import values as V
+from hospital_app.importers.table import Record, Table
+from hospital_app.services.importing.matching import Companies, ProductIndex, _form_key, _Prod
+from hospital_app.services.importing.results import CHUNK, MAX_PROBLEMS, ImportResult, ProgressFn
+
+
+class _RowError(Exception):
+    """Stop processing this row (its problem is already recorded)."""
+
+
+class Run:
+    """One import run: reads records, collects problems, counts."""
+
+    def __init__(self, session: Session, table: Table, result: ImportResult, progress: ProgressFn | None) -> None:
+        self.s = session
+        self.t = table
+        self.result = result
+        self.problems: list[InputProblem] = []
+        self.total_problems = 0
+        self.progress = progress
+        self.total_estimate = table.estimated_rows()
+        self.companies = Companies(session)
+
+    # -- problems
+    def problem(self, row: int | None, fname: str | None, message: str) -> None:
+        self.total_problems += 1
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(InputProblem(message, file=self.t.file, sheet=self.t.sheet, row=row,
+                                              column=self.t.column(fname) if fname else None))
+
+    def warn(self, row: int | None, fname: str | None, message: str) -> None:
+        """A note for the user in ``result.warnings``; the run goes on."""
+        self.result.warnings.append(InputProblem(message, file=self.t.file, sheet=self.t.sheet, row=row,
+                                                 column=self.t.column(fname) if fname else None))
+
+    def fail(self, rec: Record, fname: str | None, message: str) -> _RowError:
+        self.problem(rec.row, fname, message)
+        return _RowError()
+
+    def get(self, rec: Record, fname: str, parser, required: bool = False):
+        raw = rec.values.get(fname)
+        try:
+            value = parser(raw) if raw is not None else None
+        except V.CellError as exc:
+            raise self.fail(rec, fname, exc.message) from None
+        if value is None and required:
+            raise self.fail(rec, fname, tr("“{c}”不能为空", "'{c}' must not be empty", c=self.t.column(fname)))
+        return value
+
+    def quietly(self, fn):
+        """fn() or None when it fails; its problem is not recorded."""
+        kept, total = len(self.problems), self.total_problems
+        try:
+            return fn()
+        except _RowError:
+            del self.problems[kept:]
+            self.total_problems = total
+            return None
+
+    def text(self, rec: Record, fname: str, required: bool = False) -> str | None:
+        return self.get(rec, fname, V.text, required)
+
+    def records(self) -> Iterable[Record]:
+        n = 0
+        for rec in self.t.records():
+            n += 1
+            self.result.rows = n
+            if self.progress is not None and n % CHUNK == 0:
+                self.progress(n, self.total_estimate)
+            if rec.formulas:
+                for fname in sorted(rec.formulas):
+                    self.problem(rec.row, fname, tr(
+                        "单元格 {ref} 是公式（{f}）。导入不计算公式：请在 Excel 中复制后“选择性粘贴为数值”再导入。",
+                        "Cell {ref} holds a formula ({f}). Import never evaluates formulas: paste the values "
+                        "instead (Paste Special → Values) and import again.",
+                        ref=self.t.cell_ref(fname, rec.row), f=str(rec.values.get(fname))[:40]))
+                continue
+            yield rec
+        if self.progress is not None:
+            self.progress(n, n)
+
+    # -- shared row parts
+    def identity(self, rec: Record) -> dict:
+        """Product identity of a line: code, names and keys, spec/pack parsed."""
+        code = self.text(rec, "product_code")
+        generic = self.text(rec, "generic_name")
+        form = self.text(rec, "dosage_form")
+        maker = self.text(rec, "manufacturer")
+        sp = self.get(rec, "spec", V.parse_spec_pack) or V.SpecPack(None)
+        pk = self.get(rec, "pack", V.parse_pack) or V.SpecPack(None)
+        base_unit = self.text(rec, "base_unit") or pk.base_unit or sp.base_unit
+        return {
+            "code": code, "generic": generic, "form": form, "maker": maker, "spec": sp.spec,
+            "upp": pk.units_per_pack or sp.units_per_pack, "base_unit": base_unit,
+            "pack_unit": pk.pack_unit or sp.pack_unit, "pack_desc": pk.pack_desc or sp.pack_desc,
+            "approval": self.text(rec, "approval_number"),
+            "keys": (normalize_key(code), normalize_generic(generic), _form_key(form),
+                     normalize_spec(sp.spec), normalize_key(maker)),
+        }
+
+    def to_base_units(self, rec: Record, fname: str, ident: dict, prod: _Prod | None,
+                      default_pack: bool, factors: dict | None = None,
+                      factor_key: tuple | None = None) -> tuple[int | None, int]:
+        """A quantity cell → (base units, factor used). IMPORT.md: packs × units per pack,
+        or already base units; an unresolvable unit is an error. ``factors`` caches the
+        factor per product identity (``factor_key``) for big files."""
+        parsed = self.get(rec, fname, V.parse_number)
+        if parsed is None:
+            return None, 1
+        number, glued = parsed
+        key = None if factors is None else (factor_key, glued)
+        factor = factors.get(key) if factors is not None else None
+        if factor is None:
+            factor = self.unit_factor(rec, fname, glued, ident, prod, default_pack)
+            if factors is not None:
+                factors[key] = factor
+        value = number * factor
+        if value != value.to_integral_value():
+            if factor == 1:
+                raise self.fail(rec, fname, tr("数量 {v} 不是整数（按最小制剂单位计，应为整数）",
+                                               "Quantity {v} is not a whole number of base units", v=number))
+            raise self.fail(rec, fname, tr(
+                "数量 {n} × 转换比 {f} = {v}，不是整数个最小制剂单位；请核对数量或转换比",
+                "Quantity {n} × units per pack {f} = {v}, not a whole number of base units; check the quantity "
+                "or the units per pack", n=number.normalize(), f=factor, v=value.normalize()))
+        return int(value), factor
+
+    def unit_factor(self, rec: Record, fname: str, glued: str, ident: dict, prod: _Prod | None,
+                    default_pack: bool) -> int:
+        """Base units per unit of the quantity (DOMAIN.md "Quantities and money"): 1 for the
+        product's base unit, units per pack for its pack unit; any other unit is an error,
+        never a guess.
+
+        The unit is the one glued to the number ("100盒"), else the line's unit column (采购单位)
+        or the header's bracket ("约定采购量（最小制剂单位）") — for the purchase quantity the
+        column comes first, for other quantities the header. Known units: the line's own
+        (最小制剂单位, 规格/包装 such as "20mg*14片/盒"), else the product's. While the product's
+        pack unit is unknown a pack word (盒, 板, 箱 …) names it; while its base unit is unknown
+        a dosage-unit word (片, 粒, 支 …) names it. Such a unit is remembered for the run — in
+        ``ident`` (``learned_*``, not part of any key) and on the in-memory product — so one file
+        cannot count one product in two different base units, and a product created from the
+        line keeps it.
+        No unit at all: ``default_pack`` (a purchase file with a 转换比 column counts packs).
+        """
+        base_unit = ident.get("base_unit") or (prod.base_unit if prod else None) or ident.get("learned_base_unit")
+        pack_unit = ident.get("pack_unit") or (prod.pack_unit if prod else None) or ident.get("learned_pack_unit")
+        upp = ident.get("upp") or (prod.upp if prod else None)
+        unit, column = self._unit_of(rec, fname, glued, base_unit, pack_unit)
+        if not unit:
+            is_pack = default_pack
+        elif _says_base_unit(unit) or unit == base_unit:
+            is_pack = False
+        elif unit == pack_unit or (not pack_unit and unit in V.PACK_UNITS):
+            is_pack = True
+        elif not base_unit and unit in V.BASE_UNITS:
+            is_pack = False
+            ident["learned_base_unit"] = unit
+            if prod is not None:
+                prod.base_unit = unit
+        else:
+            raise self.fail(rec, column, _unit_mismatch(unit, base_unit, pack_unit))
+        if not is_pack:
+            return 1
+        if not upp:
+            raise self.fail(rec, fname, tr(
+                "数量按“{u}”计，但没有转换比（包装数量），无法换算为最小制剂单位",
+                "The quantity is in packs ('{u}') but there is no units-per-pack value to convert it",
+                u=unit or tr("盒", "pack")))
+        if unit and not pack_unit and not _says_base_unit(unit):
+            ident["learned_pack_unit"] = unit
+            if prod is not None:
+                prod.pack_unit = unit
+        return upp
+
+    def _unit_of(self, rec: Record, fname: str, glued: str, base_unit: str | None,
+                 pack_unit: str | None) -> tuple[str, str]:
+        """(unit of the quantity ``fname``, field to blame when it is wrong); "" when none is given.
+        A header bracket counts only when it names a unit ("数量（2024年）" names none)."""
+        if glued and glued.strip():
+            return glued.strip(), fname
+        cell = (self.text(rec, "unit") or "") if fname == "quantity" or self.t.has("unit") else ""
+        hint = self.t.header.hint_of(fname).strip()
+        if hint and not (_says_base_unit(hint) or hint in (base_unit, pack_unit) or hint in V.BASE_UNITS
+                         or hint in V.PACK_UNITS):
+            hint = ""
+        order = ((cell, "unit"), (hint, fname)) if fname == "quantity" else ((hint, fname), (cell, "unit"))
+        for unit, column in order:
+            if unit:
+                return unit, column
+        return "", fname
+
+    def match(self, rec: Record, index: ProductIndex, ident: dict) -> _Prod | None:
+        code, generic, form, spec, maker = ident["keys"]
+        prod, cands = index.match(code, generic, form, spec, maker)
+        if cands:
+            listed = "；".join(c.label for c in cands[:8])
+            raise self.fail(rec, "product_code" if code and self.t.has("product_code") else "generic_name", tr(
+                "匹配到多个产品，无法确定是哪一个：{c}。请补充剂型、规格或生产企业，或使用药品编码。",
+                "Several products match and it is unclear which one: {c}. Add form, spec or manufacturer, or "
+                "use the product code.", c=listed))
+        return prod
+
+    def finish(self) -> None:
+        self.result.errors = self.problems
+
+
+def _says_base_unit(unit: str) -> bool:
+    """"最小制剂单位", "最小单位" name the base unit; "最小包装" is a pack."""
+    return "最小" in unit and "包装" not in unit
+
+
+def _unit_mismatch(unit: str, base_unit: str | None, pack_unit: str | None) -> str:
+    """The message for a unit that is neither the product's base unit nor its pack unit."""
+    advice_zh = "请核对单位，或在规格/包装中注明换算（如“100片/瓶”）"
+    advice_en = "check the unit, or state the conversion in the spec/pack column (e.g. 100片/瓶)"
+    if base_unit and pack_unit:
+        return tr("单位“{u}”与产品最小单位“{b}”、包装单位“{p}”都不一致，无法换算；" + advice_zh,
+                  "Unit '{u}' is neither the product's base unit '{b}' nor its pack unit '{p}'; it cannot be "
+                  "converted: " + advice_en, u=unit, b=base_unit, p=pack_unit)
+    if base_unit:
+        return tr("单位“{u}”与产品最小单位“{b}”不一致，也不是包装单位（如盒），无法换算；" + advice_zh,
+                  "Unit '{u}' is not the product's base unit '{b}' nor a pack unit (e.g. 盒); it cannot be "
+                  "converted: " + advice_en, u=unit, b=base_unit)
+    if pack_unit:
+        return tr("单位“{u}”与产品包装单位“{p}”不一致，且产品最小单位未知，无法换算；" + advice_zh,
+                  "Unit '{u}' is not the product's pack unit '{p}' and its base unit is unknown; it cannot be "
+                  "converted: " + advice_en, u=unit, p=pack_unit)
+    return tr("无法识别的单位“{u}”：不知道它是包装单位（如盒）还是最小制剂单位（如片、粒、支）",
+              "Unknown unit '{u}': neither a pack unit (盒) nor a base unit (片, 粒, 支)", u=unit)
+
+
+def _dt_key(value) -> str:
+    return "" if value is None else str(value)
+
+
+def _q(value: Decimal | None, q: Decimal) -> Decimal | None:
+    return None if value is None else value.quantize(q, rounding=ROUND_HALF_UP)
+
+
+# -------------------------------------------------------------------- idempotent keys
+
+
+def _line_key(order_no: str | None, line_no: int | None, ident: dict, fields: tuple) -> str:
+    if order_no and line_no is not None:
+        return f"{order_no}#{line_no}"
+    if order_no:
+        code, generic, _form, spec, maker = ident["keys"]
+        return f"{order_no}#{code or (generic + '|' + spec + '|' + maker)}"[:180]
+    digest = hashlib.sha1("\x1f".join(map(_dt_key, fields)).encode("utf-8")).hexdigest()
+    return "h:" + digest
+
+
+def _unique(key: str, seen: dict[str, int]) -> str:
+    """Two identical keys in one file are two lines: the second gets '#2' (stable per file)."""
+    n = seen.get(key, 0) + 1
+    seen[key] = n
+    return key if n == 1 else f"{key}#{n}"
