@@ -78,14 +78,19 @@ def order_stats(session: Session, quarter: str | None = None, as_of: date | None
     ``warning`` when response rate < 95 % or timeliness < 90 %, else None.
     """
     q = Quarter.parse(quarter) if quarter else None
-    start = q.previous().start if q else None
-    end = q.end if q else None
+    return _stats(session, [q] if q else None, as_of)
+
+
+def _stats(session: Session, quarters: list[Quarter] | None, as_of: date | None) -> list[dict]:
+    """Rows for the given quarters (all when None), from one pass over the orders."""
+    start = min(quarters).previous().start if quarters else None
+    end = max(quarters).end if quarters else None
     tallies = _tallies(session, start, end, as_of)
     rw = settings.get(session, "r4_response_rate_warning")
     tw = settings.get(session, "r4_timeliness_warning")
     rows = []
     for (name, qq), t in sorted(tallies.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-        if q is not None and qq != q:
+        if quarters is not None and qq not in quarters:
             continue
         prev = tallies.get((name, qq.previous()))
         prev_timeliness = rules.exact_ratio(prev.delivered_in_time, prev.delivered) if prev else None
@@ -104,25 +109,24 @@ def order_stats(session: Session, quarter: str | None = None, as_of: date | None
 def order_alerts(session: Session, as_of: date) -> list[Alert]:
     """R4 findings for the last completed quarter and the current one up to ``as_of``."""
     current = Quarter.of(as_of)
+    response_warning = float(settings.get(session, "r4_response_rate_warning"))
+    timeliness_warning = float(settings.get(session, "r4_timeliness_warning"))
     alerts = []
-    for q in (current.previous(), current):
-        for row in order_stats(session, str(q), as_of=as_of):
-            if row["level"] is None:
-                continue
-            parts = []
-            if row["response_rate"] is not None and row["response_rate"] < float(
-                    settings.get(session, "r4_response_rate_warning")):
-                parts.append(tr("订单响应率 {r:.1%}", "response rate {r:.1%}", r=row["response_rate"]))
-            if row["timeliness"] is not None and row["timeliness"] < float(
-                    settings.get(session, "r4_timeliness_warning")):
-                parts.append(tr("配送及时率 {r:.1%}", "delivery timeliness {r:.1%}", r=row["timeliness"]))
-            if row["level"] == "serious":
-                parts.append(tr("连续两个季度配送及时率低于 90%", "timeliness below 90 % two quarters running"))
-            alerts.append(Alert(
-                "R4", row["level"],
-                tr("{c} {q}：", "{c} {q}: ", c=row["company"] or tr("（未填配送企业）", "(no distributor)"),
-                   q=row["quarter"]) + "；".join(parts),
-                None, q.start, f"orders:{row['company']}:{row['quarter']}",
-                tr("与配送企业沟通并记录", "Take it up with the distributor and keep a record"),
-                dict(row)))
+    for row in _stats(session, [current.previous(), current], as_of):
+        if row["level"] is None:
+            continue
+        parts = []
+        if row["response_rate"] is not None and row["response_rate"] < response_warning:
+            parts.append(tr("订单响应率 {r:.1%}", "response rate {r:.1%}", r=row["response_rate"]))
+        if row["timeliness"] is not None and row["timeliness"] < timeliness_warning:
+            parts.append(tr("配送及时率 {r:.1%}", "delivery timeliness {r:.1%}", r=row["timeliness"]))
+        if row["level"] == "serious":
+            parts.append(tr("连续两个季度配送及时率低于 90%", "timeliness below 90 % two quarters running"))
+        alerts.append(Alert(
+            "R4", row["level"],
+            tr("{c} {q}：", "{c} {q}: ", c=row["company"] or tr("（未填配送企业）", "(no distributor)"),
+               q=row["quarter"]) + "；".join(parts),
+            None, Quarter.parse(row["quarter"]).start, f"orders:{row['company']}:{row['quarter']}",
+            tr("与配送企业沟通并记录", "Take it up with the distributor and keep a record"),
+            dict(row)))
     return alerts
