@@ -1,4 +1,4 @@
-"""SQLAlchemy 2.0 models for the whole rule book (DOMAIN.md R1–R17).
+"""SQLAlchemy 2.0 models for the whole rule book (R1–R21, docs/RULES.md).
 
 Conventions:
 - Quantities are whole base units (片, 粒, 支 … or the unit a consumables batch names).
@@ -27,6 +27,7 @@ from sqlalchemy import (
     UniqueConstraint,
     BigInteger,
     MetaData,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
@@ -138,6 +139,10 @@ class Product(Versioned, Base):
     suspended_on: Mapped[date | None] = mapped_column(Date)
     suspension_reason: Mapped[str | None] = mapped_column(Text)
     suspension_reported_to: Mapped[list] = mapped_column(JSON, default=list)
+    # The pharmacist's reason the product lags (未完成原因; R8, R19), shown in progress and the self-check
+    lag_reason: Mapped[str | None] = mapped_column(Text)
+    # A user-entered pre-VBP reference price per base unit (R18), used when history has none
+    reference_price: Mapped[Decimal | None] = mapped_column(PRICE)
 
     created_at: Mapped[datetime] = mapped_column(DateTime, default=datetime.now)
 
@@ -146,6 +151,34 @@ class Product(Versioned, Base):
     periods: Mapped[list[AgreementPeriod]] = relationship(
         back_populates="product", order_by="AgreementPeriod.start"
     )
+    packs: Mapped[list[ProductPack]] = relationship(
+        back_populates="product", order_by="ProductPack.id", cascade="all, delete-orphan"
+    )
+
+
+class ProductPack(Base):
+    """One pack of a product with its price (IMPORT.md v2: 5mg×10片/盒 → 10 片 per 盒).
+
+    A product keeps every pack a list gives it (14片/盒 and 20片/盒 at different prices);
+    a purchase in packs is converted with its own pack, never the last one read.
+    """
+
+    __tablename__ = "product_pack"
+    __table_args__ = (
+        UniqueConstraint("product_id", "units_per_pack", "pack_unit", name="uq_product_pack_units"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id", ondelete="CASCADE"), index=True)
+    pack_desc: Mapped[str | None] = mapped_column(String(120))  # as written: "5mg×10片/盒"
+    units_per_pack: Mapped[int] = mapped_column(Integer)  # base units in one pack
+    pack_unit: Mapped[str | None] = mapped_column(String(20))  # 盒, 瓶 …
+    price_per_pack: Mapped[Decimal | None] = mapped_column(PRICE)
+    price_per_unit: Mapped[Decimal | None] = mapped_column(PRICE)  # 元 per base unit
+    code: Mapped[str | None] = mapped_column(String(80), index=True)  # the list's code for this pack
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=datetime.now)
+
+    product: Mapped[Product] = relationship(back_populates="packs")
 
 
 class AgreementPeriod(Versioned, Base):
@@ -161,6 +194,8 @@ class AgreementPeriod(Versioned, Base):
     end: Mapped[date] = mapped_column(Date)
     agreed_volume: Mapped[int] = mapped_column(BigInteger)
     signed_on: Mapped[date | None] = mapped_column(Date)
+    # An extension period (顺延, R6 v2): compared per month, volume given or pro-rated
+    is_extension: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     product: Mapped[Product] = relationship(back_populates="periods")
 
@@ -194,6 +229,9 @@ class ImportRun(Base):
     inserted: Mapped[int] = mapped_column(Integer, default=0)
     updated: Mapped[int] = mapped_column(Integer, default=0)
     unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # --skip-invalid
+    # Digest of the rows the run wrote (issue 23): `check` finds direct edits of imported data
+    content_digest: Mapped[str | None] = mapped_column(String(64))
 
 
 class ImportMapping(Base):
@@ -233,6 +271,8 @@ class Purchase(Base):
     amount: Mapped[Decimal | None] = mapped_column(AMOUNT)
     distributor_id: Mapped[int | None] = mapped_column(ForeignKey("company.id"))
     is_return: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The pack the line was converted with (IMPORT.md v2), when it was given in packs
+    pack_id: Mapped[int | None] = mapped_column(ForeignKey("product_pack.id", ondelete="SET NULL"))
     source_file: Mapped[str | None] = mapped_column(String(500))
     source_row: Mapped[int | None] = mapped_column(Integer)
     import_run_id: Mapped[int | None] = mapped_column(ForeignKey("import_run.id"))
@@ -253,6 +293,8 @@ class Order(Base):
     company_id: Mapped[int | None] = mapped_column(ForeignKey("company.id"))  # distributor
     product_id: Mapped[int | None] = mapped_column(ForeignKey("product.id"))
     quantity: Mapped[int | None] = mapped_column(BigInteger)  # base units
+    # Base units delivered (R4 v2 order delivery rate); None with a delivery time = in full
+    delivered_quantity: Mapped[int | None] = mapped_column(BigInteger)
     amount: Mapped[Decimal | None] = mapped_column(AMOUNT)
     placed_at: Mapped[datetime] = mapped_column(DateTime)
     responded_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -276,6 +318,12 @@ class Payment(Versioned, Base):
     amount: Mapped[Decimal] = mapped_column(AMOUNT)
     paid_on: Mapped[date | None] = mapped_column(Date)
     reference: Mapped[str | None] = mapped_column(String(100))
+    # R5 v2: "import" (a payment column of the orders export) or "manual" (recorded by hand)
+    source: Mapped[str] = mapped_column(String(20), default="manual", server_default="manual")
+    # Idempotency of imported payments (IMPORT.md): re-importing adds nothing
+    dedup_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    import_run_id: Mapped[int | None] = mapped_column(ForeignKey("import_run.id"))
+    recorded_by: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=datetime.now)
 
     order: Mapped[Order] = relationship()
@@ -298,7 +346,12 @@ class SupplyIssue(Versioned, Base):
     status: Mapped[str] = mapped_column(String(20), default="open")
     reported_at: Mapped[datetime] = mapped_column(DateTime)
     reported_by: Mapped[str | None] = mapped_column(String(100))
+    # Reported to the insurance bureau (R3 v2, `issues report`) and the bureau's confirmation
+    # (核实, `issues confirm`); R11 v2 exclusions depend on both.
     insurance_notified_at: Mapped[datetime | None] = mapped_column(DateTime)
+    bureau_report_to: Mapped[str | None] = mapped_column(String(200))
+    bureau_confirmed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    bureau_confirm_ref: Mapped[str | None] = mapped_column(String(200))
     replied_at: Mapped[datetime | None] = mapped_column(DateTime)
     reply_text: Mapped[str | None] = mapped_column(Text)
     promised_date: Mapped[date | None] = mapped_column(Date)
@@ -391,6 +444,8 @@ class VolumeReport(Versioned, Base):
     name: Mapped[str] = mapped_column(String(200))
     cycle: Mapped[str | None] = mapped_column(String(40))
     source_file: Mapped[str | None] = mapped_column(String(500))
+    baseline_year: Mapped[int | None] = mapped_column(Integer)
+    submitted_on: Mapped[date | None] = mapped_column(Date)  # R13 v2: warnings come before this
     created_at: Mapped[datetime] = mapped_column(DateTime, default=datetime.now)
 
     lines: Mapped[list[VolumeReportLine]] = relationship(
@@ -476,6 +531,23 @@ class ReportText(Versioned, Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=datetime.now)
 
 
+class CorrectiveMeasure(Versioned, Base):
+    """A problem found by a self-check, its cause and the corrective measure (R19)."""
+
+    __tablename__ = "corrective_measure"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_key: Mapped[str] = mapped_column(String(20), index=True)  # "2025-06", "2025Q2", "2025"
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("product.id", ondelete="SET NULL"))
+    problem: Mapped[str] = mapped_column(Text)
+    cause: Mapped[str | None] = mapped_column(Text)
+    measure: Mapped[str | None] = mapped_column(Text)
+    department: Mapped[str | None] = mapped_column(String(100))
+    responsible: Mapped[str | None] = mapped_column(String(100))
+    due_date: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=datetime.now)
+
+
 class GeneratedDocument(Base):
     """History of generated documents (reports page)."""
 
@@ -487,6 +559,41 @@ class GeneratedDocument(Base):
     params: Mapped[dict] = mapped_column(JSON, default=dict)
     created_by: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=datetime.now)
+
+
+# ------------------------------------------------------------------------ departments
+
+
+class Department(Versioned, Base):
+    """A clinical department (科室, R21); names normalised, merged ones point to the survivor."""
+
+    __tablename__ = "department"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    name_norm: Mapped[str] = mapped_column(String(100), unique=True)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=datetime.now)
+
+
+class DepartmentUsage(Base):
+    """A department's dispensing/consumption line in base units (R21); returns negative."""
+
+    __tablename__ = "department_usage"
+    __table_args__ = (
+        Index("ix_department_usage_product_date", "product_id", "usage_date", "department_id", "quantity"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"))
+    usage_date: Mapped[date] = mapped_column(Date)
+    quantity: Mapped[int] = mapped_column(BigInteger)  # base units
+    is_return: Mapped[bool] = mapped_column(Boolean, default=False)
+    dedup_key: Mapped[str] = mapped_column(String(200), unique=True)
+    source_file: Mapped[str | None] = mapped_column(String(500))
+    source_row: Mapped[int | None] = mapped_column(Integer)
+    import_run_id: Mapped[int | None] = mapped_column(ForeignKey("import_run.id"))
 
 
 # ------------------------------------------------------------------ users and audit
@@ -521,4 +628,6 @@ class AuditLog(Base):
     after: Mapped[dict | None] = mapped_column(JSON)
     prev_hash: Mapped[str | None] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # Digest of the changed row as written (issue 23): `check` finds direct edits
+    row_digest: Mapped[str | None] = mapped_column(String(64))
 

@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Iterator
 
-from sqlalchemy import create_engine, event, inspect
+from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DatabaseError as DBAPIDatabaseError
 from sqlalchemy.exc import SQLAlchemyError
@@ -111,10 +111,28 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def _upgrade(engine: Engine, target: str = "head") -> None:
+    """Upgrade to ``target``. On SQLite foreign keys are off while it runs: batch mode
+    rebuilds a table by dropping it, which with foreign keys on would cascade-delete the
+    rows that reference it (supply issues' linked purchases). They are checked after."""
     from alembic import command
 
-    with engine.begin() as conn:
-        command.upgrade(alembic_config(conn), target)
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as conn:
+        if sqlite:
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            conn.commit()  # the PRAGMA is a no-op inside a transaction
+        try:
+            with conn.begin():
+                command.upgrade(alembic_config(conn), target)
+                if sqlite:
+                    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(f"foreign key check failed after upgrade: {broken[:5]}")
+        finally:
+            if sqlite:
+                conn.rollback()
+                conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                conn.commit()
 
 
 def backup_sqlite_file(path: Path, suffix: str) -> Path:
@@ -266,6 +284,9 @@ def _migrate(engine: Engine, path: Path | None) -> None:
         raise MigrationFailed(tr("此文件不是本程序的数据库（没有版本信息）：{p}",
                                  "This file is not a database of this app (no schema revision): {p}",
                                  p=path or engine.url.render_as_string(hide_password=True)))
+    if current is None:
+        _create_fresh(engine)
+        return
     backup = None
     if current is not None and path is not None:
         engine.dispose()
@@ -285,6 +306,32 @@ def _migrate(engine: Engine, path: Path | None) -> None:
         raise MigrationFailed(tr("数据库升级失败，未做任何更改。原因：{e}",
                                  "The database upgrade failed; nothing was changed. Cause: {e}",
                                  e=exc)) from exc
+
+
+def _create_fresh(engine: Engine) -> None:
+    """A new database is built from the models and stamped at head in one transaction, so a
+    crash half-way leaves an empty file that the next start builds again (issue 23 §3).
+    tests/migrations/ prove that the migrations from 0001 arrive at the same schema."""
+    from db.models import Base
+
+    def build(conn) -> None:
+        Base.metadata.create_all(conn)
+        conn.exec_driver_sql("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, "
+                             "CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))")
+        conn.execute(text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": head_revision()})
+
+    if engine.dialect.name != "sqlite":
+        with engine.begin() as conn:
+            build(conn)
+        return
+    with engine.connect() as conn:
+        conn.exec_driver_sql("BEGIN")  # pysqlite would run the DDL outside any transaction
+        try:
+            build(conn)
+        except BaseException:
+            conn.exec_driver_sql("ROLLBACK")
+            raise
+        conn.exec_driver_sql("COMMIT")
 
 
 def _restore_file(backup: Path, path: Path) -> None:

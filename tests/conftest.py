@@ -14,8 +14,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("HOSPITAL_APP_LANG", "zh")
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
-SAMPLES = SHARED / "samples"
+DATA = ROOT / "tests" / "data"  # copies of the sample and real provincial workbooks
+SAMPLES = DATA
+REAL = DATA / "real"
 pytest_plugins = ["tests.conftest_pg"]  # real PostgreSQL server fixtures (pg_url, any_db_url)
 
 

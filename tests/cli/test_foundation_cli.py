@@ -12,7 +12,9 @@ def test_init_creates_the_database_and_reports_location_and_revision(run_cli, db
     result = run_cli("--db", db_path, "init")
     assert result.code == 0, result
     assert str(db_path) in result.out
-    assert "0001" in result.out
+    from db.session import head_revision
+
+    assert f"结构版本：{head_revision()}" in result.out
     assert db_path.exists()
 
 

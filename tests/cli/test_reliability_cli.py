@@ -81,13 +81,13 @@ def _big_archive(path: Path, products: int, purchases: int) -> None:
                 "selected_price": "0.1000", "is_shortage": False, "is_emergency": False,
                 "cheaper_equal_quality": False, "key_monitoring": False, "suspended_on": None,
                 "suspension_reason": None, "suspension_reported_to": [], "created_at": "2025-01-01T00:00:00",
-                "version": 1}
+                "lag_reason": None, "reference_price": None, "version": 1}
 
     def purchase(i):
         return {"id": i, "product_id": i % products + 1, "dedup_key": f"PO{i}#1", "order_no": f"PO{i}",
                 "line_no": 1, "order_time": None, "purchase_date": "2025-01-02", "quantity": 10,
                 "unit_price": "0.1000", "amount": "1.00", "distributor_id": None, "is_return": False,
-                "source_file": "采购.xlsx", "source_row": i, "import_run_id": None}
+                "source_file": "采购.xlsx", "source_row": i, "import_run_id": None, "pack_id": None}
 
     from db.models import Base
 
@@ -202,7 +202,7 @@ def test_kill_9_during_an_import_leaves_it_complete_or_absent(tmp_path, db_path,
 
 def test_failed_migration_restores_the_backup(tmp_path, db_path, db, monkeypatch):
     """GIVEN a database at revision 0001 with data and a new revision that fails half-way
-    WHEN the app opens it THEN MigrationFailed (exit 4), the file is back at 0001 with its data,
+    WHEN the app opens it THEN MigrationFailed (exit 4), the file is back at its revision with its data,
     and the pre-migration backup is kept."""
     import db.session as session_module
     from db.models import Product
@@ -211,10 +211,11 @@ def test_failed_migration_restores_the_backup(tmp_path, db_path, db, monkeypatch
     with db.session() as s:
         s.add(Product(generic_name="阿莫西林胶囊", generic_name_norm="阿莫西林胶囊"))
     db.dispose()
+    head = session_module.head_revision()
     scripts = tmp_path / "migrations"
     shutil.copytree(session_module.MIGRATIONS_DIR, scripts, ignore=shutil.ignore_patterns("__pycache__"))
-    (scripts / "versions" / "0002_broken.py").write_text(
-        'revision = "0002"\ndown_revision = "0001"\nbranch_labels = None\ndepends_on = None\n'
+    (scripts / "versions" / "9999_broken.py").write_text(
+        f'revision = "9999"\ndown_revision = "{head}"\nbranch_labels = None\ndepends_on = None\n'
         "import sqlalchemy as sa\nfrom alembic import op\n\n"
         "def upgrade():\n"
         '    op.create_table("half_done", sa.Column("id", sa.Integer, primary_key=True))\n'
@@ -229,7 +230,7 @@ def test_failed_migration_restores_the_backup(tmp_path, db_path, db, monkeypatch
     monkeypatch.undo()
     con = sqlite3.connect(str(db_path))
     try:
-        assert con.execute("SELECT version_num FROM alembic_version").fetchall() == [("0001",)]
+        assert con.execute("SELECT version_num FROM alembic_version").fetchall() == [(head,)]
         assert con.execute("SELECT generic_name FROM product").fetchall() == [("阿莫西林胶囊",)]
         tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         assert "half_done" not in tables

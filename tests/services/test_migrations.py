@@ -87,6 +87,7 @@ def test_older_database_is_backed_up_then_upgraded(tmp_path, monkeypatch):
     """GIVEN a database at the old head WHEN a newer revision ships THEN a backup is taken, then upgraded."""
     path = tmp_path / "old.db"
     dbs.open_database(str(path)).dispose()
+    old_head = dbs.head_revision()
     scripts = _scripts_with_extra_revision(
         tmp_path, '    op.add_column("setting", sa.Column("extra_test", sa.Integer(), nullable=True))')
     monkeypatch.setattr(dbs, "MIGRATIONS_DIR", scripts)
@@ -98,7 +99,7 @@ def test_older_database_is_backed_up_then_upgraded(tmp_path, monkeypatch):
     backups = list(tmp_path.glob("old.pre-migration-*.db"))
     assert len(backups) == 1
     con = sqlite3.connect(backups[0])
-    assert con.execute("select version_num from alembic_version").fetchone()[0] == "0001"
+    assert con.execute("select version_num from alembic_version").fetchone()[0] == old_head
     con.close()
 
 
