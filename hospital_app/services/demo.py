@@ -66,7 +66,6 @@ from hospital_app.services.demo_catalogue import (
 
 DRUG_BATCH = "十六省（区）联盟药品集中带量采购（演示）"
 CONSUMABLE_BATCH = "冠脉支架等医用耗材省际联盟集中带量采购（演示）"
-MAX_ORDERS = 6000  # orders are made for the most recent purchase lines only
 CHUNK = 20_000
 EMERGENCY_LINES = 3  # backup-supplier purchases during the verified emergency (R11)
 
@@ -351,60 +350,80 @@ class _Builder:
 
     # ------------------------------------------------------------------ orders, payments
     def build_orders(self) -> int:
-        rng = self.rng
-        recent = self.s.execute(
+        """One platform order per purchase line (R4), and its payment (R5).
+
+        Every line has its order, as on the platform, so that the scale demo (500 000 lines)
+        measures R4/R5 at hospital scale (issue 21). Written in chunks with explicit ids.
+        """
+        slow = {c.id for c in self.companies.values() if c.name == DISTRIBUTORS[-1]}
+        now = datetime.combine(self.as_of, time(18))
+        next_id = (self.s.execute(select(func.max(Order.id))).scalar() or 0) + 1
+        count = 0
+        lines = self.s.execute(
             select(Purchase.order_no, Purchase.order_time, Purchase.distributor_id, Purchase.product_id,
                    Purchase.quantity, Purchase.amount)
-            .where(Purchase.purchase_date >= add_months(self.as_of, -12))
-            .order_by(Purchase.order_time.desc()).limit(MAX_ORDERS)).all()
-        slow = {c.id for c in self.companies.values() if c.name == DISTRIBUTORS[-1]}
-        order_rows, payments = [], []
-        now = datetime.combine(self.as_of, time(18))
-        for order_no, placed, dist, product_id, qty, amount in recent:
-            emergency = rng.random() < 0.05
-            late_resp = rng.random() < (0.12 if dist in slow else 0.02)
-            responded = placed + timedelta(hours=rng.uniform(50, 72) if late_resp else rng.uniform(0.5, 30))
-            window = 4 if emergency else 48
-            late_del = rng.random() < (0.2 if dist in slow else 0.05)
-            delivered = placed + timedelta(hours=rng.uniform(window + 1, window + 30) if late_del
-                                           else rng.uniform(0.5, window - 0.2) if emergency
-                                           else rng.uniform(4, window - 1))
-            if delivered < responded and not emergency:
-                delivered = responded + timedelta(hours=1)
-            if responded > now:
-                responded = None
-            if delivered > now or responded is None:
-                delivered = None
-            accepted = delivered.date() if delivered else None
-            order_rows.append({
-                "dedup_key": f"{order_no}#1", "order_no": order_no, "line_no": 1, "company_id": dist,
-                "product_id": product_id, "quantity": qty, "amount": amount, "placed_at": placed,
-                "responded_at": responded, "delivered_at": delivered, "accepted_on": accepted,
-                "emergency": emergency, "source_file": "demo",
-            })
-        self.s.execute(insert(Order), order_rows)
-        ids = dict(self.s.execute(select(Order.order_no, Order.id)).all())
-        for row in order_rows:
-            accepted = row["accepted_on"]
-            if accepted is None:
-                continue
-            due = payment_due(accepted)  # R5
-            r = rng.random()
-            if r < 0.80:
-                paid = accepted + timedelta(days=rng.randint(15, (due - accepted).days))
-            elif r < 0.88:
-                paid = due + timedelta(days=rng.randint(3, 40))  # late (R5)
-            else:
-                paid = None  # still open
-            if paid is not None and paid > self.as_of:
-                paid = None
-            payments.append({"order_id": ids[row["order_no"]], "amount": row["amount"] or Decimal("0"),
-                             "paid_on": paid, "reference": f"ZF{row['order_no'][2:]}" if paid else None,
-                             "version": 1})
-        payments = [p for p in payments if p["paid_on"] is not None]
-        if payments:
-            self.s.execute(insert(Payment), payments)
-        return len(order_rows)
+            .where(Purchase.order_time.is_not(None), Purchase.source_file == "demo")
+            .order_by(Purchase.id)).all()
+        for at in range(0, len(lines), CHUNK):
+            order_rows, payments = [], []
+            for order_no, placed, dist, product_id, qty, amount in lines[at:at + CHUNK]:
+                row = self._order(next_id, order_no, placed, dist, product_id, qty, amount, slow, now)
+                order_rows.append(row)
+                payment = self._payment(row)
+                if payment is not None:
+                    payments.append(payment)
+                next_id += 1
+            self.s.execute(insert(Order), order_rows)
+            if payments:
+                self.s.execute(insert(Payment), payments)
+            count += len(order_rows)
+        return count
+
+    def _order(self, order_id, order_no, placed, dist, product_id, qty, amount, slow, now) -> dict:
+        rng = self.rng
+        emergency = rng.random() < 0.05
+        late_resp = rng.random() < (0.12 if dist in slow else 0.02)
+        responded = placed + timedelta(hours=rng.uniform(50, 72) if late_resp else rng.uniform(0.5, 30))
+        window = 4 if emergency else 48
+        late_del = rng.random() < (0.2 if dist in slow else 0.05)
+        delivered = placed + timedelta(hours=rng.uniform(window + 1, window + 30) if late_del
+                                       else rng.uniform(0.5, window - 0.2) if emergency
+                                       else rng.uniform(4, window - 1))
+        if delivered < responded and not emergency:
+            delivered = responded + timedelta(hours=1)
+        if responded > now:
+            responded = None
+        if delivered > now or responded is None:
+            delivered = None
+        short = delivered is not None and qty and qty > 1 and rng.random() < 0.03
+        return {
+            "id": order_id, "dedup_key": f"{order_no}#1", "order_no": order_no, "line_no": 1,
+            "company_id": dist, "product_id": product_id, "quantity": qty,
+            "delivered_quantity": (qty // 2) if short else (qty if delivered else None),
+            "amount": amount, "placed_at": placed, "responded_at": responded, "delivered_at": delivered,
+            "accepted_on": delivered.date() if delivered else None, "emergency": emergency,
+            "source_file": "demo",
+        }
+
+    def _payment(self, order: dict) -> dict | None:
+        """Paid on time mostly, some late (R5); only recent deliveries are still open."""
+        accepted = order["accepted_on"]
+        if accepted is None:
+            return None
+        rng = self.rng
+        due = payment_due(accepted)  # R5
+        r = rng.random()
+        if r < 0.86:
+            paid = accepted + timedelta(days=rng.randint(15, (due - accepted).days))
+        elif r < 0.94 or due < self.as_of - timedelta(days=60):
+            paid = due + timedelta(days=rng.randint(3, 40))  # late (R5)
+        else:
+            paid = None  # still open
+        if paid is None or paid > self.as_of:
+            return None
+        return {"order_id": order["id"], "amount": order["amount"] or Decimal("0"), "paid_on": paid,
+                "reference": f"ZF{order['order_no'][2:]}", "source": "import",
+                "dedup_key": f"demo:{order['order_no']}", "version": 1}
 
     # ------------------------------------------------------------------ supply issues
     def build_issues(self) -> int:

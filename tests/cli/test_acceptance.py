@@ -568,6 +568,15 @@ def test_import_keeps_a_text_cell_that_starts_with_equals(tmp_path):
     wb.save(tmp_path / "p.xlsx")
     code, _, err = invoke("--db", tmp_path / "x.db", "import", "products", tmp_path / "p.xlsx", "--batch", BATCH)
     assert code == 0, err
+    import sqlite3
+
+    con = sqlite3.connect(tmp_path / "x.db")
+    try:
+        stored = con.execute("SELECT c.name FROM product p JOIN company c ON c.id = p.manufacturer_id"
+                             " WHERE p.code = 'Z1'").fetchall()
+    finally:
+        con.close()
+    assert stored == [("=1+2制药",)]
 
 
 def test_import_refuses_a_purchase_unit_it_cannot_resolve(own_db, tmp_path):
@@ -578,8 +587,20 @@ def test_import_refuses_a_purchase_unit_it_cannot_resolve(own_db, tmp_path):
     ws.append(["订单编号", "采购日期", "药品编码", "通用名", "剂型", "规格", "生产企业", "采购数量", "采购单位"])
     ws.append(["U1", date(2025, 6, 1), "TA001", "测试他汀片", "片剂", "10mg", F, 3, "瓶"])
     wb.save(tmp_path / "u.xlsx")
-    code, _, _ = invoke("--db", own_db, "import", "purchases", tmp_path / "u.xlsx")
+    import sqlite3
+
+    def purchases() -> int:
+        con = sqlite3.connect(own_db)
+        try:
+            return con.execute("SELECT COUNT(*) FROM purchase").fetchone()[0]
+        finally:
+            con.close()
+
+    before = purchases()
+    code, _, err = invoke("--db", own_db, "import", "purchases", tmp_path / "u.xlsx")
     assert code == 3
+    assert "瓶" in err
+    assert purchases() == before
 
 
 def test_r8_not_started_after_the_third_month_is_not_in_hospital(vbp):
