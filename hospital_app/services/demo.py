@@ -358,15 +358,18 @@ class _Builder:
         slow = {c.id for c in self.companies.values() if c.name == DISTRIBUTORS[-1]}
         now = datetime.combine(self.as_of, time(18))
         next_id = (self.s.execute(select(func.max(Order.id))).scalar() or 0) + 1
-        count = 0
-        lines = self.s.execute(
-            select(Purchase.order_no, Purchase.order_time, Purchase.distributor_id, Purchase.product_id,
-                   Purchase.quantity, Purchase.amount)
-            .where(Purchase.order_time.is_not(None), Purchase.source_file == "demo")
-            .order_by(Purchase.id)).all()
-        for at in range(0, len(lines), CHUNK):
+        count, after = 0, 0
+        while True:  # a chunk of purchase lines at a time: memory stays flat at 500 000 lines
+            lines = self.s.execute(
+                select(Purchase.id, Purchase.order_no, Purchase.order_time, Purchase.distributor_id,
+                       Purchase.product_id, Purchase.quantity, Purchase.amount)
+                .where(Purchase.id > after, Purchase.order_time.is_not(None), Purchase.source_file == "demo")
+                .order_by(Purchase.id).limit(CHUNK)).all()
+            if not lines:
+                break
+            after = lines[-1][0]
             order_rows, payments = [], []
-            for order_no, placed, dist, product_id, qty, amount in lines[at:at + CHUNK]:
+            for _, order_no, placed, dist, product_id, qty, amount in lines:
                 row = self._order(next_id, order_no, placed, dist, product_id, qty, amount, slow, now)
                 order_rows.append(row)
                 payment = self._payment(row)
