@@ -223,6 +223,18 @@ def optimize(db: Database) -> None:
 
 
 def _check_sqlite_location(path: Path) -> None:
+    from hospital_app.paths import network_location
+
+    share = network_location(path)
+    if share is not None:
+        raise Refused(tr(
+            "数据库文件 {p} 位于网络共享（{s}）上。多台电脑通过共享文件夹同时使用同一个 SQLite 文件会损坏数据，"
+            "因此不允许。请把数据库放在本机，或让多台工作站共用一个 PostgreSQL 数据库"
+            "（--db postgresql+psycopg://用户@服务器/数据库）。",
+            "The database file {p} is on a network share ({s}). Several computers using one SQLite file "
+            "through a shared folder corrupt it, so this is refused. Keep the database on this computer, or "
+            "let the workstations share a PostgreSQL database (--db postgresql+psycopg://user@server/db).",
+            p=path, s=share))
     parent = path.parent
     if path.exists():
         if not os.access(path, os.R_OK):
