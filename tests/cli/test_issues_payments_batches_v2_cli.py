@@ -1,0 +1,52 @@
+"""CLI.md "Added in version 2": `issues report|confirm` and `issues list --as-of` (R3), `payments record`
+(R5), `batch list|set-kind|extend` (R6), `product reason`: exit codes and JSON."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import pytest
+
+from db.models import Company, Order, Product
+
+
+@pytest.fixture
+def seeded(db, db_path):
+    """A selected product (id 1) and a distributor with order P1 (two lines 100.00 + 50.50, accepted
+    2025-01-31, so due 2025-02-28)."""
+    with db.session() as s:
+        maker, dist = Company(name="华北制药", is_manufacturer=True), Company(name="国药控股", is_distributor=True)
+        s.add_all([maker, dist])
+        s.flush()
+        s.add(Product(generic_name="阿莫西林胶囊", generic_name_norm="阿莫西林胶囊", manufacturer_id=maker.id,
+                      selected=True, category="selected"))
+        for line, amount in ((1, "100.00"), (2, "50.50")):
+            s.add(Order(dedup_key=f"P1#{line}", order_no="P1", line_no=line, company_id=dist.id,
+                        placed_at=datetime(2025, 1, 6, 9), responded_at=datetime(2025, 1, 6, 10),
+                        delivered_at=datetime(2025, 1, 7, 9), accepted_on=date(2025, 1, 31),
+                        amount=Decimal(amount)))
+    return str(db_path)
+
+
+def test_r3_cli_report_confirm_and_as_of_list(run_cli, seeded):
+    """GIVEN an issue filed Mon 2025-06-09 10:00 and replied Fri 06-20 WHEN `issues report`/`confirm` are
+    recorded THEN exit 0; `issues list --as-of 2025-06-19 --json` shows it open with reply (due 06-11) and
+    resolution (due 06-18) overdue; as of 06-20 it is replied with resolution due 06-27 (R3); confirming an
+    unknown issue exits 3 and a second report exits 4."""
+    db = seeded
+    assert run_cli("--db", db, "issues", "add", "--product", "1", "--type", "shortage",
+                   "--reported-at", "2025-06-09 10:00").code == 0
+    r = run_cli("--db", db, "issues", "report", "1", "--at", "2025-06-10 14:00", "--to", "市医保局", "--json")
+    assert r.code == 0, r
+    r = run_cli("--db", db, "issues", "confirm", "1", "--at", "2025-06-16 09:00", "--ref", "核字12号")
+    assert r.code == 0, r
+    assert run_cli("--db", db, "issues", "reply", "1", "--at", "2025-06-20 09:00").code == 0
+    before = run_cli("--db", db, "--as-of", "2025-06-19", "issues", "list", "--json").json()[0]
+    assert (before["status"], before["replied_at"], before["overdue"]) == ("open", None, ["reply", "resolution"])
+    assert (before["reply_due"], before["resolution_due"]) == ("2025-06-11", "2025-06-18")
+    after = run_cli("--db", db, "--as-of", "2025-06-20", "issues", "list", "--json").json()[0]
+    assert (after["status"], after["resolution_due"], after["overdue"]) == ("replied", "2025-06-27", [])
+    assert run_cli("--db", db, "issues", "confirm", "9", "--at", "2025-06-16 09:00").code == 3
+    r = run_cli("--db", db, "issues", "report", "1", "--at", "2025-06-11 09:00")
+    assert r.code == 4 and "Traceback" not in r.err
