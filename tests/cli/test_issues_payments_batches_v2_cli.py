@@ -50,3 +50,26 @@ def test_r3_cli_report_confirm_and_as_of_list(run_cli, seeded):
     assert run_cli("--db", db, "issues", "confirm", "9", "--at", "2025-06-16 09:00").code == 3
     r = run_cli("--db", db, "issues", "report", "1", "--at", "2025-06-11 09:00")
     assert r.code == 4 and "Traceback" not in r.err
+
+
+def test_r5_cli_payments_record_part_then_rest(run_cli, seeded):
+    """GIVEN order P1 of 150.50 accepted 2025-01-31 WHEN `payments record P1 --paid-on 2025-02-10 --amount 100`
+    and then `payments record P1 --paid-on 2025-03-03` (the rest, 50.50) THEN `payments --json` as of 02-28 shows
+    paid_amount 100.00, not late, and as of 03-03 paid on 03-03, paid_late true; overpaying exits 4 with a
+    clear message, an unknown order exits 3 (R5)."""
+    db = seeded
+    r = run_cli("--db", db, "payments", "record", "P1", "--paid-on", "2025-02-10", "--amount", "100", "--json")
+    assert r.code == 0, r
+    assert r.json()["outstanding_after"] == "50.50"
+    over = run_cli("--db", db, "payments", "record", "P1", "--paid-on", "2025-02-11", "--amount", "50.51")
+    assert over.code == 4 and "50.50" in over.err and "Traceback" not in over.err
+    unknown = run_cli("--db", db, "payments", "record", "P9", "--paid-on", "2025-02-11")
+    assert unknown.code == 3 and "P9" in unknown.err
+    rest = run_cli("--db", db, "--lang", "en", "payments", "record", "P1", "--paid-on", "2025-03-03")
+    assert rest.code == 0 and "Paid in full" in rest.out
+    [feb] = run_cli("--db", db, "--as-of", "2025-02-28", "payments", "--json").json()
+    assert (feb["amount"], feb["paid_amount"], feb["paid_on"], feb["paid_late"], feb["overdue"]) == (
+        "150.50", "100.00", None, False, False)
+    [mar] = run_cli("--db", db, "--as-of", "2025-03-03", "payments", "--json").json()
+    assert (mar["paid_amount"], mar["paid_on"], mar["paid_late"], mar["overdue"]) == (
+        "150.50", "2025-03-03", True, False)
