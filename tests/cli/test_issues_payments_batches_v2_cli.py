@@ -73,3 +73,28 @@ def test_r5_cli_payments_record_part_then_rest(run_cli, seeded):
     [mar] = run_cli("--db", db, "--as-of", "2025-03-03", "payments", "--json").json()
     assert (mar["paid_amount"], mar["paid_on"], mar["paid_late"], mar["overdue"]) == (
         "150.50", "2025-03-03", True, False)
+
+
+def test_r6_cli_batch_list_set_kind_extend_and_product_reason(run_cli, db, db_path):
+    """GIVEN the worked-example batch (V = 12 000, 2024-09-20..2025-09-19, cycle end 2026-09-20) WHEN
+    `batch set-kind 十六省联盟 consumable`, `batch extend 十六省联盟 --to 2026-12-31 --json` and `batch list --json`
+    THEN the kind is consumable, the extension 2025-09-20..2026-12-31 is pro-rated 12 000 × (11/30 + 15) / 12
+    = 15 366.67 → 15 367, the list shows extended_to; `product reason` exits 0, an unknown batch exits 3 and a
+    bad kind exits 2 (R6)."""
+    from tests.services import monitoring_data as md
+
+    with db.session() as s:
+        _, p = md.worked_example(s)
+        pid = p.id
+    assert run_cli("--db", db_path, "batch", "set-kind", "十六省联盟", "consumable").code == 0
+    r = run_cli("--db", db_path, "batch", "extend", "十六省联盟", "--to", "2026-12-31", "--json")
+    assert r.code == 0, r
+    [ext] = r.json()["periods"]
+    assert (ext["start"], ext["end"], ext["agreed_volume"], ext["source"]) == (
+        "2025-09-20", "2026-12-31", 15367, "prorated")
+    [b] = run_cli("--db", db_path, "batch", "list", "--json").json()
+    assert (b["name"], b["kind"], b["start"], b["cycle_end"], b["extended_to"]) == (
+        "十六省联盟", "consumable", "2024-09-20", "2026-09-20", "2026-12-31")
+    assert run_cli("--db", db_path, "product", "reason", str(pid), "--text", "临床需求下降").code == 0
+    assert run_cli("--db", db_path, "batch", "extend", "无此批次", "--to", "2027-01-01").code == 3
+    assert run_cli("--db", db_path, "batch", "set-kind", "十六省联盟", "device").code == 2
