@@ -91,6 +91,12 @@ def overdue(dues: IssueDues, status: str, replied_at: datetime | None, resolved_
     return out
 
 
+#: Timeline events that are dated facts of R3 "as of d" (hidden when dated after d). Book-keeping
+#: events (linked purchases, notes) carry the time they were entered and are always shown.
+DATED_EVENTS = frozenset({"filed", "replied", "resolved", "closed", "escalated", "reported_to_bureau",
+                          "bureau_confirmed"})
+
+
 def end_of(d: date) -> datetime:
     """The first instant after day ``d`` (exclusive bound of "known at the end of d")."""
     return datetime.combine(d + timedelta(days=1), time.min)

@@ -214,7 +214,7 @@ def get_issue(session: Session, issue_id: int, as_of: date) -> IssueDetail:
     view = _view(issue, load_calendar(session), as_of, _company_names(session))
     bound = rules.end_of(as_of)
     events = [IssueEventView(e.at, e.recorded_at, e.who, e.action, e.from_status, e.to_status, e.detail)
-              for e in issue.events if e.at < bound]
+              for e in issue.events if e.at < bound or e.action not in rules.DATED_EVENTS]
     purchase_ids = list(session.scalars(select(SupplyIssuePurchase.purchase_id)
                                         .where(SupplyIssuePurchase.issue_id == issue_id)
                                         .order_by(SupplyIssuePurchase.purchase_id)))
