@@ -230,6 +230,11 @@ def unsuspend(session: Session, product_id: int, who: str | None = None) -> None
     audit.record(session, who, "product.unsuspend", "product", p.id, before, _suspension(p))
 
 
+def get_lag_reason(session: Session, product_id: int) -> str | None:
+    """R8/R19: the product's recorded lag reason (未完成原因), or None."""
+    return _product(session, product_id).lag_reason
+
+
 def set_lag_reason(session: Session, product_id: int, text: str | None, who: str | None = None) -> str | None:
     """R8/R19: the pharmacist's reason a product lags (未完成原因); empty text clears it. Audited."""
     p = _product(session, product_id)
