@@ -1,4 +1,8 @@
-"""Reporting periods of the self-check report: a month, a quarter or a year. Pure.
+"""Periods. Pure.
+
+- Reporting periods of the self-check report: a month, a quarter or a year.
+- R6 agreement periods: the previous-year comparison per month and the pro-rated volume
+  of an extension (顺延).
 
 ``report self-check --period 2025-06 | 2025Q2 | 2025`` (CLI.md). A report is made
 "as of" the period's last day, or as of an earlier ``--as-of``.
@@ -9,8 +13,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from fractions import Fraction
 
-from hospital_app.domain.targets import days_in_month
+from hospital_app.domain.targets import days_in_month, round_half_up, total_weight
 from hospital_app.errors import BadInput
 from hospital_app.i18n import tr
 
@@ -88,3 +93,40 @@ def parse_period(text: str) -> ReportPeriod:
             raise bad
         return ReportPeriod("year", date(y, 1, 1), date(y, 12, 31), str(y))
     raise bad
+
+
+# ------------------------------------------------------------------ R6 agreement periods
+
+
+@dataclass(frozen=True)
+class AgreedPeriod:
+    """One agreement period of a product with its agreed volume (R6)."""
+
+    start: date
+    end: date
+    agreed_volume: int
+    is_extension: bool = False
+
+
+def prorated_volume(volume: int, last_start: date, last_end: date, new_start: date, new_end: date) -> int:
+    """R6 v2: V × (R7 weight of the new period) / (R7 weight of the last period), whole units
+    (half up, as R7 rounds). An extension of 6 whole months after a 12-month year of 12 000 → 6 000."""
+    value = Fraction(volume) * total_weight(new_start, new_end) / total_weight(last_start, last_end)
+    return round_half_up(value)
+
+
+def below_previous_year(periods: list[AgreedPeriod]) -> list[tuple[AgreedPeriod, AgreedPeriod, int]]:
+    """R6 v2: periods whose agreed volume is below the PREVIOUS period's, compared per month.
+
+    Periods of unequal length (an extension, a part year) are compared through the R7
+    weights: period k is below when V_k < the previous volume pro-rated to k's length
+    (``prorated_volume``, whole units), so a pro-rated extension is never a warning and two
+    equal years compare their volumes directly. Returns (period, previous, equivalent).
+    """
+    ordered = sorted(periods, key=lambda p: p.start)
+    out = []
+    for prev, cur in zip(ordered, ordered[1:]):
+        equivalent = prorated_volume(prev.agreed_volume, prev.start, prev.end, cur.start, cur.end)
+        if cur.agreed_volume < equivalent:
+            out.append((cur, prev, equivalent))
+    return out

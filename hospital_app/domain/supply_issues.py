@@ -7,7 +7,7 @@ calendar, so a calendar correction (R1) moves every open issue's dates at once.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 
 from hospital_app.domain.calendar import Due, WorkCalendar
 
@@ -89,6 +89,68 @@ def overdue(dues: IssueDues, status: str, replied_at: datetime | None, resolved_
     if as_of > dues.resolution_due.date:
         out.append("resolution")
     return out
+
+
+#: Timeline events that are dated facts of R3 "as of d" (hidden when dated after d). Book-keeping
+#: events (linked purchases, notes) carry the time they were entered and are always shown.
+DATED_EVENTS = frozenset({"filed", "replied", "resolved", "closed", "escalated", "reported_to_bureau",
+                          "bureau_confirmed"})
+
+
+def end_of(d: date) -> datetime:
+    """The first instant after day ``d`` (exclusive bound of "known at the end of d")."""
+    return datetime.combine(d + timedelta(days=1), time.min)
+
+
+def known(at: datetime | None, as_of: date) -> datetime | None:
+    """R3 "as of d": a fact recorded with a time after the end of ``as_of`` is not known yet."""
+    return at if at is not None and at < end_of(as_of) else None
+
+
+@dataclass(frozen=True)
+class IssueFacts:
+    """The dated facts of one issue (its stored state)."""
+
+    status: str
+    replied_at: datetime | None = None
+    promised_date: date | None = None
+    resolved_at: datetime | None = None
+    closed_at: datetime | None = None
+    escalated_at: datetime | None = None
+    insurance_notified_at: datetime | None = None
+    bureau_confirmed_at: datetime | None = None
+
+
+def facts_as_of(facts: IssueFacts, as_of: date) -> IssueFacts:
+    """R3: the issue as it stood at the end of ``as_of``.
+
+    A reply (with its promise), resolution, closing, escalation, report to the bureau or
+    the bureau's confirmation dated later is not known yet; the state is then derived
+    from what is known (closed > resolved > escalated > replied > open, the order the
+    state machine allows). When nothing is hidden the stored state is kept as it is.
+    """
+    replied = known(facts.replied_at, as_of)
+    resolved = known(facts.resolved_at, as_of)
+    closed = known(facts.closed_at, as_of)
+    escalated = known(facts.escalated_at, as_of)
+    reported = known(facts.insurance_notified_at, as_of)
+    confirmed = known(facts.bureau_confirmed_at, as_of)
+    hidden = (replied, resolved, closed, escalated) != (facts.replied_at, facts.resolved_at, facts.closed_at,
+                                                         facts.escalated_at)
+    if not hidden:
+        status = facts.status
+    elif closed:
+        status = "closed"
+    elif resolved:
+        status = "resolved"
+    elif escalated:
+        status = "escalated"
+    elif replied:
+        status = "replied"
+    else:
+        status = "open"
+    return IssueFacts(status, replied, facts.promised_date if replied else None, resolved, closed, escalated,
+                      reported, confirmed)
 
 
 def late_by(cal: WorkCalendar, due: date, done: datetime | date | None) -> int | None:

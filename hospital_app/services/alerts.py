@@ -37,6 +37,7 @@ from db.models import (
 from hospital_app import settings
 from hospital_app.domain import monitoring, status as st
 from hospital_app.domain.findings import Alert
+from hospital_app.domain.periods import AgreedPeriod, below_previous_year
 from hospital_app.domain.targets import days_in_month, period_months
 from hospital_app.i18n import tr
 from hospital_app.services.progress import (
@@ -323,27 +324,31 @@ def _substitute_since(current_days: list[tuple[date, int]], previous: int, r: Pr
 
 
 def _r6_alerts(session: Session) -> list[Alert]:
-    """R6: a later agreement year's volume below the first year's."""
-    by_product: dict[int, list[monitoring.PeriodVolume]] = defaultdict(list)
+    """R6 v2: an agreement period's volume below the PREVIOUS period's, compared per month
+    (``domain.periods.below_previous_year``: unequal lengths through the R7 weights)."""
+    by_product: dict[int, list[AgreedPeriod]] = defaultdict(list)
     names: dict[int, str] = {}
-    for pid, start, end, volume, generic in _core(session,
+    for pid, start, end, volume, extension, generic in _core(session,
             select(AgreementPeriod.product_id, AgreementPeriod.start, AgreementPeriod.end,
-                   AgreementPeriod.agreed_volume, Product.generic_name)
+                   AgreementPeriod.agreed_volume, AgreementPeriod.is_extension, Product.generic_name)
             .join(Product, Product.id == AgreementPeriod.product_id).where(Product.selected.is_(True))):
-        by_product[pid].append(monitoring.PeriodVolume(start, end, int(volume or 0)))
+        by_product[pid].append(AgreedPeriod(start, end, int(volume or 0), bool(extension)))
         names[pid] = generic
     out = []
     for pid, periods in by_product.items():
-        if len(periods) < 2:
-            continue
-        first = min(periods, key=lambda p: p.start)
-        for p in monitoring.later_years_below_first(periods):
+        for p, prev, equivalent in below_previous_year(periods):
+            same_length = equivalent == prev.agreed_volume
             out.append(Alert(
                 "R6", "warning",
-                tr("{n} 协议期 {s} 至 {e} 的约定采购量 {v} 低于首年 {f}",
-                   "{n}: agreed volume {v} for {s}..{e} is below the first year's {f}",
-                   n=names[pid], s=p.start, e=p.end, v=p.agreed_volume, f=first.agreed_volume),
-                pid, p.start, f"period:{p.start}:below_first",
+                tr("{n} 协议期 {s} 至 {e} 的约定采购量 {v} 低于上一协议期的 {f}",
+                   "{n}: agreed volume {v} for {s}..{e} is below the previous period's {f}",
+                   n=names[pid], s=p.start, e=p.end, v=p.agreed_volume, f=prev.agreed_volume)
+                if same_length else
+                tr("{n} 协议期 {s} 至 {e} 的约定采购量 {v} 按月折算低于上一协议期（{f}，折合本期 {q}）",
+                   "{n}: agreed volume {v} for {s}..{e} is below the previous period's per month "
+                   "({f}, {q} for this period's length)",
+                   n=names[pid], s=p.start, e=p.end, v=p.agreed_volume, f=prev.agreed_volume, q=equivalent),
+                pid, p.start, f"period:{p.start}:below_previous",
                 tr("核对续签约定量，必要时说明原因", "Check the renewed volume; explain if needed")))
     return out
 

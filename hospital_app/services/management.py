@@ -4,7 +4,10 @@
 - substitute mappings (R10);
 - product marks: shortage, emergency, cheaper_equal_quality, key_monitoring (R11);
 - quality suspension with date, reason and to whom it was reported (R17);
-- batch policy overrides (e.g. a share threshold its execution notice states, R9).
+- batch policy overrides (e.g. a share threshold its execution notice states, R9);
+- the reason a product lags (未完成原因, R8/R19).
+
+Batch kind and extension (R6) are in ``services/batches.py``.
 """
 
 from __future__ import annotations
@@ -225,6 +228,25 @@ def unsuspend(session: Session, product_id: int, who: str | None = None) -> None
     p.suspended_on, p.suspension_reason, p.suspension_reported_to = None, None, []
     session.flush()
     audit.record(session, who, "product.unsuspend", "product", p.id, before, _suspension(p))
+
+
+def get_lag_reason(session: Session, product_id: int) -> str | None:
+    """R8/R19: the product's recorded lag reason (未完成原因), or None."""
+    return _product(session, product_id).lag_reason
+
+
+def set_lag_reason(session: Session, product_id: int, text: str | None, who: str | None = None) -> str | None:
+    """R8/R19: the pharmacist's reason a product lags (未完成原因); empty text clears it. Audited."""
+    p = _product(session, product_id)
+    value = (text or "").strip() or None
+    if value is not None and len(value) > 2000:
+        raise BadInput(tr("原因过长（最多 2000 字）", "The reason is too long (2000 characters at most)"))
+    before = {"lag_reason": p.lag_reason}
+    if p.lag_reason != value:
+        p.lag_reason = value
+        session.flush()
+        audit.record(session, who, "product.lag_reason", "product", p.id, before, {"lag_reason": value})
+    return value
 
 
 # ------------------------------------------------------------------ batch policies

@@ -1,76 +1,209 @@
-"""Payments of accepted deliveries (R5) and insurance prepayment estimates (R15)."""
+"""Payments of accepted deliveries (R5 v2: part payments, by hand or imported, as of d) and
+insurance prepayment estimates (R15)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import BigInteger, func, select, type_coerce
+from sqlalchemy import BigInteger, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from db.models import AgreementPeriod, Batch, Company, Order, Payment, Product
-from db.types import PRICE
+from db.types import AMOUNT, PRICE
 from hospital_app import settings
 from hospital_app.domain.findings import Alert
-from hospital_app.domain.payments import is_payment_overdue, money, payment_due, prepayment_estimate
+from hospital_app.domain.payments import (
+    CENT,
+    allocate,
+    is_paid_late,
+    is_payment_overdue,
+    money,
+    overdue_accepted_before,
+    payment_due,
+    prepayment_estimate,
+)
+from hospital_app.errors import BadInput, Conflict, NotFound
 from hospital_app.i18n import tr
+from hospital_app.services import audit
 
-JSON_KEYS = ("order_no", "company", "accepted_on", "amount", "due", "paid_on", "overdue")
+#: The keys of ``payments --json`` (CLI.md; version 2 adds ``paid_amount`` and ``paid_late``).
+JSON_KEYS = ("order_no", "company", "accepted_on", "amount", "due", "paid_on", "overdue", "paid_amount",
+             "paid_late")
 
 
-def list_payments(session: Session, as_of: date, open_only: bool = False) -> list[dict]:
-    """R5: one row per accepted delivery (order number, distributor, acceptance date).
+def _deliveries(as_of: date, accepted_from: date | None = None, accepted_before: date | None = None):
+    """R5: one row per accepted delivery (order number, distributor, acceptance date) known on
+    ``as_of``, with its amount and what was paid by then, aggregated in SQL.
 
-    ``paid_on`` is the date of the payment that completed the amount (None while the
-    recorded payments do not cover it); ``overdue``: unpaid after the end of the month
-    following acceptance, at ``as_of``. Amounts are decimal strings (CLI.md).
-    As of a date, deliveries accepted later and payments made later are not known yet.
+    Columns: order_no, company_id, accepted_on, amount, paid (scaled integers, see db/types),
+    last (latest payment date up to ``as_of``), payments (their count). Also returns the
+    HAVING condition of an unpaid delivery: no payment known yet, or less than the amount.
     """
-    company = Company.name  # plain column: PostgreSQL needs GROUP BY and SELECT to match
-    key = (Order.order_no, company, Order.accepted_on)
-    amounts = session.execute(
-        select(*key, func.sum(Order.amount)).select_from(Order)
-        .outerjoin(Company, Company.id == Order.company_id)
-        .where(Order.accepted_on.is_not(None), Order.accepted_on <= as_of).group_by(*key)).all()
-    paid = {(no, c, acc): (total, last) for no, c, acc, total, last in session.execute(
-        select(*key, func.sum(Payment.amount), func.max(Payment.paid_on)).select_from(Payment)
-        .join(Order, Order.id == Payment.order_id).outerjoin(Company, Company.id == Order.company_id)
-        .where(Order.accepted_on.is_not(None), Payment.paid_on.is_not(None), Payment.paid_on <= as_of)
-        .group_by(*key))}
+    pay = (select(Payment.order_id, func.sum(type_coerce(Payment.amount, BigInteger)).label("paid"),
+                  func.max(Payment.paid_on).label("last"), func.count(Payment.id).label("n"))
+           .where(Payment.paid_on.is_not(None), Payment.paid_on <= as_of)
+           .group_by(Payment.order_id).subquery())
+    amount = func.coalesce(func.sum(type_coerce(Order.amount, BigInteger)), 0)
+    paid = func.coalesce(func.sum(pay.c.paid), 0)
+    count = func.coalesce(func.sum(pay.c.n), 0)
+    query = (select(Order.order_no, Order.company_id, Order.accepted_on, amount.label("amount"),
+                    paid.label("paid"), func.max(pay.c.last).label("last"), count.label("payments"))
+             .select_from(Order).outerjoin(pay, pay.c.order_id == Order.id)
+             .where(Order.accepted_on.is_not(None), Order.accepted_on <= as_of)
+             .group_by(Order.order_no, Order.company_id, Order.accepted_on))
+    if accepted_from is not None:
+        query = query.where(Order.accepted_on >= accepted_from)
+    if accepted_before is not None:
+        query = query.where(Order.accepted_on < accepted_before)
+    return query, or_(count == 0, paid < amount)
+
+
+def list_payments(session: Session, as_of: date, open_only: bool = False,
+                  accepted_from: date | None = None, accepted_to: date | None = None) -> list[dict]:
+    """R5 v2: one row per accepted delivery known on ``as_of`` (order number, distributor, acceptance).
+
+    ``paid_amount``: the payments dated up to ``as_of``; ``paid_on``: the date of the payment
+    that completed the amount (None while the payments do not cover it); ``overdue``: unpaid
+    after the end of the month following acceptance; ``paid_late``: paid after that date.
+    Deliveries accepted later and payments dated later are not known yet. Amounts are
+    decimal strings (CLI.md). Aggregated in SQL (GROUP BY), bounded by the acceptance dates.
+    """
+    query, unpaid = _deliveries(as_of, accepted_from, accepted_to + timedelta(days=1) if accepted_to else None)
+    if open_only:
+        query = query.having(unpaid)
+    query = query.order_by(Order.accepted_on, Order.order_no, Order.company_id)
+    names = dict(session.execute(select(Company.id, Company.name)).all())
     rows = []
-    for order_no, name, accepted_on, amount in sorted(amounts, key=lambda r: (r[2], r[0], r[1] or "")):
-        amount = amount or Decimal(0)
-        total, last = paid.get((order_no, name, accepted_on), (None, None))
-        paid_on = last if total is not None and total >= amount else None
+    for order_no, company_id, accepted_on, raw_amount, raw_paid, last, count in session.execute(query):
+        total, paid_amount = AMOUNT.from_sql_sum(raw_amount), AMOUNT.from_sql_sum(raw_paid)
+        paid_on = last if count and paid_amount >= total else None
         due = payment_due(accepted_on)
-        overdue = is_payment_overdue(due, paid_on, as_of)
-        if open_only and paid_on is not None:
-            continue
-        rows.append({"order_no": order_no, "company": name or "", "accepted_on": accepted_on,
-                     "amount": money(amount), "due": due, "paid_on": paid_on, "overdue": overdue})
+        rows.append({"order_no": order_no, "company": names.get(company_id, ""), "accepted_on": accepted_on,
+                     "amount": money(total), "due": due, "paid_on": paid_on,
+                     "overdue": is_payment_overdue(due, paid_on, as_of), "paid_amount": money(paid_amount),
+                     "paid_late": is_paid_late(due, paid_on)})
     return rows
 
 
 def payment_alerts(session: Session, as_of: date) -> list[Alert]:
-    """R5 findings: unpaid deliveries past their due date, one alert per distributor."""
-    by_company: dict[str, list[dict]] = defaultdict(list)
-    for row in list_payments(session, as_of, open_only=True):
-        if row["overdue"]:
-            by_company[row["company"]].append(row)
+    """R5 findings: unpaid deliveries past their due date, one alert per distributor.
+
+    One SQL aggregate over the deliveries accepted before the overdue bound
+    (``overdue_accepted_before``): count, outstanding amount and the earliest acceptance.
+    """
+    query, open_condition = _deliveries(as_of, accepted_before=overdue_accepted_before(as_of))
+    unpaid = query.having(open_condition).subquery()
+    per_company = (select(unpaid.c.company_id, func.count(), func.sum(unpaid.c.amount - unpaid.c.paid),
+                          func.min(unpaid.c.accepted_on))
+                   .group_by(unpaid.c.company_id))
+    names = dict(session.execute(select(Company.id, Company.name)).all())
     alerts = []
-    for name, rows in sorted(by_company.items()):
-        total = sum((Decimal(r["amount"]) for r in rows), Decimal(0))
-        first_due = min(r["due"] for r in rows)
+    found = [(names.get(cid, ""), n, AMOUNT.from_sql_sum(raw), first)
+             for cid, n, raw, first in session.execute(per_company)]
+    for name, n, outstanding, first_accepted in sorted(found, key=lambda r: r[0]):
+        first_due = payment_due(first_accepted)
         alerts.append(Alert(
             "R5", "warning",
-            tr("{c}：{n} 笔已验收货款逾期未付，共 {a} 元（最早应于 {d} 前支付）",
-               "{c}: {n} accepted deliveries unpaid past due, {a} yuan in all (earliest due {d})",
-               c=name or tr("（未填配送企业）", "(no distributor)"), n=len(rows), a=money(total), d=first_due),
+            tr("{c}：{n} 笔已验收货款逾期未付，未付 {a} 元（最早应于 {d} 前支付）",
+               "{c}: {n} accepted deliveries unpaid past due, {a} yuan outstanding (earliest due {d})",
+               c=name or tr("（未填配送企业）", "(no distributor)"), n=n, a=money(outstanding), d=first_due),
             None, first_due + timedelta(days=1), f"payments:{name}",
             tr("通知财务部门按时回款", "Ask the finance department to pay"),
-            {"count": len(rows), "amount": money(total)}))
+            {"count": n, "amount": money(outstanding)}))
     return alerts
+
+
+@dataclass(frozen=True)
+class PaymentRecorded:
+    """What ``payments record`` did: the amount paid, spread over the order's lines."""
+
+    order_no: str
+    paid_on: date
+    amount: Decimal
+    outstanding_before: Decimal
+    outstanding_after: Decimal
+    payment_ids: list[int]
+
+    @property
+    def paid_in_full(self) -> bool:
+        return self.outstanding_after == 0
+
+    def as_dict(self) -> dict:
+        return {"order_no": self.order_no, "paid_on": self.paid_on, "amount": money(self.amount),
+                "outstanding_before": money(self.outstanding_before),
+                "outstanding_after": money(self.outstanding_after), "paid_in_full": self.paid_in_full,
+                "payment_ids": list(self.payment_ids)}
+
+
+def _parse_amount(amount) -> Decimal:
+    try:
+        value = Decimal(str(amount).strip().replace(",", ""))
+    except (InvalidOperation, ValueError):
+        raise BadInput(tr("金额应为数字（元）：{a}", "the amount must be a number (yuan): {a}", a=amount),
+                       column="--amount") from None
+    if not value.is_finite() or value <= 0:
+        raise BadInput(tr("金额应大于 0：{a}", "the amount must be above 0: {a}", a=amount), column="--amount")
+    if value != value.quantize(CENT):
+        raise BadInput(tr("金额最多两位小数：{a}", "the amount has at most 2 decimal places: {a}", a=amount),
+                       column="--amount")
+    return value
+
+
+def record_payment(session: Session, order_no: str, paid_on: date, amount=None, reference: str | None = None,
+                   who: str | None = None, today: date | None = None) -> PaymentRecorded:
+    """R5 v2: record a payment of an accepted order by hand (possibly a part payment).
+
+    No ``amount`` pays the rest. The payment fills the outstanding amounts of the order's
+    lines accepted by ``paid_on`` in acceptance order (one ``payment`` row per line touched,
+    ``source="manual"``, audited). Refused: an unknown order (exit 3), a payment dated
+    before acceptance or in the future (exit 3), more than is outstanding or an order
+    already paid in full (exit 4). Outstanding counts every recorded payment, whatever its date.
+    """
+    who = who or audit.current_user()
+    order_no = (order_no or "").strip()
+    value = None if amount is None else _parse_amount(amount)
+    if paid_on > (today or date.today()):
+        raise BadInput(tr("付款日期 {d} 晚于今天", "the payment date {d} is in the future", d=paid_on),
+                       column="--paid-on")
+    lines = session.scalars(select(Order).where(Order.order_no == order_no)
+                            .order_by(Order.accepted_on, Order.line_no, Order.id)).all()
+    if not lines:
+        raise NotFound(tr("找不到订单：{no}", "No such order: {no}", no=order_no))
+    accepted = [o for o in lines if o.accepted_on is not None]
+    if not accepted:
+        raise Conflict(tr("订单 {no} 尚未验收，不能登记付款", "Order {no} has not been accepted; "
+                         "a payment cannot be recorded", no=order_no))
+    payable = [o for o in accepted if o.accepted_on <= paid_on and o.amount is not None]
+    if not payable:
+        first = min(o.accepted_on for o in accepted)
+        raise BadInput(tr("付款日期 {d} 早于订单 {no} 的验收日期 {a}", "the payment date {d} is before order {no} "
+                          "was accepted ({a})", d=paid_on, no=order_no, a=first), column="--paid-on")
+    paid = dict(session.execute(select(Payment.order_id, func.sum(type_coerce(Payment.amount, BigInteger)))
+                                .where(Payment.order_id.in_([o.id for o in payable]))
+                                .group_by(Payment.order_id)).all())
+    owed = [max(o.amount - AMOUNT.from_sql_sum(paid.get(o.id)), Decimal(0)) for o in payable]
+    outstanding = sum(owed, Decimal(0))
+    if outstanding == 0:
+        raise Conflict(tr("订单 {no} 已全部付清", "Order {no} is already paid in full", no=order_no))
+    value = outstanding if value is None else value
+    if value > outstanding:
+        raise Conflict(tr("付款 {a} 元超过订单 {no} 未付金额 {o} 元", "The payment of {a} yuan exceeds the "
+                         "{o} yuan outstanding on order {no}", a=money(value), no=order_no, o=money(outstanding)))
+    ids = []
+    for line, part in zip(payable, allocate(value, owed)):
+        if part == 0:
+            continue
+        payment = Payment(order_id=line.id, amount=part, paid_on=paid_on, reference=reference, source="manual",
+                          recorded_by=who)
+        session.add(payment)
+        session.flush()
+        ids.append(payment.id)
+        audit.record(session, who, "payment.record", "payment", payment.id, None,
+                     {"order_no": order_no, "line_no": line.line_no, "amount": part, "paid_on": paid_on,
+                      "reference": reference})
+    return PaymentRecorded(order_no, paid_on, value, outstanding, outstanding - value, ids)
 
 
 def prepayment_estimates(session: Session) -> list[dict]:

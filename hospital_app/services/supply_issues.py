@@ -22,9 +22,9 @@ Dues are derived from the calendar at read time (domain/supply_issues.py), so a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from db.models import Company, Product, Purchase, SupplyIssue, SupplyIssueEvent, SupplyIssuePurchase
@@ -89,6 +89,10 @@ class IssueView:
     resolution_late_by: int | None = None
     missing_years: list[int] = field(default_factory=list)  # R1: years without an official schedule
     can_escalate: bool = False
+    bureau_reported_at: datetime | None = None  # reported to the insurance bureau (issues report)
+    bureau_report_to: str | None = None
+    bureau_confirmed_at: datetime | None = None  # the bureau's confirmation (核实, issues confirm)
+    bureau_confirm_ref: str | None = None
 
     def as_dict(self, full: bool = False) -> dict:
         """Exactly the ``issues list --json`` keys of CLI.md; ``full`` appends the rest."""
@@ -98,7 +102,8 @@ class IssueView:
             for k in ("product_name", "spec", "manufacturer", "company", "distributor", "description",
                       "reply_text", "promise_limit", "resolved_at", "resolution_text", "closed_at",
                       "escalated_at", "reported_by", "emergency_verified", "reply_late_by",
-                      "resolution_late_by", "missing_years", "can_escalate"):
+                      "resolution_late_by", "missing_years", "can_escalate", "bureau_reported_at",
+                      "bureau_report_to", "bureau_confirmed_at", "bureau_confirm_ref"):
                 out[k] = getattr(self, k)
         return out
 
@@ -134,28 +139,36 @@ class IssueDetail:
 
 
 def _view(issue: SupplyIssue, cal: WorkCalendar, as_of: date, names: dict[int, str]) -> IssueView:
-    dues = rules.issue_dues(cal, issue.reported_at, issue.replied_at, issue.promised_date)
-    overdue = rules.overdue(dues, issue.status, issue.replied_at, issue.resolved_at, as_of)
+    """R3: the issue as it stood at the end of ``as_of`` (later facts are not known yet)."""
+    f = rules.facts_as_of(rules.IssueFacts(
+        issue.status, issue.replied_at, issue.promised_date, issue.resolved_at, issue.closed_at,
+        issue.escalated_at, issue.insurance_notified_at, issue.bureau_confirmed_at), as_of)
+    dues = rules.issue_dues(cal, issue.reported_at, f.replied_at, f.promised_date)
+    overdue = rules.overdue(dues, f.status, f.replied_at, f.resolved_at, as_of)
     product = issue.product
     return IssueView(
-        id=issue.id, product_id=issue.product_id, type=issue.type, status=issue.status,
-        reported_at=issue.reported_at, reply_due=dues.reply_due.date, replied_at=issue.replied_at,
-        promised_date=issue.promised_date, resolution_due=dues.resolution_due.date,
+        id=issue.id, product_id=issue.product_id, type=issue.type, status=f.status,
+        reported_at=issue.reported_at, reply_due=dues.reply_due.date, replied_at=f.replied_at,
+        promised_date=f.promised_date, resolution_due=dues.resolution_due.date,
         resolution_due_provisional=dues.resolution_due_provisional, overdue=overdue,
         promise_exceeds_limit=dues.promise_exceeds_limit,
         product_name=product.generic_name if product else "", spec=product.spec if product else None,
         manufacturer=names.get(product.manufacturer_id) if product and product.manufacturer_id else None,
         company=names.get(issue.company_id) if issue.company_id else None,
         distributor=names.get(issue.distributor_id) if issue.distributor_id else None,
-        description=issue.description, reply_text=issue.reply_text,
+        description=issue.description, reply_text=issue.reply_text if f.replied_at else None,
         promise_limit=dues.promise_limit.date if dues.promise_limit else None,
-        resolved_at=issue.resolved_at, resolution_text=issue.resolution_text, closed_at=issue.closed_at,
-        escalated_at=issue.escalated_at, reported_by=issue.reported_by,
+        resolved_at=f.resolved_at, resolution_text=issue.resolution_text if f.resolved_at else None,
+        closed_at=f.closed_at, escalated_at=f.escalated_at, reported_by=issue.reported_by,
         emergency_verified=bool(issue.emergency_verified),
-        reply_late_by=rules.late_by(cal, dues.reply_due.date, issue.replied_at),
-        resolution_late_by=rules.late_by(cal, dues.resolution_due.date, issue.resolved_at),
+        reply_late_by=rules.late_by(cal, dues.reply_due.date, f.replied_at),
+        resolution_late_by=rules.late_by(cal, dues.resolution_due.date, f.resolved_at),
         missing_years=dues.missing_years,
-        can_escalate=issue.status in ("open", "replied") and bool(overdue),
+        can_escalate=f.status in ("open", "replied") and bool(overdue),
+        bureau_reported_at=f.insurance_notified_at,
+        bureau_report_to=issue.bureau_report_to if f.insurance_notified_at else None,
+        bureau_confirmed_at=f.bureau_confirmed_at,
+        bureau_confirm_ref=issue.bureau_confirm_ref if f.bureau_confirmed_at else None,
     )
 
 
@@ -165,19 +178,24 @@ def _company_names(session: Session) -> dict[int, str]:
 
 def list_issues(session: Session, as_of: date, open_only: bool = False,
                 overdue_only: bool = False) -> list[IssueView]:
-    """R3: issues with their dues and overdue state at ``as_of`` (newest report first).
+    """R3: issues with their state, dues and overdue state at the end of ``as_of`` (newest first).
 
-    ``open_only``: unresolved (open, replied, escalated); ``overdue_only``: something overdue.
-    An issue reported after the as-of day does not exist yet on that day.
+    ``open_only``: unresolved as of that day (open, replied, escalated); ``overdue_only``:
+    something overdue. An issue reported after the as-of day does not exist yet on that day,
+    and a reply, resolution, closing or escalation recorded later is not known yet.
     """
     cal = load_calendar(session)
     names = _company_names(session)
+    bound = rules.end_of(as_of)
     query = (select(SupplyIssue).join(SupplyIssue.product)
-             .where(SupplyIssue.reported_at < datetime.combine(as_of + timedelta(days=1), time.min))
+             .where(SupplyIssue.reported_at < bound)
              .order_by(SupplyIssue.reported_at.desc(), SupplyIssue.id.desc()))
-    if open_only:
-        query = query.where(SupplyIssue.status.in_(rules.UNRESOLVED))
+    if open_only:  # unresolved now, or resolved/closed only after the as-of day
+        query = query.where(or_(SupplyIssue.status.in_(rules.UNRESOLVED), SupplyIssue.resolved_at >= bound,
+                                SupplyIssue.closed_at >= bound))
     views = [_view(i, cal, as_of, names) for i in session.scalars(query)]
+    if open_only:
+        views = [v for v in views if v.status in rules.UNRESOLVED]
     if overdue_only:
         views = [v for v in views if v.overdue]
     return views
@@ -191,11 +209,12 @@ def _get(session: Session, issue_id: int) -> SupplyIssue:
 
 
 def get_issue(session: Session, issue_id: int, as_of: date) -> IssueDetail:
-    """R3: one issue with its full timeline (who, when, what)."""
+    """R3: one issue with its timeline (who, when, what) as known at the end of ``as_of``."""
     issue = _get(session, issue_id)
     view = _view(issue, load_calendar(session), as_of, _company_names(session))
+    bound = rules.end_of(as_of)
     events = [IssueEventView(e.at, e.recorded_at, e.who, e.action, e.from_status, e.to_status, e.detail)
-              for e in issue.events]
+              for e in issue.events if e.at < bound or e.action not in rules.DATED_EVENTS]
     purchase_ids = list(session.scalars(select(SupplyIssuePurchase.purchase_id)
                                         .where(SupplyIssuePurchase.issue_id == issue_id)
                                         .order_by(SupplyIssuePurchase.purchase_id)))
@@ -208,7 +227,9 @@ def get_issue(session: Session, issue_id: int, as_of: date) -> IssueDetail:
 def _snapshot(issue: SupplyIssue) -> dict:
     return {"status": issue.status, "replied_at": issue.replied_at, "promised_date": issue.promised_date,
             "resolved_at": issue.resolved_at, "closed_at": issue.closed_at,
-            "escalated_at": issue.escalated_at, "emergency_verified": issue.emergency_verified}
+            "escalated_at": issue.escalated_at, "emergency_verified": issue.emergency_verified,
+            "insurance_notified_at": issue.insurance_notified_at, "bureau_report_to": issue.bureau_report_to,
+            "bureau_confirmed_at": issue.bureau_confirmed_at, "bureau_confirm_ref": issue.bureau_confirm_ref}
 
 
 def _event(session: Session, issue: SupplyIssue, at: datetime, who: str, action: str,
@@ -364,6 +385,50 @@ def escalate(session: Session, issue_id: int, at: datetime, text: str | None = N
                     for k in late)
     _event(session, issue, at, who, "escalated", "escalated", what + (f"；{text}" if text else ""), before)
     return _view(issue, cal, as_of or at.date(), _company_names(session))
+
+
+def report_to_bureau(session: Session, issue_id: int, at: datetime, to: str | None = None,
+                     who: str | None = None, as_of: date | None = None) -> IssueView:
+    """R3/R11: record that the issue was reported to the medical insurance bureau (上报医保局).
+
+    Sets ``insurance_notified_at`` and ``bureau_report_to``; the state does not change (the
+    supplier still owes a reply or a resolution). Recorded once; not before the issue was filed.
+    """
+    who = who or audit.current_user()
+    issue = _get(session, issue_id)
+    if issue.insurance_notified_at is not None:
+        raise Conflict(tr("供应问题 {id} 已于 {t} 上报医保局", "Supply issue {id} was already reported to the "
+                          "insurance bureau on {t}", id=issue.id,
+                          t=issue.insurance_notified_at.isoformat(sep=" ", timespec="minutes")))
+    _check_after(at, issue.reported_at, "登记", "report")
+    before = _snapshot(issue)
+    to = (to or "").strip() or None
+    issue.insurance_notified_at, issue.bureau_report_to = at, to
+    _event(session, issue, at, who, "reported_to_bureau", None,
+           tr("上报医保局", "reported to the insurance bureau") + (f"：{to}" if to else ""), before)
+    return _view(issue, load_calendar(session), as_of or at.date(), _company_names(session))
+
+
+def confirm_by_bureau(session: Session, issue_id: int, at: datetime, ref: str | None = None,
+                      who: str | None = None, as_of: date | None = None) -> IssueView:
+    """R3/R11: record the bureau's confirmation (核实) of a reported issue, with its reference."""
+    who = who or audit.current_user()
+    issue = _get(session, issue_id)
+    if issue.insurance_notified_at is None:
+        raise Conflict(tr("供应问题 {id} 尚未上报医保局，不能登记核实",
+                          "Supply issue {id} has not been reported to the insurance bureau; "
+                          "its confirmation cannot be recorded", id=issue.id))
+    if issue.bureau_confirmed_at is not None:
+        raise Conflict(tr("供应问题 {id} 已于 {t} 经医保局核实", "Supply issue {id} was already confirmed by "
+                          "the insurance bureau on {t}", id=issue.id,
+                          t=issue.bureau_confirmed_at.isoformat(sep=" ", timespec="minutes")))
+    _check_after(at, issue.insurance_notified_at, "上报医保局", "bureau report")
+    before = _snapshot(issue)
+    ref = (ref or "").strip() or None
+    issue.bureau_confirmed_at, issue.bureau_confirm_ref = at, ref
+    _event(session, issue, at, who, "bureau_confirmed", None,
+           tr("医保局核实", "confirmed by the insurance bureau") + (f"：{ref}" if ref else ""), before)
+    return _view(issue, load_calendar(session), as_of or at.date(), _company_names(session))
 
 
 def link_purchases(session: Session, issue_id: int, purchase_ids: list[int], who: str | None = None) -> int:

@@ -110,7 +110,7 @@
         <translation>The findings were changed by someone else; reopen them before editing.</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/widgets/common.py" line="118"/>
+        <location filename="../../ui/widgets/common.py" line="117"/>
         <source>{m} 月</source>
         <comment>{n}</comment>
         <translation>
@@ -138,7 +138,7 @@
         <translation>(empty)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="272"/>
+        <location filename="../../ui/pages/products.py" line="291"/>
         <source>严重滞后</source>
         <comment>severely behind</comment>
         <translation>severely behind</translation>
@@ -280,6 +280,99 @@
         <location filename="../../ui/widgets/adjustments_editor.py" line="221"/>
         <source>标记</source>
         <translation>Mark</translation>
+    </message>
+</context>
+<context>
+    <name>BatchEditorDialog</name>
+    <message>
+        <location filename="../../ui/dialogs/batch_dialog.py" line="29"/>
+        <source>批次设置</source>
+        <translation>Batch settings</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/batch_dialog.py" line="37"/>
+        <source>批次类别</source>
+        <translation>Batch kind</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/batch_dialog.py" line="40"/>
+        <source>药品</source>
+        <translation>Drug</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/batch_dialog.py" line="41"/>
+        <source>耗材</source>
+        <translation>Consumable</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/batch_dialog.py" line="42"/>
+        <source>保存类别</source>
+        <translation>Save kind</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/batch_dialog.py" line="48"/>
+        <source>顺延采购周期</source>
+        <translation>Extend the procurement cycle</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/batch_dialog.py" line="55"/>
+        <source>不选文件时，按上一协议期按月折算约定量</source>
+        <translation>Without a file, volumes are pro-rated per month from the last period</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/batch_dialog.py" line="56"/>
+        <source>选择文件…</source>
+        <translation>Choose file…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/batch_dialog.py" line="60"/>
+        <source>顺延</source>
+        <translation>Extend</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/batch_dialog.py" line="66"/>
+        <source>顺延至</source>
+        <translation>Extend to</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/batch_dialog.py" line="67"/>
+        <source>约定量文件</source>
+        <translation>Volumes file</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/batch_dialog.py" line="115"/>
+        <source>还没有批次。请先导入中选产品。</source>
+        <translation>No batches yet. Import the selected products first.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/batch_dialog.py" line="117"/>
+        <source>执行开始 %1，采购周期至 %2，中选产品 %3 个</source>
+        <translation>Execution start %1, cycle end %2, %3 selected products</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/batch_dialog.py" line="120"/>
+        <source>；已顺延至 %1</source>
+        <translation>; extended to %1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/batch_dialog.py" line="127"/>
+        <source>选择约定量文件</source>
+        <translation>Choose the volumes file</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/batch_dialog.py" line="127"/>
+        <source>表格 (*.xlsx *.xls *.csv)</source>
+        <translation>Spreadsheets (*.xlsx *.xls *.csv)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/batch_dialog.py" line="156"/>
+        <source>已顺延至 %1，新增 %2 个顺延协议期。</source>
+        <translation>Extended to %1: %2 extension periods added.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/batch_dialog.py" line="159"/>
+        <source>没有协议期的产品未顺延：%1</source>
+        <translation>Products without a period were not extended: %1</translation>
     </message>
 </context>
 <context>
@@ -586,52 +679,52 @@
 <context>
     <name>DryRunPage</name>
     <message>
-        <location filename="../../ui/import_wizard.py" line="259"/>
+        <location filename="../../ui/import_wizard.py" line="266"/>
         <source>检查（试导入）</source>
         <translation>Check (dry run)</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="260"/>
+        <location filename="../../ui/import_wizard.py" line="267"/>
         <source>先检查全部数据，不写入数据库。有问题时请修改文件后重新选择。</source>
         <translation>Every row is checked first; nothing is written. If there are problems, fix the file and choose it again.</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="265"/>
+        <location filename="../../ui/import_wizard.py" line="272"/>
         <source>行</source>
         <translation>Row</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="265"/>
+        <location filename="../../ui/import_wizard.py" line="272"/>
         <source>列</source>
         <translation>Column</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="265"/>
+        <location filename="../../ui/import_wizard.py" line="272"/>
         <source>问题</source>
         <translation>Problem</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="287"/>
+        <location filename="../../ui/import_wizard.py" line="294"/>
         <source>正在检查…</source>
         <translation>Checking…</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="295"/>
+        <location filename="../../ui/import_wizard.py" line="302"/>
         <source>正在检查文件…</source>
         <translation>Checking the file…</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="303"/>
+        <location filename="../../ui/import_wizard.py" line="310"/>
         <source>检查通过：共 %1 行，将新增 %2 行、更新 %3 行、%4 行不变。</source>
         <translation>Check passed: %1 rows; %2 will be added, %3 updated, %4 unchanged.</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="327"/>
+        <location filename="../../ui/import_wizard.py" line="334"/>
         <source>发现 %1 处问题，没有写入任何数据。点击一行查看原始数据。</source>
         <translation>%1 problem(s) found; nothing was written. Click a problem to see the row.</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="347"/>
+        <location filename="../../ui/import_wizard.py" line="354"/>
         <source>第 %1 行：</source>
         <translation>Row %1: </translation>
     </message>
@@ -751,62 +844,62 @@
 <context>
     <name>ImportPage</name>
     <message>
-        <location filename="../../ui/import_wizard.py" line="362"/>
+        <location filename="../../ui/import_wizard.py" line="369"/>
         <source>导入</source>
         <translation>Import</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="372"/>
+        <location filename="../../ui/import_wizard.py" line="379"/>
         <source>行</source>
         <translation>Row</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="372"/>
+        <location filename="../../ui/import_wizard.py" line="379"/>
         <source>列</source>
         <translation>Column</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="372"/>
+        <location filename="../../ui/import_wizard.py" line="379"/>
         <source>说明</source>
         <translation>Note</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="387"/>
+        <location filename="../../ui/import_wizard.py" line="394"/>
         <source>正在导入…</source>
         <translation>Importing…</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="399"/>
+        <location filename="../../ui/import_wizard.py" line="406"/>
         <source>正在导入 %1…</source>
         <translation>Importing %1…</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="403"/>
+        <location filename="../../ui/import_wizard.py" line="410"/>
         <source>导入完成：%1</source>
         <translation>Imported: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="404"/>
+        <location filename="../../ui/import_wizard.py" line="411"/>
         <source>工作表“%1”，共 %2 行</source>
         <translation>Sheet &apos;%1&apos;, %2 rows</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="405"/>
+        <location filename="../../ui/import_wizard.py" line="412"/>
         <source>新增 %1 行，更新 %2 行，%3 行与已有数据相同（未重复导入）</source>
         <translation>%1 added, %2 updated, %3 already present (not imported twice)</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="409"/>
+        <location filename="../../ui/import_wizard.py" line="416"/>
         <source>新建了 %1 个非中选产品</source>
         <translation>%1 non-selected products were created</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="421"/>
+        <location filename="../../ui/import_wizard.py" line="428"/>
         <source>请注意 %1 条提示（数据已导入，以下内容未改动）：</source>
         <translation>Please note %1 remark(s) (the data was imported; the following was left unchanged):</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="429"/>
+        <location filename="../../ui/import_wizard.py" line="436"/>
         <source>导入未完成，没有写入任何数据：</source>
         <translation>The import did not finish; nothing was written:</translation>
     </message>
@@ -839,27 +932,27 @@
         <translation>Reported volumes</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="441"/>
+        <location filename="../../ui/import_wizard.py" line="448"/>
         <source>导入数据</source>
         <translation>Import data</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="452"/>
+        <location filename="../../ui/import_wizard.py" line="459"/>
         <source>下一步 &gt;</source>
         <translation>Next &gt;</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="453"/>
+        <location filename="../../ui/import_wizard.py" line="460"/>
         <source>&lt; 上一步</source>
         <translation>&lt; Back</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="454"/>
+        <location filename="../../ui/import_wizard.py" line="461"/>
         <source>完成</source>
         <translation>Finish</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="455"/>
+        <location filename="../../ui/import_wizard.py" line="462"/>
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
@@ -867,47 +960,77 @@
 <context>
     <name>IssueActionDialog</name>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="275"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="292"/>
         <source>登记问题解决</source>
         <translation>Record resolution</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="275"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="292"/>
         <source>关闭问题</source>
         <translation>Close issue</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="276"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="293"/>
         <source>上报医保部门</source>
         <translation>Escalate to the medical insurance bureau</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="285"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="293"/>
+        <source>上报医保局</source>
+        <translation>Report to the insurance bureau</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="294"/>
+        <source>医保局核实</source>
+        <translation>Bureau confirmation</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="308"/>
         <source>解决情况：到货数量、恢复供应时间等</source>
         <translation>Resolution: quantity delivered, when supply resumed, etc.</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="286"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="309"/>
         <source>关闭原因（未解决的问题必须填写，例如误报、撤回）</source>
         <translation>Reason for closing (required for an unresolved issue, e.g. false report, withdrawn)</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="287"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="310"/>
         <source>备注（可选）</source>
         <translation>Note (optional)</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="288"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="311"/>
         <source>上报说明（可选），上报函会附上完整的时间线</source>
         <translation>Escalation note (optional); the letter includes the full timeline</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="291"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="312"/>
+        <source>上报对象，例如 市医疗保障局（可选）</source>
+        <translation>To whom, e.g. the city&apos;s medical insurance bureau (optional)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="313"/>
+        <source>核实文号或记录（可选）</source>
+        <translation>Confirmation reference (optional)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="315"/>
+        <source>上报对象</source>
+        <translation>Reported to</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="315"/>
+        <source>核实文号</source>
+        <translation>Reference</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="319"/>
         <source>时间</source>
         <translation>Time</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="292"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="320"/>
         <source>说明</source>
         <translation>Note</translation>
     </message>
@@ -915,270 +1038,322 @@
 <context>
     <name>IssuesPage</name>
     <message>
-        <location filename="../../ui/pages/issues.py" line="48"/>
+        <location filename="../../ui/pages/issues.py" line="51"/>
         <source>供应问题</source>
         <translation>Supply issues</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="53"/>
+        <location filename="../../ui/pages/issues.py" line="56"/>
         <source>登记新问题</source>
         <translation>File new issue</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="55"/>
+        <location filename="../../ui/pages/issues.py" line="58"/>
         <source>只看未解决</source>
         <translation>Unresolved only</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="57"/>
+        <location filename="../../ui/pages/issues.py" line="60"/>
         <source>只看逾期</source>
         <translation>Overdue only</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="61"/>
+        <location filename="../../ui/pages/issues.py" line="64"/>
         <source>按产品、企业或类型筛选</source>
         <translation>Filter by product, company or type</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="74"/>
+        <location filename="../../ui/pages/issues.py" line="77"/>
         <source>编号</source>
         <translation>No.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="74"/>
+        <location filename="../../ui/pages/issues.py" line="77"/>
         <source>产品</source>
         <translation>Product</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="74"/>
+        <location filename="../../ui/pages/issues.py" line="77"/>
         <source>问题类型</source>
         <translation>Issue type</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="74"/>
-        <location filename="../../ui/pages/issues.py" line="126"/>
-        <location filename="../../ui/pages/issues.py" line="158"/>
+        <location filename="../../ui/pages/issues.py" line="77"/>
+        <location filename="../../ui/pages/issues.py" line="129"/>
+        <location filename="../../ui/pages/issues.py" line="174"/>
         <source>状态</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="74"/>
-        <location filename="../../ui/pages/issues.py" line="127"/>
+        <location filename="../../ui/pages/issues.py" line="77"/>
+        <location filename="../../ui/pages/issues.py" line="130"/>
         <source>答复期限</source>
         <translation>Reply due</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="75"/>
-        <location filename="../../ui/pages/issues.py" line="128"/>
+        <location filename="../../ui/pages/issues.py" line="78"/>
+        <location filename="../../ui/pages/issues.py" line="131"/>
         <source>解决期限</source>
         <translation>Resolution due</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="75"/>
+        <location filename="../../ui/pages/issues.py" line="78"/>
         <source>提示</source>
         <translation>Flags</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="75"/>
-        <location filename="../../ui/pages/issues.py" line="126"/>
+        <location filename="../../ui/pages/issues.py" line="78"/>
+        <location filename="../../ui/pages/issues.py" line="129"/>
         <source>涉及企业</source>
         <translation>Company</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="75"/>
+        <location filename="../../ui/pages/issues.py" line="78"/>
         <source>反馈时间</source>
         <translation>Reported</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="90"/>
+        <location filename="../../ui/pages/issues.py" line="93"/>
         <source>暂无供应问题。点击“登记新问题”记录企业供应短缺、配送不及时等情况。</source>
         <translation>No supply issues yet. Click “File new issue” to record a shortage, a late delivery and the like.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="119"/>
+        <location filename="../../ui/pages/issues.py" line="122"/>
         <source>问题详情</source>
         <translation>Issue details</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="120"/>
-        <location filename="../../ui/pages/issues.py" line="313"/>
+        <location filename="../../ui/pages/issues.py" line="123"/>
+        <location filename="../../ui/pages/issues.py" line="333"/>
         <source>请在左侧选择一个问题。</source>
         <translation>Select an issue on the left.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="127"/>
+        <location filename="../../ui/pages/issues.py" line="130"/>
         <source>问题描述</source>
         <translation>Description</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="128"/>
+        <location filename="../../ui/pages/issues.py" line="131"/>
         <source>承诺解决</source>
         <translation>Promised resolution</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="136"/>
+        <location filename="../../ui/pages/issues.py" line="132"/>
+        <source>医保局</source>
+        <translation>Insurance bureau</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="140"/>
         <source>登记答复</source>
         <translation>Record reply</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="137"/>
+        <location filename="../../ui/pages/issues.py" line="141"/>
         <source>登记解决</source>
         <translation>Record resolution</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="138"/>
-        <location filename="../../ui/pages/issues.py" line="351"/>
+        <location filename="../../ui/pages/issues.py" line="142"/>
+        <location filename="../../ui/pages/issues.py" line="377"/>
         <source>关闭</source>
         <translation>Close</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="139"/>
-        <location filename="../../ui/pages/issues.py" line="433"/>
+        <location filename="../../ui/pages/issues.py" line="143"/>
+        <location filename="../../ui/pages/issues.py" line="475"/>
         <source>上报医保部门</source>
         <translation>Escalate to the medical insurance bureau</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="140"/>
+        <location filename="../../ui/pages/issues.py" line="144"/>
+        <location filename="../../ui/pages/issues.py" line="379"/>
+        <source>上报医保局</source>
+        <translation>Report to the insurance bureau</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="145"/>
+        <source>登记已将本问题上报医保局（时间、上报对象）</source>
+        <translation>Record that this issue was reported to the insurance bureau (time, to whom)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="146"/>
+        <location filename="../../ui/pages/issues.py" line="379"/>
+        <source>医保局核实</source>
+        <translation>Bureau confirmation</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="147"/>
+        <source>登记医保局对本问题的核实（时间、文号）</source>
+        <translation>Record the insurance bureau&apos;s confirmation of this issue (time, reference)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="151"/>
         <source>打印反馈单</source>
         <translation>Print complaint form</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="141"/>
+        <location filename="../../ui/pages/issues.py" line="152"/>
         <source>打印上报函</source>
         <translation>Print escalation letter</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="158"/>
+        <location filename="../../ui/pages/issues.py" line="174"/>
         <source>时间</source>
         <translation>Time</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="158"/>
+        <location filename="../../ui/pages/issues.py" line="174"/>
         <source>事件</source>
         <translation>Event</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="159"/>
+        <location filename="../../ui/pages/issues.py" line="175"/>
         <source>经办人</source>
         <translation>By</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="159"/>
+        <location filename="../../ui/pages/issues.py" line="175"/>
         <source>说明</source>
         <translation>Note</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="169"/>
+        <location filename="../../ui/pages/issues.py" line="187"/>
         <source>处理时间线</source>
         <translation>Timeline</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="210"/>
+        <location filename="../../ui/pages/issues.py" line="230"/>
         <source>暂定：尚未答复，或该年份官方节假日安排未发布</source>
         <translation>Provisional: no reply yet, or the official holiday schedule of that year is not published</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="220"/>
+        <location filename="../../ui/pages/issues.py" line="240"/>
         <source>共 %1 条，逾期 %2 条</source>
         <translation>%1 issues, %2 overdue</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="226"/>
+        <location filename="../../ui/pages/issues.py" line="246"/>
         <source>%1 年的官方节假日安排尚未发布，相关期限按周一至周五推算，标为“暂定”。可在“设置 → 工作日历”中更正。</source>
         <translation>The official holiday schedule for %1 has not been published; dues assume Monday–Friday and are marked “provisional”. Correct them in “Settings → Working calendar”.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="242"/>
+        <location filename="../../ui/pages/issues.py" line="262"/>
         <source>（暂定）</source>
         <translation> (provisional)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="248"/>
+        <location filename="../../ui/pages/issues.py" line="268"/>
         <source>答复逾期</source>
         <translation>Reply overdue</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="250"/>
+        <location filename="../../ui/pages/issues.py" line="270"/>
         <source>解决逾期</source>
         <translation>Resolution overdue</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="252"/>
+        <location filename="../../ui/pages/issues.py" line="272"/>
         <source>承诺超过5个工作日</source>
         <translation>Promise beyond 5 working days</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="327"/>
+        <location filename="../../ui/pages/issues.py" line="348"/>
         <source>（%1 已答复）</source>
         <translation> (replied %1)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="329"/>
+        <location filename="../../ui/pages/issues.py" line="350"/>
         <source>未承诺</source>
         <translation>No promise</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="331"/>
+        <location filename="../../ui/pages/issues.py" line="352"/>
         <source>；最迟 %1</source>
         <translation>; latest %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="333"/>
+        <location filename="../../ui/pages/issues.py" line="354"/>
         <source>（超过5个工作日期限）</source>
         <translation> (beyond the 5-working-day limit)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="350"/>
+        <location filename="../../ui/pages/issues.py" line="358"/>
+        <source>截至 %1 的状态（此后登记的答复、解决等尚未计入）</source>
+        <translation>State as of %1 (replies, resolutions etc. recorded later are not counted yet)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="376"/>
         <source>登记</source>
         <translation>Filed</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="350"/>
+        <location filename="../../ui/pages/issues.py" line="376"/>
         <source>企业答复</source>
         <translation>Supplier reply</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="350"/>
+        <location filename="../../ui/pages/issues.py" line="376"/>
         <source>解决</source>
         <translation>Resolved</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="351"/>
+        <location filename="../../ui/pages/issues.py" line="377"/>
         <source>上报</source>
         <translation>Escalated</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="351"/>
+        <location filename="../../ui/pages/issues.py" line="377"/>
         <source>关联采购</source>
         <translation>Purchases linked</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="352"/>
+        <location filename="../../ui/pages/issues.py" line="378"/>
         <source>应急核实</source>
         <translation>Emergency verified</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="352"/>
+        <location filename="../../ui/pages/issues.py" line="378"/>
         <source>备注</source>
         <translation>Note</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="425"/>
+        <location filename="../../ui/pages/issues.py" line="388"/>
+        <source>未上报</source>
+        <translation>Not reported</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="389"/>
+        <source>%1 已上报</source>
+        <translation>reported %1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="393"/>
+        <source>；%1 已核实</source>
+        <translation>; confirmed %1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="397"/>
+        <source>；待医保局核实</source>
+        <translation>; awaiting the bureau&apos;s confirmation</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="467"/>
         <source>已记录。注意：承诺解决日期超过 5 个工作日期限（最迟 %1）。</source>
         <translation>Recorded. Note: the promised resolution date is beyond the 5-working-day limit (latest %1).</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="428"/>
+        <location filename="../../ui/pages/issues.py" line="470"/>
         <source>已保存问题 %1。</source>
         <translation>Issue %1 saved.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="433"/>
+        <location filename="../../ui/pages/issues.py" line="475"/>
         <source>问题已标记为上报。现在打印上报函吗？</source>
         <translation>The issue is marked as escalated. Print the escalation letter now?</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="452"/>
+        <location filename="../../ui/pages/issues.py" line="494"/>
         <source>已生成：%1</source>
         <translation>Written: %1</translation>
     </message>
@@ -1239,64 +1414,69 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../ui/main_window.py" line="40"/>
-        <location filename="../../ui/main_window.py" line="176"/>
+        <location filename="../../ui/main_window.py" line="41"/>
+        <location filename="../../ui/main_window.py" line="178"/>
         <source>集采执行助手</source>
         <extracomment>(page name, module, class) in side-bar order; the names are those of ``gui --page``.</extracomment>
         <translation>VBP Execution Assistant</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="59"/>
+        <location filename="../../ui/main_window.py" line="60"/>
         <source>此数据库为多用户共享模式，请先登录。</source>
         <translation>This is a shared database; please log in first.</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="85"/>
+        <location filename="../../ui/main_window.py" line="86"/>
         <source>数据库：%1</source>
         <translation>Database: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="86"/>
+        <location filename="../../ui/main_window.py" line="87"/>
         <source>计算日期：%1</source>
         <translation>As of: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="98"/>
+        <location filename="../../ui/main_window.py" line="99"/>
         <source>正在打开数据库…</source>
         <translation>Opening the database…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="126"/>
+        <location filename="../../ui/main_window.py" line="127"/>
         <source>总览</source>
         <translation>Dashboard</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="127"/>
+        <location filename="../../ui/main_window.py" line="128"/>
         <source>产品进度</source>
         <translation>Products</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="128"/>
+        <location filename="../../ui/main_window.py" line="129"/>
         <source>采购明细</source>
         <translation>Purchases</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="129"/>
+        <location filename="../../ui/main_window.py" line="130"/>
         <source>供应问题</source>
         <translation>Supply issues</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="130"/>
+        <location filename="../../ui/main_window.py" line="131"/>
+        <source>回款</source>
+        <translation>Payments</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="132"/>
         <source>报量核对</source>
         <translation>Volume check</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="131"/>
+        <location filename="../../ui/main_window.py" line="133"/>
         <source>报告</source>
         <translation>Reports</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="132"/>
+        <location filename="../../ui/main_window.py" line="134"/>
         <source>设置</source>
         <translation>Settings</translation>
     </message>
@@ -1304,10 +1484,12 @@
 <context>
     <name>MappingPage</name>
     <message>
+        <location filename="../../ui/import_wizard.py" line="199"/>
         <source> *（或%1）</source>
         <translation> * (or %1)</translation>
     </message>
     <message>
+        <location filename="../../ui/import_wizard.py" line="198"/>
         <source>、</source>
         <translation>, </translation>
     </message>
@@ -1337,27 +1519,27 @@
         <translation>Preset:</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="186"/>
+        <location filename="../../ui/import_wizard.py" line="188"/>
         <source>（不导入）</source>
         <translation>(not imported)</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="202"/>
+        <location filename="../../ui/import_wizard.py" line="209"/>
         <source>（自动识别）</source>
         <translation>(detected)</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="230"/>
+        <location filename="../../ui/import_wizard.py" line="237"/>
         <source>或</source>
         <translation> or </translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="235"/>
+        <location filename="../../ui/import_wizard.py" line="242"/>
         <source>缺少必需的列：%1</source>
         <translation>Missing required columns: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="245"/>
+        <location filename="../../ui/import_wizard.py" line="252"/>
         <source>已保存预设“%1”</source>
         <translation>Saved preset &apos;%1&apos;</translation>
     </message>
@@ -1423,49 +1605,157 @@
         <translation>Description: departments affected, quantity short, contacts made…</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="77"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="79"/>
         <source>产品</source>
         <translation>Product</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="79"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="81"/>
         <source>问题类型</source>
         <translation>Issue type</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="80"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="82"/>
         <source>涉及企业</source>
         <translation>Company</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="81"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="83"/>
         <source>问题描述</source>
         <translation>Description</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="82"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="84"/>
         <source>反馈时间</source>
         <translation>Reported</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="83"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="85"/>
         <source>关联采购（可选）</source>
         <translation>Linked purchases (optional)</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="84"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="86"/>
         <source>答复期限为反馈后 2 个工作日；勾选的采购将作为供应应急期间的采购（R11）。</source>
         <translation>The reply is due 2 working days after the report; the ticked purchases count as emergency purchases during the shortage (R11).</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="89"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="91"/>
         <source>登记</source>
         <translation>File</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="113"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="115"/>
         <source>（非中选）</source>
         <translation> (non-selected)</translation>
+    </message>
+</context>
+<context>
+    <name>PaymentsPage</name>
+    <message>
+        <location filename="../../ui/pages/payments.py" line="38"/>
+        <source>回款</source>
+        <translation>Payments</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/payments.py" line="41"/>
+        <source>只看未付清</source>
+        <translation>Unpaid only</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/payments.py" line="46"/>
+        <source>按订单号或配送企业筛选</source>
+        <translation>Filter by order number or distributor</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/payments.py" line="48"/>
+        <source>登记付款</source>
+        <translation>Record payment</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/payments.py" line="62"/>
+        <source>订单号</source>
+        <translation>Order no.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/payments.py" line="62"/>
+        <source>配送企业</source>
+        <translation>Distributor</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/payments.py" line="62"/>
+        <source>验收日期</source>
+        <translation>Accepted on</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/payments.py" line="62"/>
+        <source>金额（元）</source>
+        <translation>Amount (yuan)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/payments.py" line="63"/>
+        <source>已付（元）</source>
+        <translation>Paid (yuan)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/payments.py" line="63"/>
+        <source>应付日期</source>
+        <translation>Due</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/payments.py" line="63"/>
+        <source>付清日期</source>
+        <translation>Paid in full on</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/payments.py" line="63"/>
+        <source>状态</source>
+        <translation>Status</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/payments.py" line="78"/>
+        <source>没有待回款的订单。导入订单（含验收日期）后，这里按“验收后次月底”列出应付货款。</source>
+        <translation>No deliveries to pay. After importing orders with acceptance dates, payments due by the end of the following month are listed here.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/payments.py" line="103"/>
+        <source>逾期支付</source>
+        <translation>Paid late</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/payments.py" line="103"/>
+        <source>已付清</source>
+        <translation>Paid</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/payments.py" line="105"/>
+        <source>逾期未付</source>
+        <translation>Overdue</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/payments.py" line="106"/>
+        <source>部分已付</source>
+        <translation>Part paid</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/payments.py" line="106"/>
+        <source>未付</source>
+        <translation>Unpaid</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/payments.py" line="126"/>
+        <source>共 %1 笔，逾期未付 %2 笔，未付合计 %3 元</source>
+        <translation>%1 deliveries, %2 overdue, %3 yuan outstanding</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/payments.py" line="173"/>
+        <source>订单 %1 已付清。</source>
+        <translation>Order %1 is paid in full.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/payments.py" line="174"/>
+        <source>已登记订单 %1 的部分付款，尚欠 %2 元。</source>
+        <translation>Part payment of order %1 recorded; %2 yuan outstanding.</translation>
     </message>
 </context>
 <context>
@@ -1503,115 +1793,130 @@
 <context>
     <name>ProductDetailPane</name>
     <message>
-        <location filename="../../ui/pages/products.py" line="135"/>
+        <location filename="../../ui/pages/products.py" line="137"/>
         <source>选择一个产品查看详情</source>
         <translation>Select a product to see its detail</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="145"/>
+        <location filename="../../ui/pages/products.py" line="147"/>
         <source>年度</source>
         <translation>Year</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="145"/>
+        <location filename="../../ui/pages/products.py" line="147"/>
         <source>开始</source>
         <translation>Start</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="145"/>
+        <location filename="../../ui/pages/products.py" line="147"/>
         <source>结束</source>
         <translation>End</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="146"/>
+        <location filename="../../ui/pages/products.py" line="148"/>
         <source>约定量</source>
         <translation>Agreed volume</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="146"/>
+        <location filename="../../ui/pages/products.py" line="148"/>
         <source>已采购</source>
         <translation>Purchased</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="158"/>
+        <location filename="../../ui/pages/products.py" line="160"/>
         <source>查看采购明细</source>
         <translation>Show purchases</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="162"/>
+        <location filename="../../ui/pages/products.py" line="165"/>
+        <source>编辑未完成原因…</source>
+        <translation>Edit lag reason…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/products.py" line="170"/>
         <source>协议期</source>
         <translation>Periods</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="163"/>
+        <location filename="../../ui/pages/products.py" line="171"/>
         <source>免考核</source>
         <translation>Exemptions</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="166"/>
+        <location filename="../../ui/pages/products.py" line="174"/>
         <source>标记：</source>
         <translation>Marks:</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="167"/>
+        <location filename="../../ui/pages/products.py" line="175"/>
         <source>停用：</source>
         <translation>Suspension:</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="168"/>
+        <location filename="../../ui/pages/products.py" line="176"/>
+        <source>未完成原因：</source>
+        <translation>Lag reason:</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/products.py" line="178"/>
         <source>标记与停用</source>
         <translation>Marks and suspension</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="185"/>
+        <location filename="../../ui/pages/products.py" line="196"/>
         <source>批次：%1</source>
         <translation>Batch: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="186"/>
+        <location filename="../../ui/pages/products.py" line="197"/>
         <source>生产企业：%1</source>
         <translation>Manufacturer: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="187"/>
+        <location filename="../../ui/pages/products.py" line="198"/>
         <source>中选价：%1 元/%2</source>
         <translation>Selected price: %1 yuan/%2</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="189"/>
+        <location filename="../../ui/pages/products.py" line="200"/>
         <source>状态：%1；完成率 %2，进度要求 %3</source>
         <translation>Status: %1; completion %2, schedule %3</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="200"/>
+        <location filename="../../ui/pages/products.py" line="211"/>
         <source>第 %1 年协议期：月度目标与实际采购</source>
         <translation>Year %1 period: monthly targets vs purchases</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="202"/>
+        <location filename="../../ui/pages/products.py" line="213"/>
         <source>没有协议期</source>
         <translation>No agreement period</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="216"/>
+        <location filename="../../ui/pages/products.py" line="227"/>
         <source>（生效中）</source>
         <translation> (active)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="219"/>
-        <location filename="../../ui/pages/products.py" line="221"/>
+        <location filename="../../ui/pages/products.py" line="230"/>
+        <location filename="../../ui/pages/products.py" line="232"/>
         <source>无</source>
         <translation>None</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="223"/>
+        <location filename="../../ui/pages/products.py" line="234"/>
         <source>%1 起停用：%2</source>
         <translation>Suspended from %1: %2</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="226"/>
+        <location filename="../../ui/pages/products.py" line="237"/>
         <source>未停用</source>
         <translation>Not suspended</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/products.py" line="241"/>
+        <source>未填写</source>
+        <translation>Not given</translation>
     </message>
 </context>
 <context>
@@ -1625,53 +1930,78 @@
 <context>
     <name>ProductsPage</name>
     <message>
-        <location filename="../../ui/pages/products.py" line="242"/>
-        <location filename="../../ui/pages/products.py" line="319"/>
+        <location filename="../../ui/pages/products.py" line="257"/>
+        <location filename="../../ui/pages/products.py" line="340"/>
         <source>全部批次</source>
         <translation>All batches</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="245"/>
+        <location filename="../../ui/pages/products.py" line="260"/>
         <source>全部状态</source>
         <translation>All statuses</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="249"/>
+        <location filename="../../ui/pages/products.py" line="264"/>
         <source>通用名、生产企业或规格</source>
         <translation>Generic name, manufacturer or spec</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="251"/>
+        <location filename="../../ui/pages/products.py" line="266"/>
         <source>导出 Excel…</source>
         <translation>Export to Excel…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="301"/>
+        <location filename="../../ui/pages/products.py" line="267"/>
+        <source>批次设置…</source>
+        <translation>Batch settings…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/products.py" line="269"/>
+        <source>批次类别（药品/耗材）与采购周期顺延</source>
+        <translation>Batch kind (drug/consumable) and cycle extension</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/products.py" line="322"/>
         <source>产品进度</source>
         <translation>Products</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="305"/>
+        <location filename="../../ui/pages/products.py" line="326"/>
         <source>正在计算进度…</source>
         <translation>Computing progress…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="334"/>
+        <location filename="../../ui/pages/products.py" line="355"/>
         <source>显示 %1 / %2 个产品</source>
         <translation>Showing %1 of %2 products</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="383"/>
+        <location filename="../../ui/pages/products.py" line="403"/>
+        <source>未填写</source>
+        <translation>Not given</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/products.py" line="404"/>
+        <source>未完成原因</source>
+        <translation>Lag reason</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/products.py" line="405"/>
+        <source>该产品未完成约定采购量的原因（留空即清除）：</source>
+        <translation>Why this product lags its agreed volume (empty clears it):</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/products.py" line="436"/>
         <source>导出进度表</source>
         <translation>Export progress</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="384"/>
+        <location filename="../../ui/pages/products.py" line="437"/>
         <source>Excel 工作簿 (*.xlsx)</source>
         <translation>Excel workbook (*.xlsx)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="401"/>
+        <location filename="../../ui/pages/products.py" line="454"/>
         <source>已导出：%1</source>
         <translation>Exported: %1</translation>
     </message>
@@ -1912,49 +2242,102 @@
     </message>
 </context>
 <context>
+    <name>RecordPaymentDialog</name>
+    <message>
+        <location filename="../../ui/dialogs/payment_dialogs.py" line="25"/>
+        <source>登记付款 — 订单 %1</source>
+        <translation>Record payment — order %1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/payment_dialogs.py" line="31"/>
+        <source>部分付款</source>
+        <translation>Part payment</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/payment_dialogs.py" line="35"/>
+        <source>付款金额（元）</source>
+        <translation>Amount paid (yuan)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/payment_dialogs.py" line="39"/>
+        <source>付款凭证号（可选）</source>
+        <translation>Payment reference (optional)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/payment_dialogs.py" line="43"/>
+        <source>%1  金额 %2 元，已付 %3 元，未付 %4 元</source>
+        <translation>%1  amount %2 yuan, paid %3 yuan, outstanding %4 yuan</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/payment_dialogs.py" line="48"/>
+        <source>付款日期</source>
+        <translation>Paid on</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/payment_dialogs.py" line="50"/>
+        <source>凭证号</source>
+        <translation>Reference</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/payment_dialogs.py" line="53"/>
+        <source>保存付款</source>
+        <translation>Save payment</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/payment_dialogs.py" line="78"/>
+        <source>请输入大于 0 的金额</source>
+        <translation>Enter an amount above 0</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/payment_dialogs.py" line="80"/>
+        <source>金额超过未付金额 %1 元</source>
+        <translation>The amount exceeds the %1 yuan outstanding</translation>
+    </message>
+</context>
+<context>
     <name>ReplyDialog</name>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="183"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="187"/>
         <source>登记企业答复 — 问题 %1</source>
         <translation>Record supplier reply — issue %1</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="189"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="193"/>
         <source>企业承诺了解决日期</source>
         <translation>The supplier promised a resolution date</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="211"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="217"/>
         <source>答复时间</source>
         <translation>Replied at</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="212"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="218"/>
         <source>承诺解决</source>
         <translation>Promised resolution</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="214"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="220"/>
         <source>答复内容</source>
         <translation>Reply</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="217"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="223"/>
         <source>保存答复</source>
         <translation>Save reply</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="239"/>
-        <source>最迟承诺日期：%1（答复后 5 个工作日）</source>
-        <translation>Latest promise: %1 (5 working days after the reply)</translation>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="253"/>
+        <source>最迟承诺日期：%1（答复后 5 个工作日；未承诺时即为解决期限）</source>
+        <translation>Latest promise: %1 (5 working days after the reply; the resolution due when nothing is promised)</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="241"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="256"/>
         <source>；%1 年官方日历未发布，日期为暂定</source>
         <translation>; the official calendar for %1 is not published, so the date is provisional</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="252"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="267"/>
         <source>承诺日期超过 5 个工作日的期限（最迟 %1）。仍可保存，该答复将被标记并列入预警。</source>
         <translation>The promise is beyond the 5-working-day limit (latest %1). You can still save; the reply will be flagged and listed in the alerts.</translation>
     </message>

@@ -437,9 +437,11 @@ def test_r5_payments_due_end_of_next_month(vbp):
     """GIVEN deliveries accepted 2025-01-31 and 2024-01-15 (DOMAIN.md R5's examples)
     THEN due 2025-02-28 and 2024-02-29, amounts as decimal strings, overdue only after the due date."""
     rows = {r["order_no"]: r for r in jcli(vbp, "2025-02-28", "payments")}
-    assert list(rows["O1"]) == ["order_no", "company", "accepted_on", "amount", "due", "paid_on", "overdue"]
+    assert list(rows["O1"]) == ["order_no", "company", "accepted_on", "amount", "due", "paid_on", "overdue",
+                                "paid_amount", "paid_late"]  # version 2 adds the last two
     assert rows["O1"] == {"order_no": "O1", "company": DISTRIBUTOR, "accepted_on": "2025-01-31",
-                          "amount": "1234.50", "due": "2025-02-28", "paid_on": None, "overdue": False}
+                          "amount": "1234.50", "due": "2025-02-28", "paid_on": None, "overdue": False,
+                          "paid_amount": "0.00", "paid_late": False}
     assert (rows["O0"]["due"], rows["O0"]["overdue"]) == ("2024-02-29", True)
     assert "O5" not in rows  # never accepted: nothing to pay yet
     later = {r["order_no"]: r["overdue"] for r in jcli(vbp, "2025-03-01", "payments", "--open")}

@@ -132,7 +132,8 @@ def test_r5_payments_json(run_cli, seeded):
     THEN due 2025-02-28, unpaid, overdue; amount a decimal string (R5)."""
     r = run_cli("--db", seeded, "--as-of", "2025-03-01", "payments", "--open", "--json")
     assert r.json() == [{"order_no": "P1", "company": "国药控股", "accepted_on": "2025-01-31", "amount": "1234.50",
-                         "due": "2025-02-28", "paid_on": None, "overdue": True}]
+                         "due": "2025-02-28", "paid_on": None, "overdue": True, "paid_amount": "0.00",
+                        "paid_late": False}]
     human = run_cli("--db", seeded, "--as-of", "2025-03-01", "payments")
     assert "逾期未付" in human.out
 

@@ -40,7 +40,8 @@ def test_r5_one_row_per_accepted_delivery_with_due_and_overdue(session, dist):
     assert [list(r) for r in rows] == [list(JSON_KEYS)]
     [a] = rows
     assert a == {"order_no": "A", "company": "国药控股", "accepted_on": date(2024, 1, 15), "amount": "1234.50",
-                 "due": date(2024, 2, 29), "paid_on": None, "overdue": True}
+                 "due": date(2024, 2, 29), "paid_on": None, "overdue": True, "paid_amount": "0.00",
+                 "paid_late": False}
     b = {r["order_no"]: r for r in list_payments(session, date(2025, 2, 28))}["B"]
     assert b["due"] == date(2025, 2, 28) and b["overdue"] is False
 

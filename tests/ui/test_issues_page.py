@@ -119,6 +119,7 @@ def test_reply_past_the_five_day_limit_warns_and_is_flagged(page, ctx):
     dialog.replied_at.setDateTime(_qdt(datetime(2025, 10, 9, 11, 0)))
     assert dialog.limit == date(2025, 10, 15)
     assert "2025-10-15" in dialog.limit_label.text()
+    dialog.has_promise.setChecked(True)
     dialog.promised.setDate(QDate(2025, 10, 20))
     assert dialog.exceeds_limit() and dialog.warning.isVisibleTo(dialog)
     dialog.accept()
@@ -134,6 +135,7 @@ def test_reply_within_the_limit_has_no_warning(page, ctx):
     issue_id = _file(page, ctx, datetime(2025, 10, 9, 9, 0))
     dialog = page.reply_selected()
     dialog.replied_at.setDateTime(_qdt(datetime(2025, 10, 9, 11, 0)))
+    dialog.has_promise.setChecked(True)
     dialog.promised.setDate(QDate(2025, 10, 15))
     assert not dialog.exceeds_limit() and not dialog.warning.isVisibleTo(dialog)
     dialog.accept()
@@ -253,3 +255,59 @@ def test_new_issue_cannot_be_reported_after_the_as_of_day(page, ctx):
     dialog.reported_at.setDateTime(_qdt(datetime.combine(ctx.as_of, time(9, 0)) + timedelta(days=3)))
     assert dialog.values()["reported_at"] <= datetime.combine(ctx.as_of, time(23, 59))
     dialog.reject()
+
+
+def test_reply_dialog_defaults_to_no_promise(page, ctx):
+    """GIVEN an open issue WHEN the reply dialog opens for a reply Thu 2025-10-09 11:00 and is saved untouched
+    THEN no promise is recorded (not "today"), so the resolution is due R2(replied, 5) = Wed 2025-10-15 (R3);
+    ticking the box proposes that limit."""
+    issue_id = _file(page, ctx, datetime(2025, 10, 9, 9, 0))
+    dialog = page.reply_selected()
+    dialog.replied_at.setDateTime(_qdt(datetime(2025, 10, 9, 11, 0)))
+    assert not dialog.has_promise.isChecked() and dialog.values()["promised_date"] is None
+    dialog.has_promise.setChecked(True)
+    assert dialog.values()["promised_date"] == date(2025, 10, 15)
+    dialog.has_promise.setChecked(False)
+    dialog.accept()
+    v = page.detail.issue
+    assert v.promised_date is None and v.resolution_due == date(2025, 10, 15)
+    assert _cell(page, issue_id, page.COL_RESOLUTION_DUE) == "2025-10-15"
+
+
+def test_report_to_bureau_and_confirm_through_the_buttons(page, ctx):
+    """GIVEN an issue filed 2025-10-09 WHEN 上报医保局 is recorded on 10-10 (to 市医保局) and 医保局核实 on 10-13
+    (ref 核字1号) THEN the detail shows both with their dates, the timeline has both events, and both buttons
+    are then disabled (R3)."""
+    _file(page, ctx, datetime(2025, 10, 9, 9, 0))
+    assert page.report_button.isEnabled() and not page.confirm_button.isEnabled()
+    dialog = page.act_on_selected("report")
+    dialog.at.setDateTime(_qdt(datetime(2025, 10, 10, 9, 0)))
+    dialog.text.setPlainText("市医保局")
+    dialog.accept()
+    assert page.confirm_button.isEnabled() and not page.report_button.isEnabled()
+    dialog = page.act_on_selected("confirm")
+    dialog.at.setDateTime(_qdt(datetime(2025, 10, 13, 9, 0)))
+    dialog.text.setPlainText("核字1号")
+    dialog.accept()
+    v = page.detail.issue
+    assert v.bureau_reported_at == datetime(2025, 10, 10, 9, 0) and v.bureau_report_to == "市医保局"
+    assert v.bureau_confirmed_at == datetime(2025, 10, 13, 9, 0) and v.bureau_confirm_ref == "核字1号"
+    text = page.fields["bureau"].text()
+    assert "2025-10-10" in text and "市医保局" in text and "2025-10-13" in text and "核字1号" in text
+    assert [e.action for e in page.detail.events] == ["filed", "reported_to_bureau", "bureau_confirmed"]
+    assert not page.report_button.isEnabled() and not page.confirm_button.isEnabled()
+
+
+def test_page_shows_the_state_as_of_the_app_day(page, ctx):
+    """GIVEN an issue filed 2025-10-09 and resolved 2025-10-14 WHEN the app's as-of day is 10-13 THEN the
+    page shows it open with the as-of day named; on 10-20 resolved (R3 as of d)."""
+    issue_id = _file(page, ctx, datetime(2025, 10, 9, 9, 0))
+    dialog = page.act_on_selected("resolve")
+    dialog.at.setDateTime(_qdt(datetime(2025, 10, 14, 9, 0)))
+    dialog.accept()
+    assert page.detail.issue.status == "resolved"
+    ctx.as_of = date(2025, 10, 13)
+    page.refresh()
+    page.select_issue(issue_id)
+    assert page.detail.issue.status == "open" and page.detail.issue.resolved_at is None
+    assert "2025-10-13" in page.as_of_label.text()

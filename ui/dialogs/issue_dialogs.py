@@ -174,7 +174,9 @@ class ReplyDialog(QDialog):
     """R3: the supplier's reply with its promised resolution date.
 
     The latest allowed promise is R2(replied_at, 5) on the user's calendar; a later
-    promise is accepted (the rule says it is recorded) but flagged here in red.
+    promise is accepted (the rule says it is recorded) but flagged here in red. By default
+    there is no promise (the resolution is then due R2(replied_at, 5)); ticking the box
+    proposes that limit, never "today".
     """
 
     def __init__(self, ctx: AppContext, issue, parent: QWidget | None = None) -> None:
@@ -190,8 +192,10 @@ class ReplyDialog(QDialog):
         self.replied_at.setObjectName("repliedAt")
         self.has_promise = QCheckBox(self.tr("企业承诺了解决日期"), self)
         self.has_promise.setObjectName("hasPromise")
-        self.has_promise.setChecked(True)
+        self.has_promise.setChecked(False)
         self.promised = QDateEdit(to_qdate(start.date()), self)
+        self.promised.setEnabled(False)
+        self._promise_touched = False
         self.promised.setObjectName("promisedDate")
         self.promised.setDisplayFormat(DATE_FORMAT)
         self.promised.setCalendarPopup(True)
@@ -226,6 +230,7 @@ class ReplyDialog(QDialog):
 
         self.replied_at.dateTimeChanged.connect(self._load_limit)
         self.promised.dateChanged.connect(self._check_promise)
+        self.promised.dateChanged.connect(self._touched)
         self.has_promise.toggled.connect(self.promised.setEnabled)
         self.has_promise.toggled.connect(self._check_promise)
         self._load_limit()
@@ -236,9 +241,17 @@ class ReplyDialog(QDialog):
         at = from_qdatetime(self.replied_at.dateTime())
         self.ctx.query(lambda s: working_day_due(s, at, 5), self._show_limit, parent=self)
 
+    def _touched(self, *_args) -> None:
+        self._promise_touched = self._promise_touched or self.has_promise.isChecked()
+
     def _show_limit(self, due) -> None:
         self.limit = due.date
-        text = self.tr("最迟承诺日期：%1（答复后 5 个工作日）").replace("%1", fmt_date(due.date))
+        if not self._promise_touched:  # propose the limit, not today
+            self.promised.blockSignals(True)
+            self.promised.setDate(to_qdate(due.date))
+            self.promised.blockSignals(False)
+        text = self.tr("最迟承诺日期：%1（答复后 5 个工作日；未承诺时即为解决期限）").replace(
+            "%1", fmt_date(due.date))
         if due.provisional:
             text += self.tr("；%1 年官方日历未发布，日期为暂定").replace(
                 "%1", "、".join(str(y) for y in due.missing_years))
@@ -266,7 +279,9 @@ class ReplyDialog(QDialog):
 
 
 class IssueActionDialog(QDialog):
-    """Resolve, close or escalate an issue: when, and a text (required when ``need_text``)."""
+    """Resolve, close or escalate an issue, record its report to the insurance bureau or the
+    bureau's confirmation (核实): when, and a text (required when ``need_text``). For
+    ``report`` the text is to whom; for ``confirm`` the confirmation's reference."""
 
     def __init__(self, ctx: AppContext, issue, action: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -275,10 +290,16 @@ class IssueActionDialog(QDialog):
         self.action = action
         self.need_text = action == "close" and issue.status != "resolved"
         titles = {"resolve": self.tr("登记问题解决"), "close": self.tr("关闭问题"),
-                  "escalate": self.tr("上报医保部门")}
+                  "escalate": self.tr("上报医保部门"), "report": self.tr("上报医保局"),
+                  "confirm": self.tr("医保局核实")}
         self.setObjectName(f"{action}Dialog")
         self.setWindowTitle(titles[action] + f" — {issue.id}")
-        earliest = max(t for t in (issue.reported_at, issue.replied_at, issue.resolved_at) if t is not None)
+        if action == "report":
+            earliest = issue.reported_at
+        elif action == "confirm":
+            earliest = issue.bureau_reported_at or issue.reported_at
+        else:
+            earliest = max(t for t in (issue.reported_at, issue.replied_at, issue.resolved_at) if t is not None)
         self.at = _datetime_edit(self, max(default_now(ctx), earliest))
         self.at.setObjectName("actionAt")
         self.text = QPlainTextEdit(self)
@@ -287,11 +308,16 @@ class IssueActionDialog(QDialog):
         placeholders = {"resolve": self.tr("解决情况：到货数量、恢复供应时间等"),
                         "close": self.tr("关闭原因（未解决的问题必须填写，例如误报、撤回）")
                         if self.need_text else self.tr("备注（可选）"),
-                        "escalate": self.tr("上报说明（可选），上报函会附上完整的时间线")}
+                        "escalate": self.tr("上报说明（可选），上报函会附上完整的时间线"),
+                        "report": self.tr("上报对象，例如 市医疗保障局（可选）"),
+                        "confirm": self.tr("核实文号或记录（可选）")}
         self.text.setPlaceholderText(placeholders[action])
+        labels = {"report": self.tr("上报对象"), "confirm": self.tr("核实文号")}
+        if action in labels:
+            self.text.setFixedHeight(48)
         form = QFormLayout()
         form.addRow(self.tr("时间"), self.at)
-        form.addRow(self.tr("说明"), self.text)
+        form.addRow(labels.get(action, self.tr("说明")), self.text)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                         | QDialogButtonBox.StandardButton.Cancel, self)
         self.buttons.accepted.connect(self.accept)

@@ -1,5 +1,8 @@
 """Supply issues page (R3): the list with reply and resolution dues, the timeline of
-one issue, and the actions — file, reply, resolve, close, escalate, print.
+one issue, and the actions — file, reply, resolve, close, escalate, report to the
+insurance bureau and record its confirmation (核实), print. Everything is shown as it
+stood at the end of the app's as-of day (计算日期): later replies or resolutions are not
+known yet.
 
 Overdue issues are red; a resolution due that is only an estimate (before a reply,
 or in a year without an official calendar) is marked “暂定”. Dues come from
@@ -125,7 +128,8 @@ class IssuesPage(BasePage):
         form = QFormLayout()
         for key, label in (("status", self.tr("状态")), ("company", self.tr("涉及企业")),
                            ("description", self.tr("问题描述")), ("reply_due", self.tr("答复期限")),
-                           ("promise", self.tr("承诺解决")), ("resolution_due", self.tr("解决期限"))):
+                           ("promise", self.tr("承诺解决")), ("resolution_due", self.tr("解决期限")),
+                           ("bureau", self.tr("医保局"))):
             value = QLabel(box)
             value.setObjectName(f"detail_{key}")
             value.setWordWrap(True)
@@ -137,10 +141,18 @@ class IssuesPage(BasePage):
         self.resolve_button = QPushButton(self.tr("登记解决"), box)
         self.close_button = QPushButton(self.tr("关闭"), box)
         self.escalate_button = QPushButton(self.tr("上报医保部门"), box)
+        self.report_button = QPushButton(self.tr("上报医保局"), box)
+        self.report_button.setToolTip(self.tr("登记已将本问题上报医保局（时间、上报对象）"))
+        self.confirm_button = QPushButton(self.tr("医保局核实"), box)
+        self.confirm_button.setToolTip(self.tr("登记医保局对本问题的核实（时间、文号）"))
+        self.as_of_label = QLabel(box)
+        self.as_of_label.setObjectName("issueAsOf")
+        self.as_of_label.setStyleSheet("color:#666;")
         self.complaint_button = QPushButton(self.tr("打印反馈单"), box)
         self.escalation_button = QPushButton(self.tr("打印上报函"), box)
         for name, button in (("replyButton", self.reply_button), ("resolveButton", self.resolve_button),
                              ("closeButton", self.close_button), ("escalateButton", self.escalate_button),
+                             ("reportButton", self.report_button), ("confirmButton", self.confirm_button),
                              ("complaintButton", self.complaint_button),
                              ("escalationButton", self.escalation_button)):
             button.setObjectName(name)
@@ -148,6 +160,10 @@ class IssuesPage(BasePage):
         actions = QHBoxLayout()
         for b in (self.reply_button, self.resolve_button, self.close_button, self.escalate_button):
             actions.addWidget(b)
+        bureau = QHBoxLayout()
+        bureau.addWidget(self.report_button)
+        bureau.addWidget(self.confirm_button)
+        bureau.addStretch(1)
         prints = QHBoxLayout()
         prints.addWidget(self.complaint_button)
         prints.addWidget(self.escalation_button)
@@ -163,8 +179,10 @@ class IssuesPage(BasePage):
 
         layout = QVBoxLayout(box)
         layout.addWidget(self.heading)
+        layout.addWidget(self.as_of_label)
         layout.addLayout(form)
         layout.addLayout(actions)
+        layout.addLayout(bureau)
         layout.addLayout(prints)
         layout.addWidget(QLabel(self.tr("处理时间线"), box))
         layout.addWidget(self.timeline, 1)
@@ -173,6 +191,8 @@ class IssuesPage(BasePage):
         self.resolve_button.clicked.connect(lambda: self.act_on_selected("resolve"))
         self.close_button.clicked.connect(lambda: self.act_on_selected("close"))
         self.escalate_button.clicked.connect(lambda: self.act_on_selected("escalate"))
+        self.report_button.clicked.connect(lambda: self.act_on_selected("report"))
+        self.confirm_button.clicked.connect(lambda: self.act_on_selected("confirm"))
         self.complaint_button.clicked.connect(lambda: self.print_document("complaint"))
         self.escalation_button.clicked.connect(lambda: self.print_document("escalation"))
         return box
@@ -314,8 +334,9 @@ class IssuesPage(BasePage):
             for label in self.fields.values():
                 label.clear()
             for b in (self.reply_button, self.resolve_button, self.close_button, self.escalate_button,
-                      self.complaint_button, self.escalation_button):
+                      self.report_button, self.confirm_button, self.complaint_button, self.escalation_button):
                 b.setEnabled(False)
+            self.as_of_label.clear()
             return
         v = detail.issue
         self.heading.setText(f"#{v.id}  {v.product_name} {v.spec or ''} — {type_label(v.type)}")
@@ -333,6 +354,9 @@ class IssuesPage(BasePage):
             promise += self.tr("（超过5个工作日期限）")
         self.fields["promise"].setText(promise)
         self.fields["resolution_due"].setText(self._resolution_text(v))
+        self.fields["bureau"].setText(self._bureau_text(v))
+        self.as_of_label.setText(self.tr("截至 %1 的状态（此后登记的答复、解决等尚未计入）")
+                                 .replace("%1", fmt_date(self.ctx.as_of)))
         red = f"color:{OVERDUE_COLOUR.name()}; font-weight:bold;"
         self.fields["reply_due"].setStyleSheet(red if "reply" in v.overdue else "")
         self.fields["resolution_due"].setStyleSheet(red if "resolution" in v.overdue else "")
@@ -344,17 +368,34 @@ class IssuesPage(BasePage):
         self.resolve_button.setEnabled(unresolved)
         self.close_button.setEnabled(v.status != "closed")
         self.escalate_button.setEnabled(bool(v.can_escalate))
+        self.report_button.setEnabled(v.bureau_reported_at is None and v.status != "closed")
+        self.confirm_button.setEnabled(v.bureau_reported_at is not None and v.bureau_confirmed_at is None)
         self.complaint_button.setEnabled(True)
         self.escalation_button.setEnabled(unresolved and bool(v.overdue))
 
         actions = {"filed": self.tr("登记"), "replied": self.tr("企业答复"), "resolved": self.tr("解决"),
                    "closed": self.tr("关闭"), "escalated": self.tr("上报"), "linked": self.tr("关联采购"),
-                   "emergency_verified": self.tr("应急核实"), "note": self.tr("备注")}
+                   "emergency_verified": self.tr("应急核实"), "note": self.tr("备注"),
+                   "reported_to_bureau": self.tr("上报医保局"), "bureau_confirmed": self.tr("医保局核实")}
         for e in detail.events:
             item = QTreeWidgetItem(self.timeline, [fmt_datetime(e.at), actions.get(e.action, e.action),
                                                    status_label(e.to_status) if e.to_status else "",
                                                    e.who or "", e.detail or ""])
             item.setToolTip(4, e.detail or "")
+
+    def _bureau_text(self, v) -> str:
+        if v.bureau_reported_at is None:
+            return self.tr("未上报")
+        text = self.tr("%1 已上报").replace("%1", fmt_datetime(v.bureau_reported_at))
+        if v.bureau_report_to:
+            text += f"（{v.bureau_report_to}）"
+        if v.bureau_confirmed_at is not None:
+            text += self.tr("；%1 已核实").replace("%1", fmt_datetime(v.bureau_confirmed_at))
+            if v.bureau_confirm_ref:
+                text += f"（{v.bureau_confirm_ref}）"
+        else:
+            text += self.tr("；待医保局核实")
+        return text
 
     # ------------------------------------------------------------------ actions
     def _open(self, dialog, handler) -> None:
@@ -401,7 +442,7 @@ class IssuesPage(BasePage):
                         self._after_change, topics=("issues",), parent=self)
 
     def act_on_selected(self, action: str) -> IssueActionDialog | None:
-        """Resolve, close or escalate the selected issue (through a small dialog)."""
+        """Resolve, close, escalate, report to the bureau or record its confirmation (a small dialog)."""
         if self.detail is None:
             return None
         dialog = IssueActionDialog(self.ctx, self.detail.issue, action, self)
@@ -412,7 +453,8 @@ class IssuesPage(BasePage):
         from hospital_app.services import supply_issues
 
         fn = {"resolve": supply_issues.resolve, "close": supply_issues.close,
-              "escalate": supply_issues.escalate}[dialog.action]
+              "escalate": supply_issues.escalate, "report": supply_issues.report_to_bureau,
+              "confirm": supply_issues.confirm_by_bureau}[dialog.action]
         values, issue_id, as_of = dialog.values(), dialog.issue.id, self.ctx.as_of
         after = self._after_escalate if dialog.action == "escalate" else self._after_change
         self.ctx.change(lambda s: fn(s, issue_id, values["at"], values["text"], as_of=as_of),

@@ -159,6 +159,12 @@ class ProductDetailPane(QWidget):
         self.suspension.setWordWrap(True)
         self.purchases_button = QPushButton(self.tr("查看采购明细"), self)
         self.purchases_button.setEnabled(False)
+        self.lag_reason = QLabel(self)
+        self.lag_reason.setObjectName("lagReason")
+        self.lag_reason.setWordWrap(True)
+        self.lag_reason_button = QPushButton(self.tr("编辑未完成原因…"), self)
+        self.lag_reason_button.setObjectName("lagReasonButton")
+        self.lag_reason_button.setEnabled(False)
 
         tabs = QTabWidget(self)
         tabs.addTab(self.periods, self.tr("协议期"))
@@ -167,6 +173,8 @@ class ProductDetailPane(QWidget):
         form = QFormLayout(other)
         form.addRow(self.tr("标记："), self.marks)
         form.addRow(self.tr("停用："), self.suspension)
+        form.addRow(self.tr("未完成原因："), self.lag_reason)
+        form.addRow("", self.lag_reason_button)
         tabs.addTab(other, self.tr("标记与停用"))
 
         layout = QVBoxLayout(self)
@@ -181,6 +189,7 @@ class ProductDetailPane(QWidget):
 
         self.detail = detail
         self.purchases_button.setEnabled(True)
+        self.lag_reason_button.setEnabled(True)
         self.heading.setText(" ".join(x for x in (detail.generic_name, detail.dosage_form, detail.spec) if x))
         price = "" if detail.selected_price is None else str(detail.selected_price)
         progress = detail.progress
@@ -228,6 +237,10 @@ class ProductDetailPane(QWidget):
             self.suspension.setText(self.tr("未停用"))
 
 
+    def show_lag_reason(self, text: str | None) -> None:
+        self.lag_reason.setText(text or self.tr("未填写"))
+
+
 class ProductsPage(BasePage):
     page_name = "products"
     topics = ("purchases", "products", "settings", "calendar")
@@ -251,6 +264,9 @@ class ProductsPage(BasePage):
         self.search.setPlaceholderText(self.tr("通用名、生产企业或规格"))
         self.search.setClearButtonEnabled(True)
         self.export_button = QPushButton(self.tr("导出 Excel…"), self)
+        self.batch_button = QPushButton(self.tr("批次设置…"), self)
+        self.batch_button.setObjectName("batchEditorButton")
+        self.batch_button.setToolTip(self.tr("批次类别（药品/耗材）与采购周期顺延"))
         self.count_label = QLabel(self)
 
         bar = QHBoxLayout()
@@ -258,6 +274,7 @@ class ProductsPage(BasePage):
         bar.addWidget(self.status)
         bar.addWidget(self.search, 1)
         bar.addWidget(self.export_button)
+        bar.addWidget(self.batch_button)
 
         self.table = QTableView(self)
         self.table.setObjectName("progressTable")
@@ -298,6 +315,8 @@ class ProductsPage(BasePage):
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
         self.export_button.clicked.connect(self.export_xlsx)
         self.detail.purchases_button.clicked.connect(self._show_purchases)
+        self.detail.lag_reason_button.clicked.connect(self.edit_lag_reason)
+        self.batch_button.clicked.connect(self.open_batch_editor)
 
     def title(self) -> str:
         return self.tr("产品进度")
@@ -367,6 +386,38 @@ class ProductsPage(BasePage):
             return product_detail(session, product_id, self.ctx.as_of)
 
         self.ctx.query(load, self.detail.show_detail, parent=self)
+        from hospital_app.services.management import get_lag_reason
+
+        self.ctx.query(lambda s: get_lag_reason(s, product_id), self.detail.show_lag_reason, parent=self)
+
+    def edit_lag_reason(self, text: str | None = None) -> None:
+        """R8/R19: the pharmacist's reason the product lags (未完成原因); ``text`` skips the prompt (tests)."""
+        from PySide6.QtWidgets import QInputDialog
+
+        from hospital_app.services.management import set_lag_reason
+
+        if self.detail.detail is None:
+            return
+        product_id = self.detail.detail.product_id
+        if text is None:
+            current = self.detail.lag_reason.text() if self.detail.lag_reason.text() != self.tr("未填写") else ""
+            text, ok = QInputDialog.getMultiLineText(self, self.tr("未完成原因"),
+                                                     self.tr("该产品未完成约定采购量的原因（留空即清除）："), current)
+            if not ok:
+                return
+        self.ctx.change(lambda s: set_lag_reason(s, product_id, text), self.detail.show_lag_reason,
+                        topics=("products",), parent=self)
+
+    def open_batch_editor(self):
+        """R6: the batch editor (kind, extension) for the batch chosen in the filter, if any."""
+        from ui.dialogs.batch_dialog import BatchEditorDialog
+
+        wanted = self.batch.currentText() if self.batch.currentData() != ALL else None
+        dialog = BatchEditorDialog(self.ctx, self, batch=wanted)
+        self.batch_dialog = dialog
+        dialog.finished.connect(lambda _r: dialog.deleteLater())
+        dialog.open()
+        return dialog
 
     def _show_purchases(self) -> None:
         if self.detail.detail is None:

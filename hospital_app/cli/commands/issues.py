@@ -1,4 +1,4 @@
-"""`issues add | reply | resolve | close | escalate | list` (R3), and for R11
+"""`issues add | reply | resolve | close | escalate | report | confirm | list` (R3, as of d), and for R11
 `issues link ID --purchases 12,13` (purchases the issue excuses) and
 `issues verify-emergency ID [--off]` (backup-supplier purchases then count as selected)."""
 
@@ -31,6 +31,10 @@ def _summary(view) -> str:
               "#{id} [{s}] product {pid} {name}  {t}  reported {r}  reply due {rd}  resolution due {res}",
               id=view.id, s=status_label(view.status), pid=view.product_id, name=view.product_name,
               t=type_label(view.type), r=_dt(view.reported_at), rd=view.reply_due.isoformat(), res=res)
+    if view.bureau_reported_at:
+        line += tr("  已上报医保局 {t}", "  reported to the bureau {t}", t=_dt(view.bureau_reported_at))
+    if view.bureau_confirmed_at:
+        line += tr("  医保局已核实 {t}", "  confirmed by the bureau {t}", t=_dt(view.bureau_confirmed_at))
     flags = _overdue_text(view)
     return line + (f"  ⚠ {flags}" if flags else "")
 
@@ -118,6 +122,26 @@ def cmd_list(ctx, args) -> int:
     return 0
 
 
+def cmd_report(ctx, args) -> int:
+    from hospital_app.services.supply_issues import report_to_bureau
+
+    with ctx.db.session() as s:
+        view = report_to_bureau(s, args.id, args.at, to=args.to, as_of=ctx.as_of)
+    _print_change(ctx, args, view, "供应问题 #{id} 已登记上报医保局。",
+                  "Supply issue #{id}: report to the insurance bureau recorded.")
+    return 0
+
+
+def cmd_confirm(ctx, args) -> int:
+    from hospital_app.services.supply_issues import confirm_by_bureau
+
+    with ctx.db.session() as s:
+        view = confirm_by_bureau(s, args.id, args.at, ref=args.ref, as_of=ctx.as_of)
+    _print_change(ctx, args, view, "供应问题 #{id} 已登记医保局核实。",
+                  "Supply issue #{id}: the insurance bureau's confirmation recorded.")
+    return 0
+
+
 def _ids(text: str) -> list[int]:
     import argparse
 
@@ -133,7 +157,7 @@ def cmd_link(ctx, args) -> int:
 
     with ctx.db.session() as s:
         added = link_purchases(s, args.id, args.purchases)
-    ctx.out(tr("供应问题 #{id} 新关联 {n} 条采购记录（R11）。", "Supply issue #{id}: {n} purchases newly linked (R11).",
+    ctx.out(tr("供应问题 #{id} 新关联 {n} 条采购记录。", "Supply issue #{id}: {n} purchases newly linked.",
                id=args.id, n=added))
     return 0
 
@@ -143,7 +167,7 @@ def cmd_verify(ctx, args) -> int:
 
     with ctx.db.session() as s:
         set_emergency_verified(s, args.id, not args.off)
-    ctx.out(tr("供应问题 #{id} 已{w}为供应紧急情况（R11）。", "Supply issue #{id} {w} as a supply emergency (R11).",
+    ctx.out(tr("供应问题 #{id} 已{w}为供应紧急情况。", "Supply issue #{id} {w} as a supply emergency.",
                id=args.id, w=tr("撤销核实", "no longer verified") if args.off else tr("核实", "verified")))
     return 0
 
@@ -170,6 +194,16 @@ def register(sub, common) -> None:
         if name == "reply":
             x.add_argument("--promise", type=date_arg)
         x.add_argument("--json", action="store_true")
+    rp = leaf(isub, common, "report", "登记已上报医保局", "record the report to the insurance bureau", cmd_report)
+    rp.add_argument("id", type=int)
+    rp.add_argument("--at", type=datetime_arg, required=True)
+    rp.add_argument("--to", help=tr("上报对象（如 某市医疗保障局）", "to whom (e.g. the city's insurance bureau)"))
+    rp.add_argument("--json", action="store_true")
+    cf = leaf(isub, common, "confirm", "登记医保局核实", "record the insurance bureau's confirmation", cmd_confirm)
+    cf.add_argument("id", type=int)
+    cf.add_argument("--at", type=datetime_arg, required=True)
+    cf.add_argument("--ref", help=tr("核实文号或记录", "the confirmation's reference"))
+    cf.add_argument("--json", action="store_true")
     lk = leaf(isub, common, "link", "关联本问题所涉采购（R11）", "link the purchases this issue excuses (R11)", cmd_link)
     lk.add_argument("id", type=int)
     lk.add_argument("--purchases", type=_ids, required=True, metavar="ID,ID,…")

@@ -11,6 +11,10 @@ Commands:
     product suspend ID --on DATE --reason TEXT [--reported-to manufacturer,health_authority,drug_authority]
     product unsuspend ID
     product show ID [--json]              periods, monthly targets vs purchases, exemptions, marks (R7, R12)
+    product reason ID --text TEXT         the reason a product lags (未完成原因; empty text clears it)
+    batch list [--json]                   kind, execution start, cycle end, extension (R6)
+    batch set-kind NAME drug|consumable   (R6: decides R11 merging, R15, R16)
+    batch extend NAME --to DATE [--volumes FILE] [--json]   extension periods (顺延, R6)
     batch set-policy NAME KEY VALUE       e.g. batch set-policy 十六省联盟 r9_share_threshold 0.25
     batch unset-policy NAME KEY
     batch policies NAME [--json]
@@ -204,6 +208,70 @@ def cmd_batch_policies(ctx, args) -> int:
     return 0
 
 
+def cmd_product_reason(ctx, args) -> int:
+    from hospital_app.services.management import set_lag_reason
+
+    with ctx.db.session() as s:
+        value = set_lag_reason(s, args.id, args.text)
+    ctx.out(tr("已记录产品 {id} 的未完成原因。", "Lag reason of product {id} recorded.", id=args.id) if value
+            else tr("已清除产品 {id} 的未完成原因。", "Lag reason of product {id} cleared.", id=args.id))
+    return 0
+
+
+def _d(value) -> str:
+    return value.isoformat() if value else "-"
+
+
+def cmd_batch_list(ctx, args) -> int:
+    from hospital_app.services.batches import kind_label, list_batches
+
+    with ctx.db.session() as s:
+        views = list_batches(s)
+    if args.json:
+        ctx.out_json([v.as_dict() for v in views])
+        return 0
+    if not views:
+        ctx.out(tr("没有批次。", "No batches."))
+    for v in views:
+        ctx.out(tr("{n}  [{k}]  执行 {s}  周期至 {e}{x}  中选产品 {p} 个",
+                   "{n}  [{k}]  start {s}  cycle end {e}{x}  {p} selected products",
+                   n=v.name, k=kind_label(v.kind), s=_d(v.start), e=_d(v.cycle_end), p=v.products,
+                   x=tr("（顺延至 {t}）", " (extended to {t})", t=_d(v.extended_to)) if v.extended_to else ""))
+    return 0
+
+
+def cmd_batch_set_kind(ctx, args) -> int:
+    from hospital_app.services.batches import kind_label, set_batch_kind
+
+    with ctx.db.session() as s:
+        view = set_batch_kind(s, args.name, args.kind)
+    ctx.out(tr("批次 {n} 的类别为：{k}", "Batch {n} is now: {k}", n=view.name, k=kind_label(view.kind)))
+    return 0
+
+
+def cmd_batch_extend(ctx, args) -> int:
+    from hospital_app.services.batches import extend_batch, read_volumes
+
+    with ctx.db.session() as s:
+        volumes = read_volumes(s, args.volumes) if args.volumes else None
+        result = extend_batch(s, args.name, args.to, volumes)
+    if args.json:
+        ctx.out_json(result.as_dict())
+        return 0
+    ctx.out(tr("批次 {n} 已顺延至 {t}，新增 {k} 个顺延协议期。", "Batch {n} extended to {t}: {k} extension periods.",
+               n=result.batch, t=result.extended_to.isoformat(), k=len(result.periods)))
+    for p in result.periods:
+        how = tr("按上一协议期折算", "pro-rated from the last period") if p.source == "prorated" \
+            else tr("来自文件", "from the file")
+        ctx.out(tr("  产品 {id} {g}  {s} 至 {e}  约定量 {v}（{h}）", "  product {id} {g}  {s}..{e}  agreed {v} ({h})",
+                   id=p.product_id, g=p.generic_name, s=p.start.isoformat(), e=p.end.isoformat(),
+                   v=p.agreed_volume, h=how))
+    if result.without_periods:
+        ctx.out(tr("以下中选产品没有协议期，未顺延：{ids}", "Selected products without a period, not extended: {ids}",
+                   ids=", ".join(map(str, result.without_periods))))
+    return 0
+
+
 def register(sub, common) -> None:
     from hospital_app.domain.monitoring import EXEMPTION_REASONS, PRODUCT_MARKS
 
@@ -253,8 +321,23 @@ def register(sub, common) -> None:
     sh.add_argument("id", type=int)
     sh.add_argument("--json", action="store_true")
 
-    bt = sub.add_parser("batch", help=tr("批次政策设置", "batch policy overrides"))
+    rs = leaf(psub, common, "reason", "记录未完成原因", "record why a product lags", cmd_product_reason)
+    rs.add_argument("id", type=int)
+    rs.add_argument("--text", required=True)
+
+    bt = sub.add_parser("batch", help=tr("批次：类别、顺延、政策设置", "batches: kind, extension, policy overrides"))
     bsub = bt.add_subparsers(dest="batch_command", metavar="SUBCOMMAND", required=True)
+    bl = leaf(bsub, common, "list", "列出批次", "list batches", cmd_batch_list)
+    bl.add_argument("--json", action="store_true")
+    bk = leaf(bsub, common, "set-kind", "设置批次类别", "set a batch's kind", cmd_batch_set_kind)
+    bk.add_argument("name")
+    bk.add_argument("kind", choices=("drug", "consumable"))
+    be = leaf(bsub, common, "extend", "顺延采购周期", "extend the procurement cycle", cmd_batch_extend)
+    be.add_argument("name")
+    be.add_argument("--to", type=date_arg, required=True)
+    be.add_argument("--volumes", help=tr("约定量文件（产品ID、约定采购量两列）",
+                                         "volumes file (product_id and agreed_volume columns)"))
+    be.add_argument("--json", action="store_true")
     st = leaf(bsub, common, "set-policy", "覆盖批次政策值", "override a policy for a batch", cmd_batch_set_policy)
     st.add_argument("name")
     st.add_argument("key")

@@ -1,8 +1,8 @@
-"""`payments` (R5)."""
+"""`payments [--open] [--json]` and `payments record ORDER_NO --paid-on DATE [--amount X]` (R5 v2)."""
 
 from __future__ import annotations
 
-from hospital_app.cli.commands._base import leaf
+from hospital_app.cli.commands._base import date_arg, leaf
 from hospital_app.i18n import tr
 
 
@@ -17,8 +17,13 @@ def cmd_payments(ctx, args) -> int:
     if not rows:
         ctx.out(tr("没有已验收的订单。", "No accepted deliveries."))
     for r in rows:
-        state = (tr("已付 {d}", "paid {d}", d=r["paid_on"].isoformat()) if r["paid_on"]
-                 else tr("逾期未付", "OVERDUE") if r["overdue"] else tr("未付", "unpaid"))
+        if r["paid_on"]:
+            state = (tr("已付 {d}（逾期支付）", "paid {d} (late)", d=r["paid_on"].isoformat()) if r["paid_late"]
+                     else tr("已付 {d}", "paid {d}", d=r["paid_on"].isoformat()))
+        else:
+            state = tr("逾期未付", "OVERDUE") if r["overdue"] else tr("未付", "unpaid")
+            if r["paid_amount"] != "0.00":
+                state += tr("（已付 {p} 元）", " ({p} yuan paid)", p=r["paid_amount"])
         ctx.out(tr("{no} {c}  验收 {a}  金额 {m} 元  应付 {due} 前  {s}",
                    "{no} {c}  accepted {a}  {m} yuan  due {due}  {s}",
                    no=r["order_no"], c=r["company"], a=r["accepted_on"].isoformat(), m=r["amount"],
@@ -26,7 +31,29 @@ def cmd_payments(ctx, args) -> int:
     return 0
 
 
+def cmd_record(ctx, args) -> int:
+    from hospital_app.services.payments import record_payment
+
+    with ctx.db.session() as s:
+        done = record_payment(s, args.order_no, args.paid_on, args.amount, reference=args.reference)
+    if args.json:
+        ctx.out_json(done.as_dict())
+        return 0
+    ctx.out(tr("已登记订单 {no} 付款 {a} 元（{d}）。", "Payment of {a} yuan recorded for order {no} ({d}).",
+               no=done.order_no, a=done.as_dict()["amount"], d=done.paid_on.isoformat()))
+    ctx.out(tr("已全部付清。", "Paid in full.") if done.paid_in_full
+            else tr("尚欠 {o} 元。", "{o} yuan still outstanding.", o=done.as_dict()["outstanding_after"]))
+    return 0
+
+
 def register(sub, common) -> None:
     p = leaf(sub, common, "payments", "回款", "payments", cmd_payments)
     p.add_argument("--open", action="store_true")
     p.add_argument("--json", action="store_true")
+    psub = p.add_subparsers(dest="payments_command", metavar="SUBCOMMAND", required=False)
+    r = leaf(psub, common, "record", "登记付款（可部分付款）", "record a payment (part payments allowed)", cmd_record)
+    r.add_argument("order_no")
+    r.add_argument("--paid-on", dest="paid_on", type=date_arg, required=True)
+    r.add_argument("--amount", help=tr("金额（元）；不填则付清余额", "amount (yuan); none pays the rest"))
+    r.add_argument("--reference", help=tr("付款凭证号", "payment reference"))
+    r.add_argument("--json", action="store_true")
