@@ -101,12 +101,6 @@ STATUS_COLOURS: dict[str, tuple[colors.Color, colors.Color]] = {
 }
 
 _STATUS_LABELS = {
-    "completed": ("已完成", "completed"),
-    "on_track": ("正常", "on track"),
-    "behind": ("滞后", "behind"),
-    "severely_behind": ("严重滞后", "severely behind"),
-    "not_started": ("未开始采购", "not started"),
-    "exempt": ("豁免", "exempt"),
     "overdue": ("已逾期", "overdue"),
 }
 
@@ -115,10 +109,12 @@ def status_label(key: str | None) -> str:
     """The Chinese (or English) label of an R8 status key; unknown keys pass through."""
     from hospital_app.i18n import tr
 
+    from hospital_app.domain.status import status_label as r8_label
+
     if key is None:
         return ""
     pair = _STATUS_LABELS.get(key)
-    return tr(*pair) if pair else str(key)
+    return tr(*pair) if pair else r8_label(key)  # one vocabulary with the GUI (docs/GLOSSARY.md)
 
 
 # ------------------------------------------------------------------------------ fonts

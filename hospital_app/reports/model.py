@@ -124,7 +124,7 @@ class NoteLine:
     reported: int
     change: float | None
     status: str  # none | draft | signed
-    signed_by: str
+    signed_on: str  # the date it was signed ("" while unsigned); never a user or login name
 
 
 @dataclass(frozen=True)

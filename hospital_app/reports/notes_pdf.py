@@ -25,7 +25,7 @@ from hospital_app.reports.model import Identity, NoteDoc
 def _status_text(v: NoteDoc) -> str:
     if v.status == "signed":
         when = v.signed_at.strftime("%Y-%m-%d %H:%M") if v.signed_at else ""
-        return tr("已签字（{w}，{t}）", "signed ({w}, {t})", w=v.signed_by, t=when)
+        return tr("已签字确认（{t}）", "signed off ({t})", t=when)
     if v.status == "draft":
         return tr("草稿，尚未签字", "draft, not signed")
     return tr("系统根据采购数据起草，尚未审核签字", "drafted from the purchase data, not reviewed or signed")

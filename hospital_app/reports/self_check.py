@@ -145,7 +145,7 @@ def _block_summary(b: AgreementBlock) -> list[Flowable]:
                   s=sum(1 for r in b.rows if "share" in (r.get("failed_reasons") or [])))
     else:
         text = tr("中选产品 {n} 个：已完成约定采购量 {c} 个，进度正常 {o} 个，进度滞后 {h} 个，严重滞后 {sv} 个，"
-                  "未开始采购 {ns} 个，豁免考核 {ex} 个。",
+                  "未开始采购 {ns} 个，免考核 {ex} 个。",
                   "{n} selected product(s): {c} completed, {o} on track, {h} behind, {sv} severely behind, "
                   "{ns} not started, {ex} exempt.", n=len(b.rows), c=counts["completed"], o=counts["on_track"],
                   h=counts["behind"], sv=counts["severely_behind"], ns=counts["not_started"], ex=counts["exempt"])
@@ -250,12 +250,12 @@ def _clustering(head: _Sections, data: SelfCheckData) -> list[Flowable]:
 
 
 def _exemptions(head: _Sections, data: SelfCheckData) -> list[Flowable]:
-    out: list[Flowable] = [head(tr("豁免考核情况", "Exemptions"))]
+    out: list[Flowable] = [head(tr("免考核情况", "Exemptions"))]
     if not data.exemptions:
-        return out + [_plain(tr("本期无豁免考核的产品。", "No exempt products in this period."))]
+        return out + [_plain(tr("本期无免考核的产品。", "No exempt products in this period."))]
     rows = [[e["product"], e["reason"], e["document_ref"] or "—", _d(e["start"]), _d(e["end"]), e["note"]]
             for e in data.exemptions]
-    return out + [doc.data_table([tr("产品", "Product"), tr("豁免原因", "Reason"), tr("依据文件", "Document"),
+    return out + [doc.data_table([tr("产品", "Product"), tr("免考核原因", "Reason"), tr("依据文件", "Document"),
                                   tr("起始日", "From"), tr("截止日", "To"), tr("说明", "Note")], rows,
                                  [42 * mm, 34 * mm, 34 * mm, 19 * mm, 19 * mm, W - 148 * mm], font_size=8)]
 
@@ -355,18 +355,18 @@ def _notes(head: _Sections, data: SelfCheckData) -> list[Flowable]:
     out: list[Flowable] = [head(tr("报量情况说明", "Volume-report notes"))]
     if not data.notes:
         return out + [_plain(tr("报量无需填写情况说明。", "No line needs an explanatory note."))]
-    labels = {"none": tr("尚未起草", "not drafted"), "draft": tr("草稿（未签字）", "draft"),
+    labels = {"none": tr("待审核", "to review"), "draft": tr("草稿（未签字）", "draft"),
               "signed": tr("已签字", "signed")}
     counts = {k: sum(1 for n in data.notes if n.status == k) for k in labels}
-    out.append(doc.para(tr("报量变化超过规定幅度、需要填写情况说明的共 {n} 条：已签字 {s} 条，草稿 {d} 条，尚未起草 {x} 条。",
-                           "{n} line(s) need a note: {s} signed, {d} draft, {x} not drafted.",
+    out.append(doc.para(tr("报量变化超过规定幅度、需要填写情况说明的共 {n} 条：已签字 {s} 条，草稿 {d} 条，待审核 {x} 条。",
+                           "{n} line(s) need a note: {s} signed, {d} draft, {x} to review.",
                            n=len(data.notes), s=counts["signed"], d=counts["draft"], x=counts["none"])))
     rows = [[n.report_name, n.generic_name, n.spec, num(n.baseline), num(n.reported),
-             pct(n.change) if n.change is not None else "—", labels.get(n.status, n.status), n.signed_by]
+             pct(n.change) if n.change is not None else "—", labels.get(n.status, n.status), n.signed_on]
             for n in data.notes]
     out.append(doc.data_table([tr("报量", "Report"), tr("通用名", "Generic name"), tr("规格", "Spec"),
                                tr("基线用量", "Baseline"), tr("报送量", "Reported"), tr("变化", "Change"),
-                               tr("说明状态", "Note"), tr("签字人", "Signed by")], rows,
+                               tr("说明状态", "Note"), tr("签字日期", "Signed on")], rows,
                               [30 * mm, W - 156 * mm, 22 * mm, 18 * mm, 18 * mm, 16 * mm, 24 * mm, 28 * mm],
                               font_size=8, align_right=[3, 4, 5],
                               highlight_rows=[i for i, n in enumerate(data.notes) if n.status != "signed"]))

@@ -314,7 +314,7 @@ def _notes(session: Session, as_of: date) -> list[NoteLine]:
         r = n.row
         out.append(NoteLine(r.report_name, r.generic_name, r.spec or "", r.baseline, r.reported,
                             float(round(r.change, 4)) if r.change is not None else None, n.status,
-                            n.signed_by or "" if n.status == "signed" else ""))
+                            n.signed_at.date().isoformat() if n.status == "signed" and n.signed_at else ""))
     return out
 
 
@@ -604,7 +604,7 @@ def note_doc(view: volume_reports.NoteView, span: tuple[date | None, date | None
     return NoteDoc(view.line_id, r.report_name, r.product_code or "", r.generic_name, r.dosage_form or "",
                    r.spec or "", r.manufacturer or "", r.baseline_year, r.baseline, r.reported, r.change, r.reason,
                    months, view.trend, covered, coverage, view.reason_labels(), view.free_text or "", text,
-                   view.status, (view.signed_by or "") if view.status == "signed" else "", view.signed_at)
+                   view.status, "", view.signed_at)  # no user name: it may be a login
 
 
 def make_notes(session: Session, out_path: str | Path, as_of: date, baseline_year: int | None = None,

@@ -110,7 +110,7 @@
         <translation>The findings were changed by someone else; reopen them before editing.</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/widgets/common.py" line="118"/>
+        <location filename="../../ui/widgets/common.py" line="117"/>
         <source>{m} 月</source>
         <comment>{n}</comment>
         <translation>
@@ -119,26 +119,26 @@
         </translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="32"/>
+        <location filename="../../ui/pages/settings.py" line="33"/>
         <source>是</source>
         <comment>yes</comment>
         <extracomment>QSettings key of the database chosen on this page (used at the next start).</extracomment>
         <translation>yes</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="32"/>
+        <location filename="../../ui/pages/settings.py" line="33"/>
         <source>否</source>
         <comment>no</comment>
         <translation>no</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="34"/>
+        <location filename="../../ui/pages/settings.py" line="35"/>
         <source>（空）</source>
         <comment>(empty)</comment>
         <translation>(empty)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="272"/>
+        <location filename="../../ui/pages/products.py" line="274"/>
         <source>严重滞后</source>
         <comment>severely behind</comment>
         <translation>severely behind</translation>
@@ -163,8 +163,8 @@
     <name>AdjustmentsEditor</name>
     <message>
         <location filename="../../ui/widgets/adjustments_editor.py" line="88"/>
-        <source>免考核产品（R11）</source>
-        <translation>Exempted products (R11)</translation>
+        <source>免考核产品</source>
+        <translation>Exempt products</translation>
     </message>
     <message>
         <location filename="../../ui/widgets/adjustments_editor.py" line="90"/>
@@ -231,8 +231,13 @@
     </message>
     <message>
         <location filename="../../ui/widgets/adjustments_editor.py" line="150"/>
-        <source>可替代药品对应关系（R10）</source>
-        <translation>Substitutable drugs (R10)</translation>
+        <source>可替代药品对应关系</source>
+        <translation>Substitute mappings</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/adjustments_editor.py" line="207"/>
+        <source>产品标记</source>
+        <translation>Product marks</translation>
     </message>
     <message>
         <location filename="../../ui/widgets/adjustments_editor.py" line="152"/>
@@ -270,11 +275,6 @@
         <location filename="../../ui/widgets/adjustments_editor.py" line="200"/>
         <source>已删除对应关系。</source>
         <translation>Mapping deleted.</translation>
-    </message>
-    <message>
-        <location filename="../../ui/widgets/adjustments_editor.py" line="207"/>
-        <source>产品标记（R11）</source>
-        <translation>Product marks (R11)</translation>
     </message>
     <message>
         <location filename="../../ui/widgets/adjustments_editor.py" line="221"/>
@@ -438,7 +438,7 @@
     <name>Charts</name>
     <message>
         <location filename="../../ui/widgets/charts.py" line="85"/>
-        <source>进度要求（累计）</source>
+        <source>序时进度（累计）</source>
         <translation>Schedule (cumulative)</translation>
     </message>
     <message>
@@ -466,6 +466,7 @@
     </message>
     <message>
         <location filename="../../ui/pages/dashboard.py" line="145"/>
+        <location filename="../../ui/pages/dashboard.py" line="183"/>
         <source>待回款</source>
         <translation>Payments due</translation>
     </message>
@@ -490,16 +491,6 @@
         <translation>Purchased</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="152"/>
-        <source>完成率</source>
-        <translation>Completion</translation>
-    </message>
-    <message>
-        <location filename="../../ui/pages/dashboard.py" line="152"/>
-        <source>进度要求</source>
-        <translation>Schedule</translation>
-    </message>
-    <message>
         <location filename="../../ui/pages/dashboard.py" line="174"/>
         <source>采购进度</source>
         <translation>Purchasing progress</translation>
@@ -513,11 +504,6 @@
         <location filename="../../ui/pages/dashboard.py" line="181"/>
         <source>未解决的供应问题（双击打开）</source>
         <translation>Open supply issues (double-click to open)</translation>
-    </message>
-    <message>
-        <location filename="../../ui/pages/dashboard.py" line="183"/>
-        <source>待回款（R5）</source>
-        <translation>Payments due (R5)</translation>
     </message>
     <message>
         <location filename="../../ui/pages/dashboard.py" line="204"/>
@@ -537,14 +523,24 @@
         <translation>Loading…</translation>
     </message>
     <message>
+        <location filename="../../ui/pages/dashboard.py" line="152"/>
+        <source>完成进度</source>
+        <translation>Completion</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/dashboard.py" line="152"/>
+        <source>序时进度</source>
+        <translation>Schedule</translation>
+    </message>
+    <message>
         <location filename="../../ui/pages/dashboard.py" line="227"/>
         <source>部分功能尚未就绪：%1</source>
         <translation>Not available yet: %1</translation>
     </message>
     <message>
         <location filename="../../ui/pages/dashboard.py" line="251"/>
-        <source>累计采购与进度要求（当前协议期，全部中选产品）</source>
-        <translation>Cumulative purchases vs schedule (current periods, all selected products)</translation>
+        <source>累计采购与序时进度（当前协议期，全部中选产品）</source>
+        <translation>Cumulative purchases and schedule (current agreement period, all selected products)</translation>
     </message>
     <message>
         <location filename="../../ui/pages/dashboard.py" line="253"/>
@@ -586,52 +582,52 @@
 <context>
     <name>DryRunPage</name>
     <message>
-        <location filename="../../ui/import_wizard.py" line="259"/>
+        <location filename="../../ui/import_wizard.py" line="266"/>
         <source>检查（试导入）</source>
         <translation>Check (dry run)</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="260"/>
+        <location filename="../../ui/import_wizard.py" line="267"/>
         <source>先检查全部数据，不写入数据库。有问题时请修改文件后重新选择。</source>
         <translation>Every row is checked first; nothing is written. If there are problems, fix the file and choose it again.</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="265"/>
+        <location filename="../../ui/import_wizard.py" line="272"/>
         <source>行</source>
         <translation>Row</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="265"/>
+        <location filename="../../ui/import_wizard.py" line="272"/>
         <source>列</source>
         <translation>Column</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="265"/>
+        <location filename="../../ui/import_wizard.py" line="272"/>
         <source>问题</source>
         <translation>Problem</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="287"/>
+        <location filename="../../ui/import_wizard.py" line="294"/>
         <source>正在检查…</source>
         <translation>Checking…</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="295"/>
+        <location filename="../../ui/import_wizard.py" line="302"/>
         <source>正在检查文件…</source>
         <translation>Checking the file…</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="303"/>
+        <location filename="../../ui/import_wizard.py" line="310"/>
         <source>检查通过：共 %1 行，将新增 %2 行、更新 %3 行、%4 行不变。</source>
         <translation>Check passed: %1 rows; %2 will be added, %3 updated, %4 unchanged.</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="327"/>
+        <location filename="../../ui/import_wizard.py" line="334"/>
         <source>发现 %1 处问题，没有写入任何数据。点击一行查看原始数据。</source>
         <translation>%1 problem(s) found; nothing was written. Click a problem to see the row.</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="347"/>
+        <location filename="../../ui/import_wizard.py" line="354"/>
         <source>第 %1 行：</source>
         <translation>Row %1: </translation>
     </message>
@@ -751,62 +747,62 @@
 <context>
     <name>ImportPage</name>
     <message>
-        <location filename="../../ui/import_wizard.py" line="362"/>
+        <location filename="../../ui/import_wizard.py" line="369"/>
         <source>导入</source>
         <translation>Import</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="372"/>
+        <location filename="../../ui/import_wizard.py" line="379"/>
         <source>行</source>
         <translation>Row</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="372"/>
+        <location filename="../../ui/import_wizard.py" line="379"/>
         <source>列</source>
         <translation>Column</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="372"/>
+        <location filename="../../ui/import_wizard.py" line="379"/>
         <source>说明</source>
         <translation>Note</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="387"/>
+        <location filename="../../ui/import_wizard.py" line="394"/>
         <source>正在导入…</source>
         <translation>Importing…</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="399"/>
+        <location filename="../../ui/import_wizard.py" line="406"/>
         <source>正在导入 %1…</source>
         <translation>Importing %1…</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="403"/>
+        <location filename="../../ui/import_wizard.py" line="410"/>
         <source>导入完成：%1</source>
         <translation>Imported: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="404"/>
+        <location filename="../../ui/import_wizard.py" line="411"/>
         <source>工作表“%1”，共 %2 行</source>
         <translation>Sheet &apos;%1&apos;, %2 rows</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="405"/>
+        <location filename="../../ui/import_wizard.py" line="412"/>
         <source>新增 %1 行，更新 %2 行，%3 行与已有数据相同（未重复导入）</source>
         <translation>%1 added, %2 updated, %3 already present (not imported twice)</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="409"/>
+        <location filename="../../ui/import_wizard.py" line="416"/>
         <source>新建了 %1 个非中选产品</source>
         <translation>%1 non-selected products were created</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="421"/>
+        <location filename="../../ui/import_wizard.py" line="428"/>
         <source>请注意 %1 条提示（数据已导入，以下内容未改动）：</source>
         <translation>Please note %1 remark(s) (the data was imported; the following was left unchanged):</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="429"/>
+        <location filename="../../ui/import_wizard.py" line="436"/>
         <source>导入未完成，没有写入任何数据：</source>
         <translation>The import did not finish; nothing was written:</translation>
     </message>
@@ -839,27 +835,27 @@
         <translation>Reported volumes</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="441"/>
+        <location filename="../../ui/import_wizard.py" line="448"/>
         <source>导入数据</source>
         <translation>Import data</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="452"/>
+        <location filename="../../ui/import_wizard.py" line="459"/>
         <source>下一步 &gt;</source>
         <translation>Next &gt;</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="453"/>
+        <location filename="../../ui/import_wizard.py" line="460"/>
         <source>&lt; 上一步</source>
         <translation>&lt; Back</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="454"/>
+        <location filename="../../ui/import_wizard.py" line="461"/>
         <source>完成</source>
         <translation>Finish</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="455"/>
+        <location filename="../../ui/import_wizard.py" line="462"/>
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
@@ -867,47 +863,47 @@
 <context>
     <name>IssueActionDialog</name>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="275"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="277"/>
         <source>登记问题解决</source>
         <translation>Record resolution</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="275"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="277"/>
         <source>关闭问题</source>
         <translation>Close issue</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="276"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="278"/>
         <source>上报医保部门</source>
         <translation>Escalate to the medical insurance bureau</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="285"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="287"/>
         <source>解决情况：到货数量、恢复供应时间等</source>
         <translation>Resolution: quantity delivered, when supply resumed, etc.</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="286"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="288"/>
         <source>关闭原因（未解决的问题必须填写，例如误报、撤回）</source>
         <translation>Reason for closing (required for an unresolved issue, e.g. false report, withdrawn)</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="287"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="289"/>
         <source>备注（可选）</source>
         <translation>Note (optional)</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="288"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="290"/>
         <source>上报说明（可选），上报函会附上完整的时间线</source>
         <translation>Escalation note (optional); the letter includes the full timeline</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="291"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="293"/>
         <source>时间</source>
         <translation>Time</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="292"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="294"/>
         <source>说明</source>
         <translation>Note</translation>
     </message>
@@ -1304,10 +1300,12 @@
 <context>
     <name>MappingPage</name>
     <message>
+        <location filename="../../ui/import_wizard.py" line="199"/>
         <source> *（或%1）</source>
         <translation> * (or %1)</translation>
     </message>
     <message>
+        <location filename="../../ui/import_wizard.py" line="198"/>
         <source>、</source>
         <translation>, </translation>
     </message>
@@ -1337,27 +1335,27 @@
         <translation>Preset:</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="186"/>
+        <location filename="../../ui/import_wizard.py" line="188"/>
         <source>（不导入）</source>
         <translation>(not imported)</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="202"/>
+        <location filename="../../ui/import_wizard.py" line="209"/>
         <source>（自动识别）</source>
         <translation>(detected)</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="230"/>
+        <location filename="../../ui/import_wizard.py" line="237"/>
         <source>或</source>
         <translation> or </translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="235"/>
+        <location filename="../../ui/import_wizard.py" line="242"/>
         <source>缺少必需的列：%1</source>
         <translation>Missing required columns: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="245"/>
+        <location filename="../../ui/import_wizard.py" line="252"/>
         <source>已保存预设“%1”</source>
         <translation>Saved preset &apos;%1&apos;</translation>
     </message>
@@ -1423,47 +1421,47 @@
         <translation>Description: departments affected, quantity short, contacts made…</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="77"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="79"/>
         <source>产品</source>
         <translation>Product</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="79"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="81"/>
         <source>问题类型</source>
         <translation>Issue type</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="80"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="82"/>
         <source>涉及企业</source>
         <translation>Company</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="81"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="83"/>
         <source>问题描述</source>
         <translation>Description</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="82"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="84"/>
         <source>反馈时间</source>
         <translation>Reported</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="83"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="85"/>
         <source>关联采购（可选）</source>
         <translation>Linked purchases (optional)</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="84"/>
-        <source>答复期限为反馈后 2 个工作日；勾选的采购将作为供应应急期间的采购（R11）。</source>
-        <translation>The reply is due 2 working days after the report; the ticked purchases count as emergency purchases during the shortage (R11).</translation>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="86"/>
+        <source>答复期限为反馈后 2 个工作日；勾选的采购将作为供应应急期间的采购。</source>
+        <translation>The reply is due 2 working days after the report; the ticked purchases count as emergency-supply purchases.</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="89"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="91"/>
         <source>登记</source>
         <translation>File</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="113"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="115"/>
         <source>（非中选）</source>
         <translation> (non-selected)</translation>
     </message>
@@ -1503,113 +1501,113 @@
 <context>
     <name>ProductDetailPane</name>
     <message>
-        <location filename="../../ui/pages/products.py" line="135"/>
+        <location filename="../../ui/pages/products.py" line="137"/>
         <source>选择一个产品查看详情</source>
         <translation>Select a product to see its detail</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="145"/>
+        <location filename="../../ui/pages/products.py" line="147"/>
         <source>年度</source>
         <translation>Year</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="145"/>
+        <location filename="../../ui/pages/products.py" line="147"/>
         <source>开始</source>
         <translation>Start</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="145"/>
+        <location filename="../../ui/pages/products.py" line="147"/>
         <source>结束</source>
         <translation>End</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="146"/>
+        <location filename="../../ui/pages/products.py" line="148"/>
         <source>约定量</source>
         <translation>Agreed volume</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="146"/>
+        <location filename="../../ui/pages/products.py" line="148"/>
         <source>已采购</source>
         <translation>Purchased</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="158"/>
+        <location filename="../../ui/pages/products.py" line="160"/>
         <source>查看采购明细</source>
         <translation>Show purchases</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="162"/>
+        <location filename="../../ui/pages/products.py" line="164"/>
         <source>协议期</source>
         <translation>Periods</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="163"/>
+        <location filename="../../ui/pages/products.py" line="165"/>
         <source>免考核</source>
         <translation>Exemptions</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="166"/>
+        <location filename="../../ui/pages/products.py" line="168"/>
         <source>标记：</source>
         <translation>Marks:</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="167"/>
+        <location filename="../../ui/pages/products.py" line="169"/>
         <source>停用：</source>
         <translation>Suspension:</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="168"/>
+        <location filename="../../ui/pages/products.py" line="170"/>
         <source>标记与停用</source>
         <translation>Marks and suspension</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="185"/>
+        <location filename="../../ui/pages/products.py" line="187"/>
         <source>批次：%1</source>
         <translation>Batch: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="186"/>
+        <location filename="../../ui/pages/products.py" line="188"/>
         <source>生产企业：%1</source>
         <translation>Manufacturer: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="187"/>
+        <location filename="../../ui/pages/products.py" line="189"/>
         <source>中选价：%1 元/%2</source>
         <translation>Selected price: %1 yuan/%2</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="189"/>
-        <source>状态：%1；完成率 %2，进度要求 %3</source>
+        <location filename="../../ui/pages/products.py" line="191"/>
+        <source>状态：%1；完成进度 %2，序时进度 %3</source>
         <translation>Status: %1; completion %2, schedule %3</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="200"/>
+        <location filename="../../ui/pages/products.py" line="202"/>
         <source>第 %1 年协议期：月度目标与实际采购</source>
         <translation>Year %1 period: monthly targets vs purchases</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="202"/>
+        <location filename="../../ui/pages/products.py" line="204"/>
         <source>没有协议期</source>
         <translation>No agreement period</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="216"/>
+        <location filename="../../ui/pages/products.py" line="218"/>
         <source>（生效中）</source>
         <translation> (active)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="219"/>
         <location filename="../../ui/pages/products.py" line="221"/>
+        <location filename="../../ui/pages/products.py" line="223"/>
         <source>无</source>
         <translation>None</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="223"/>
+        <location filename="../../ui/pages/products.py" line="225"/>
         <source>%1 起停用：%2</source>
         <translation>Suspended from %1: %2</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="226"/>
+        <location filename="../../ui/pages/products.py" line="228"/>
         <source>未停用</source>
         <translation>Not suspended</translation>
     </message>
@@ -1625,53 +1623,53 @@
 <context>
     <name>ProductsPage</name>
     <message>
-        <location filename="../../ui/pages/products.py" line="242"/>
-        <location filename="../../ui/pages/products.py" line="319"/>
+        <location filename="../../ui/pages/products.py" line="244"/>
+        <location filename="../../ui/pages/products.py" line="321"/>
         <source>全部批次</source>
         <translation>All batches</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="245"/>
+        <location filename="../../ui/pages/products.py" line="247"/>
         <source>全部状态</source>
         <translation>All statuses</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="249"/>
+        <location filename="../../ui/pages/products.py" line="251"/>
         <source>通用名、生产企业或规格</source>
         <translation>Generic name, manufacturer or spec</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="251"/>
+        <location filename="../../ui/pages/products.py" line="253"/>
         <source>导出 Excel…</source>
         <translation>Export to Excel…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="301"/>
+        <location filename="../../ui/pages/products.py" line="303"/>
         <source>产品进度</source>
         <translation>Products</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="305"/>
+        <location filename="../../ui/pages/products.py" line="307"/>
         <source>正在计算进度…</source>
         <translation>Computing progress…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="334"/>
+        <location filename="../../ui/pages/products.py" line="336"/>
         <source>显示 %1 / %2 个产品</source>
         <translation>Showing %1 of %2 products</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="383"/>
+        <location filename="../../ui/pages/products.py" line="385"/>
         <source>导出进度表</source>
         <translation>Export progress</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="384"/>
+        <location filename="../../ui/pages/products.py" line="386"/>
         <source>Excel 工作簿 (*.xlsx)</source>
         <translation>Excel workbook (*.xlsx)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="401"/>
+        <location filename="../../ui/pages/products.py" line="403"/>
         <source>已导出：%1</source>
         <translation>Exported: %1</translation>
     </message>
@@ -1694,24 +1692,19 @@
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="39"/>
-        <source>完成率</source>
-        <translation>Completion</translation>
-    </message>
-    <message>
-        <location filename="../../ui/pages/products.py" line="39"/>
-        <source>进度要求</source>
-        <translation>Schedule</translation>
-    </message>
-    <message>
         <location filename="../../ui/pages/products.py" line="40"/>
         <source>已采购</source>
         <translation>Purchased</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="40"/>
-        <source>进度要求量</source>
-        <translation>Target to date</translation>
+        <location filename="../../ui/pages/products.py" line="39"/>
+        <source>完成进度</source>
+        <translation>Completion</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/products.py" line="39"/>
+        <source>序时进度</source>
+        <translation>Schedule</translation>
     </message>
     <message>
         <location filename="../../ui/pages/products.py" line="40"/>
@@ -1722,6 +1715,11 @@
         <location filename="../../ui/pages/products.py" line="40"/>
         <source>缺口</source>
         <translation>Shortfall</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/products.py" line="40"/>
+        <source>序时目标</source>
+        <translation>Target to date</translation>
     </message>
     <message>
         <location filename="../../ui/pages/products.py" line="41"/>
@@ -1914,47 +1912,47 @@
 <context>
     <name>ReplyDialog</name>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="183"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="185"/>
         <source>登记企业答复 — 问题 %1</source>
         <translation>Record supplier reply — issue %1</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="189"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="191"/>
         <source>企业承诺了解决日期</source>
         <translation>The supplier promised a resolution date</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="211"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="213"/>
         <source>答复时间</source>
         <translation>Replied at</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="212"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="214"/>
         <source>承诺解决</source>
         <translation>Promised resolution</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="214"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="216"/>
         <source>答复内容</source>
         <translation>Reply</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="217"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="219"/>
         <source>保存答复</source>
         <translation>Save reply</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="239"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="241"/>
         <source>最迟承诺日期：%1（答复后 5 个工作日）</source>
         <translation>Latest promise: %1 (5 working days after the reply)</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="241"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="243"/>
         <source>；%1 年官方日历未发布，日期为暂定</source>
         <translation>; the official calendar for %1 is not published, so the date is provisional</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="252"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="254"/>
         <source>承诺日期超过 5 个工作日的期限（最迟 %1）。仍可保存，该答复将被标记并列入预警。</source>
         <translation>The promise is beyond the 5-working-day limit (latest %1). You can still save; the reply will be flagged and listed in the alerts.</translation>
     </message>
@@ -2171,227 +2169,227 @@
 <context>
     <name>SettingsPage</name>
     <message>
-        <location filename="../../ui/pages/settings.py" line="52"/>
+        <location filename="../../ui/pages/settings.py" line="53"/>
         <source>医院与策略</source>
         <translation>Hospital and policies</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="53"/>
+        <location filename="../../ui/pages/settings.py" line="54"/>
         <source>工作日历</source>
         <translation>Working calendar</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="54"/>
+        <location filename="../../ui/pages/settings.py" line="55"/>
         <source>免考核与替代</source>
         <translation>Exemptions and substitutes</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="55"/>
+        <location filename="../../ui/pages/settings.py" line="56"/>
         <source>数据库与备份</source>
         <translation>Database and backup</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="56"/>
+        <location filename="../../ui/pages/settings.py" line="57"/>
         <source>语言</source>
         <translation>Language</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="62"/>
+        <location filename="../../ui/pages/settings.py" line="63"/>
         <source>设置</source>
         <translation>Settings</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="83"/>
+        <location filename="../../ui/pages/settings.py" line="84"/>
         <source>医院信息（打印在报告和函件的页眉）</source>
         <translation>Hospital (printed in the header of reports and letters)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="85"/>
+        <location filename="../../ui/pages/settings.py" line="86"/>
         <source>策略参数（DOMAIN.md 中的默认值，可按本地文件调整）</source>
         <translation>Policies (DOMAIN.md defaults; adjust to local rules)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="88"/>
+        <location filename="../../ui/pages/settings.py" line="89"/>
         <source>项目</source>
         <translation>Setting</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="88"/>
+        <location filename="../../ui/pages/settings.py" line="89"/>
         <source>值</source>
         <translation>Value</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="88"/>
+        <location filename="../../ui/pages/settings.py" line="89"/>
         <source>默认值</source>
         <translation>Default</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="103"/>
+        <location filename="../../ui/pages/settings.py" line="104"/>
         <source>恢复默认</source>
         <translation>Reset to default</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="115"/>
+        <location filename="../../ui/pages/settings.py" line="116"/>
         <source>保存设置</source>
         <translation>Save settings</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="117"/>
+        <location filename="../../ui/pages/settings.py" line="118"/>
         <source>放弃修改</source>
         <translation>Discard changes</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="209"/>
+        <location filename="../../ui/pages/settings.py" line="210"/>
         <source>没有需要保存的修改。</source>
         <translation>Nothing to save.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="219"/>
+        <location filename="../../ui/pages/settings.py" line="220"/>
         <source>已保存 %1 项设置。</source>
         <translation>%1 setting(s) saved.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="232"/>
+        <location filename="../../ui/pages/settings.py" line="233"/>
         <source>“%1”已恢复默认值。</source>
         <translation>“%1” reset to its default.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="262"/>
+        <location filename="../../ui/pages/settings.py" line="263"/>
         <source>当前数据库</source>
         <translation>Current database</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="269"/>
+        <location filename="../../ui/pages/settings.py" line="270"/>
         <source>更换数据库位置（下次启动时生效）</source>
         <translation>Change the database location (takes effect at the next start)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="270"/>
+        <location filename="../../ui/pages/settings.py" line="271"/>
         <source>本机文件（SQLite，单机使用）</source>
         <translation>Local file (SQLite, one workstation)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="272"/>
+        <location filename="../../ui/pages/settings.py" line="273"/>
         <source>数据库服务器（PostgreSQL，多人共用）</source>
         <translation>Database server (PostgreSQL, shared)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="280"/>
+        <location filename="../../ui/pages/settings.py" line="281"/>
         <source>例如 D:\集采\hospital.db</source>
         <translation>e.g. D:\VBP\hospital.db</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="281"/>
+        <location filename="../../ui/pages/settings.py" line="282"/>
         <source>浏览…</source>
         <translation>Browse…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="284"/>
+        <location filename="../../ui/pages/settings.py" line="285"/>
         <source>postgresql+psycopg://用户:密码@服务器:5432/数据库</source>
         <translation>postgresql+psycopg://user:password@server:5432/database</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="286"/>
+        <location filename="../../ui/pages/settings.py" line="287"/>
         <source>测试连接</source>
         <translation>Test connection</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="288"/>
+        <location filename="../../ui/pages/settings.py" line="289"/>
         <source>下次启动时使用此数据库</source>
         <translation>Use this database from the next start</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="303"/>
+        <location filename="../../ui/pages/settings.py" line="304"/>
         <source>文件</source>
         <translation>File</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="305"/>
+        <location filename="../../ui/pages/settings.py" line="306"/>
         <source>连接地址</source>
         <translation>Connection URL</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="309"/>
+        <location filename="../../ui/pages/settings.py" line="310"/>
         <source>备份与恢复</source>
         <translation>Backup and restore</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="310"/>
+        <location filename="../../ui/pages/settings.py" line="311"/>
         <source>立即备份…</source>
         <translation>Back up now…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="312"/>
+        <location filename="../../ui/pages/settings.py" line="313"/>
         <source>从备份恢复…</source>
         <translation>Restore from backup…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="322"/>
+        <location filename="../../ui/pages/settings.py" line="323"/>
         <source>“.zip”为通用备份（可在单机文件和服务器之间迁移）；其他扩展名为 SQLite 文件副本。恢复前会保留当前数据的副本。</source>
         <translation>“.zip” is the portable backup (moves between a local file and a server); any other extension is a copy of the SQLite file. Restoring keeps a copy of the current data first.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="343"/>
+        <location filename="../../ui/pages/settings.py" line="344"/>
         <source>下次启动将使用：%1</source>
         <translation>Next start uses: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="352"/>
+        <location filename="../../ui/pages/settings.py" line="353"/>
         <source>选择数据库文件</source>
         <translation>Choose database file</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="353"/>
+        <location filename="../../ui/pages/settings.py" line="354"/>
         <source>数据库文件 (*.db *.sqlite)</source>
         <translation>Database files (*.db *.sqlite)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="364"/>
+        <location filename="../../ui/pages/settings.py" line="365"/>
         <source>正在连接…</source>
         <translation>Connecting…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="388"/>
+        <location filename="../../ui/pages/settings.py" line="389"/>
         <source>已保存。下次启动程序时将打开：%1</source>
         <translation>Saved. The next start opens: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="396"/>
+        <location filename="../../ui/pages/settings.py" line="397"/>
         <source>备份到</source>
         <translation>Back up to</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="397"/>
+        <location filename="../../ui/pages/settings.py" line="398"/>
         <source>通用备份 (*.zip);;SQLite 文件副本 (*.db)</source>
         <translation>Portable backup (*.zip);;SQLite file copy (*.db)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="405"/>
+        <location filename="../../ui/pages/settings.py" line="406"/>
         <source>正在备份…</source>
         <translation>Backing up…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="409"/>
+        <location filename="../../ui/pages/settings.py" line="410"/>
         <source>已备份到 %1（%2 行）。</source>
         <translation>Backed up to %1 (%2 rows).</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="416"/>
+        <location filename="../../ui/pages/settings.py" line="417"/>
         <source>选择备份文件</source>
         <translation>Choose backup file</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="417"/>
+        <location filename="../../ui/pages/settings.py" line="418"/>
         <source>备份文件 (*.zip *.db *.sqlite);;所有文件 (*)</source>
         <translation>Backup files (*.zip *.db *.sqlite);;All files (*)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="420"/>
+        <location filename="../../ui/pages/settings.py" line="421"/>
         <source>从备份恢复</source>
         <translation>Restore from backup</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="421"/>
+        <location filename="../../ui/pages/settings.py" line="422"/>
         <source>恢复将用备份“%1”替换当前数据库中的全部数据。当前数据会先保留一份副本。
 
 确定恢复吗？</source>
@@ -2400,27 +2398,27 @@
 Restore?</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="426"/>
+        <location filename="../../ui/pages/settings.py" line="427"/>
         <source>正在恢复…</source>
         <translation>Restoring…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="429"/>
+        <location filename="../../ui/pages/settings.py" line="430"/>
         <source>已从 %1 恢复。原数据副本：%2</source>
         <translation>Restored from %1. Copy of the previous data: %2</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="442"/>
+        <location filename="../../ui/pages/settings.py" line="443"/>
         <source>应用</source>
         <translation>Apply</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="445"/>
+        <location filename="../../ui/pages/settings.py" line="446"/>
         <source>界面语言</source>
         <translation>Interface language</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="472"/>
+        <location filename="../../ui/pages/settings.py" line="473"/>
         <source>已保存。新语言在重新启动程序后完整生效。</source>
         <translation>Saved. The new language fully applies after a restart.</translation>
     </message>
@@ -2550,9 +2548,9 @@ Restore?</translation>
         <translation>Draft (from the data and the chosen reasons)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="181"/>
-        <source>未起草</source>
-        <translation>Not drafted</translation>
+        <location filename="../../ui/pages/volumes.py" line="296"/>
+        <source>待审核（系统根据采购数据起草）。</source>
+        <translation>To review (drafted from the purchase data).</translation>
     </message>
     <message>
         <location filename="../../ui/pages/volumes.py" line="181"/>
@@ -2563,6 +2561,11 @@ Restore?</translation>
         <location filename="../../ui/pages/volumes.py" line="181"/>
         <source>已签字</source>
         <translation>Signed</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/volumes.py" line="181"/>
+        <source>待审核</source>
+        <translation>To review</translation>
     </message>
     <message>
         <location filename="../../ui/pages/volumes.py" line="187"/>
@@ -2603,11 +2606,6 @@ Restore?</translation>
         <location filename="../../ui/pages/volumes.py" line="296"/>
         <source>草稿，未签字。</source>
         <translation>Draft, not signed.</translation>
-    </message>
-    <message>
-        <location filename="../../ui/pages/volumes.py" line="296"/>
-        <source>尚未起草。</source>
-        <translation>Not drafted yet.</translation>
     </message>
     <message>
         <location filename="../../ui/pages/volumes.py" line="303"/>
