@@ -745,6 +745,39 @@
     </message>
 </context>
 <context>
+    <name>IdentityDialog</name>
+    <message>
+        <location filename="../../ui/dialogs/identity_dialog.py" line="19"/>
+        <source>医院信息</source>
+        <translation>Hospital identity</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/identity_dialog.py" line="21"/>
+        <source>自查自纠报告、供应问题反馈表等文书都会印上以下信息。请先填写医院名称，其余各项也请尽量填写。</source>
+        <translation>Every document (self-check report, supply issue form …) prints the following. Enter the hospital&apos;s name first, and the other items where you can.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/identity_dialog.py" line="29"/>
+        <source>医院名称</source>
+        <translation>Hospital name</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/identity_dialog.py" line="30"/>
+        <source>负责科室</source>
+        <translation>Responsible department</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/identity_dialog.py" line="31"/>
+        <source>负责人</source>
+        <translation>Person responsible</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/identity_dialog.py" line="32"/>
+        <source>联系人及电话</source>
+        <translation>Contact person and phone</translation>
+    </message>
+</context>
+<context>
     <name>ImportPage</name>
     <message>
         <location filename="../../ui/import_wizard.py" line="369"/>
@@ -2001,7 +2034,6 @@
     </message>
     <message>
         <location filename="../../ui/pages/reports.py" line="96"/>
-        <location filename="../../ui/pages/reports.py" line="280"/>
         <source>执行进度表</source>
         <translation>Progress workbook</translation>
     </message>
@@ -2121,47 +2153,42 @@
         <translation>Writing the self-check report…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="280"/>
-        <source>进度表导出功能尚未安装。</source>
-        <translation>The workbook export is not installed.</translation>
-    </message>
-    <message>
-        <location filename="../../ui/pages/reports.py" line="287"/>
+        <location filename="../../ui/pages/reports.py" line="283"/>
         <source>导出执行进度表</source>
         <translation>Export progress workbook</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="287"/>
+        <location filename="../../ui/pages/reports.py" line="283"/>
         <source>Excel 文件 (*.xlsx)</source>
         <translation>Excel files (*.xlsx)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="293"/>
+        <location filename="../../ui/pages/reports.py" line="289"/>
         <source>正在计算进度…</source>
         <translation>Computing progress…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="293"/>
+        <location filename="../../ui/pages/reports.py" line="289"/>
         <source>正在写入表格…</source>
         <translation>Writing the workbook…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="304"/>
+        <location filename="../../ui/pages/reports.py" line="300"/>
         <source>正在导出执行进度表…</source>
         <translation>Exporting the progress workbook…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="309"/>
+        <location filename="../../ui/pages/reports.py" line="305"/>
         <source>已生成：%1</source>
         <translation>Written: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="318"/>
+        <location filename="../../ui/pages/reports.py" line="314"/>
         <source>打开文档</source>
         <translation>Open document</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="318"/>
+        <location filename="../../ui/pages/reports.py" line="314"/>
         <source>文件已被移动或删除：%1</source>
         <translation>The file was moved or deleted: %1</translation>
     </message>

@@ -275,7 +275,7 @@ def test_r13_pdf_contains_exactly_the_lines_needing_a_note(session, two_lines, t
     assert len(reader.pages) == 3  # overview + one page per line
     assert "阿莫西林胶囊" in text and "新药片" in text
     assert "头孢呋辛酯片" not in text
-    assert "临床科室反馈用量下降" in text and "张药师" in text and "2024-03" in text
+    assert "临床科室反馈用量下降" in text and "已签字确认" in text  # the date, never a user name (issue 18) and "2024-03" in text
     assert "第 3 页 共 3 页" in text.replace("\u3000", " ")
     fonts = {str(f.get("/BaseFont")) for page in reader.pages
              for f in (page["/Resources"].get("/Font") or {}).values()
