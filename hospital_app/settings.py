@@ -65,10 +65,13 @@ def _positive(v) -> bool:
 
 
 _DEFS = [
-    # Hospital identity (documents' headers)
-    SettingDef("hospital_name", str, "", "医院名称", "Hospital name"),
-    SettingDef("hospital_code", str, "", "医院编码", "Hospital code"),
-    SettingDef("hospital_contact", str, "", "联系人及电话", "Contact person and phone"),
+    # Hospital identity (R19: every document names the hospital, the department, the person
+    # responsible and a contact — never an operating-system login).
+    SettingDef("hospital.name", str, "", "医院名称", "Hospital name"),
+    SettingDef("hospital.department", str, "", "负责科室", "Responsible department"),
+    SettingDef("hospital.responsible", str, "", "负责人", "Person responsible"),
+    SettingDef("hospital.contact", str, "", "联系人及电话", "Contact person and phone"),
+    SettingDef("hospital.code", str, "", "医院编码", "Hospital code"),
     SettingDef("insurance_bureau", str, "医疗保障局", "医保部门名称", "Medical insurance bureau"),
     # R4 orders
     SettingDef("r4_response_hours", int, 48, "订单响应时限（小时）", "Order response limit (hours)",
@@ -119,10 +122,33 @@ _DEFS = [
 
 REGISTRY: dict[str, SettingDef] = {d.key: d for d in _DEFS}
 
+# The identity keys before CLI.md version 2: still accepted by ``get``/``set_value``, and a
+# value stored under the old key is read when the new one was never set.
+LEGACY_KEYS = {"hospital_name": "hospital.name", "hospital_code": "hospital.code",
+               "hospital_contact": "hospital.contact"}
+IDENTITY_KEYS = ("hospital.name", "hospital.department", "hospital.responsible", "hospital.contact")
+
+
+def canonical(key: str) -> str:
+    """The registry key of ``key`` (an old identity key → its CLI.md version 2 name)."""
+    return LEGACY_KEYS.get(key, key)
+
+
+def _stored(session: Session, key: str):
+    """The stored ``Setting`` row of a registry key, or of its legacy key."""
+    from db.models import Setting
+
+    row = session.get(Setting, key)
+    if row is None:
+        old = next((o for o, new in LEGACY_KEYS.items() if new == key), None)
+        if old is not None:
+            row = session.get(Setting, old)
+    return row
+
 
 def definition(key: str) -> SettingDef:
     try:
-        return REGISTRY[key]
+        return REGISTRY[canonical(key)]
     except KeyError:
         raise BadInput(tr("未知的设置项：{k}", "Unknown setting: {k}", k=key)) from None
 
@@ -135,12 +161,10 @@ def _encode(value: Any) -> str:
 
 def get(session: Session, key: str, batch_overrides: dict | None = None) -> Any:
     """The effective value: batch override, else stored value, else default."""
-    from db.models import Setting
-
     d = definition(key)
     if batch_overrides and key in batch_overrides:
         return d.parse(batch_overrides[key])
-    row = session.get(Setting, key)
+    row = _stored(session, d.key)
     if row is None:
         return d.default
     return d.parse(json.loads(row.value))
@@ -150,6 +174,9 @@ def get_all(session: Session) -> dict[str, Any]:
     from db.models import Setting
 
     stored = {r.key: r.value for r in session.scalars(select(Setting))}
+    for old, new in LEGACY_KEYS.items():
+        if old in stored and new not in stored:
+            stored[new] = stored[old]
     out = {}
     for key, d in REGISTRY.items():
         out[key] = d.parse(json.loads(stored[key])) if key in stored else d.default
@@ -164,9 +191,13 @@ def set_value(session: Session, key: str, raw: Any, who: str | None = None) -> A
     from hospital_app.services import audit
 
     d = definition(key)
+    key = d.key
     value = d.parse(raw)
     row = session.get(Setting, key)
-    before = None if row is None else json.loads(row.value)
+    legacy = _stored(session, key) if row is None else None
+    before = json.loads((row or legacy).value) if (row or legacy) is not None else None
+    if legacy is not None:  # the value moves to its new key
+        session.delete(legacy)
     if row is None:
         row = Setting(key=key, value=_encode(value), updated_by=who)
         session.add(row)
@@ -185,7 +216,7 @@ def reset(session: Session, key: str, who: str | None = None) -> Any:
     from hospital_app.services import audit
 
     d = definition(key)
-    row = session.get(Setting, key)
+    row = _stored(session, d.key)
     if row is not None:
         audit.record(session, who, "setting.reset", "setting", key, {"value": json.loads(row.value)}, None)
         session.delete(row)

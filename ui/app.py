@@ -233,6 +233,10 @@ def run(db_location: str | None, as_of: date, lang: str = "zh", smoke: bool = Fa
         state["shown"] = True
         app.setQuitOnLastWindowClosed(quit_on_close)
         window.show()
+        from ui.dialogs.identity_dialog import ask_identity_if_missing
+
+        if not headless:
+            ask_identity_if_missing(window.ctx, window)  # first run: the hospital's identity (R19)
         # A zero timer fires once the event loop has drawn the window and has nothing else to do.
         QTimer.singleShot(0, lambda: interactive(then))
 

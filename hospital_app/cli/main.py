@@ -34,6 +34,7 @@ COMMAND_MODULES = (
     "payments",     # payments
     "volumes",      # volume-check, notes
     "report",       # report self-check / complaint / escalation / notes
+    "settings_cmd", # settings list / set
     "export",       # export progress
     "maintenance",  # backup / restore / check / users
 )

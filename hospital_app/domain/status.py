@@ -55,7 +55,7 @@ def flag_label(flag: str) -> str:
         "shortage": tr("短缺", "shortage"), "emergency": tr("急抢救", "emergency"),
         "key_monitoring": tr("重点监控", "key monitoring"), "backup": tr("备供", "backup"),
         "merged": tr("合并考核", "merged"), "not_in_hospital": tr("未进院", "not in hospital"),
-        "clustered": tr("扎堆采购", "clustered"), "empty_month": tr("空月", "empty month"),
+        "clustered": tr("扎堆采购", "clustered"), "empty_month": tr("当月未采购", "month without purchases"),
         "share_over": tr("非中选超比例", "share over limit"),
         "cheaper_equal_quality": tr("价低质优", "cheaper, equal quality"),
     }

@@ -17,7 +17,7 @@ from hospital_app.reports import document as doc
 from hospital_app.reports.document import mm
 
 if TYPE_CHECKING:  # pragma: no cover
-    from hospital_app.services.documents import IssueDocData
+    from hospital_app.reports.model import IssueDocData
 
 ACTIONS = {
     "filed": ("登记反馈", "filed"),
@@ -50,7 +50,7 @@ def supplier_text(data: IssueDocData) -> str:
 
 def timeline_table(data: IssueDocData, width: float = doc.CONTENT_WIDTH):
     """R3: who did what when — the issue's events, or its dates when no event was kept."""
-    from hospital_app.services.supply_issues import status_label
+    from hospital_app.reports.labels import issue_status_label as status_label
 
     events = list(data.detail.events)
     rows: list[list[Any]] = []
@@ -60,17 +60,19 @@ def timeline_table(data: IssueDocData, width: float = doc.CONTENT_WIDTH):
             if e.to_status:
                 change = (f"{status_label(e.from_status)} → " if e.from_status else "") + status_label(e.to_status)
             pair = ACTIONS.get(e.action)
-            rows.append([dt_text(e.at), tr(*pair) if pair else e.action, change, e.who or "", e.detail or ""])
+            rows.append([dt_text(e.at), tr(*pair) if pair else e.action, change, e.detail or ""])
     else:
         v = data.detail.issue
         for at, action, text in ((v.reported_at, "filed", v.description), (v.replied_at, "replied", v.reply_text),
                                  (v.resolved_at, "resolved", v.resolution_text), (v.closed_at, "closed", None),
                                  (v.escalated_at, "escalated", None)):
             if at is not None:
-                rows.append([dt_text(at), tr(*ACTIONS[action]), "", "", text or ""])
-    return doc.data_table([tr("时间", "When"), tr("事项", "What"), tr("状态变化", "Status"), tr("经办人", "Who"),
+                rows.append([dt_text(at), tr(*ACTIONS[action]), "", text or ""])
+    # No "who" column: the events keep the app's user name, which may be an operating-system
+    # login; the form names the hospital's responsible person instead (R19).
+    return doc.data_table([tr("时间", "When"), tr("事项", "What"), tr("状态变化", "Status"),
                            tr("说明", "Detail")], rows,
-                          [28 * mm, 24 * mm, 30 * mm, 22 * mm, width - 104 * mm], font_size=8.5)
+                          [28 * mm, 24 * mm, 30 * mm, width - 82 * mm], font_size=8.5)
 
 
 def _due_text(due, provisional: bool) -> str:
@@ -82,7 +84,7 @@ def _due_text(due, provisional: bool) -> str:
 
 def render_complaint(path: Path, data: IssueDocData, *, generated_at: datetime) -> int:
     """Build the complaint form PDF; returns the page count."""
-    from hospital_app.services.supply_issues import status_label, type_label
+    from hospital_app.reports.labels import issue_status_label as status_label, issue_type_label as type_label
 
     v = data.detail.issue
     title = tr("集中带量采购中选产品供应问题反馈表", "Supply issue report (selected product)")
@@ -105,7 +107,8 @@ def render_complaint(path: Path, data: IssueDocData, *, generated_at: datetime) 
             (tr("问题类型", "Type"), type_label(v.type)),
             (tr("当前状态", "Status"), status_label(v.status)),
             (tr("反馈时间", "Reported at"), dt_text(v.reported_at)),
-            (tr("反馈人", "Reported by"), v.reported_by),
+            (tr("反馈科室", "Department"), data.identity.department),
+            (tr("反馈人", "Reported by"), data.identity.responsible),
             (tr("答复期限", "Reply due"), tr("{d}（2 个工作日内）", "{d} (2 working days)", d=dt_text(v.reply_due))),
             (tr("解决期限", "Resolution due"), _due_text(v.resolution_due, v.resolution_due_provisional)),
         ], per_row=2, label_width=26 * mm),

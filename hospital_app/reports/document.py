@@ -21,8 +21,6 @@ How to use it::
     doc.build_pdf("out.pdf", "自查自纠报告", flow, hospital_name="某某医院",
                   hospital_code="H0001", generated_at=datetime.now())
 
-``doc.identity(session)`` reads hospital_name / hospital_code from the settings.
-
 Every page is A4 with a header (hospital name and code, document title) and a footer
 “第 X 页 共 Y 页” plus the generation time. Text uses WenQuanYi Micro Hei shipped in
 ``resources/fonts`` and embedded as a TrueType subset, so the PDF prints Chinese on any
@@ -70,7 +68,7 @@ __all__ = [
     "FONT", "mm", "register_fonts", "styles", "para", "heading", "title_block", "spacer",
     "data_table", "form_table", "wrap_text", "status_label", "STATUS_COLOURS",
     "burnup_chart", "bar_chart", "signature_block", "stamp_block",
-    "landscape_section", "portrait_section", "build_pdf", "identity",
+    "landscape_section", "portrait_section", "build_pdf", "Watermark",
     "PORTRAIT", "LANDSCAPE", "CONTENT_WIDTH", "CONTENT_WIDTH_LANDSCAPE",
 ]
 
@@ -103,12 +101,6 @@ STATUS_COLOURS: dict[str, tuple[colors.Color, colors.Color]] = {
 }
 
 _STATUS_LABELS = {
-    "completed": ("已完成", "completed"),
-    "on_track": ("正常", "on track"),
-    "behind": ("滞后", "behind"),
-    "severely_behind": ("严重滞后", "severely behind"),
-    "not_started": ("未启动", "not started"),
-    "exempt": ("豁免", "exempt"),
     "overdue": ("已逾期", "overdue"),
 }
 
@@ -117,10 +109,12 @@ def status_label(key: str | None) -> str:
     """The Chinese (or English) label of an R8 status key; unknown keys pass through."""
     from hospital_app.i18n import tr
 
+    from hospital_app.domain.status import status_label as r8_label
+
     if key is None:
         return ""
     pair = _STATUS_LABELS.get(key)
-    return tr(*pair) if pair else str(key)
+    return tr(*pair) if pair else r8_label(key)  # one vocabulary with the GUI (docs/GLOSSARY.md)
 
 
 # ------------------------------------------------------------------------------ fonts
@@ -192,8 +186,11 @@ def styles() -> dict[str, ParagraphStyle]:
                                     spaceAfter=4, **base),
             "subtitle": ParagraphStyle("subtitle", fontSize=11, leading=16, alignment=TA_CENTER,
                                        spaceAfter=10, **base),
-            "h1": ParagraphStyle("h1", fontSize=13, leading=20, spaceBefore=10, spaceAfter=5, **base),
-            "h2": ParagraphStyle("h2", fontSize=11, leading=16, spaceBefore=6, spaceAfter=3, **base),
+            # keepWithNext: a heading never ends a page without what follows it.
+            "h1": ParagraphStyle("h1", fontSize=13, leading=20, spaceBefore=10, spaceAfter=5, keepWithNext=1,
+                                 **base),
+            "h2": ParagraphStyle("h2", fontSize=11, leading=16, spaceBefore=6, spaceAfter=3, keepWithNext=1,
+                                 **base),
             "body": ParagraphStyle("body", fontSize=10.5, leading=17, firstLineIndent=21,
                                    spaceAfter=3, alignment=TA_LEFT, **base),
             "plain": ParagraphStyle("plain", fontSize=10.5, leading=17, spaceAfter=3, **base),
@@ -649,7 +646,9 @@ def build_pdf(path: str | os.PathLike, title: str, flowables: list[Flowable], *,
 
     register_fonts()
     path = Path(path)
-    name = hospital_name.strip() or tr("（未设置医院名称）", "(hospital name not set)")
+    name = hospital_name.strip()
+    if not name:  # the makers refuse earlier (settings_service.require_identity); never a placeholder
+        raise ValueError("build_pdf needs the hospital's name")
     header_left = f"{name}" + (tr("（机构编码：{c}）", " (code {c})", c=hospital_code)
                                 if hospital_code.strip() else "")
     generated = tr("生成时间：{t}", "Generated {t}", t=generated_at.strftime("%Y-%m-%d %H:%M"))
@@ -681,9 +680,25 @@ def build_pdf(path: str | os.PathLike, title: str, flowables: list[Flowable], *,
     return pages
 
 
-def identity(session) -> dict[str, str]:
-    """hospital_name / hospital_code of the settings, as build_pdf's keyword arguments."""
-    from hospital_app import settings
+class Watermark(Flowable):
+    """A large light-grey diagonal word behind the page's content (e.g. “草稿” on an unsigned
+    note); zero height, drawn at the page centre of the frame it lands in."""
 
-    return {"hospital_name": settings.get(session, "hospital_name") or "",
-            "hospital_code": settings.get(session, "hospital_code") or ""}
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+        self.width = self.height = 0
+
+    def wrap(self, aw, ah):
+        self._aw, self._ah = aw, ah
+        return 0, 0
+
+    def draw(self) -> None:
+        c = self.canv
+        c.saveState()
+        c.setFillColor(colors.Color(0.75, 0.75, 0.75, alpha=0.45))
+        c.setFont(FONT, 96)
+        c.translate(self._aw / 2, -self._ah / 2)
+        c.rotate(35)
+        c.drawCentredString(0, -30, self.text)
+        c.restoreState()

@@ -18,7 +18,7 @@ from hospital_app.reports.complaint import dt_text, product_text, supplier_text,
 from hospital_app.reports.document import mm
 
 if TYPE_CHECKING:  # pragma: no cover
-    from hospital_app.services.documents import IssueDocData
+    from hospital_app.reports.model import IssueDocData
 
 
 def _cn_date(d) -> str:
@@ -37,7 +37,7 @@ def missed_rows(data: IssueDocData) -> list[list[str]]:
 
 def render_escalation(path: Path, data: IssueDocData, *, generated_at: datetime) -> int:
     """Build the escalation letter PDF; returns the page count."""
-    from hospital_app.services.supply_issues import type_label
+    from hospital_app.reports.labels import issue_type_label as type_label
 
     v = data.detail.issue
     supplier = supplier_text(data)

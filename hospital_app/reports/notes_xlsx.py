@@ -10,7 +10,7 @@ import os
 import tempfile
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import Any, Sequence
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
@@ -20,15 +20,14 @@ from openpyxl.utils import get_column_letter
 from hospital_app.domain import volume_check as vc
 from hospital_app.i18n import tr
 
-if TYPE_CHECKING:  # pragma: no cover
-    from hospital_app.services.volume_reports import NoteView
+from hospital_app.reports.model import Identity, NoteDoc
 
 _HEAD_FILL = PatternFill("solid", fgColor="E6E9EF")
 
 
 def _status_label(status: str) -> str:
     return {"signed": tr("已签字", "signed"), "draft": tr("草稿", "draft")}.get(
-        status, tr("未起草", "not drafted"))
+        status, tr("待审核", "to review"))
 
 
 def _columns() -> list[tuple[str, float]]:
@@ -54,7 +53,8 @@ def _put(cell: Cell, value: Any) -> None:
             cell.quotePrefix = True  # Excel shows it as typed, even after an edit
 
 
-def write_notes_xlsx(path: str | os.PathLike, views: Sequence[NoteView], *, as_of: date) -> Path:
+def write_notes_xlsx(path: str | os.PathLike, views: Sequence[NoteDoc], *, as_of: date,
+                     identity: Identity) -> Path:
     """Write one row per line that needs a note (R13); atomically replaces ``path``."""
     path = Path(path)
     wb = Workbook()
@@ -70,14 +70,13 @@ def write_notes_xlsx(path: str | os.PathLike, views: Sequence[NoteView], *, as_o
     ws.freeze_panes = "A2"
     wrap = Alignment(vertical="top", wrap_text=True)
     for i, v in enumerate(views, start=1):
-        r = v.row
         values: list[Any] = [
-            i, r.line_id, r.report_name, r.product_code or "", r.generic_name, r.dosage_form or "",
-            r.spec or "", r.manufacturer or "", r.baseline_year, r.baseline, r.reported,
-            vc.round_ratio(r.change), vc.threshold_label(r.reason),
-            tr("，", ", ").join(f"{m.month}: {m.quantity}" for m in v.months),
-            vc.trend_label(v.trend), tr("、", ", ").join(v.reason_labels()), v.free_text,
-            v.draft_text, _status_label(v.status), v.signed_by or "",
+            i, v.line_id, v.report_name, v.product_code, v.generic_name, v.dosage_form,
+            v.spec, v.manufacturer, v.baseline_year, v.baseline, v.reported,
+            vc.round_ratio(v.change), vc.threshold_label(v.reason),
+            tr("，", ", ").join(f"{m}: {q}" for m, q in v.months) if v.months_covered else v.coverage,
+            vc.trend_label(v.trend) if v.months_covered else "", tr("、", ", ").join(v.reasons), v.free_text,
+            "\n".join(v.text), _status_label(v.status), v.signed_by,
             v.signed_at.strftime("%Y-%m-%d %H:%M") if v.signed_at else "",
         ]
         for c, value in enumerate(values, start=1):
@@ -86,8 +85,12 @@ def write_notes_xlsx(path: str | os.PathLike, views: Sequence[NoteView], *, as_o
             cell.alignment = wrap
         ws.cell(row=i + 1, column=12).number_format = "0.00%"
     meta = wb.create_sheet(tr("说明", "About"))
-    _put(meta.cell(row=1, column=1), tr("报量情况说明（R13）", "Volume report notes (R13)"))
+    _put(meta.cell(row=1, column=1), tr("报量情况说明", "Volume report notes"))
     _put(meta.cell(row=2, column=1), tr("统计日期：{d}", "As of {d}", d=as_of.isoformat()))
+    _put(meta.cell(row=4, column=1), tr("填报单位：{h}　负责科室：{d}　负责人：{r}　联系方式：{c}",
+                                        "Hospital: {h} · department: {d} · responsible: {r} · contact: {c}",
+                                        h=identity.name, d=identity.department, r=identity.responsible,
+                                        c=identity.contact))
     _put(meta.cell(row=3, column=1), tr(
         "仅列出变化幅度低于 -20% 或高于 +150% 以及无历史采购量的报量明细。",
         "Only lines below -20 %, above +150 % or without purchase history are listed."))

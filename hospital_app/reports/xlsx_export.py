@@ -85,9 +85,10 @@ def export_progress(path: str | Path, report: Any, hospital_name: str, as_of: da
     ws.merge_cells(f"A1:{last}1")
     ws["A1"].alignment = Alignment(horizontal="center", vertical="center")
     ws.row_dimensions[1].height = 26
-    _text(ws, 2, 1, tr("完成进度 = 已采购 ÷ 约定采购量；序时进度按月权重累计（R7）；状态见 R8；非中选占比见 R9。",
-                       "Completion = purchased ÷ agreed volume; schedule by monthly weights (R7); status per R8; "
-                       "non-selected share per R9.")).font = Font(size=9, color="595959")
+    _text(ws, 2, 1, tr("完成进度 = 已采购 ÷ 约定采购量；序时进度按约定采购量按月均摊累计；非中选占比 = 同通用名非中选产品采购量 ÷ "
+                       "同通用名采购总量。",
+                       "Completion = purchased ÷ agreed volume; schedule: the agreed volume spread evenly per month, "
+                       "cumulative; non-selected share = non-selected units ÷ all units of the generic name.")).font = Font(size=9, color="595959")
     ws.merge_cells(f"A2:{last}2")
 
     header_row = 3

@@ -83,7 +83,7 @@ def _progress_alerts(rows: list[ProgressRow], as_of: date) -> list[Alert]:
             elif r.purchased_before_period or as_of >= st.not_in_hospital_alert_from(r.period_start):
                 out.append(Alert(
                     "R8", "warning",
-                    tr("{n} 本协议年度尚未采购，序时进度 {s}，应采 {t}{u}",
+                    tr("{n} 本协议年度未开始采购，序时进度 {s}，应采 {t}{u}",
                        "{n}: nothing purchased this agreement year; schedule {s}, due {t} {u}",
                        n=name, s=_pct(r.schedule), t=r.target_to_date, u=r.unit or ""),
                     r.product_id, r.period_start, f"period:{r.period_id}:behind",

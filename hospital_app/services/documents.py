@@ -1,37 +1,38 @@
-"""Documents: self-check report (自查自纠), supply complaint, escalation letter (PDF).
+"""Documents: self-check report (自查自纠, R19), supply complaint and escalation letter (R3),
+volume-report notes (R13) — as PDF.
 
-Each ``make_*`` function gathers plain data from the other services, hands it to a
-renderer in ``hospital_app.reports`` and records the file in ``GeneratedDocument``.
-The caller owns the transaction (the CLI's ``with db.session()`` commits).
-
-Sources are imported lazily: a section whose service is missing says “（暂无数据）”
-instead of failing the whole report.
+Each ``make_*`` function gathers plain data (``hospital_app.reports.model``) from the other
+services, hands it to a renderer in ``hospital_app.reports`` and records the file in
+``GeneratedDocument``. The caller owns the transaction (the CLI's ``with db.session()``
+commits). Every document needs the hospital's name (``settings set hospital.name``):
+without it the maker refuses (exit 4) before computing anything.
 """
 
 from __future__ import annotations
 
-import importlib
-import logging
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from db.models import Exemption, GeneratedDocument, Product, ReportText
+from db.models import AgreementPeriod, Exemption, GeneratedDocument, Product, Purchase, ReportText
+from hospital_app import settings
+from hospital_app.domain.findings import Alert
 from hospital_app.domain.orders import ratio
 from hospital_app.domain.periods import ReportPeriod, parse_period
 from hospital_app.errors import Conflict
 from hospital_app.i18n import tr
-from hospital_app.services import audit
-
-log = logging.getLogger(__name__)
-
-NO_DATA = "（暂无数据）"
+from hospital_app.reports.model import (
+    AgreementBlock, BatchSummary, IssueDocData, IssueLine, Measure, MissedDue, NoteDoc, NoteLine, OverduePayment,
+    PaymentSummary, SelectedShare, SelfCheckData, Suspension,
+)
+from hospital_app.services import alerts as alert_service
+from hospital_app.services import audit, corrective_measures, orders, payments, progress, supply_issues
+from hospital_app.services import volume_reports
+from hospital_app.services.settings_service import require_identity
 
 EXEMPTION_REASONS = {
     "key_monitoring": ("列入重点监控药品目录", "listed in the key-monitoring drug list"),
@@ -77,33 +78,6 @@ RULE_MEASURES = {
 }
 
 
-# ------------------------------------------------------------------------- helpers
-
-
-def _optional(module: str, name: str) -> Callable | None:
-    """``module.name`` if that service has landed, else None (the section shows 暂无数据)."""
-    try:
-        mod = importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name != module:  # a real failure inside the service must not read as "no data"
-            raise
-        log.info("document source %s not available: %s", module, exc)
-        return None
-    return getattr(mod, name, None)
-
-
-def _get(obj: Any, key: str, default: Any = None) -> Any:
-    """Read a field from a dict, a dataclass or an object with ``as_dict``."""
-    if obj is None:
-        return default
-    if isinstance(obj, dict):
-        return obj.get(key, default)
-    if hasattr(obj, key):
-        return getattr(obj, key)
-    if hasattr(obj, "as_dict"):
-        return obj.as_dict().get(key, default)
-    return default
-
 
 def record_document(session: Session, kind: str, path: Path, params: dict, who: str | None = None) -> None:
     """Remember a generated file (GeneratedDocument: the reports page's history)."""
@@ -112,72 +86,7 @@ def record_document(session: Session, kind: str, path: Path, params: dict, who: 
     session.flush()
 
 
-def _identity(session: Session) -> dict[str, str]:
-    from hospital_app.reports.document import identity
-
-    return identity(session)
-
-
-def _setting(session: Session, key: str) -> Any:
-    from hospital_app import settings
-
-    return settings.get(session, key)
-
-
-# --------------------------------------------------------------- self-check: data
-
-
-@dataclass
-class BatchSummary:
-    name: str
-    products: int
-    by_status: dict[str, int]
-    agreed: int
-    target: int
-    purchased: int
-    completion: float | None  # Σ purchased / Σ agreed over assessed products
-    schedule: float | None  # Σ target_to_date / Σ agreed
-    burnup_labels: list[str] = field(default_factory=list)
-    burnup_purchased: list[int] = field(default_factory=list)
-    burnup_schedule: list[int] = field(default_factory=list)
-
-
-@dataclass
-class SelfCheckData:
-    """Everything the self-check report prints; ``None`` in a section = 暂无数据."""
-
-    period: ReportPeriod
-    as_of: date
-    hospital_name: str
-    hospital_code: str
-    progress: list[dict] | None
-    batches: list[BatchSummary] | None
-    nonselected: list[dict] | None  # generic_name, share, threshold, over
-    exemptions: list[dict]
-    issues: list[Any] | None  # supply_issues.IssueView
-    orders: list[dict] | None
-    payments: list[dict] | None  # per company summary
-    overdue_payments: list[dict] | None
-    notes: list[Any] | None  # volume_reports.NoteView
-    alerts: list[Any] | None
-    findings_text: str
-    findings_stored: bool
-    r9_threshold: Decimal = Decimal("0.30")
-
-
-def _progress(session: Session, as_of: date) -> tuple[Any, list[dict] | None]:
-    """(the progress report object, its rows as ``progress --json`` dicts) — or (None, None)."""
-    compute = _optional("hospital_app.services.progress", "compute_progress")
-    if compute is None:
-        return None, None
-    report = compute(session, as_of)
-    return report, [r.as_dict() if hasattr(r, "as_dict") else dict(r) for r in report]
-
-
-def _ratio4(value: Any) -> float | None:
-    if value is None:
-        return None
-    return round(float(value), 4)
+# ------------------------------------------------------- self-check: agreement periods
 
 
 def _month_ends(start: date, end: date) -> list[date]:
@@ -185,40 +94,33 @@ def _month_ends(start: date, end: date) -> list[date]:
     y, m = start.year, start.month
     while (y, m) <= (end.year, end.month):
         nxt = date(y + (m == 12), m % 12 + 1, 1)
-        out.append(min(end, date.fromordinal(nxt.toordinal() - 1)))
+        out.append(min(end, nxt - timedelta(days=1)))
         y, m = nxt.year, nxt.month
     return out
 
 
-def _burnup(rows: list[Any], as_of: date) -> tuple[list[str], list[int], list[int]]:
+def _burnup(rows: list[progress.ProgressRow], as_of: date) -> tuple[list[str], list[int], list[int]]:
     """R7/R8 burn-up of one batch: Σ round(S(d)·V) at each month end of the agreement periods,
     and the cumulative counted purchases per month (the progress rows' ``months``) up to ``as_of``."""
     from hospital_app.domain.targets import round_half_up, schedule as schedule_at
 
-    periods = [(_get(r, "period_start"), _get(r, "period_end"), int(_get(r, "agreed_volume") or 0))
-               for r in rows if _get(r, "period_start") and _get(r, "period_end")]
-    periods = [(date.fromisoformat(a) if isinstance(a, str) else a,
-                date.fromisoformat(b) if isinstance(b, str) else b, v) for a, b, v in periods]
+    periods = [(r.period_start, r.period_end, r.agreed_volume) for r in rows]
     if not periods:
         return [], [], []
-    start = min(p[0] for p in periods)
-    end = max(p[1] for p in periods)
-    ends = _month_ends(start, end)
+    ends = _month_ends(min(p[0] for p in periods), max(p[1] for p in periods))
     labels = [f"{d.year}-{d.month:02d}" for d in ends]
-    cache: dict[tuple[date, date, date], Any] = {}
+    cache: dict[tuple[date, date, date], object] = {}
 
     def s_at(s: date, e: date, d: date):  # S(d) is shared by every product with the same period
-        key = (s, e, d)
-        if key not in cache:
-            cache[key] = schedule_at(s, e, d)
-        return cache[key]
+        if (s, e, d) not in cache:
+            cache[(s, e, d)] = schedule_at(s, e, d)
+        return cache[(s, e, d)]
 
-    # Σ target_to_date (R7: round half up of S(d) × V, per product) at each month end.
     schedule = [sum(round_half_up(s_at(s, e, min(d, e)) * v) for s, e, v in periods if d >= s) for d in ends]
     monthly: dict[str, int] = defaultdict(int)
     for r in rows:
-        for m in _get(r, "months", None) or []:
-            monthly[_get(m, "label") or _get(m, "month")] += int(_get(m, "purchased") or 0)
+        for m in r.months:
+            monthly[m.label] += m.purchased
     purchased, total = [], 0
     for label, d in zip(labels, ends):
         if d.replace(day=1) > as_of:
@@ -228,35 +130,94 @@ def _burnup(rows: list[Any], as_of: date) -> tuple[list[str], list[int], list[in
     return labels, purchased, schedule
 
 
-def _batch_summaries(session: Session, report: Any, rows: list[dict], as_of: date) -> list[BatchSummary]:
-    """R8 per batch (``progress.batch_summary``): products by status, completion vs schedule."""
-    summarise = _optional("hospital_app.services.progress", "batch_summary")
-    objects: dict[str, list[Any]] = defaultdict(list)
-    for r in report:
-        objects[_get(r, "batch") or ""].append(r)
+def failed_reasons(row: progress.ProgressRow) -> list[str]:
+    """R8: why an ended period fails its assessment — ``completion`` (below 100 %), ``share``
+    (non-selected share above the threshold), both, or none; an exempt product (R11) passes."""
+    if row.status == "exempt":
+        return []
     out = []
-    if summarise is not None:
-        for b in summarise(session, as_of, report):
-            name = _get(b, "batch")
-            labels, bought, sched = _burnup(objects.get(name, []), as_of)
-            out.append(BatchSummary(name, int(_get(b, "products") or 0), dict(_get(b, "counts") or {}),
-                                    int(_get(b, "agreed_volume") or 0), int(_get(b, "target_to_date") or 0),
-                                    int(_get(b, "purchased") or 0), _ratio4(_get(b, "completion")),
-                                    _ratio4(_get(b, "schedule")), labels, bought, sched))
-        return out
-    groups: dict[str, list[dict]] = defaultdict(list)
-    for r in rows:
-        groups[r.get("batch") or ""].append(r)
-    for name in sorted(groups):
-        rs = groups[name]
-        agreed = sum(int(r.get("agreed_volume") or 0) for r in rs)
-        target = sum(int(r.get("target_to_date") or 0) for r in rs)
-        purchased = sum(int(r.get("purchased") or 0) for r in rs)
-        labels, bought, sched = _burnup(objects.get(name, []), as_of)
-        out.append(BatchSummary(name, len(rs), dict(Counter(r.get("status") for r in rs)), agreed, target,
-                                purchased, ratio(purchased, agreed), ratio(target, agreed),
-                                labels, bought, sched))
+    if row.status != "completed":
+        out.append("completion")
+    if row.nonselected_share is not None and row.nonselected_share > row.share_threshold:
+        out.append("share")
     return out
+
+
+def _batches(rows: list[progress.ProgressRow], dicts: list[dict], as_of: date) -> list[BatchSummary]:
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, r in enumerate(rows):
+        groups[r.batch or ""].append(i)
+    out = []
+    for name in sorted(groups):
+        rs = [rows[i] for i in groups[name]]
+        agreed = sum(r.agreed_volume for r in rs)
+        target = sum(r.target_to_date for r in rs)
+        bought = sum(r.purchased for r in rs)
+        labels, cumulative, sched = _burnup(rs, as_of)
+        out.append(BatchSummary(name, len(rs), dict(Counter(r.status for r in rs)), agreed, target, bought,
+                                ratio(bought, agreed), ratio(target, agreed),
+                                sum(1 for i in groups[name] if dicts[i].get("failed_reasons")),
+                                labels, cumulative, sched))
+    return out
+
+
+def _blocks(session: Session, p: ReportPeriod, day: date) -> tuple[list[AgreementBlock], list]:
+    """R19: every agreement period overlapping the report period. One that ended by ``day``
+    shows its final assessment (computed as of its last day); one still running its state on
+    ``day``. Returns the blocks (by start, end) and the ProgressRows of the running ones."""
+    spans = session.execute(
+        select(AgreementPeriod.start, AgreementPeriod.end).join(Product, Product.id == AgreementPeriod.product_id)
+        .where(Product.selected.is_(True), AgreementPeriod.start <= day, AgreementPeriod.end >= p.start)
+        .distinct()).all()
+
+    def ended(end: date) -> bool:  # a period ends at the end of its last day
+        return end < day or (end == day == p.end)
+
+    reasons = dict(session.execute(select(Product.id, Product.lag_reason)
+                                   .where(Product.selected.is_(True), Product.lag_reason.is_not(None))).all())
+    picked: dict[tuple[date, date, bool], list[progress.ProgressRow]] = defaultdict(list)
+    running_rows: list[progress.ProgressRow] = []
+    for end in sorted({e for _, e in spans if ended(e)}):
+        for r in progress.compute_progress(session, end).rows:
+            if r.period_end == end:
+                picked[(r.period_start, end, True)].append(r)
+    if any(not ended(e) for _, e in spans):
+        running_rows = [r for r in progress.compute_progress(session, day).rows if not ended(r.period_end)]
+        for r in running_rows:
+            picked[(r.period_start, r.period_end, False)].append(r)
+    blocks = []
+    for (start, end, is_ended), rows in sorted(picked.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        rows.sort(key=lambda r: (r.batch or "", r.generic_name, r.spec or "", r.product_id))
+        dicts = []
+        for r in rows:
+            d = r.as_dict()
+            d["lag_reason"] = reasons.get(r.product_id)
+            d["failed_reasons"] = failed_reasons(r) if is_ended else []
+            dicts.append(d)
+        at = end if is_ended else day
+        blocks.append(AgreementBlock(start, end, is_ended, at, dicts, _batches(rows, dicts, at)))
+    return blocks, running_rows
+
+
+# ------------------------------------------------------------- self-check: sections
+
+
+def _selected_share(session: Session, p: ReportPeriod, day: date) -> SelectedShare:
+    """R19 (中选产品采购数量占比): selected purchases ÷ all purchases of the generic names that
+    have a selected product, by base units and by amount, dated in the period up to ``day``."""
+    names = select(Product.generic_name_norm).where(Product.selected.is_(True))
+    sel = Product.selected.is_(True)
+    q, sq, a, sa = session.execute(
+        select(func.coalesce(func.sum(Purchase.quantity), 0),
+               func.coalesce(func.sum(case((sel, Purchase.quantity), else_=0)), 0),
+               func.coalesce(func.sum(Purchase.amount), 0),
+               func.coalesce(func.sum(case((sel, Purchase.amount), else_=0)), 0))
+        .join(Product, Product.id == Purchase.product_id)
+        .where(Product.generic_name_norm.in_(names), Purchase.purchase_date >= p.start,
+               Purchase.purchase_date <= day)).one()
+    a, sa = Decimal(str(a)).quantize(Decimal("0.01")), Decimal(str(sa)).quantize(Decimal("0.01"))
+    return SelectedShare(int(sq), int(q), sa, a, ratio(int(sq), int(q)),
+                         float(round(sa / a, 4)) if a else None)
 
 
 def _nonselected(rows: list[dict], threshold: Decimal) -> list[dict]:
@@ -291,88 +252,97 @@ def _product_text(p: Product) -> str:
     return " ".join(x for x in (p.generic_name, p.dosage_form, p.spec) if x)
 
 
-def _period_issues(session: Session, period: ReportPeriod, as_of: date) -> list[Any] | None:
-    """R3: issues reported in the period, or still unresolved when it began."""
-    list_issues = _optional("hospital_app.services.supply_issues", "list_issues")
-    if list_issues is None:
-        return None
+def _issues(session: Session, period: ReportPeriod, as_of: date) -> list[IssueLine]:
+    """R3: issues reported in the period, or still unresolved when it began, as they stood on
+    ``as_of`` (the service leaves out issues reported later)."""
     out = []
-    for v in list_issues(session, as_of):
-        reported = _get(v, "reported_at").date()
-        if reported > as_of:
-            continue
-        resolved = _get(v, "resolved_at") or _get(v, "closed_at")
-        if reported >= period.start or resolved is None or resolved.date() >= period.start:
-            out.append(v)
-    out.sort(key=lambda v: (_get(v, "reported_at"), _get(v, "id")))
+    for v in supply_issues.list_issues(session, as_of):
+        resolved = v.resolved_at or v.closed_at
+        if resolved is not None and resolved.date() > as_of:
+            resolved = None  # not known yet on the report's day
+        if v.reported_at.date() >= period.start or resolved is None or resolved.date() >= period.start:
+            out.append(IssueLine(v.id, " ".join(x for x in (v.product_name, v.spec) if x),
+                                 v.company or v.manufacturer or v.distributor or "",
+                                 supply_issues.type_label(v.type), v.reported_at, v.reply_due, v.resolution_due,
+                                 supply_issues.status_label(v.status), list(v.overdue), resolved))
+    out.sort(key=lambda v: (v.reported_at, v.id))
     return out
 
 
-def _order_rows(session: Session, period: ReportPeriod, as_of: date) -> list[dict] | None:
-    stats = _optional("hospital_app.services.orders", "order_stats")
-    if stats is None:
-        return None
+def _order_rows(session: Session, period: ReportPeriod, as_of: date) -> list[dict]:
+    """R4 per supplier and quarter of the period, as of the report's day."""
     rows: list[dict] = []
     for q in period.quarters():
-        qstart = date(int(q[:4]), 3 * int(q[-1]) - 2, 1)
-        if qstart > as_of:
+        if date(int(q[:4]), 3 * int(q[-1]) - 2, 1) > as_of:
             break
-        try:
-            rows += [dict(r) for r in stats(session, q, as_of=as_of)]
-        except TypeError:  # an older signature without as_of
-            rows += [dict(r) for r in stats(session, q)]
+        rows += [dict(r) for r in orders.order_stats(session, q, as_of=as_of)]
     return rows
 
 
-def _payments(session: Session, period: ReportPeriod, as_of: date) -> tuple[list[dict] | None, list[dict] | None]:
+def _payments(session: Session, period: ReportPeriod, as_of: date) -> tuple[list[PaymentSummary],
+                                                                              list[OverduePayment]]:
     """R5: per company, payments due in the period (up to as_of): on time, late, unpaid."""
-    lister = _optional("hospital_app.services.payments", "list_payments")
-    if lister is None:
-        return None, None
     per: dict[str, dict] = {}
-    overdue: list[dict] = []
-    for p in lister(session, as_of):
-        due = _get(p, "due")
-        due = date.fromisoformat(due) if isinstance(due, str) else due
-        if due is None or not (period.start <= due <= as_of):
+    overdue: list[OverduePayment] = []
+    for p in payments.list_payments(session, as_of):
+        due, paid = p["due"], p["paid_on"]
+        if not (period.start <= due <= as_of):
             continue
-        paid = _get(p, "paid_on")
-        paid = date.fromisoformat(paid) if isinstance(paid, str) else paid
-        company = _get(p, "company") or ""
-        amount = Decimal(str(_get(p, "amount") or "0"))
-        s = per.setdefault(company, {"company": company, "due": 0, "on_time": 0, "late": 0, "unpaid": 0,
+        company, amount = p["company"] or "", Decimal(str(p["amount"] or "0"))
+        s = per.setdefault(company, {"due": 0, "on_time": 0, "late": 0, "unpaid": 0,
                                      "amount_due": Decimal("0"), "amount_unpaid": Decimal("0")})
         s["due"] += 1
         s["amount_due"] += amount
         if paid is not None and paid <= due:
             s["on_time"] += 1
-        elif paid is not None and paid <= as_of:
+        elif paid is not None:
             s["late"] += 1
         else:
             s["unpaid"] += 1
             s["amount_unpaid"] += amount
-            overdue.append({"order_no": _get(p, "order_no"), "company": company,
-                            "accepted_on": _get(p, "accepted_on"), "due": due, "amount": amount})
-    rows = sorted(per.values(), key=lambda s: s["company"])
-    for s in rows:
-        s["rate"] = ratio(s["on_time"], s["due"])
+            overdue.append(OverduePayment(p["order_no"] or "", company, p["accepted_on"], due, amount))
+    rows = [PaymentSummary(c, s["due"], s["on_time"], s["late"], s["unpaid"], ratio(s["on_time"], s["due"]),
+                           s["amount_due"], s["amount_unpaid"]) for c, s in sorted(per.items())]
+    overdue.sort(key=lambda o: (o.due, o.company, o.order_no))
     return rows, overdue
 
 
-def _notes(session: Session, as_of: date) -> list[Any] | None:
-    lister = _optional("hospital_app.services.volume_reports", "list_notes")
-    if lister is None:
-        return None
-    return list(lister(session, as_of))
+def _notes(session: Session, as_of: date) -> list[NoteLine]:
+    """R13: the volume-report lines that need a note, with the note's state."""
+    out = []
+    for n in volume_reports.list_notes(session, as_of):
+        r = n.row
+        out.append(NoteLine(r.report_name, r.generic_name, r.spec or "", r.baseline, r.reported,
+                            float(round(r.change, 4)) if r.change is not None else None, n.status,
+                            n.signed_at.date().isoformat() if n.status == "signed" and n.signed_at else ""))
+    return out
 
 
-def _alerts(session: Session, as_of: date, report: Any = None) -> list[Any] | None:
-    """Every open alert on ``as_of``; ``report``: the progress report already computed for
-    the same day, reused by ``collect_alerts`` instead of a second progress pass (issue 12)."""
-    collect = _optional("hospital_app.services.alerts", "collect_alerts")
-    if collect is None:
-        return None
-    return list(collect(session, as_of, report=report))
+def _suspensions(session: Session, as_of: date) -> list[Suspension]:
+    """R17: products suspended on or before the report's day."""
+    q = (select(Product).where(Product.suspended_on.is_not(None), Product.suspended_on <= as_of)
+         .order_by(Product.suspended_on, Product.generic_name))
+    return [Suspension(_product_text(p), p.suspended_on, p.suspension_reason or "",
+                       "、".join(p.suspension_reported_to or [])) for p in session.scalars(q)]
+
+
+# Sections being built by other engineers: each returns its plain rows for the report's day,
+# or None while the rule's service is not there (the section is then not printed).
+
+
+def _prepayment(session: Session, p: ReportPeriod, day: date):
+    """R15 prepayment per batch and agreement year → list[reports.model.PrepaymentLine]."""
+    return None
+
+
+def _suppliers(session: Session, p: ReportPeriod, day: date):
+    """R4 version 2 supplier scorecard for the period → list[reports.model.SupplierLine]."""
+    return None
+
+
+def _departments(session: Session, p: ReportPeriod, day: date):
+    """R21 departments driving a lag or a non-selected share → list[reports.model.DepartmentLine]."""
+    return None
 
 
 # -------------------------------------------------------------- findings (editable)
@@ -383,39 +353,41 @@ def findings_key(period: str | ReportPeriod) -> str:
     return f"self-check:{p.key}"
 
 
-def draft_findings(alerts: list[Any] | None) -> str:
-    """Findings and corrective measures drafted from the open alerts, grouped by rule."""
+def _rule_order(alerts: list[Alert]) -> list[str]:
+    rules = {a.rule for a in alerts}
+    return sorted(rules, key=lambda r: (int(r[1:]) if r[1:].isdigit() else 99, r))
+
+
+def draft_findings(alerts: list[Alert] | None) -> str:
+    """The findings drafted from the open alerts: one line per kind of finding with its count;
+    every item is listed in the report's appendix (a bureau has no access to our alert list)."""
     if not alerts:
-        return tr("一、存在的问题\n本期未发现需要整改的问题。\n\n二、整改措施\n继续按月跟踪约定采购量完成进度，"
-                  "优先使用中选产品，及时处理供应问题。",
-                  "1. Findings\nNo findings in this period.\n\n2. Corrective measures\n"
-                  "Keep tracking progress monthly.")
-    by_rule: dict[str, list[Any]] = defaultdict(list)
-    for a in alerts:
-        by_rule[_get(a, "rule") or "?"].append(a)
-    order = sorted(by_rule, key=lambda r: (int(r[1:]) if r[1:].isdigit() else 99, r))
+        return tr("本期未发现需要整改的问题。继续按月跟踪约定采购量完成进度，优先使用中选产品，及时处理供应问题。",
+                  "No findings in this period. Keep tracking completion monthly, prefer selected products "
+                  "and handle supply issues promptly.")
     nums = "一二三四五六七八九十"
-    lines = [tr("一、存在的问题", "1. Findings")]
-    for i, rule in enumerate(order):
-        items = by_rule[rule]
-        title = tr(*RULE_TITLES.get(rule, (rule, rule)))
-        serious = sum(1 for a in items if _get(a, "severity") == "serious")
+    lines = []
+    for i, rule in enumerate(_rule_order(alerts)):
+        items = [a for a in alerts if a.rule == rule]
+        title = tr(*RULE_TITLES.get(rule, ("其他", "other")))
+        serious = sum(1 for a in items if a.severity == "serious")
         head = tr("（{n}）{t}：共 {c} 项", "({n}) {t}: {c} item(s)", n=nums[i] if i < 10 else i + 1,
                   t=title, c=len(items))
         if serious:
             head += tr("，其中严重 {s} 项", ", {s} serious", s=serious)
-        lines.append(head + tr("。", "."))
-        for a in items[:8]:
-            lines.append(f"    · {_get(a, 'message')}")
-        if len(items) > 8:
-            lines.append(tr("    · 另有 {k} 项，详见系统预警列表。", "    · {k} more in the alert list.",
-                            k=len(items) - 8))
-    lines += ["", tr("二、整改措施", "2. Corrective measures")]
-    for i, rule in enumerate(order):
-        measure = RULE_MEASURES.get(rule)
-        if measure:
-            lines.append(f"{i + 1}. {tr(*measure)}")
+        lines.append(head + tr("（逐项列于附表）。", " (each listed in the appendix)."))
     return "\n".join(lines)
+
+
+def _problems(alerts: list[Alert]) -> list[tuple[str, str]]:
+    """(problem, corrective measure) per kind of finding, for the drafted measures."""
+    out = []
+    for rule in _rule_order(alerts):
+        n = sum(1 for a in alerts if a.rule == rule)
+        title = tr(*RULE_TITLES.get(rule, ("其他", "other")))
+        measure = RULE_MEASURES.get(rule)
+        out.append((tr("{t}：{n} 项", "{t}: {n} item(s)", t=title, n=n), tr(*measure) if measure else ""))
+    return out
 
 
 def get_findings_text(session: Session, period: str | ReportPeriod) -> str | None:
@@ -461,36 +433,53 @@ def clear_findings_text(session: Session, period: str | ReportPeriod, who: str |
     return True
 
 
+def measures_for(session: Session, period: str | ReportPeriod, as_of: date | None = None) -> list[Measure]:
+    """R19: the period's stored corrective measures, else the ones drafted from its findings
+    (what the findings editor opens with)."""
+    p = period if isinstance(period, ReportPeriod) else parse_period(period)
+    stored = corrective_measures.list_measures(session, p)
+    if stored:
+        return stored
+    day = p.as_of(as_of)
+    found = alert_service.collect_alerts(session, day)
+    return corrective_measures.draft_measures(_problems(found), require_identity(session), day)
+
+
 # ---------------------------------------------------------------- self-check: make
 
 
 def self_check_data(session: Session, period: str | ReportPeriod, as_of: date | None = None) -> SelfCheckData:
-    """Gather the self-check report's figures for ``period`` as of its end (or ``as_of`` if earlier)."""
+    """R19: the self-check of ``period`` computed as of its last day (or ``as_of`` if earlier)."""
     p = period if isinstance(period, ReportPeriod) else parse_period(period)
+    ident = require_identity(session)
     day = p.as_of(as_of)
     if day < p.start:
         raise Conflict(tr("报告期间 {p} 尚未开始（统计截止日 {d}）。", "Period {p} has not started (as of {d}).",
                           p=p.key, d=day.isoformat()))
-    ident = _identity(session)
-    report, rows = _progress(session, day)
-    threshold = Decimal(str(_setting(session, "r9_share_threshold")))
-    alerts = _alerts(session, day, report)
+    blocks, running = _blocks(session, p, day)
+    all_rows = [r for b in blocks for r in b.rows]
+    threshold = Decimal(str(settings.get(session, "r9_share_threshold")))
+    report = progress.ProgressReport(as_of=day, rows=running)
+    found = alert_service.collect_alerts(session, day, report=report)
     stored = get_findings_text(session, p)
+    measures = corrective_measures.list_measures(session, p) or corrective_measures.draft_measures(
+        _problems(found), ident, day)
     pay_rows, pay_overdue = _payments(session, p, day)
     return SelfCheckData(
-        period=p, as_of=day, hospital_name=ident["hospital_name"], hospital_code=ident["hospital_code"],
-        progress=rows,
-        batches=_batch_summaries(session, report, rows, day) if rows is not None else None,
-        nonselected=_nonselected(rows, threshold) if rows is not None else None,
-        exemptions=_exemptions(session, p, day),
-        issues=_period_issues(session, p, day),
-        orders=_order_rows(session, p, day),
-        payments=pay_rows, overdue_payments=pay_overdue,
-        notes=_notes(session, day),
-        alerts=alerts,
-        findings_text=stored if stored is not None else draft_findings(alerts),
-        findings_stored=stored is not None,
-        r9_threshold=threshold,
+        period_key=p.key, period_label=p.label, period_start=p.start, period_end=p.end, as_of=day,
+        identity=ident, blocks=blocks, share=_selected_share(session, p, day),
+        nonselected=_nonselected(all_rows, threshold),
+        substitutes=[{"message": a.message, "since": a.since} for a in found if a.rule == "R10"],
+        not_in_hospital=[r for r in all_rows if "not_in_hospital" in r["flags"]],
+        clustered=[r for r in all_rows if {"clustered", "empty_month"} & set(r["flags"])],
+        exemptions=_exemptions(session, p, day), issues=_issues(session, p, day),
+        orders=_order_rows(session, p, day), payments=pay_rows, overdue_payments=pay_overdue,
+        notes=_notes(session, day), suspensions=_suspensions(session, day), measures=measures,
+        findings_text=stored if stored is not None else draft_findings(found),
+        findings_stored=stored is not None, r9_threshold=threshold,
+        prepayment=_prepayment(session, p, day), suppliers=_suppliers(session, p, day),
+        departments=_departments(session, p, day),
+        alerts=[(tr(*RULE_TITLES.get(a.rule, ("其他", "other"))), a.message) for a in found],
     )
 
 
@@ -502,7 +491,7 @@ def make_self_check(session: Session, period: str, out_path: str | Path, as_of: 
     data = self_check_data(session, period, as_of)
     path = Path(out_path)
     pages = render_self_check(path, data, generated_at=generated_at or datetime.now())
-    params = {"period": data.period.key, "as_of": data.as_of.isoformat()}
+    params = {"period": data.period_key, "as_of": data.as_of.isoformat()}
     record_document(session, "self-check", path, params, who)
     return {"path": str(path), "pages": pages, **params}
 
@@ -510,45 +499,21 @@ def make_self_check(session: Session, period: str, out_path: str | Path, as_of: 
 # ------------------------------------------------------- complaint and escalation
 
 
-@dataclass
-class MissedDue:
-    what: str  # reply | resolution
-    due: date
-    done: datetime | None  # when it finally happened (None: still not)
-    working_days: int  # by how many working days (R2) it was missed, up to as_of
-
-
-@dataclass
-class IssueDocData:
-    detail: Any  # supply_issues.IssueDetail
-    as_of: date
-    hospital_name: str
-    hospital_code: str
-    contact: str
-    bureau: str
-    product_code: str | None
-    missed: list[MissedDue]
-
-
 def _issue_doc_data(session: Session, issue_id: int, as_of: date) -> IssueDocData:
     from hospital_app.services.calendar import load_calendar
-    from hospital_app.services.supply_issues import get_issue
 
-    detail = get_issue(session, issue_id, as_of)
+    detail = supply_issues.get_issue(session, issue_id, as_of)  # an unknown issue: NotFound (exit 3) first
+    ident = require_identity(session)
     v = detail.issue
     cal = load_calendar(session)
     missed: list[MissedDue] = []
     # R2: a due date is met until the end of that day; late by working days in (due, done].
-    checks = [("reply", v.reply_due, v.replied_at), ("resolution", v.resolution_due, v.resolved_at)]
-    for what, due, done in checks:
+    for what, due, done in (("reply", v.reply_due, v.replied_at), ("resolution", v.resolution_due, v.resolved_at)):
         end = done.date() if done else as_of
         if end > due:
             missed.append(MissedDue(what, due, done, cal.working_days_between(due, end)))
-    ident = _identity(session)
     product = session.get(Product, v.product_id)
-    return IssueDocData(detail, as_of, ident["hospital_name"], ident["hospital_code"],
-                        _setting(session, "hospital_contact") or "", _setting(session, "insurance_bureau") or "",
-                        product.code if product else None, missed)
+    return IssueDocData(detail, as_of, ident, product.code if product else None, missed)
 
 
 def make_complaint(session: Session, issue_id: int, out_path: str | Path, as_of: date,
@@ -572,7 +537,7 @@ def make_escalation(session: Session, issue_id: int, out_path: str | Path, as_of
     v = data.detail.issue
     if v.status not in ("open", "replied", "escalated") or v.resolved_at is not None:
         raise Conflict(tr("供应问题 {id} 当前状态为“{s}”，无需上报。", "Supply issue {id} is {s}; nothing to escalate.",
-                          id=issue_id, s=_status_text(v.status)))
+                          id=issue_id, s=supply_issues.status_label(v.status)))
     if not v.overdue:
         raise Conflict(tr("供应问题 {id} 尚未逾期（答复期限 {r}，解决期限 {d}），截至 {a} 不能上报。",
                           "Supply issue {id} is not overdue (reply due {r}, resolution due {d}) as of {a}.",
@@ -586,14 +551,81 @@ def make_escalation(session: Session, issue_id: int, out_path: str | Path, as_of
                        for m in data.missed]}
 
 
-def _status_text(code: str) -> str:
-    from hospital_app.services.supply_issues import status_label
-
-    return status_label(code)
-
-
 def list_documents(session: Session, limit: int = 100) -> list[dict]:
     """History of generated documents, newest first (reports page)."""
     q = select(GeneratedDocument).order_by(GeneratedDocument.id.desc()).limit(limit)
     return [{"id": d.id, "kind": d.kind, "path": d.path, "params": dict(d.params or {}),
              "created_by": d.created_by, "created_at": d.created_at} for d in session.scalars(q)]
+
+
+# ------------------------------------------------------------------ R13 notes (PDF, xlsx)
+
+_PLACEHOLDERS = ("（请选择）", "(to be chosen)", "（未选择）", "(none chosen)")
+
+
+def _data_span(session: Session) -> tuple[date | None, date | None]:
+    """The first and last purchase dates on record (the data's coverage, R13).
+
+    Volume-report coverage (``baseline_covered`` / ``data_to``) is being added to
+    ``services.volume_reports`` by another engineer; when it lands, use it here instead."""
+    return session.execute(select(func.min(Purchase.purchase_date), func.max(Purchase.purchase_date))).one()
+
+
+def _month_first(label: str) -> date:
+    return date(int(label[:4]), int(label[5:7]), 1)
+
+
+def note_doc(view: volume_reports.NoteView, span: tuple[date | None, date | None]) -> NoteDoc:
+    """R13: a note as the documents print it — placeholders dropped, and where the purchase data
+    do not cover the baseline year or the 12 months shown, that is said instead of reading the gap
+    as “no purchases” or a trend."""
+    r = view.row
+    first, last = span
+    months = [(m.month, m.quantity) for m in view.months]
+    covered = bool(months) and first is not None and last is not None and \
+        _month_first(months[0][0]) >= first.replace(day=1) and _month_first(months[-1][0]) <= last.replace(day=1)
+    base_covered = first is not None and last is not None and first <= date(r.baseline_year, 1, 1) \
+        and last >= date(r.baseline_year, 12, 1)
+    coverage = ""
+    if first is None:
+        coverage = tr("尚无采购数据。", "No purchase data on record.")
+    elif not covered or not base_covered:
+        coverage = tr("采购数据只覆盖 {a} 至 {z}，此范围以外的月份不能据此判断是否采购。",
+                      "The purchase data only cover {a} to {z}; months outside cannot be read as without purchases.",
+                      a=first.isoformat(), z=last.isoformat())
+    text = []
+    for line in (view.draft_text or "").split("\n"):
+        line = line.strip()
+        if not line or any(p in line for p in _PLACEHOLDERS):
+            continue
+        if not covered and (line.startswith(("近 12 个月", "近12个月", "Over the last 12", "No purchases in the last"))):
+            continue  # a statement about months the data do not cover
+        text.append(line)
+    return NoteDoc(view.line_id, r.report_name, r.product_code or "", r.generic_name, r.dosage_form or "",
+                   r.spec or "", r.manufacturer or "", r.baseline_year, r.baseline, r.reported, r.change, r.reason,
+                   months, view.trend, covered, coverage, view.reason_labels(), view.free_text or "", text,
+                   view.status, "", view.signed_at)  # no user name: it may be a login
+
+
+def make_notes(session: Session, out_path: str | Path, as_of: date, baseline_year: int | None = None,
+               who: str | None = None, generated_at: datetime | None = None) -> Path:
+    """R13: the notes of the lines that need one — PDF (``.pdf``, unsigned notes marked 草稿) or
+    xlsx (``.xlsx``). Refused without the hospital's name."""
+    from hospital_app.errors import BadInput
+
+    path = Path(out_path)
+    suffix = path.suffix.lower()
+    if suffix not in (".pdf", ".xlsx"):
+        raise BadInput(tr("输出文件应为 .pdf 或 .xlsx：{p}", "The output must be .pdf or .xlsx: {p}", p=path.name))
+    ident = require_identity(session)
+    span = _data_span(session)
+    notes = [note_doc(v, span) for v in volume_reports.list_notes(session, as_of, baseline_year)]
+    if suffix == ".pdf":
+        from hospital_app.reports.notes_pdf import write_notes_pdf
+
+        write_notes_pdf(path, notes, as_of=as_of, identity=ident, generated_at=generated_at)
+    else:
+        from hospital_app.reports.notes_xlsx import write_notes_xlsx
+
+        write_notes_xlsx(path, notes, as_of=as_of, identity=ident)
+    return path

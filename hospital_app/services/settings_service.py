@@ -16,8 +16,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from hospital_app import settings
-from hospital_app.errors import BadInput
+from hospital_app.errors import BadInput, Refused
 from hospital_app.i18n import tr
+from hospital_app.reports.model import Identity
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ def list_settings(session: Session) -> list[SettingRow]:
 
 def save_settings(session: Session, changes: dict[str, Any], who: str | None = None) -> list[SettingRow]:
     """Store several values at once (all validated first: one bad value writes nothing)."""
-    parsed = {key: settings.definition(key).parse(raw) for key, raw in changes.items()}
+    parsed = {settings.canonical(key): settings.definition(key).parse(raw) for key, raw in changes.items()}
     current = settings.get_all(session)
     for key, value in parsed.items():
         if current[key] != value:
@@ -64,7 +65,44 @@ def reset_setting(session: Session, key: str, who: str | None = None) -> Setting
     """Back to the default of DOMAIN.md; returns the row as it is now."""
     settings.reset(session, key, who)
     session.flush()
-    return next(r for r in list_settings(session) if r.key == key)
+    return next(r for r in list_settings(session) if r.key == settings.canonical(key))
+
+
+# ------------------------------------------------------------------ hospital identity
+
+
+def hospital_identity(session: Session) -> Identity:
+    """R19: the hospital, department, person responsible and contact every document prints."""
+    values = settings.get_all(session)
+    return Identity(name=(values["hospital.name"] or "").strip(),
+                    department=(values["hospital.department"] or "").strip(),
+                    responsible=(values["hospital.responsible"] or "").strip(),
+                    contact=(values["hospital.contact"] or "").strip(),
+                    code=(values["hospital.code"] or "").strip(),
+                    bureau=(values["insurance_bureau"] or "").strip())
+
+
+def require_identity(session: Session) -> Identity:
+    """The identity, or Refused (exit 4) when the hospital's name is not set: a document is
+    never printed with a placeholder for the hospital (R19)."""
+    ident = hospital_identity(session)
+    if not ident.name:
+        raise Refused(tr("尚未设置医院名称，不能生成文书。请先设置：命令行 settings set hospital.name \"医院全称\""
+                         "（并设置 hospital.department、hospital.responsible、hospital.contact），"
+                         "或在桌面程序“设置”页填写“医院信息”。",
+                         "The hospital's name is not set, so no document can be made. Set it first: "
+                         "settings set hospital.name \"Full name\" (and hospital.department, hospital.responsible, "
+                         "hospital.contact) on the command line, or under Hospital identity on the Settings page."))
+    return ident
+
+
+def save_identity(session: Session, name: str, department: str, responsible: str, contact: str,
+                  who: str | None = None) -> Identity:
+    """The first-run step (and the settings page): store the four identity values at once."""
+    save_settings(session, {"hospital.name": name.strip(), "hospital.department": department.strip(),
+                            "hospital.responsible": responsible.strip(), "hospital.contact": contact.strip()},
+                  who)
+    return require_identity(session)
 
 
 # ------------------------------------------------------------------ calendar year view

@@ -496,22 +496,9 @@ def export_notes(session: Session, out_path: str | Path, as_of: date,
     Lines within the thresholds do not appear. A line without a stored note is
     exported with its data-drafted text and marked unsigned.
     """
-    path = Path(out_path)
-    suffix = path.suffix.lower()
-    if suffix not in (".pdf", ".xlsx"):
-        raise BadInput(tr("输出文件应为 .pdf 或 .xlsx：{p}", "The output must be .pdf or .xlsx: {p}",
-                          p=path.name))
-    views = list_notes(session, as_of, baseline_year)
-    if suffix == ".pdf":
-        from hospital_app.reports import document
-        from hospital_app.reports.notes_pdf import write_notes_pdf
+    from hospital_app.services.documents import make_notes  # one maker for CLI, GUI (issue 18)
 
-        write_notes_pdf(path, views, as_of=as_of, **document.identity(session))
-    else:
-        from hospital_app.reports.notes_xlsx import write_notes_xlsx
-
-        write_notes_xlsx(path, views, as_of=as_of)
-    return path
+    return make_notes(session, out_path, as_of, baseline_year)
 
 
 __all__ = [

@@ -119,20 +119,20 @@
         </translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="32"/>
+        <location filename="../../ui/pages/settings.py" line="33"/>
         <source>是</source>
         <comment>yes</comment>
         <extracomment>QSettings key of the database chosen on this page (used at the next start).</extracomment>
         <translation>yes</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="32"/>
+        <location filename="../../ui/pages/settings.py" line="33"/>
         <source>否</source>
         <comment>no</comment>
         <translation>no</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="34"/>
+        <location filename="../../ui/pages/settings.py" line="35"/>
         <source>（空）</source>
         <comment>(empty)</comment>
         <translation>(empty)</translation>
@@ -161,11 +161,6 @@
 </context>
 <context>
     <name>AdjustmentsEditor</name>
-    <message>
-        <location filename="../../ui/widgets/adjustments_editor.py" line="88"/>
-        <source>免考核产品（R11）</source>
-        <translation>Exempted products (R11)</translation>
-    </message>
     <message>
         <location filename="../../ui/widgets/adjustments_editor.py" line="90"/>
         <location filename="../../ui/widgets/adjustments_editor.py" line="220"/>
@@ -230,11 +225,6 @@
         <translation>Exemption deleted.</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/adjustments_editor.py" line="150"/>
-        <source>可替代药品对应关系（R10）</source>
-        <translation>Substitutable drugs (R10)</translation>
-    </message>
-    <message>
         <location filename="../../ui/widgets/adjustments_editor.py" line="152"/>
         <location filename="../../ui/widgets/adjustments_editor.py" line="155"/>
         <source>中选药品通用名</source>
@@ -272,14 +262,24 @@
         <translation>Mapping deleted.</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/adjustments_editor.py" line="207"/>
-        <source>产品标记（R11）</source>
-        <translation>Product marks (R11)</translation>
-    </message>
-    <message>
         <location filename="../../ui/widgets/adjustments_editor.py" line="221"/>
         <source>标记</source>
         <translation>Mark</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/adjustments_editor.py" line="88"/>
+        <source>免考核产品</source>
+        <translation>Exempt products</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/adjustments_editor.py" line="150"/>
+        <source>可替代药品对应关系</source>
+        <translation>Substitute mappings</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/adjustments_editor.py" line="207"/>
+        <source>产品标记</source>
+        <translation>Product marks</translation>
     </message>
 </context>
 <context>
@@ -530,11 +530,6 @@
 <context>
     <name>Charts</name>
     <message>
-        <location filename="../../ui/widgets/charts.py" line="85"/>
-        <source>进度要求（累计）</source>
-        <translation>Schedule (cumulative)</translation>
-    </message>
-    <message>
         <location filename="../../ui/widgets/charts.py" line="88"/>
         <source>实际采购（累计）</source>
         <translation>Purchased (cumulative)</translation>
@@ -549,6 +544,11 @@
         <source>实际采购</source>
         <translation>Purchased</translation>
     </message>
+    <message>
+        <location filename="../../ui/widgets/charts.py" line="85"/>
+        <source>序时进度（累计）</source>
+        <translation>Schedule (cumulative)</translation>
+    </message>
 </context>
 <context>
     <name>DashboardPage</name>
@@ -559,6 +559,7 @@
     </message>
     <message>
         <location filename="../../ui/pages/dashboard.py" line="145"/>
+        <location filename="../../ui/pages/dashboard.py" line="183"/>
         <source>待回款</source>
         <translation>Payments due</translation>
     </message>
@@ -583,16 +584,6 @@
         <translation>Purchased</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="152"/>
-        <source>完成率</source>
-        <translation>Completion</translation>
-    </message>
-    <message>
-        <location filename="../../ui/pages/dashboard.py" line="152"/>
-        <source>进度要求</source>
-        <translation>Schedule</translation>
-    </message>
-    <message>
         <location filename="../../ui/pages/dashboard.py" line="174"/>
         <source>采购进度</source>
         <translation>Purchasing progress</translation>
@@ -606,11 +597,6 @@
         <location filename="../../ui/pages/dashboard.py" line="181"/>
         <source>未解决的供应问题（双击打开）</source>
         <translation>Open supply issues (double-click to open)</translation>
-    </message>
-    <message>
-        <location filename="../../ui/pages/dashboard.py" line="183"/>
-        <source>待回款（R5）</source>
-        <translation>Payments due (R5)</translation>
     </message>
     <message>
         <location filename="../../ui/pages/dashboard.py" line="204"/>
@@ -633,11 +619,6 @@
         <location filename="../../ui/pages/dashboard.py" line="227"/>
         <source>部分功能尚未就绪：%1</source>
         <translation>Not available yet: %1</translation>
-    </message>
-    <message>
-        <location filename="../../ui/pages/dashboard.py" line="251"/>
-        <source>累计采购与进度要求（当前协议期，全部中选产品）</source>
-        <translation>Cumulative purchases vs schedule (current periods, all selected products)</translation>
     </message>
     <message>
         <location filename="../../ui/pages/dashboard.py" line="253"/>
@@ -674,6 +655,21 @@
         <location filename="../../ui/pages/dashboard.py" line="299"/>
         <source>%1 %2 ￥%3 回款期限 %4</source>
         <translation>%1 %2 ¥%3 due %4</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/dashboard.py" line="152"/>
+        <source>完成进度</source>
+        <translation>Completion</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/dashboard.py" line="152"/>
+        <source>序时进度</source>
+        <translation>Schedule</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/dashboard.py" line="251"/>
+        <source>累计采购与序时进度（当前协议期，全部中选产品）</source>
+        <translation>Cumulative purchases and schedule (current agreement period, all selected products)</translation>
     </message>
 </context>
 <context>
@@ -839,6 +835,39 @@
         <location filename="../../ui/widgets/findings_editor.py" line="197"/>
         <source>删除已保存的整改措施，报告改为根据预警自动起草吗？</source>
         <translation>Delete the saved findings so that the report drafts them from the alerts?</translation>
+    </message>
+</context>
+<context>
+    <name>IdentityDialog</name>
+    <message>
+        <location filename="../../ui/dialogs/identity_dialog.py" line="19"/>
+        <source>医院信息</source>
+        <translation>Hospital identity</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/identity_dialog.py" line="21"/>
+        <source>自查自纠报告、供应问题反馈表等文书都会印上以下信息。请先填写医院名称，其余各项也请尽量填写。</source>
+        <translation>Every document (self-check report, supply issue form …) prints the following. Enter the hospital&apos;s name first, and the other items where you can.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/identity_dialog.py" line="29"/>
+        <source>医院名称</source>
+        <translation>Hospital name</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/identity_dialog.py" line="30"/>
+        <source>负责科室</source>
+        <translation>Responsible department</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/identity_dialog.py" line="31"/>
+        <source>负责人</source>
+        <translation>Person responsible</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/identity_dialog.py" line="32"/>
+        <source>联系人及电话</source>
+        <translation>Contact person and phone</translation>
     </message>
 </context>
 <context>
@@ -1635,11 +1664,6 @@
         <translation>Linked purchases (optional)</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="86"/>
-        <source>答复期限为反馈后 2 个工作日；勾选的采购将作为供应应急期间的采购（R11）。</source>
-        <translation>The reply is due 2 working days after the report; the ticked purchases count as emergency purchases during the shortage (R11).</translation>
-    </message>
-    <message>
         <location filename="../../ui/dialogs/issue_dialogs.py" line="91"/>
         <source>登记</source>
         <translation>File</translation>
@@ -1648,6 +1672,11 @@
         <location filename="../../ui/dialogs/issue_dialogs.py" line="115"/>
         <source>（非中选）</source>
         <translation> (non-selected)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="86"/>
+        <source>答复期限为反馈后 2 个工作日；勾选的采购将作为供应应急期间的采购。</source>
+        <translation>The reply is due 2 working days after the report; the ticked purchases count as emergency-supply purchases.</translation>
     </message>
 </context>
 <context>
@@ -1878,11 +1907,6 @@
         <translation>Selected price: %1 yuan/%2</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="200"/>
-        <source>状态：%1；完成率 %2，进度要求 %3</source>
-        <translation>Status: %1; completion %2, schedule %3</translation>
-    </message>
-    <message>
         <location filename="../../ui/pages/products.py" line="211"/>
         <source>第 %1 年协议期：月度目标与实际采购</source>
         <translation>Year %1 period: monthly targets vs purchases</translation>
@@ -1917,6 +1941,11 @@
         <location filename="../../ui/pages/products.py" line="241"/>
         <source>未填写</source>
         <translation>Not given</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/products.py" line="200"/>
+        <source>状态：%1；完成进度 %2，序时进度 %3</source>
+        <translation>Status: %1; completion %2, schedule %3</translation>
     </message>
 </context>
 <context>
@@ -2024,24 +2053,9 @@
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="39"/>
-        <source>完成率</source>
-        <translation>Completion</translation>
-    </message>
-    <message>
-        <location filename="../../ui/pages/products.py" line="39"/>
-        <source>进度要求</source>
-        <translation>Schedule</translation>
-    </message>
-    <message>
         <location filename="../../ui/pages/products.py" line="40"/>
         <source>已采购</source>
         <translation>Purchased</translation>
-    </message>
-    <message>
-        <location filename="../../ui/pages/products.py" line="40"/>
-        <source>进度要求量</source>
-        <translation>Target to date</translation>
     </message>
     <message>
         <location filename="../../ui/pages/products.py" line="40"/>
@@ -2072,6 +2086,21 @@
         <location filename="../../ui/pages/products.py" line="41"/>
         <source>提示</source>
         <translation>Flags</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/products.py" line="39"/>
+        <source>完成进度</source>
+        <translation>Completion</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/products.py" line="39"/>
+        <source>序时进度</source>
+        <translation>Schedule</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/products.py" line="40"/>
+        <source>序时目标</source>
+        <translation>Target to date</translation>
     </message>
 </context>
 <context>
@@ -2386,7 +2415,6 @@
     </message>
     <message>
         <location filename="../../ui/pages/reports.py" line="96"/>
-        <location filename="../../ui/pages/reports.py" line="280"/>
         <source>执行进度表</source>
         <translation>Progress workbook</translation>
     </message>
@@ -2506,47 +2534,42 @@
         <translation>Writing the self-check report…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="280"/>
-        <source>进度表导出功能尚未安装。</source>
-        <translation>The workbook export is not installed.</translation>
-    </message>
-    <message>
-        <location filename="../../ui/pages/reports.py" line="287"/>
+        <location filename="../../ui/pages/reports.py" line="283"/>
         <source>导出执行进度表</source>
         <translation>Export progress workbook</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="287"/>
+        <location filename="../../ui/pages/reports.py" line="283"/>
         <source>Excel 文件 (*.xlsx)</source>
         <translation>Excel files (*.xlsx)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="293"/>
+        <location filename="../../ui/pages/reports.py" line="289"/>
         <source>正在计算进度…</source>
         <translation>Computing progress…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="293"/>
+        <location filename="../../ui/pages/reports.py" line="289"/>
         <source>正在写入表格…</source>
         <translation>Writing the workbook…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="304"/>
+        <location filename="../../ui/pages/reports.py" line="300"/>
         <source>正在导出执行进度表…</source>
         <translation>Exporting the progress workbook…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="309"/>
+        <location filename="../../ui/pages/reports.py" line="305"/>
         <source>已生成：%1</source>
         <translation>Written: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="318"/>
+        <location filename="../../ui/pages/reports.py" line="314"/>
         <source>打开文档</source>
         <translation>Open document</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="318"/>
+        <location filename="../../ui/pages/reports.py" line="314"/>
         <source>文件已被移动或删除：%1</source>
         <translation>The file was moved or deleted: %1</translation>
     </message>
@@ -2554,227 +2577,227 @@
 <context>
     <name>SettingsPage</name>
     <message>
-        <location filename="../../ui/pages/settings.py" line="52"/>
+        <location filename="../../ui/pages/settings.py" line="53"/>
         <source>医院与策略</source>
         <translation>Hospital and policies</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="53"/>
+        <location filename="../../ui/pages/settings.py" line="54"/>
         <source>工作日历</source>
         <translation>Working calendar</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="54"/>
+        <location filename="../../ui/pages/settings.py" line="55"/>
         <source>免考核与替代</source>
         <translation>Exemptions and substitutes</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="55"/>
+        <location filename="../../ui/pages/settings.py" line="56"/>
         <source>数据库与备份</source>
         <translation>Database and backup</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="56"/>
+        <location filename="../../ui/pages/settings.py" line="57"/>
         <source>语言</source>
         <translation>Language</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="62"/>
+        <location filename="../../ui/pages/settings.py" line="63"/>
         <source>设置</source>
         <translation>Settings</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="83"/>
+        <location filename="../../ui/pages/settings.py" line="84"/>
         <source>医院信息（打印在报告和函件的页眉）</source>
         <translation>Hospital (printed in the header of reports and letters)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="85"/>
+        <location filename="../../ui/pages/settings.py" line="86"/>
         <source>策略参数（DOMAIN.md 中的默认值，可按本地文件调整）</source>
         <translation>Policies (DOMAIN.md defaults; adjust to local rules)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="88"/>
+        <location filename="../../ui/pages/settings.py" line="89"/>
         <source>项目</source>
         <translation>Setting</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="88"/>
+        <location filename="../../ui/pages/settings.py" line="89"/>
         <source>值</source>
         <translation>Value</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="88"/>
+        <location filename="../../ui/pages/settings.py" line="89"/>
         <source>默认值</source>
         <translation>Default</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="103"/>
+        <location filename="../../ui/pages/settings.py" line="104"/>
         <source>恢复默认</source>
         <translation>Reset to default</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="115"/>
+        <location filename="../../ui/pages/settings.py" line="116"/>
         <source>保存设置</source>
         <translation>Save settings</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="117"/>
+        <location filename="../../ui/pages/settings.py" line="118"/>
         <source>放弃修改</source>
         <translation>Discard changes</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="209"/>
+        <location filename="../../ui/pages/settings.py" line="210"/>
         <source>没有需要保存的修改。</source>
         <translation>Nothing to save.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="219"/>
+        <location filename="../../ui/pages/settings.py" line="220"/>
         <source>已保存 %1 项设置。</source>
         <translation>%1 setting(s) saved.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="232"/>
+        <location filename="../../ui/pages/settings.py" line="233"/>
         <source>“%1”已恢复默认值。</source>
         <translation>“%1” reset to its default.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="262"/>
+        <location filename="../../ui/pages/settings.py" line="263"/>
         <source>当前数据库</source>
         <translation>Current database</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="269"/>
+        <location filename="../../ui/pages/settings.py" line="270"/>
         <source>更换数据库位置（下次启动时生效）</source>
         <translation>Change the database location (takes effect at the next start)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="270"/>
+        <location filename="../../ui/pages/settings.py" line="271"/>
         <source>本机文件（SQLite，单机使用）</source>
         <translation>Local file (SQLite, one workstation)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="272"/>
+        <location filename="../../ui/pages/settings.py" line="273"/>
         <source>数据库服务器（PostgreSQL，多人共用）</source>
         <translation>Database server (PostgreSQL, shared)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="280"/>
+        <location filename="../../ui/pages/settings.py" line="281"/>
         <source>例如 D:\集采\hospital.db</source>
         <translation>e.g. D:\VBP\hospital.db</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="281"/>
+        <location filename="../../ui/pages/settings.py" line="282"/>
         <source>浏览…</source>
         <translation>Browse…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="284"/>
+        <location filename="../../ui/pages/settings.py" line="285"/>
         <source>postgresql+psycopg://用户:密码@服务器:5432/数据库</source>
         <translation>postgresql+psycopg://user:password@server:5432/database</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="286"/>
+        <location filename="../../ui/pages/settings.py" line="287"/>
         <source>测试连接</source>
         <translation>Test connection</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="288"/>
+        <location filename="../../ui/pages/settings.py" line="289"/>
         <source>下次启动时使用此数据库</source>
         <translation>Use this database from the next start</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="303"/>
+        <location filename="../../ui/pages/settings.py" line="304"/>
         <source>文件</source>
         <translation>File</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="305"/>
+        <location filename="../../ui/pages/settings.py" line="306"/>
         <source>连接地址</source>
         <translation>Connection URL</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="309"/>
+        <location filename="../../ui/pages/settings.py" line="310"/>
         <source>备份与恢复</source>
         <translation>Backup and restore</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="310"/>
+        <location filename="../../ui/pages/settings.py" line="311"/>
         <source>立即备份…</source>
         <translation>Back up now…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="312"/>
+        <location filename="../../ui/pages/settings.py" line="313"/>
         <source>从备份恢复…</source>
         <translation>Restore from backup…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="322"/>
+        <location filename="../../ui/pages/settings.py" line="323"/>
         <source>“.zip”为通用备份（可在单机文件和服务器之间迁移）；其他扩展名为 SQLite 文件副本。恢复前会保留当前数据的副本。</source>
         <translation>“.zip” is the portable backup (moves between a local file and a server); any other extension is a copy of the SQLite file. Restoring keeps a copy of the current data first.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="343"/>
+        <location filename="../../ui/pages/settings.py" line="344"/>
         <source>下次启动将使用：%1</source>
         <translation>Next start uses: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="352"/>
+        <location filename="../../ui/pages/settings.py" line="353"/>
         <source>选择数据库文件</source>
         <translation>Choose database file</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="353"/>
+        <location filename="../../ui/pages/settings.py" line="354"/>
         <source>数据库文件 (*.db *.sqlite)</source>
         <translation>Database files (*.db *.sqlite)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="364"/>
+        <location filename="../../ui/pages/settings.py" line="365"/>
         <source>正在连接…</source>
         <translation>Connecting…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="388"/>
+        <location filename="../../ui/pages/settings.py" line="389"/>
         <source>已保存。下次启动程序时将打开：%1</source>
         <translation>Saved. The next start opens: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="396"/>
+        <location filename="../../ui/pages/settings.py" line="397"/>
         <source>备份到</source>
         <translation>Back up to</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="397"/>
+        <location filename="../../ui/pages/settings.py" line="398"/>
         <source>通用备份 (*.zip);;SQLite 文件副本 (*.db)</source>
         <translation>Portable backup (*.zip);;SQLite file copy (*.db)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="405"/>
+        <location filename="../../ui/pages/settings.py" line="406"/>
         <source>正在备份…</source>
         <translation>Backing up…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="409"/>
+        <location filename="../../ui/pages/settings.py" line="410"/>
         <source>已备份到 %1（%2 行）。</source>
         <translation>Backed up to %1 (%2 rows).</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="416"/>
+        <location filename="../../ui/pages/settings.py" line="417"/>
         <source>选择备份文件</source>
         <translation>Choose backup file</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="417"/>
+        <location filename="../../ui/pages/settings.py" line="418"/>
         <source>备份文件 (*.zip *.db *.sqlite);;所有文件 (*)</source>
         <translation>Backup files (*.zip *.db *.sqlite);;All files (*)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="420"/>
+        <location filename="../../ui/pages/settings.py" line="421"/>
         <source>从备份恢复</source>
         <translation>Restore from backup</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="421"/>
+        <location filename="../../ui/pages/settings.py" line="422"/>
         <source>恢复将用备份“%1”替换当前数据库中的全部数据。当前数据会先保留一份副本。
 
 确定恢复吗？</source>
@@ -2783,27 +2806,27 @@
 Restore?</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="426"/>
+        <location filename="../../ui/pages/settings.py" line="427"/>
         <source>正在恢复…</source>
         <translation>Restoring…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="429"/>
+        <location filename="../../ui/pages/settings.py" line="430"/>
         <source>已从 %1 恢复。原数据副本：%2</source>
         <translation>Restored from %1. Copy of the previous data: %2</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="442"/>
+        <location filename="../../ui/pages/settings.py" line="443"/>
         <source>应用</source>
         <translation>Apply</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="445"/>
+        <location filename="../../ui/pages/settings.py" line="446"/>
         <source>界面语言</source>
         <translation>Interface language</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="472"/>
+        <location filename="../../ui/pages/settings.py" line="473"/>
         <source>已保存。新语言在重新启动程序后完整生效。</source>
         <translation>Saved. The new language fully applies after a restart.</translation>
     </message>
@@ -2934,11 +2957,6 @@ Restore?</translation>
     </message>
     <message>
         <location filename="../../ui/pages/volumes.py" line="181"/>
-        <source>未起草</source>
-        <translation>Not drafted</translation>
-    </message>
-    <message>
-        <location filename="../../ui/pages/volumes.py" line="181"/>
         <source>草稿</source>
         <translation>Draft</translation>
     </message>
@@ -2986,11 +3004,6 @@ Restore?</translation>
         <location filename="../../ui/pages/volumes.py" line="296"/>
         <source>草稿，未签字。</source>
         <translation>Draft, not signed.</translation>
-    </message>
-    <message>
-        <location filename="../../ui/pages/volumes.py" line="296"/>
-        <source>尚未起草。</source>
-        <translation>Not drafted yet.</translation>
     </message>
     <message>
         <location filename="../../ui/pages/volumes.py" line="303"/>
@@ -3061,6 +3074,16 @@ Restore?</translation>
         <location filename="../../ui/pages/volumes.py" line="411"/>
         <source>已导出：%1</source>
         <translation>Exported: %1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/volumes.py" line="296"/>
+        <source>待审核（系统根据采购数据起草）。</source>
+        <translation>To review (drafted from the purchase data).</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/volumes.py" line="181"/>
+        <source>待审核</source>
+        <translation>To review</translation>
     </message>
 </context>
 <context>

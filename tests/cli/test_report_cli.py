@@ -32,7 +32,7 @@ def test_self_check_matches_progress_json(db, db_path, run_cli, tmp_path):
     for row in progress["rows"]:
         assert row["generic_name"] in text
         for key in ("agreed_volume", "target_to_date", "purchased", "shortfall"):
-            assert str(row[key]) in text
+            assert f"{row[key]:,}" in text  # thousands separators (issue 18)
         assert f"{row['schedule'] * 100:.2f}%" in text
 
 

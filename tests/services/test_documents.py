@@ -60,7 +60,7 @@ def test_self_check_figures_equal_progress(session, ids, tmp_path):
     assert (amox["target_to_date"], amox["purchased"], amox["shortfall"]) == (6367, 5000, 1367)
     for r in rows.values():
         for key in ("agreed_volume", "target_to_date", "purchased"):
-            assert str(r[key]) in text
+            assert f"{r[key]:,}" in text  # thousands separators (issue 18)
         assert f"{r['completion'] * 100:.2f}%" in text
     assert "41.67%" in text and "53.06%" in text
     assert f"第 1 页 共 {pages} 页" in text and f"第 {pages} 页 共 {pages} 页" in text
@@ -79,7 +79,7 @@ def test_self_check_sections(session, ids, tmp_path):
     assert "突发公共卫生事件" in text and "青医保〔2025〕12号" in text
     assert "配送不及时" in text  # the resolved March issue (R3)
     assert "连续三次订单未配送" not in text  # reported in September: not in Q1
-    assert "非中选产品采购占比" in text
+    assert "非中选产品采购量占同通用名产品采购总量的比例" in text
     assert "填报人（签字）" in text and "分管院领导（签字）" in text
 
 
@@ -105,7 +105,8 @@ def test_findings_text_is_editable_and_stored(session, ids, tmp_path):
 
 
 def test_draft_findings_from_alerts():
-    """GIVEN alerts of R8 and R3 WHEN drafted THEN grouped by rule with counts and a measure per rule."""
+    """GIVEN alerts of R8 and R3 WHEN drafted THEN one line per rule with its counts, pointing to the
+    appendix where every item is listed (issue 18: no "另有 N 项" — the bureau has no alert list)."""
     from hospital_app.domain.findings import Alert
 
     text = documents.draft_findings([
@@ -113,8 +114,8 @@ def test_draft_findings_from_alerts():
         Alert("R3", "serious", "供应问题 1 答复逾期"),
     ])
     assert "约定采购量完成进度：共 2 项，其中严重 1 项" in text
-    assert "供应问题反馈与处理：共 1 项" in text and "阿莫西林胶囊严重滞后" in text
-    assert "二、整改措施" in text and "优先使用中选产品" in text
+    assert "供应问题反馈与处理：共 1 项" in text and "逐项列于附表" in text
+    assert "另有" not in text
     assert "未发现" in documents.draft_findings([])
 
 

@@ -110,7 +110,7 @@ def test_failed_upgrade_restores_the_backup_and_refuses(tmp_path, monkeypatch, r
     with database.session() as s:
         from hospital_app import settings
 
-        settings.set_value(s, "hospital_name", "测试医院", who="t")
+        settings.set_value(s, "hospital.name", "测试医院", who="t")
     database.dispose()
     before = _schema(path)
     scripts = _scripts_with_extra_revision(
@@ -125,7 +125,7 @@ def test_failed_upgrade_restores_the_backup_and_refuses(tmp_path, monkeypatch, r
     assert result.code == 4
     assert "备份" in result.err
     con = sqlite3.connect(path)
-    assert con.execute("select value from setting where key='hospital_name'").fetchone()[0] == '"测试医院"'
+    assert con.execute("select value from setting where key='hospital.name'").fetchone()[0] == '"测试医院"'
     con.close()
 
 

@@ -27,14 +27,14 @@ def _text(path) -> str:
 
 def test_product_tables_one_per_batch_with_heading_and_coloured_statuses():
     """GIVEN products of two batches WHEN the product section is built THEN one heading
-    “（一）批次（n 个产品）” and one table per batch, batches by name, products by generic name,
+    “1. 批次（n 个产品）” (the third heading level, issue 18) and one table per batch, batches by name, products by generic name,
     and each status cell in its R8 colour (正常 and 已完成 share green — one style command for the
     run —, 严重滞后 red)."""
     rows = [_row("氨氯地平片", "2024年第九批", "severely_behind", 3), _row("阿莫西林胶囊", "2023年第八批", "on_track", 1),
             _row("二甲双胍片", "2024年第九批", "completed", 2), _row("头孢呋辛酯片", "2024年第九批", "on_track", 4)]
     flow = sc.product_tables(rows)
     headings = [f.text for f in flow if hasattr(f, "style") and f.style.name == "h2"]
-    assert headings == ["（一）2023年第八批（1 个产品）", "（二）2024年第九批（3 个产品）"]
+    assert headings == ["1. 2023年第八批（1 个产品）", "2. 2024年第九批（3 个产品）"]
     tables = [f for f in flow if isinstance(f, sc.Table)]
     assert len(tables) == 2
     ninth = tables[1]

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from db.models import (AuditLog, ExplanatoryNote, Product, Purchase, Setting, VolumeReport,
                        VolumeReportLine)
 from hospital_app.domain.normalize import normalize_generic, normalize_spec
+from hospital_app import settings
 from hospital_app.errors import BadInput, Conflict, NotFound
 from hospital_app.services import volume_reports as vr
 
@@ -264,6 +265,7 @@ def test_r13_pdf_contains_exactly_the_lines_needing_a_note(session, two_lines, t
     from pypdf import PdfReader
 
     falling, _, _ = two_lines
+    settings.set_value(session, "hospital.name", "青山市第一人民医院", "tester")  # documents need it (R19)
     vr.draft_notes(session, AS_OF)
     vr.set_note(session, falling, ["clinical_feedback"], "临床科室反馈用量下降", as_of=AS_OF)
     vr.sign_note(session, falling, "张药师", as_of=AS_OF)
@@ -273,7 +275,7 @@ def test_r13_pdf_contains_exactly_the_lines_needing_a_note(session, two_lines, t
     assert len(reader.pages) == 3  # overview + one page per line
     assert "阿莫西林胶囊" in text and "新药片" in text
     assert "头孢呋辛酯片" not in text
-    assert "临床科室反馈用量下降" in text and "张药师" in text and "2024-03" in text
+    assert "临床科室反馈用量下降" in text and "已签字确认" in text  # the date, never a user name (issue 18) and "2024-03" in text
     assert "第 3 页 共 3 页" in text.replace("\u3000", " ")
     fonts = {str(f.get("/BaseFont")) for page in reader.pages
              for f in (page["/Resources"].get("/Font") or {}).values()
@@ -287,6 +289,7 @@ def test_r13_xlsx_one_row_per_line_and_no_formulas(session, two_lines, tmp_path)
     from openpyxl import load_workbook
 
     falling, new, _ = two_lines
+    settings.set_value(session, "hospital.name", "青山市第一人民医院", "tester")  # documents need it (R19)
     vr.draft_notes(session, AS_OF)
     vr.set_note(session, falling, ["other"], "=HYPERLINK(\"http://x\")", as_of=AS_OF)
     out = vr.export_notes(session, tmp_path / "notes.xlsx", AS_OF)

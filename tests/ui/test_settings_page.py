@@ -52,11 +52,11 @@ def test_every_registered_setting_has_an_editor_and_its_default(page):
 def test_settings_round_trip(page, ctx, qtbot):
     """GIVEN the settings page WHEN the hospital name and the R9 threshold are changed and saved
     THEN they are stored, and a freshly opened page shows them."""
-    page.editors["hospital_name"].setText("测试市人民医院")
+    page.editors["hospital.name"].setText("测试市人民医院")
     page.editors["r9_share_threshold"].setText("0.25")
     page.editors["r6_renewal_alignment"].setChecked(True)
     page.save_button.click()
-    assert _stored(ctx, "hospital_name") == "测试市人民医院"
+    assert _stored(ctx, "hospital.name") == "测试市人民医院"
     assert _stored(ctx, "r9_share_threshold") == Decimal("0.25")
     assert _stored(ctx, "r6_renewal_alignment") is True
 
@@ -65,7 +65,7 @@ def test_settings_round_trip(page, ctx, qtbot):
     again = SettingsPage(ctx)
     qtbot.addWidget(again)
     again.refresh()
-    assert again.editors["hospital_name"].text() == "测试市人民医院"
+    assert again.editors["hospital.name"].text() == "测试市人民医院"
     assert again.editors["r9_share_threshold"].text() == "0.25"
     assert again.reset_buttons["r9_share_threshold"].isEnabled()
 
@@ -73,13 +73,13 @@ def test_settings_round_trip(page, ctx, qtbot):
 def test_an_invalid_value_stores_nothing(page, ctx):
     """GIVEN a valid and an out-of-range value (R9 share 1.5) WHEN saved together
     THEN a readable error is shown and neither is stored."""
-    before = _stored(ctx, "hospital_code")
-    page.editors["hospital_code"].setText("H999")
+    before = _stored(ctx, "hospital.code")
+    page.editors["hospital.code"].setText("H999")
     page.editors["r9_share_threshold"].setText("1.5")
     page.save_button.click()
     assert worker.errors()
     assert "r9_share_threshold" in worker.describe_error(worker.errors()[-1])
-    assert _stored(ctx, "hospital_code") == before
+    assert _stored(ctx, "hospital.code") == before
     assert _stored(ctx, "r9_share_threshold") == Decimal("0.30")
 
 
@@ -247,17 +247,17 @@ def test_backup_then_restore_asks_and_brings_data_back(page, ctx, monkeypatch, t
     monkeypatch.setattr(common, "choose_save_file", lambda *a: str(target))
     page.backup_button.click()
     assert target.exists() and page.last_backup is not None
-    before = _stored(ctx, "hospital_name")
+    before = _stored(ctx, "hospital.name")
 
-    page.editors["hospital_name"].setText("恢复前的名称")
+    page.editors["hospital.name"].setText("恢复前的名称")
     page.save_button.click()
     monkeypatch.setattr(common, "choose_open_file", lambda *a: str(target))
     monkeypatch.setattr(common, "ask", lambda *a: False)
     page.restore_button.click()
-    assert _stored(ctx, "hospital_name") == "恢复前的名称"
+    assert _stored(ctx, "hospital.name") == "恢复前的名称"
     monkeypatch.setattr(common, "ask", lambda *a: True)
     page.restore_button.click()
-    assert _stored(ctx, "hospital_name") == before
+    assert _stored(ctx, "hospital.name") == before
     assert "恢复" in page.backup_result.text()
 
 

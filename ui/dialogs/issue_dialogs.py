@@ -83,7 +83,7 @@ class NewIssueDialog(QDialog):
         form.addRow(self.tr("问题描述"), self.description)
         form.addRow(self.tr("反馈时间"), self.reported_at)
         form.addRow(self.tr("关联采购（可选）"), self.purchases)
-        hint = QLabel(self.tr("答复期限为反馈后 2 个工作日；勾选的采购将作为供应应急期间的采购（R11）。"), self)
+        hint = QLabel(self.tr("答复期限为反馈后 2 个工作日；勾选的采购将作为供应应急期间的采购。"), self)
         hint.setWordWrap(True)
         hint.setStyleSheet("color:#666;")
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok

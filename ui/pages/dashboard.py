@@ -149,7 +149,7 @@ class DashboardPage(BasePage):
         self.batch_table.setObjectName("batchTable")
         self.batch_table.setHorizontalHeaderLabels([
             self.tr("批次"), self.tr("中选产品"), self.tr("约定量"), self.tr("已采购"),
-            self.tr("完成率"), self.tr("进度要求")])
+            self.tr("完成进度"), self.tr("序时进度")])
         self.batch_table.verticalHeader().setVisible(False)
         self.batch_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         header = self.batch_table.horizontalHeader()
@@ -180,7 +180,7 @@ class DashboardPage(BasePage):
         QVBoxLayout(todo_box).addWidget(self.todo)
         issue_box = QGroupBox(self.tr("未解决的供应问题（双击打开）"), self)
         QVBoxLayout(issue_box).addWidget(self.issues)
-        payment_box = QGroupBox(self.tr("待回款（R5）"), self)
+        payment_box = QGroupBox(self.tr("待回款"), self)
         QVBoxLayout(payment_box).addWidget(self.payments)
         side = QSplitter(Qt.Orientation.Vertical, self)
         side.addWidget(issue_box)
@@ -248,7 +248,7 @@ class DashboardPage(BasePage):
 
         self._ensure_charts()
         self.burn_up.set_data(data.burn_labels, data.burn_target, data.burn_purchased,
-                              self.tr("累计采购与进度要求（当前协议期，全部中选产品）"))
+                              self.tr("累计采购与序时进度（当前协议期，全部中选产品）"))
         self.status_chart.set_data([(k, status_label(k), data.counts.get(k, 0)) for k in STATUS_ORDER],
                                    self.tr("产品状态（共 %1 个）").replace("%1", str(total)))
         self._fill_todo(data.alerts)

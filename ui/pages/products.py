@@ -36,8 +36,8 @@ class ProgressModel(QAbstractTableModel):
         self.rows: list[Any] = []
 
     def headers(self) -> list[str]:
-        return [self.tr("通用名"), self.tr("规格"), self.tr("状态"), self.tr("完成率"), self.tr("进度要求"),
-                self.tr("已采购"), self.tr("进度要求量"), self.tr("约定采购量"), self.tr("缺口"),
+        return [self.tr("通用名"), self.tr("规格"), self.tr("状态"), self.tr("完成进度"), self.tr("序时进度"),
+                self.tr("已采购"), self.tr("序时目标"), self.tr("约定采购量"), self.tr("缺口"),
                 self.tr("非中选占比"), self.tr("生产企业"), self.tr("批次"), self.tr("提示")]
 
     def set_rows(self, rows: list[Any]) -> None:
@@ -197,7 +197,7 @@ class ProductDetailPane(QWidget):
                  self.tr("生产企业：%1").replace("%1", detail.manufacturer or "—"),
                  self.tr("中选价：%1 元/%2").replace("%1", price or "—").replace("%2", detail.unit or "")]
         if progress is not None:
-            lines.append(self.tr("状态：%1；完成率 %2，进度要求 %3").replace("%1", status_label(progress.status))
+            lines.append(self.tr("状态：%1；完成进度 %2，序时进度 %3").replace("%1", status_label(progress.status))
                          .replace("%2", percent(progress.completion)).replace("%3", percent(progress.schedule)))
         self.facts.setText("\n".join(lines))
         if self.chart is None:

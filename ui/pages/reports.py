@@ -274,13 +274,9 @@ class ReportsPage(BasePage):
 
     def export_progress(self) -> None:
         """The progress table as a formatted workbook (choose where, then open it)."""
-        try:
-            from hospital_app.reports.xlsx_export import export_progress
-        except ImportError:
-            common.inform(self, self.tr("执行进度表"), self.tr("进度表导出功能尚未安装。"))
-            return
-        from hospital_app.reports.document import identity
+        from hospital_app.reports.xlsx_export import export_progress
         from hospital_app.services import document_history
+        from hospital_app.services.settings_service import require_identity
         from hospital_app.services.progress import compute_progress
 
         suggested = str(common.document_path(f"执行进度表-{self.ctx.as_of.isoformat()}", ".xlsx"))
@@ -296,7 +292,7 @@ class ReportsPage(BasePage):
             task.report(0, 2, computing)
             report = compute_progress(s, as_of)
             task.report(1, 2, writing)
-            out = export_progress(path, report, identity(s)["hospital_name"], as_of)
+            out = export_progress(path, report, require_identity(s).name, as_of)
             document_history.record(s, "progress", out, {"as_of": as_of.isoformat()})
             task.report(2, 2)
             return {"path": str(out)}

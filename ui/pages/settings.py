@@ -21,7 +21,8 @@ from ui.widgets.common import UndoBar
 #: QSettings key of the database chosen on this page (used at the next start).
 DATABASE_KEY = "database/location"
 LANGUAGE_KEY = "ui/language"
-IDENTITY_KEYS = ("hospital_name", "hospital_code", "hospital_contact", "insurance_bureau")
+IDENTITY_KEYS = ("hospital.name", "hospital.department", "hospital.responsible", "hospital.contact",
+                 "hospital.code", "insurance_bureau")
 HIDDEN_KEYS = ("ui_language",)  # set on the language tab
 
 

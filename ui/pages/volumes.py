@@ -178,7 +178,7 @@ class VolumesPage(BasePage):
         keep = self.note.line_id if self.note is not None else None
         self.rows, self.note_status = result
         self.model.removeRows(0, self.model.rowCount())
-        status_text = {"none": self.tr("未起草"), "draft": self.tr("草稿"), "signed": self.tr("已签字")}
+        status_text = {"none": self.tr("待审核"), "draft": self.tr("草稿"), "signed": self.tr("已签字")}
         for r in self.rows:
             status = self.note_status.get(r.line_id)
             items = [QStandardItem(r.generic_name), QStandardItem(r.spec or ""), QStandardItem(),
@@ -293,7 +293,7 @@ class VolumesPage(BasePage):
                                    .replace("%1", note.signed_by or "").replace("%2", fmt_datetime(note.signed_at)))
             self.signature.setStyleSheet(f"color:{SIGNED_COLOUR.name()};")
         else:
-            self.signature.setText(self.tr("草稿，未签字。") if note.status == "draft" else self.tr("尚未起草。"))
+            self.signature.setText(self.tr("草稿，未签字。") if note.status == "draft" else self.tr("待审核（系统根据采购数据起草）。"))
             self.signature.setStyleSheet("color:#7a5200;")
         for key, cb in self.reason_boxes.items():
             cb.setChecked(key in note.reasons)

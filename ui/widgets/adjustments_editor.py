@@ -85,7 +85,7 @@ class AdjustmentsEditor(QWidget):
         from hospital_app.services.documents import EXEMPTION_REASONS as LABELS
         from hospital_app.i18n import tr
 
-        box = QGroupBox(self.tr("免考核产品（R11）"), self)
+        box = QGroupBox(self.tr("免考核产品"), self)
         self.exemption_table = _table(box, "exemptionTable", [
             self.tr("产品"), self.tr("原因"), self.tr("依据文件"), self.tr("起"), self.tr("止"), self.tr("登记人")])
         self.exemption_product = ProductPicker(self.ctx, box)
@@ -147,7 +147,7 @@ class AdjustmentsEditor(QWidget):
 
     # --------------------------------------------------------------- substitutes
     def _build_substitutes(self) -> QWidget:
-        box = QGroupBox(self.tr("可替代药品对应关系（R10）"), self)
+        box = QGroupBox(self.tr("可替代药品对应关系"), self)
         self.substitute_table = _table(box, "substituteTable", [
             self.tr("中选药品通用名"), self.tr("可替代药品通用名"), self.tr("备注"), self.tr("登记人")])
         self.selected_generic = QLineEdit(box)
@@ -204,7 +204,7 @@ class AdjustmentsEditor(QWidget):
     def _build_marks(self) -> QWidget:
         from hospital_app.services.management import mark_label
 
-        box = QGroupBox(self.tr("产品标记（R11）"), self)
+        box = QGroupBox(self.tr("产品标记"), self)
         self.mark_product = ProductPicker(self.ctx, box, selected_only=False)
         self.mark_boxes: dict[str, QCheckBox] = {}
         row = QHBoxLayout()

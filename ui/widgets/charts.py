@@ -82,7 +82,7 @@ class BurnUpChart(_ChartView):
         if not labels:
             return
         target = QLineSeries()
-        target.setName(QCoreApplication.translate("Charts", "进度要求（累计）"))
+        target.setName(QCoreApplication.translate("Charts", "序时进度（累计）"))
         target.setPen(QPen(GREY, 2, Qt.PenStyle.DashLine))
         bought = QLineSeries()
         bought.setName(QCoreApplication.translate("Charts", "实际采购（累计）"))
