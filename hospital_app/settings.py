@@ -68,6 +68,7 @@ _DEFS = [
     # Hospital identity (documents' headers)
     SettingDef("hospital_name", str, "", "医院名称", "Hospital name"),
     SettingDef("hospital_code", str, "", "医院编码", "Hospital code"),
+    SettingDef("hospital_region", str, "", "所在地区（医保执行报表“地区”列）", "Region (the bureau report's region column)"),
     SettingDef("hospital_contact", str, "", "联系人及电话", "Contact person and phone"),
     SettingDef("insurance_bureau", str, "医疗保障局", "医保部门名称", "Medical insurance bureau"),
     # R4 orders
@@ -107,6 +108,9 @@ _DEFS = [
                "Max distributors per selected drug", "R16", False, _positive),
     SettingDef("r16_max_distributors_consumable", int, 10, "每个中选耗材配送企业上限",
                "Max distributors per selected consumable", "R16", False, _positive),
+    # R18 surplus retention estimate
+    SettingDef("r18_retention_rate", Decimal, Decimal("0.50"), "结余留用比例（估算）",
+               "Surplus retention rate (estimate)", "R18", True, _ratio),
     # Import safety
     SettingDef("import_max_file_mb", int, 200, "导入文件大小上限（MB）", "Import file size limit (MB)",
                None, False, _positive),
