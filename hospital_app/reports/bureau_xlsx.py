@@ -14,7 +14,7 @@ from typing import Any
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
+
 
 from hospital_app.errors import BadInput
 from hospital_app.i18n import tr

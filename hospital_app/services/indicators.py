@@ -21,10 +21,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
 from fractions import Fraction
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import BigInteger, and_, case, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from db.models import Batch, Product, Purchase, Substitute
@@ -158,9 +157,11 @@ def _status_ref(row: ProgressRow, cat: str) -> ProductRef:
 # --------------------------------------------------------------------------- SQL aggregates
 
 
-def _amount_expr():
-    """A purchase line's amount; the unit price × quantity when the file gave no amount."""
-    return func.coalesce(Purchase.amount, Purchase.unit_price * Purchase.quantity)
+def amount_e4():
+    """A purchase line's amount in 0.0001 元 as a raw SQL integer (FixedDecimal columns are scaled
+    integers: amount ×100, unit price ×10 000); the unit price × quantity when no amount was given."""
+    return func.coalesce(type_coerce(Purchase.amount, BigInteger) * 100,
+                         type_coerce(Purchase.unit_price, BigInteger) * Purchase.quantity)
 
 
 def _amount_shares(session: Session, rows: list[ProgressRow], as_of: date) -> dict[tuple[str, date], Fraction]:
@@ -171,23 +172,23 @@ def _amount_shares(session: Session, rows: list[ProgressRow], as_of: date) -> di
     out: dict[tuple[str, date], Fraction] = {}
     for start, generics in by_start.items():
         q = (select(Product.generic_name_norm, Product.selected, Product.supply_role,
-                    Product.cheaper_equal_quality, func.sum(_amount_expr()))
+                    Product.cheaper_equal_quality, func.sum(amount_e4()))
              .join(Purchase, and_(Purchase.product_id == Product.id, Purchase.purchase_date >= start,
                                   Purchase.purchase_date <= as_of))
              .where(Product.generic_name_norm.in_(sorted(generics)))
              .group_by(Product.generic_name_norm, Product.selected, Product.supply_role,
                        Product.cheaper_equal_quality))
-        sums: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+        sums: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         for generic, sel, role, cheaper, amount in session.execute(q):
             cls = monitoring.share_class(selected=bool(sel), supply_role=role,
                                          cheaper_equal_quality=bool(cheaper))
             if cls != monitoring.EXCLUDED:
-                sums[generic][cls] += Decimal(amount or 0)
+                sums[generic][cls] += int(amount or 0)
         for generic in generics:
             sel_amt = sums[generic][monitoring.SELECTED]
             non_amt = sums[generic][monitoring.NONSELECTED]
             total = sel_amt + non_amt
-            out[(generic, start)] = Fraction(non_amt) / Fraction(total) if total > 0 else Fraction(0)
+            out[(generic, start)] = Fraction(non_amt, total) if total > 0 else Fraction(0)
     return out
 
 

@@ -54,7 +54,7 @@ class BatchComparison:
                 "differences": [d.as_dict() for d in self.differences]}
 
 
-def _candidates(ours: BatchIndicators, key: str, more: bool) -> list[ProductRef]:
+def _candidates(ours: BatchIndicators, key: str, more: bool, limit: int = MAX_PRODUCTS) -> list[ProductRef]:
     if more:
         pool = list(ours.products.get(key, []))
     else:
@@ -62,19 +62,21 @@ def _candidates(ours: BatchIndicators, key: str, more: bool) -> list[ProductRef]
         pool = [p for k in _NEIGHBOURS.get(key, ()) for p in ours.products.get(k, []) if p.product_id not in inside]
         if key == "zero":  # the fewest units bought are the likeliest the bureau has not seen
             pool.sort(key=lambda p: (p.units if p.units is not None else 0, p.product_id))
-            return pool[:MAX_PRODUCTS]
+            return pool[:limit]
     pool.sort(key=lambda p: (p.margin is None, abs(p.margin) if p.margin is not None else 0, p.product_id))
-    return pool[:MAX_PRODUCTS]
+    return pool[:limit]
 
 
 def compare_with_bureau(session: Session, path: str | Path, as_of: date) -> list[BatchComparison]:
     """R20: per batch of the bureau's file, every indicator where its count differs from ours."""
     bureau_rows = read_bureau_report(path)
     report = compute_indicators(session, as_of)
-    ours = {b.batch: b for b in report.batches}
+    from hospital_app.domain.normalize import clean_text
+
+    ours = {clean_text(b.batch): b for b in report.batches}  # the file's names are read through clean_text
     out = []
     for row in bureau_rows:
-        mine = ours.get(row.batch)
+        mine = ours.get(clean_text(row.batch))
         if mine is None:
             out.append(BatchComparison(row.batch, row.row, False, []))
             continue
@@ -83,6 +85,6 @@ def compare_with_bureau(session: Session, path: str | Path, as_of: date) -> list
             theirs, count = row.counts.get(key), mine.counts[key]
             if theirs is None or theirs == count:
                 continue
-            diffs.append(Difference(key, theirs, count, _candidates(mine, key, count > theirs)))
+            diffs.append(Difference(key, theirs, count, _candidates(mine, key, count > theirs, min(MAX_PRODUCTS, max(5, 3 * abs(count - theirs))))))
         out.append(BatchComparison(row.batch, row.row, True, diffs))
     return out

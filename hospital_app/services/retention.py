@@ -32,6 +32,7 @@ from db.models import AgreementPeriod, Batch, Company, Product, Purchase, Volume
 from hospital_app import settings
 from hospital_app.domain.targets import add_months
 from hospital_app.i18n import tr
+from hospital_app.services.indicators import amount_e4
 from hospital_app.services.progress import compute_progress
 
 CENT = Decimal("0.01")
@@ -100,10 +101,6 @@ class RetentionReport:
                 "rows": [r.as_dict() for r in self.rows], "left_out": [x.as_dict() for x in self.left_out]}
 
 
-def _amount():
-    return func.coalesce(Purchase.amount, Purchase.unit_price * Purchase.quantity)
-
-
 def _pre_vbp_prices(session: Session, keys: set[tuple[str, str, date]]) -> dict[tuple[str, str, date], Decimal]:
     """R18: total amount ÷ total base units per (generic, spec) in the 12 months before each start."""
     by_start: dict[date, set[tuple[str, str]]] = defaultdict(set)
@@ -112,15 +109,15 @@ def _pre_vbp_prices(session: Session, keys: set[tuple[str, str, date]]) -> dict[
     out = {}
     for start, pairs in by_start.items():
         generics = sorted({g for g, _s in pairs})
-        q = (select(Product.generic_name_norm, func.coalesce(Product.spec_norm, ""), func.sum(_amount()),
+        q = (select(Product.generic_name_norm, func.coalesce(Product.spec_norm, ""), func.sum(amount_e4()),
                     func.sum(Purchase.quantity))
              .join(Purchase, Purchase.product_id == Product.id)
              .where(Product.generic_name_norm.in_(generics), Purchase.purchase_date >= add_months(start, -12),
-                    Purchase.purchase_date < start, _amount().is_not(None))
+                    Purchase.purchase_date < start, amount_e4().is_not(None))
              .group_by(Product.generic_name_norm, func.coalesce(Product.spec_norm, "")))
         for g, sp, amount, units in session.execute(q):
             if (g, sp) in pairs and units and int(units) > 0 and amount is not None:
-                out[(g, sp, start)] = (Decimal(amount) / int(units)).quantize(PRICE4, ROUND_HALF_UP)
+                out[(g, sp, start)] = (Decimal(int(amount)) / 10_000 / int(units)).quantize(PRICE4, ROUND_HALF_UP)
     return out
 
 
