@@ -25,6 +25,8 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ("purchases", "ui.pages.purchases", "PurchasesPage"),
     ("issues", "ui.pages.issues", "IssuesPage"),
     ("volumes", "ui.pages.volumes", "VolumesPage"),
+    ("suppliers", "ui.pages.suppliers", "SuppliersPage"),
+    ("retention", "ui.pages.retention", "RetentionPage"),
     ("reports", "ui.pages.reports", "ReportsPage"),
     ("settings", "ui.pages.settings", "SettingsPage"),
 )
@@ -128,6 +130,8 @@ class MainWindow(QMainWindow):
             "purchases": self.tr("采购明细"),
             "issues": self.tr("供应问题"),
             "volumes": self.tr("报量核对"),
+            "suppliers": self.tr("供应企业"),
+            "retention": self.tr("结余留用"),
             "reports": self.tr("报告"),
             "settings": self.tr("设置"),
         }

@@ -243,3 +243,12 @@ def _left_out(session: Session, reports: dict[int, VolumeReport], names: dict[in
                 out.append(LeftOut(batch_names.get(batch_id, ""), name, spec, int(units)))
     out.sort(key=lambda x: (x.batch, x.generic_name))
     return out
+
+
+def export_retention(session: Session, out_path, as_of: date, year: int | None = None) -> dict:
+    """R18: the estimate as a workbook (the GUI's export; the CLI's ``retention --out``)."""
+    from hospital_app.reports.retention_xlsx import write_retention
+
+    report = estimate_retention(session, as_of, year)
+    path = write_retention(out_path, report, settings.get(session, "hospital_name"))
+    return {"path": str(path), "rows": len(report.rows)}
