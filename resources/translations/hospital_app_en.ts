@@ -110,7 +110,7 @@
         <translation>The findings were changed by someone else; reopen them before editing.</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/widgets/common.py" line="118"/>
+        <location filename="../../ui/widgets/common.py" line="117"/>
         <source>{m} 月</source>
         <comment>{n}</comment>
         <translation>
@@ -138,7 +138,7 @@
         <translation>(empty)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="272"/>
+        <location filename="../../ui/pages/products.py" line="274"/>
         <source>严重滞后</source>
         <comment>severely behind</comment>
         <translation>severely behind</translation>
@@ -460,125 +460,125 @@
 <context>
     <name>DashboardPage</name>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="143"/>
+        <location filename="../../ui/pages/dashboard.py" line="146"/>
         <source>未解决供应问题</source>
         <translation>Open supply issues</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="145"/>
+        <location filename="../../ui/pages/dashboard.py" line="148"/>
         <source>待回款</source>
         <translation>Payments due</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="151"/>
+        <location filename="../../ui/pages/dashboard.py" line="154"/>
         <source>批次</source>
         <translation>Batch</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="151"/>
+        <location filename="../../ui/pages/dashboard.py" line="154"/>
         <source>中选产品</source>
         <translation>Selected products</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="151"/>
+        <location filename="../../ui/pages/dashboard.py" line="154"/>
         <source>约定量</source>
         <translation>Agreed volume</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="151"/>
+        <location filename="../../ui/pages/dashboard.py" line="154"/>
         <source>已采购</source>
         <translation>Purchased</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="152"/>
+        <location filename="../../ui/pages/dashboard.py" line="155"/>
         <source>完成率</source>
         <translation>Completion</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="152"/>
+        <location filename="../../ui/pages/dashboard.py" line="155"/>
         <source>进度要求</source>
         <translation>Schedule</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="174"/>
+        <location filename="../../ui/pages/dashboard.py" line="177"/>
         <source>采购进度</source>
         <translation>Purchasing progress</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="179"/>
+        <location filename="../../ui/pages/dashboard.py" line="182"/>
         <source>今日待办</source>
         <translation>To do today</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="181"/>
+        <location filename="../../ui/pages/dashboard.py" line="184"/>
         <source>未解决的供应问题（双击打开）</source>
         <translation>Open supply issues (double-click to open)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="183"/>
+        <location filename="../../ui/pages/dashboard.py" line="186"/>
         <source>待回款（R5）</source>
         <translation>Payments due (R5)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="204"/>
+        <location filename="../../ui/pages/dashboard.py" line="210"/>
         <source>总览</source>
         <translation>Dashboard</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="134"/>
-        <location filename="../../ui/pages/dashboard.py" line="207"/>
+        <location filename="../../ui/pages/dashboard.py" line="137"/>
+        <location filename="../../ui/pages/dashboard.py" line="213"/>
         <source>%1 的执行情况</source>
         <translation>Execution as of %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="135"/>
-        <location filename="../../ui/pages/dashboard.py" line="208"/>
+        <location filename="../../ui/pages/dashboard.py" line="138"/>
+        <location filename="../../ui/pages/dashboard.py" line="214"/>
         <source>正在加载…</source>
         <translation>Loading…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="227"/>
+        <location filename="../../ui/pages/dashboard.py" line="233"/>
         <source>部分功能尚未就绪：%1</source>
         <translation>Not available yet: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="251"/>
+        <location filename="../../ui/pages/dashboard.py" line="258"/>
         <source>累计采购与进度要求（当前协议期，全部中选产品）</source>
         <translation>Cumulative purchases vs schedule (current periods, all selected products)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="253"/>
+        <location filename="../../ui/pages/dashboard.py" line="260"/>
         <source>产品状态（共 %1 个）</source>
         <translation>Product status (%1 products)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="261"/>
+        <location filename="../../ui/pages/dashboard.py" line="268"/>
         <source>今天没有待办事项。</source>
         <translation>Nothing to do today.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="277"/>
+        <location filename="../../ui/pages/dashboard.py" line="284"/>
         <source>没有未解决的供应问题。</source>
         <translation>No open supply issues.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="283"/>
+        <location filename="../../ui/pages/dashboard.py" line="290"/>
         <source>#%1 %2 %3 — 答复期限 %4</source>
         <translation>#%1 %2 %3 — reply due %4</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="286"/>
-        <location filename="../../ui/pages/dashboard.py" line="302"/>
+        <location filename="../../ui/pages/dashboard.py" line="293"/>
+        <location filename="../../ui/pages/dashboard.py" line="309"/>
         <source>（已逾期）</source>
         <translation> (overdue)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="296"/>
+        <location filename="../../ui/pages/dashboard.py" line="303"/>
         <source>没有待回款的订单。</source>
         <translation>No payments due.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="299"/>
+        <location filename="../../ui/pages/dashboard.py" line="306"/>
         <source>%1 %2 ￥%3 回款期限 %4</source>
         <translation>%1 %2 ¥%3 due %4</translation>
     </message>
@@ -586,52 +586,52 @@
 <context>
     <name>DryRunPage</name>
     <message>
-        <location filename="../../ui/import_wizard.py" line="259"/>
+        <location filename="../../ui/import_wizard.py" line="266"/>
         <source>检查（试导入）</source>
         <translation>Check (dry run)</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="260"/>
+        <location filename="../../ui/import_wizard.py" line="267"/>
         <source>先检查全部数据，不写入数据库。有问题时请修改文件后重新选择。</source>
         <translation>Every row is checked first; nothing is written. If there are problems, fix the file and choose it again.</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="265"/>
+        <location filename="../../ui/import_wizard.py" line="272"/>
         <source>行</source>
         <translation>Row</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="265"/>
+        <location filename="../../ui/import_wizard.py" line="272"/>
         <source>列</source>
         <translation>Column</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="265"/>
+        <location filename="../../ui/import_wizard.py" line="272"/>
         <source>问题</source>
         <translation>Problem</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="287"/>
+        <location filename="../../ui/import_wizard.py" line="294"/>
         <source>正在检查…</source>
         <translation>Checking…</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="295"/>
+        <location filename="../../ui/import_wizard.py" line="302"/>
         <source>正在检查文件…</source>
         <translation>Checking the file…</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="303"/>
+        <location filename="../../ui/import_wizard.py" line="310"/>
         <source>检查通过：共 %1 行，将新增 %2 行、更新 %3 行、%4 行不变。</source>
         <translation>Check passed: %1 rows; %2 will be added, %3 updated, %4 unchanged.</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="327"/>
+        <location filename="../../ui/import_wizard.py" line="334"/>
         <source>发现 %1 处问题，没有写入任何数据。点击一行查看原始数据。</source>
         <translation>%1 problem(s) found; nothing was written. Click a problem to see the row.</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="347"/>
+        <location filename="../../ui/import_wizard.py" line="354"/>
         <source>第 %1 行：</source>
         <translation>Row %1: </translation>
     </message>
@@ -751,62 +751,62 @@
 <context>
     <name>ImportPage</name>
     <message>
-        <location filename="../../ui/import_wizard.py" line="362"/>
+        <location filename="../../ui/import_wizard.py" line="369"/>
         <source>导入</source>
         <translation>Import</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="372"/>
+        <location filename="../../ui/import_wizard.py" line="379"/>
         <source>行</source>
         <translation>Row</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="372"/>
+        <location filename="../../ui/import_wizard.py" line="379"/>
         <source>列</source>
         <translation>Column</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="372"/>
+        <location filename="../../ui/import_wizard.py" line="379"/>
         <source>说明</source>
         <translation>Note</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="387"/>
+        <location filename="../../ui/import_wizard.py" line="394"/>
         <source>正在导入…</source>
         <translation>Importing…</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="399"/>
+        <location filename="../../ui/import_wizard.py" line="406"/>
         <source>正在导入 %1…</source>
         <translation>Importing %1…</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="403"/>
+        <location filename="../../ui/import_wizard.py" line="410"/>
         <source>导入完成：%1</source>
         <translation>Imported: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="404"/>
+        <location filename="../../ui/import_wizard.py" line="411"/>
         <source>工作表“%1”，共 %2 行</source>
         <translation>Sheet &apos;%1&apos;, %2 rows</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="405"/>
+        <location filename="../../ui/import_wizard.py" line="412"/>
         <source>新增 %1 行，更新 %2 行，%3 行与已有数据相同（未重复导入）</source>
         <translation>%1 added, %2 updated, %3 already present (not imported twice)</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="409"/>
+        <location filename="../../ui/import_wizard.py" line="416"/>
         <source>新建了 %1 个非中选产品</source>
         <translation>%1 non-selected products were created</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="421"/>
+        <location filename="../../ui/import_wizard.py" line="428"/>
         <source>请注意 %1 条提示（数据已导入，以下内容未改动）：</source>
         <translation>Please note %1 remark(s) (the data was imported; the following was left unchanged):</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="429"/>
+        <location filename="../../ui/import_wizard.py" line="436"/>
         <source>导入未完成，没有写入任何数据：</source>
         <translation>The import did not finish; nothing was written:</translation>
     </message>
@@ -839,75 +839,153 @@
         <translation>Reported volumes</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="441"/>
+        <location filename="../../ui/import_wizard.py" line="448"/>
         <source>导入数据</source>
         <translation>Import data</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="452"/>
+        <location filename="../../ui/import_wizard.py" line="459"/>
         <source>下一步 &gt;</source>
         <translation>Next &gt;</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="453"/>
+        <location filename="../../ui/import_wizard.py" line="460"/>
         <source>&lt; 上一步</source>
         <translation>&lt; Back</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="454"/>
+        <location filename="../../ui/import_wizard.py" line="461"/>
         <source>完成</source>
         <translation>Finish</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="455"/>
+        <location filename="../../ui/import_wizard.py" line="462"/>
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
 </context>
 <context>
+    <name>IndicatorsPanel</name>
+    <message>
+        <location filename="../../ui/widgets/indicators_panel.py" line="68"/>
+        <source>医保部门监测指标（点击数字查看产品）</source>
+        <translation>The bureau&apos;s indicators (click a number for its products)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/indicators_panel.py" line="73"/>
+        <source>批次</source>
+        <translation>Batch</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/indicators_panel.py" line="73"/>
+        <source>序时进度</source>
+        <translation>Schedule</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/indicators_panel.py" line="82"/>
+        <source>签约产品</source>
+        <translation>Signed</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/indicators_panel.py" line="82"/>
+        <source>零采购</source>
+        <translation>Zero purchase</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/indicators_panel.py" line="82"/>
+        <source>低于序时进度</source>
+        <translation>Below schedule</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/indicators_panel.py" line="82"/>
+        <source>超量采购</source>
+        <translation>Over-purchase</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/indicators_panel.py" line="83"/>
+        <source>正常采购</source>
+        <translation>Normal</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/indicators_panel.py" line="83"/>
+        <source>对应非中选</source>
+        <translation>Non-selected on record</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/indicators_panel.py" line="83"/>
+        <source>采购非中选</source>
+        <translation>Non-selected bought</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/indicators_panel.py" line="83"/>
+        <source>非中选超量</source>
+        <translation>Non-selected over (qty)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/indicators_panel.py" line="84"/>
+        <source>非中选超额</source>
+        <translation>Non-selected over (amount)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/indicators_panel.py" line="84"/>
+        <source>对应可替代</source>
+        <translation>Substitutes on record</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/indicators_panel.py" line="84"/>
+        <source>采购可替代</source>
+        <translation>Substitutes bought</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/indicators_panel.py" line="84"/>
+        <source>低于序时且非中选超量</source>
+        <translation>Below schedule and non-selected over</translation>
+    </message>
+</context>
+<context>
     <name>IssueActionDialog</name>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="275"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="277"/>
         <source>登记问题解决</source>
         <translation>Record resolution</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="275"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="277"/>
         <source>关闭问题</source>
         <translation>Close issue</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="276"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="278"/>
         <source>上报医保部门</source>
         <translation>Escalate to the medical insurance bureau</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="285"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="287"/>
         <source>解决情况：到货数量、恢复供应时间等</source>
         <translation>Resolution: quantity delivered, when supply resumed, etc.</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="286"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="288"/>
         <source>关闭原因（未解决的问题必须填写，例如误报、撤回）</source>
         <translation>Reason for closing (required for an unresolved issue, e.g. false report, withdrawn)</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="287"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="289"/>
         <source>备注（可选）</source>
         <translation>Note (optional)</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="288"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="290"/>
         <source>上报说明（可选），上报函会附上完整的时间线</source>
         <translation>Escalation note (optional); the letter includes the full timeline</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="291"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="293"/>
         <source>时间</source>
         <translation>Time</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="292"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="294"/>
         <source>说明</source>
         <translation>Note</translation>
     </message>
@@ -1239,64 +1317,74 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../ui/main_window.py" line="40"/>
-        <location filename="../../ui/main_window.py" line="176"/>
+        <location filename="../../ui/main_window.py" line="42"/>
+        <location filename="../../ui/main_window.py" line="180"/>
         <source>集采执行助手</source>
         <extracomment>(page name, module, class) in side-bar order; the names are those of ``gui --page``.</extracomment>
         <translation>VBP Execution Assistant</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="59"/>
+        <location filename="../../ui/main_window.py" line="61"/>
         <source>此数据库为多用户共享模式，请先登录。</source>
         <translation>This is a shared database; please log in first.</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="85"/>
+        <location filename="../../ui/main_window.py" line="87"/>
         <source>数据库：%1</source>
         <translation>Database: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="86"/>
+        <location filename="../../ui/main_window.py" line="88"/>
         <source>计算日期：%1</source>
         <translation>As of: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="98"/>
+        <location filename="../../ui/main_window.py" line="100"/>
         <source>正在打开数据库…</source>
         <translation>Opening the database…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="126"/>
+        <location filename="../../ui/main_window.py" line="128"/>
         <source>总览</source>
         <translation>Dashboard</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="127"/>
+        <location filename="../../ui/main_window.py" line="129"/>
         <source>产品进度</source>
         <translation>Products</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="128"/>
+        <location filename="../../ui/main_window.py" line="130"/>
         <source>采购明细</source>
         <translation>Purchases</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="129"/>
+        <location filename="../../ui/main_window.py" line="131"/>
         <source>供应问题</source>
         <translation>Supply issues</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="130"/>
+        <location filename="../../ui/main_window.py" line="132"/>
         <source>报量核对</source>
         <translation>Volume check</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="131"/>
+        <location filename="../../ui/main_window.py" line="133"/>
+        <source>供应企业</source>
+        <translation>Suppliers</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="134"/>
+        <source>结余留用</source>
+        <translation>Surplus retention</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="135"/>
         <source>报告</source>
         <translation>Reports</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="132"/>
+        <location filename="../../ui/main_window.py" line="136"/>
         <source>设置</source>
         <translation>Settings</translation>
     </message>
@@ -1304,10 +1392,12 @@
 <context>
     <name>MappingPage</name>
     <message>
+        <location filename="../../ui/import_wizard.py" line="199"/>
         <source> *（或%1）</source>
         <translation> * (or %1)</translation>
     </message>
     <message>
+        <location filename="../../ui/import_wizard.py" line="198"/>
         <source>、</source>
         <translation>, </translation>
     </message>
@@ -1337,27 +1427,27 @@
         <translation>Preset:</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="186"/>
+        <location filename="../../ui/import_wizard.py" line="188"/>
         <source>（不导入）</source>
         <translation>(not imported)</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="202"/>
+        <location filename="../../ui/import_wizard.py" line="209"/>
         <source>（自动识别）</source>
         <translation>(detected)</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="230"/>
+        <location filename="../../ui/import_wizard.py" line="237"/>
         <source>或</source>
         <translation> or </translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="235"/>
+        <location filename="../../ui/import_wizard.py" line="242"/>
         <source>缺少必需的列：%1</source>
         <translation>Missing required columns: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="245"/>
+        <location filename="../../ui/import_wizard.py" line="252"/>
         <source>已保存预设“%1”</source>
         <translation>Saved preset &apos;%1&apos;</translation>
     </message>
@@ -1423,47 +1513,47 @@
         <translation>Description: departments affected, quantity short, contacts made…</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="77"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="79"/>
         <source>产品</source>
         <translation>Product</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="79"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="81"/>
         <source>问题类型</source>
         <translation>Issue type</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="80"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="82"/>
         <source>涉及企业</source>
         <translation>Company</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="81"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="83"/>
         <source>问题描述</source>
         <translation>Description</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="82"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="84"/>
         <source>反馈时间</source>
         <translation>Reported</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="83"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="85"/>
         <source>关联采购（可选）</source>
         <translation>Linked purchases (optional)</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="84"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="86"/>
         <source>答复期限为反馈后 2 个工作日；勾选的采购将作为供应应急期间的采购（R11）。</source>
         <translation>The reply is due 2 working days after the report; the ticked purchases count as emergency purchases during the shortage (R11).</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="89"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="91"/>
         <source>登记</source>
         <translation>File</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="113"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="115"/>
         <source>（非中选）</source>
         <translation> (non-selected)</translation>
     </message>
@@ -1503,115 +1593,148 @@
 <context>
     <name>ProductDetailPane</name>
     <message>
-        <location filename="../../ui/pages/products.py" line="135"/>
+        <location filename="../../ui/pages/products.py" line="137"/>
         <source>选择一个产品查看详情</source>
         <translation>Select a product to see its detail</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="145"/>
+        <location filename="../../ui/pages/products.py" line="147"/>
         <source>年度</source>
         <translation>Year</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="145"/>
+        <location filename="../../ui/pages/products.py" line="147"/>
         <source>开始</source>
         <translation>Start</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="145"/>
+        <location filename="../../ui/pages/products.py" line="147"/>
         <source>结束</source>
         <translation>End</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="146"/>
+        <location filename="../../ui/pages/products.py" line="148"/>
         <source>约定量</source>
         <translation>Agreed volume</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="146"/>
+        <location filename="../../ui/pages/products.py" line="148"/>
         <source>已采购</source>
         <translation>Purchased</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="158"/>
+        <location filename="../../ui/pages/products.py" line="160"/>
         <source>查看采购明细</source>
         <translation>Show purchases</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="162"/>
+        <location filename="../../ui/pages/products.py" line="164"/>
         <source>协议期</source>
         <translation>Periods</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="163"/>
+        <location filename="../../ui/pages/products.py" line="165"/>
         <source>免考核</source>
         <translation>Exemptions</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="166"/>
+        <location filename="../../ui/pages/products.py" line="168"/>
         <source>标记：</source>
         <translation>Marks:</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="167"/>
+        <location filename="../../ui/pages/products.py" line="169"/>
         <source>停用：</source>
         <translation>Suspension:</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="168"/>
+        <location filename="../../ui/pages/products.py" line="170"/>
         <source>标记与停用</source>
         <translation>Marks and suspension</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="185"/>
+        <location filename="../../ui/pages/products.py" line="187"/>
         <source>批次：%1</source>
         <translation>Batch: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="186"/>
+        <location filename="../../ui/pages/products.py" line="188"/>
         <source>生产企业：%1</source>
         <translation>Manufacturer: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="187"/>
+        <location filename="../../ui/pages/products.py" line="189"/>
         <source>中选价：%1 元/%2</source>
         <translation>Selected price: %1 yuan/%2</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="189"/>
+        <location filename="../../ui/pages/products.py" line="191"/>
         <source>状态：%1；完成率 %2，进度要求 %3</source>
         <translation>Status: %1; completion %2, schedule %3</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="200"/>
+        <location filename="../../ui/pages/products.py" line="202"/>
         <source>第 %1 年协议期：月度目标与实际采购</source>
         <translation>Year %1 period: monthly targets vs purchases</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="202"/>
+        <location filename="../../ui/pages/products.py" line="204"/>
         <source>没有协议期</source>
         <translation>No agreement period</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="216"/>
+        <location filename="../../ui/pages/products.py" line="218"/>
         <source>（生效中）</source>
         <translation> (active)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="219"/>
         <location filename="../../ui/pages/products.py" line="221"/>
+        <location filename="../../ui/pages/products.py" line="223"/>
         <source>无</source>
         <translation>None</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="223"/>
+        <location filename="../../ui/pages/products.py" line="225"/>
         <source>%1 起停用：%2</source>
         <translation>Suspended from %1: %2</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="226"/>
+        <location filename="../../ui/pages/products.py" line="228"/>
         <source>未停用</source>
         <translation>Not suspended</translation>
+    </message>
+</context>
+<context>
+    <name>ProductListDialog</name>
+    <message>
+        <location filename="../../ui/widgets/indicators_panel.py" line="33"/>
+        <source>编号</source>
+        <translation>No.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/indicators_panel.py" line="33"/>
+        <source>通用名</source>
+        <translation>Generic name</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/indicators_panel.py" line="33"/>
+        <source>规格</source>
+        <translation>Spec</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/indicators_panel.py" line="34"/>
+        <source>生产企业</source>
+        <translation>Manufacturer</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/indicators_panel.py" line="34"/>
+        <source>数据</source>
+        <translation>Figures</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/indicators_panel.py" line="49"/>
+        <source>双击中选产品查看其进度。</source>
+        <translation>Double-click a selected product to see its progress.</translation>
     </message>
 </context>
 <context>
@@ -1625,53 +1748,53 @@
 <context>
     <name>ProductsPage</name>
     <message>
-        <location filename="../../ui/pages/products.py" line="242"/>
-        <location filename="../../ui/pages/products.py" line="319"/>
+        <location filename="../../ui/pages/products.py" line="244"/>
+        <location filename="../../ui/pages/products.py" line="321"/>
         <source>全部批次</source>
         <translation>All batches</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="245"/>
+        <location filename="../../ui/pages/products.py" line="247"/>
         <source>全部状态</source>
         <translation>All statuses</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="249"/>
+        <location filename="../../ui/pages/products.py" line="251"/>
         <source>通用名、生产企业或规格</source>
         <translation>Generic name, manufacturer or spec</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="251"/>
+        <location filename="../../ui/pages/products.py" line="253"/>
         <source>导出 Excel…</source>
         <translation>Export to Excel…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="301"/>
+        <location filename="../../ui/pages/products.py" line="303"/>
         <source>产品进度</source>
         <translation>Products</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="305"/>
+        <location filename="../../ui/pages/products.py" line="307"/>
         <source>正在计算进度…</source>
         <translation>Computing progress…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="334"/>
+        <location filename="../../ui/pages/products.py" line="336"/>
         <source>显示 %1 / %2 个产品</source>
         <translation>Showing %1 of %2 products</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="383"/>
+        <location filename="../../ui/pages/products.py" line="385"/>
         <source>导出进度表</source>
         <translation>Export progress</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="384"/>
+        <location filename="../../ui/pages/products.py" line="386"/>
         <source>Excel 工作簿 (*.xlsx)</source>
         <translation>Excel workbook (*.xlsx)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="401"/>
+        <location filename="../../ui/pages/products.py" line="403"/>
         <source>已导出：%1</source>
         <translation>Exported: %1</translation>
     </message>
@@ -1914,47 +2037,47 @@
 <context>
     <name>ReplyDialog</name>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="183"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="185"/>
         <source>登记企业答复 — 问题 %1</source>
         <translation>Record supplier reply — issue %1</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="189"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="191"/>
         <source>企业承诺了解决日期</source>
         <translation>The supplier promised a resolution date</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="211"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="213"/>
         <source>答复时间</source>
         <translation>Replied at</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="212"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="214"/>
         <source>承诺解决</source>
         <translation>Promised resolution</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="214"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="216"/>
         <source>答复内容</source>
         <translation>Reply</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="217"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="219"/>
         <source>保存答复</source>
         <translation>Save reply</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="239"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="241"/>
         <source>最迟承诺日期：%1（答复后 5 个工作日）</source>
         <translation>Latest promise: %1 (5 working days after the reply)</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="241"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="243"/>
         <source>；%1 年官方日历未发布，日期为暂定</source>
         <translation>; the official calendar for %1 is not published, so the date is provisional</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="252"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="254"/>
         <source>承诺日期超过 5 个工作日的期限（最迟 %1）。仍可保存，该答复将被标记并列入预警。</source>
         <translation>The promise is beyond the 5-working-day limit (latest %1). You can still save; the reply will be flagged and listed in the alerts.</translation>
     </message>
@@ -2166,6 +2289,154 @@
         <location filename="../../ui/pages/reports.py" line="318"/>
         <source>文件已被移动或删除：%1</source>
         <translation>The file was moved or deleted: %1</translation>
+    </message>
+</context>
+<context>
+    <name>RetentionPage</name>
+    <message>
+        <location filename="../../ui/pages/retention.py" line="28"/>
+        <source>全部协议年度</source>
+        <translation>All agreement years</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/retention.py" line="30"/>
+        <source>第 %1 协议年度</source>
+        <translation>Agreement year %1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/retention.py" line="32"/>
+        <source>导出 Excel</source>
+        <translation>Export Excel</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/retention.py" line="42"/>
+        <source>估算值，以医保部门核定为准。节约金额 = (集采前单价 − 中选单价) × min(报量, 计入采购量)；估算 = 节约金额 × 留用比例。双击一行查看产品。</source>
+        <translation>An estimate; the bureau decides the amount. Saving = (pre-VBP unit price − selected unit price) × min(reported, counted purchases); estimate = saving × retention rate. Double-click a row to see the product.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/retention.py" line="49"/>
+        <source>产品</source>
+        <translation>Product</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/retention.py" line="49"/>
+        <source>生产企业</source>
+        <translation>Manufacturer</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/retention.py" line="49"/>
+        <source>协议年度</source>
+        <translation>Agreement year</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/retention.py" line="49"/>
+        <source>报量</source>
+        <translation>Reported</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/retention.py" line="49"/>
+        <source>计入采购量</source>
+        <translation>Counted purchases</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/retention.py" line="50"/>
+        <source>集采前单价</source>
+        <translation>Pre-VBP unit price</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/retention.py" line="50"/>
+        <source>单价来源</source>
+        <translation>Price from</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/retention.py" line="50"/>
+        <source>中选单价</source>
+        <translation>Selected unit price</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/retention.py" line="50"/>
+        <source>节约金额</source>
+        <translation>Saving</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/retention.py" line="50"/>
+        <source>估算</source>
+        <translation>Estimate</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/retention.py" line="51"/>
+        <source>说明</source>
+        <translation>Note</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/retention.py" line="67"/>
+        <source>结余留用</source>
+        <translation>Surplus retention</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/retention.py" line="73"/>
+        <source>正在加载…</source>
+        <translation>Loading…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/retention.py" line="78"/>
+        <source>执行前 12 个月均价</source>
+        <translation>Average of the 12 months before</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/retention.py" line="78"/>
+        <source>参考价</source>
+        <translation>Reference price</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/retention.py" line="93"/>
+        <source>估算合计：%1 元（留用比例 %2）</source>
+        <translation>Estimated total: %1 yuan (retention rate %2)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/retention.py" line="97"/>
+        <source>提醒：以下中选品种在基线年度有采购但未报量，不能获得结余留用：%1</source>
+        <translation>Warning: these selected generic names were bought in the baseline year but not reported, so earn no retention: %1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/retention.py" line="105"/>
+        <source>未报量：不予拨付结余留用资金</source>
+        <translation>Not reported: no retention is paid</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/retention.py" line="107"/>
+        <source>缺少集采前价格</source>
+        <translation>No pre-VBP price</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/retention.py" line="109"/>
+        <source>缺少中选价格</source>
+        <translation>No selected price</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/retention.py" line="111"/>
+        <source>集采前价格不高于中选价格，无结余</source>
+        <translation>Pre-VBP price not above the selected price: no saving</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/retention.py" line="112"/>
+        <source>估算值</source>
+        <translation>Estimate</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/retention.py" line="112"/>
+        <source>估算值（集采前价格为参考价）</source>
+        <translation>Estimate (pre-VBP price is the reference price)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/retention.py" line="122"/>
+        <source>导出结余留用估算</source>
+        <translation>Export the retention estimate</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/retention.py" line="130"/>
+        <source>已导出：%1</source>
+        <translation>Exported: %1</translation>
     </message>
 </context>
 <context>
@@ -2423,6 +2694,235 @@ Restore?</translation>
         <location filename="../../ui/pages/settings.py" line="472"/>
         <source>已保存。新语言在重新启动程序后完整生效。</source>
         <translation>Saved. The new language fully applies after a restart.</translation>
+    </message>
+</context>
+<context>
+    <name>SuppliersPage</name>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="59"/>
+        <source>生成约谈材料（PDF）</source>
+        <translation>Supplier sheet (PDF)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="65"/>
+        <source>期间</source>
+        <translation>Period</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="73"/>
+        <source>企业</source>
+        <translation>Company</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="73"/>
+        <source>角色</source>
+        <translation>Role</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="73"/>
+        <source>订单数</source>
+        <translation>Orders</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="73"/>
+        <source>响应率</source>
+        <translation>Response rate</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="73"/>
+        <source>配送及时率</source>
+        <translation>Timeliness</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="74"/>
+        <source>订单配送率</source>
+        <translation>Delivery rate</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="74"/>
+        <source>供应问题</source>
+        <translation>Supply issues</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="74"/>
+        <source>按时解决</source>
+        <translation>Resolved in time</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="74"/>
+        <source>上报</source>
+        <translation>Escalated</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="74"/>
+        <source>评价</source>
+        <translation>Level</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="75"/>
+        <source>问题最多的产品</source>
+        <translation>Products with most issues</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="87"/>
+        <source>订单号</source>
+        <translation>Order no.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="87"/>
+        <location filename="../../ui/pages/suppliers.py" line="92"/>
+        <source>产品</source>
+        <translation>Product</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="87"/>
+        <source>下单时间</source>
+        <translation>Placed</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="87"/>
+        <source>响应时间</source>
+        <translation>Responded</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="87"/>
+        <source>送达时间</source>
+        <translation>Delivered</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="88"/>
+        <source>订购/到货</source>
+        <translation>Ordered/delivered</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="88"/>
+        <source>按时响应</source>
+        <translation>Responded in time</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="88"/>
+        <source>按时足量送达</source>
+        <translation>Delivered in time and in full</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="92"/>
+        <source>编号</source>
+        <translation>No.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="92"/>
+        <source>反馈时间</source>
+        <translation>Reported</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="92"/>
+        <source>答复时间</source>
+        <translation>Replied</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="92"/>
+        <source>解决时间</source>
+        <translation>Resolved</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="93"/>
+        <source>结果</source>
+        <translation>Outcome</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="100"/>
+        <source>订单</source>
+        <translation>Orders</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="101"/>
+        <source>供应问题（双击打开）</source>
+        <translation>Supply issues (double-click to open)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="112"/>
+        <source>供应企业</source>
+        <translation>Suppliers</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="131"/>
+        <source>正在加载…</source>
+        <translation>Loading…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="136"/>
+        <source>严重</source>
+        <translation>serious</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="136"/>
+        <source>预警</source>
+        <translation>warning</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="136"/>
+        <source>激励</source>
+        <translation>incentive</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="137"/>
+        <source>生产企业</source>
+        <translation>Manufacturer</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="137"/>
+        <source>配送企业</source>
+        <translation>Distributor</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="162"/>
+        <source>共 %1 家企业，%2 家有订单；严重 %3，预警 %4</source>
+        <translation>%1 companies, %2 with orders; serious %3, warning %4</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="194"/>
+        <source>是</source>
+        <translation>yes</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="194"/>
+        <source>否</source>
+        <translation>no</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="205"/>
+        <source>按时</source>
+        <translation>on time</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="205"/>
+        <source>逾期</source>
+        <translation>late</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="205"/>
+        <source>处理中</source>
+        <translation>pending</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="208"/>
+        <source>，已上报</source>
+        <translation>, escalated</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="215"/>
+        <source>订单（%1 行）</source>
+        <translation>Orders (%1 lines)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="216"/>
+        <source>供应问题（%1 件，双击打开）</source>
+        <translation>Supply issues (%1, double-click to open)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="238"/>
+        <source>已生成：%1</source>
+        <translation>Written: %1</translation>
     </message>
 </context>
 <context>

@@ -14,7 +14,7 @@ from ui.status_style import percent
 
 ROLE_KEY = Qt.ItemDataRole.UserRole
 ROLE_PRODUCT = Qt.ItemDataRole.UserRole + 1
-#: the indicator columns shown (keys of services.indicators.COUNTS)
+# The indicator columns shown (keys of services.indicators.COUNTS).
 KEYS = ("total", "zero", "below_schedule", "over_purchase", "normal", "nonselected_total", "nonselected_bought",
         "nonselected_over_quantity", "nonselected_over_amount", "substitute_total", "substitute_bought",
         "below_and_nonselected_over")
