@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
 
-from sqlalchemy import BigInteger, and_, case, func, select, type_coerce
+from sqlalchemy import BigInteger, and_, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from db.models import Batch, Product, Purchase, Substitute
@@ -164,6 +164,14 @@ def amount_e4():
                          type_coerce(Purchase.unit_price, BigInteger) * Purchase.quantity)
 
 
+def _walk_by_product(session: Session, stmt):
+    """On SQLite walk purchases by (product, date), as progress does (without the hint the planner
+    scans the date index and looks every row up)."""
+    if session.get_bind().dialect.name == "sqlite":
+        return stmt.with_hint(Purchase, "INDEXED BY ix_purchase_product_date", "sqlite")
+    return stmt
+
+
 def _amount_shares(session: Session, rows: list[ProgressRow], as_of: date) -> dict[tuple[str, date], Fraction]:
     """R9 by amount: non-selected / (selected + non-selected) amount per (generic, period start)."""
     by_start: dict[date, set[str]] = defaultdict(set)
@@ -178,6 +186,7 @@ def _amount_shares(session: Session, rows: list[ProgressRow], as_of: date) -> di
              .where(Product.generic_name_norm.in_(sorted(generics)))
              .group_by(Product.generic_name_norm, Product.selected, Product.supply_role,
                        Product.cheaper_equal_quality))
+        q = _walk_by_product(session, q)
         sums: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         for generic, sel, role, cheaper, amount in session.execute(q):
             cls = monitoring.share_class(selected=bool(sel), supply_role=role,
@@ -225,9 +234,7 @@ def _others(session: Session, rows: list[ProgressRow], as_of: date, *, substitut
             where = and_(Product.generic_name_norm.in_(targets), Product.selected.is_(False))
         if not targets:
             continue
-        bought = func.coalesce(func.sum(case((and_(Purchase.purchase_date >= start,
-                                                   Purchase.purchase_date <= as_of), Purchase.quantity),
-                                             else_=0)), 0)
+        bought = func.coalesce(func.sum(Purchase.quantity), 0)
         q = (select(Product.id, Product.generic_name, Product.spec, Company.name, bought)
              .select_from(Product)
              .outerjoin(Company, Company.id == Product.manufacturer_id)
@@ -235,6 +242,7 @@ def _others(session: Session, rows: list[ProgressRow], as_of: date, *, substitut
                                        Purchase.purchase_date <= as_of))
              .where(where)
              .group_by(Product.id, Product.generic_name, Product.spec, Company.name))
+        q = _walk_by_product(session, q)
         seen = out[batch_id]
         for pid, name, spec, maker, units in session.execute(q):
             old = seen.get(pid)

@@ -2,8 +2,9 @@
 quarter or year, as of d.
 
 - **Orders** (an order is one ``order_no`` of a company, as in ``orders stats``): placed,
-  responded within 48 h, delivered, delivered in time — one SQL ``GROUP BY`` (company,
-  order_no); the clock-hour comparisons use the R4 domain functions. An order still
+  responded within 48 h, delivered, delivered in time — SQL aggregates only (an order
+  per (company, order_no), then counts per company and quarter); the clock-hour windows
+  are compared in whole seconds, so exactly 48:00 is in time. An order still
   inside its response window on d is not assessable yet and is not counted (as the
   R4 alerts do). A reply or delivery recorded after d is not known yet.
 - **Order delivery rate** (订单配送率) = order **lines** delivered in full / lines placed:
@@ -27,10 +28,10 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from fractions import Fraction
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import BigInteger, DateTime, Integer, and_, case, cast, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from db.models import Company, Order, Product, SupplyIssue
@@ -141,44 +142,62 @@ def _company_key(role: str):
     return Product.manufacturer_id if role == "manufacturer" else Order.company_id
 
 
-def _order_query(role: str, start: date, end: date, now: datetime):
+def _epoch(session: Session, expr):
+    """Whole seconds since the epoch of a datetime expression: exact clock-hour comparisons in
+    SQL on SQLite (``strftime('%s')``) and PostgreSQL (``extract(epoch)``) alike."""
+    if session.get_bind().dialect.name == "sqlite":
+        return cast(func.strftime("%s", expr), Integer)
+    return cast(func.extract("epoch", expr), BigInteger)
+
+
+def _year_quarter(session: Session, expr):
+    if session.get_bind().dialect.name == "sqlite":
+        return (cast(func.strftime("%Y", expr), Integer),
+                (cast(func.strftime("%m", expr), Integer) + 2) // 3)
+    return cast(func.extract("year", expr), Integer), cast(func.extract("quarter", expr), Integer)
+
+
+def _tallies(session: Session, role: str, start: date, end: date, as_of: date) -> dict[tuple[int, Quarter], _Tally]:
+    """R4 counts per (company, quarter): an inner GROUP BY (company, order_no) makes each order
+    one row (placed at its first line, responded/delivered when its last line was, as known on
+    d); the outer GROUP BY counts them with the clock-hour windows compared in whole seconds."""
+    now = _end_of(as_of)
+    response_s = 3600 * settings.get(session, "r4_response_hours")
+    ordinary_s = 3600 * settings.get(session, "r4_delivery_hours_ordinary")
+    emergency_s = 3600 * settings.get(session, "r4_delivery_hours_emergency")
     responded, delivered = _known(Order.responded_at, now), _known(Order.delivered_at, now)
     in_full = case((and_(Order.delivered_at <= now,
                          or_(Order.delivered_quantity.is_(None), Order.quantity.is_(None),
                              Order.delivered_quantity >= Order.quantity)), 1), else_=0)
     key = _company_key(role)
-    q = (select(key, Order.order_no, func.min(Order.placed_at), func.max(responded), func.count(responded),
-                func.max(delivered), func.count(delivered), func.count(), func.max(case((Order.emergency, 1), else_=0)),
-                func.sum(in_full))
-         .select_from(Order)
-         .where(Order.placed_at >= datetime.combine(start, time.min),
-                Order.placed_at <= min(_end_of(end), now), key.is_not(None))
-         .group_by(key, Order.order_no))
+    inner = (select(key.label("cid"), func.min(Order.placed_at).label("placed"),
+                    func.max(responded).label("resp"), func.count(responded).label("n_resp"),
+                    func.max(delivered).label("deliv"), func.count(delivered).label("n_deliv"),
+                    func.count().label("n"), func.max(case((Order.emergency, 1), else_=0)).label("emerg"),
+                    func.sum(in_full).label("full"))
+             .select_from(Order)
+             .where(Order.placed_at >= datetime.combine(start, time.min),
+                    Order.placed_at <= min(_end_of(end), now), key.is_not(None))
+             .group_by(key, Order.order_no))
     if role == "manufacturer":
-        q = q.join(Product, Product.id == Order.product_id)
-    return q
-
-
-def _tallies(session: Session, role: str, start: date, end: date, as_of: date) -> dict[tuple[int, Quarter], _Tally]:
-    now = _end_of(as_of)
-    response_h = settings.get(session, "r4_response_hours")
-    ordinary = settings.get(session, "r4_delivery_hours_ordinary")
-    emergency_h = settings.get(session, "r4_delivery_hours_emergency")
-    out: dict[tuple[int, Quarter], _Tally] = defaultdict(_Tally)
-    for cid, _no, placed, responded, n_resp, delivered, n_deliv, n_lines, emerg, full in session.execute(
-            _order_query(role, start, end, now)):
-        responded = responded if n_resp == n_lines else None  # a line not yet responded: the order is not
-        delivered = delivered if n_deliv == n_lines else None
-        if responded is None and now - placed <= timedelta(hours=response_h):
-            continue  # still inside its response window on d: not assessable yet
-        t = out[(cid, Quarter.of(placed))]
-        t.placed += 1
-        t.responded_in_time += rules.responded_in_time(placed, responded, response_h)
-        t.lines += int(n_lines)
-        t.lines_in_full += int(full or 0)
-        if delivered is not None:
-            t.delivered += 1
-            t.delivered_in_time += rules.delivered_in_time(placed, delivered, bool(emerg), ordinary, emergency_h)
+        inner = inner.join(Product, Product.id == Order.product_id)
+    o = inner.subquery()
+    placed_s = _epoch(session, o.c.placed)
+    all_responded, all_delivered = o.c.n_resp == o.c.n, o.c.n_deliv == o.c.n
+    resp_ok = and_(all_responded, _epoch(session, o.c.resp) - placed_s <= response_s)
+    window = case((o.c.emerg == 1, emergency_s), else_=ordinary_s)
+    deliv_ok = and_(all_delivered, _epoch(session, o.c.deliv) - placed_s <= window)
+    # An order still inside its response window on d is not assessable yet (as the R4 alerts).
+    assessable = or_(all_responded, _epoch(session, literal(now, DateTime)) - placed_s > response_s)
+    year, quarter = _year_quarter(session, o.c.placed)
+    one = lambda cond: func.sum(case((cond, 1), else_=0))  # noqa: E731
+    q = (select(o.c.cid, year, quarter, func.count(), one(resp_ok), one(all_delivered), one(deliv_ok),
+                func.sum(o.c.n), func.sum(o.c.full))
+         .where(assessable).group_by(o.c.cid, year, quarter))
+    out: dict[tuple[int, Quarter], _Tally] = {}
+    for cid, y, qq, placed, resp, deliv, deliv_in, lines, full in session.execute(q):
+        out[(cid, Quarter(int(y), int(qq)))] = _Tally(int(placed), int(resp or 0), int(deliv or 0),
+                                                      int(deliv_in or 0), int(lines or 0), int(full or 0))
     return out
 
 
