@@ -72,6 +72,7 @@ _DEFS = [
     SettingDef("hospital.responsible", str, "", "负责人", "Person responsible"),
     SettingDef("hospital.contact", str, "", "联系人及电话", "Contact person and phone"),
     SettingDef("hospital.code", str, "", "医院编码", "Hospital code"),
+    SettingDef("hospital.region", str, "", "所在地区（医保执行报表“地区”列）", "Region (the bureau report's region column)"),
     SettingDef("insurance_bureau", str, "医疗保障局", "医保部门名称", "Medical insurance bureau"),
     # R4 orders
     SettingDef("r4_response_hours", int, 48, "订单响应时限（小时）", "Order response limit (hours)",
@@ -110,6 +111,9 @@ _DEFS = [
                "Max distributors per selected drug", "R16", False, _positive),
     SettingDef("r16_max_distributors_consumable", int, 10, "每个中选耗材配送企业上限",
                "Max distributors per selected consumable", "R16", False, _positive),
+    # R18 surplus retention estimate
+    SettingDef("r18_retention_rate", Decimal, Decimal("0.50"), "结余留用比例（估算）",
+               "Surplus retention rate (estimate)", "R18", True, _ratio),
     # Import safety
     SettingDef("import_max_file_mb", int, 200, "导入文件大小上限（MB）", "Import file size limit (MB)",
                None, False, _positive),
@@ -125,7 +129,7 @@ REGISTRY: dict[str, SettingDef] = {d.key: d for d in _DEFS}
 # The identity keys before CLI.md version 2: still accepted by ``get``/``set_value``, and a
 # value stored under the old key is read when the new one was never set.
 LEGACY_KEYS = {"hospital_name": "hospital.name", "hospital_code": "hospital.code",
-               "hospital_contact": "hospital.contact"}
+               "hospital_contact": "hospital.contact", "hospital_region": "hospital.region"}
 IDENTITY_KEYS = ("hospital.name", "hospital.department", "hospital.responsible", "hospital.contact")
 
 

@@ -26,6 +26,8 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ("issues", "ui.pages.issues", "IssuesPage"),
     ("payments", "ui.pages.payments", "PaymentsPage"),
     ("volumes", "ui.pages.volumes", "VolumesPage"),
+    ("suppliers", "ui.pages.suppliers", "SuppliersPage"),
+    ("retention", "ui.pages.retention", "RetentionPage"),
     ("reports", "ui.pages.reports", "ReportsPage"),
     ("settings", "ui.pages.settings", "SettingsPage"),
 )
@@ -130,6 +132,8 @@ class MainWindow(QMainWindow):
             "issues": self.tr("供应问题"),
             "payments": self.tr("回款"),
             "volumes": self.tr("报量核对"),
+            "suppliers": self.tr("供应企业"),
+            "retention": self.tr("结余留用"),
             "reports": self.tr("报告"),
             "settings": self.tr("设置"),
         }

@@ -31,6 +31,9 @@ COMMAND_MODULES = (
     "manage",       # exemptions, substitutes, marks, suspension, batch overrides
     "issues",       # issues add / reply / resolve / close / escalate / list
     "orders",       # orders stats
+    "suppliers",    # suppliers (R4 scorecard)
+    "indicators",   # indicators, indicators compare (R20)
+    "retention",    # retention (R18)
     "payments",     # payments
     "volumes",      # volume-check, notes
     "report",       # report self-check / complaint / escalation / notes

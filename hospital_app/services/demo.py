@@ -610,8 +610,9 @@ def generate_demo(db, options: DemoOptions) -> dict:
         issues = b.build_issues()
         b.build_adjustments()
         lines = b.build_volume_report(drug)
-        for key, value in (("hospital_name", "示例市第一人民医院（演示）"), ("hospital_code", "H22020000001"),
-                           ("hospital_contact", "药剂科 王药师 0432-00000000")):
+        for key, value in (("hospital.name", "示例市第一人民医院（演示）"), ("hospital.code", "H22020000001"),
+                           ("hospital.department", "药学部"), ("hospital.responsible", "王药师"),
+                           ("hospital.contact", "药学部 王药师 0432-00000000"), ("hospital.region", "示例市")):
             if not settings.get(s, key):
                 settings.set_value(s, key, value, who="demo")
         s.add(ImportRun(kind="demo", file_name=f"demo seed={options.seed}", sha256="-" * 64,

@@ -553,121 +553,121 @@
 <context>
     <name>DashboardPage</name>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="143"/>
+        <location filename="../../ui/pages/dashboard.py" line="146"/>
         <source>未解决供应问题</source>
         <translation>Open supply issues</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="145"/>
-        <location filename="../../ui/pages/dashboard.py" line="183"/>
+        <location filename="../../ui/pages/dashboard.py" line="148"/>
+        <location filename="../../ui/pages/dashboard.py" line="186"/>
         <source>待回款</source>
         <translation>Payments due</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="151"/>
+        <location filename="../../ui/pages/dashboard.py" line="154"/>
         <source>批次</source>
         <translation>Batch</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="151"/>
+        <location filename="../../ui/pages/dashboard.py" line="154"/>
         <source>中选产品</source>
         <translation>Selected products</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="151"/>
+        <location filename="../../ui/pages/dashboard.py" line="154"/>
         <source>约定量</source>
         <translation>Agreed volume</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="151"/>
+        <location filename="../../ui/pages/dashboard.py" line="154"/>
         <source>已采购</source>
         <translation>Purchased</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="174"/>
+        <location filename="../../ui/pages/dashboard.py" line="177"/>
         <source>采购进度</source>
         <translation>Purchasing progress</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="179"/>
+        <location filename="../../ui/pages/dashboard.py" line="182"/>
         <source>今日待办</source>
         <translation>To do today</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="181"/>
+        <location filename="../../ui/pages/dashboard.py" line="184"/>
         <source>未解决的供应问题（双击打开）</source>
         <translation>Open supply issues (double-click to open)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="204"/>
+        <location filename="../../ui/pages/dashboard.py" line="210"/>
         <source>总览</source>
         <translation>Dashboard</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="134"/>
-        <location filename="../../ui/pages/dashboard.py" line="207"/>
+        <location filename="../../ui/pages/dashboard.py" line="137"/>
+        <location filename="../../ui/pages/dashboard.py" line="213"/>
         <source>%1 的执行情况</source>
         <translation>Execution as of %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="135"/>
-        <location filename="../../ui/pages/dashboard.py" line="208"/>
+        <location filename="../../ui/pages/dashboard.py" line="138"/>
+        <location filename="../../ui/pages/dashboard.py" line="214"/>
         <source>正在加载…</source>
         <translation>Loading…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="227"/>
+        <location filename="../../ui/pages/dashboard.py" line="233"/>
         <source>部分功能尚未就绪：%1</source>
         <translation>Not available yet: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="253"/>
+        <location filename="../../ui/pages/dashboard.py" line="260"/>
         <source>产品状态（共 %1 个）</source>
         <translation>Product status (%1 products)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="261"/>
+        <location filename="../../ui/pages/dashboard.py" line="268"/>
         <source>今天没有待办事项。</source>
         <translation>Nothing to do today.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="277"/>
+        <location filename="../../ui/pages/dashboard.py" line="284"/>
         <source>没有未解决的供应问题。</source>
         <translation>No open supply issues.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="283"/>
+        <location filename="../../ui/pages/dashboard.py" line="290"/>
         <source>#%1 %2 %3 — 答复期限 %4</source>
         <translation>#%1 %2 %3 — reply due %4</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="286"/>
-        <location filename="../../ui/pages/dashboard.py" line="302"/>
+        <location filename="../../ui/pages/dashboard.py" line="293"/>
+        <location filename="../../ui/pages/dashboard.py" line="309"/>
         <source>（已逾期）</source>
         <translation> (overdue)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="296"/>
+        <location filename="../../ui/pages/dashboard.py" line="303"/>
         <source>没有待回款的订单。</source>
         <translation>No payments due.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="299"/>
+        <location filename="../../ui/pages/dashboard.py" line="306"/>
         <source>%1 %2 ￥%3 回款期限 %4</source>
         <translation>%1 %2 ¥%3 due %4</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="152"/>
+        <location filename="../../ui/pages/dashboard.py" line="155"/>
         <source>完成进度</source>
         <translation>Completion</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="152"/>
+        <location filename="../../ui/pages/dashboard.py" line="155"/>
         <source>序时进度</source>
         <translation>Schedule</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="251"/>
+        <location filename="../../ui/pages/dashboard.py" line="258"/>
         <source>累计采购与序时进度（当前协议期，全部中选产品）</source>
         <translation>Cumulative purchases and schedule (current agreement period, all selected products)</translation>
     </message>
@@ -984,6 +984,84 @@
         <location filename="../../ui/import_wizard.py" line="462"/>
         <source>取消</source>
         <translation>Cancel</translation>
+    </message>
+</context>
+<context>
+    <name>IndicatorsPanel</name>
+    <message>
+        <location filename="../../ui/widgets/indicators_panel.py" line="68"/>
+        <source>医保部门监测指标（点击数字查看产品）</source>
+        <translation>The bureau&apos;s indicators (click a number for its products)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/indicators_panel.py" line="73"/>
+        <source>批次</source>
+        <translation>Batch</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/indicators_panel.py" line="73"/>
+        <source>序时进度</source>
+        <translation>Schedule</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/indicators_panel.py" line="82"/>
+        <source>签约产品</source>
+        <translation>Signed</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/indicators_panel.py" line="82"/>
+        <source>零采购</source>
+        <translation>Zero purchase</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/indicators_panel.py" line="82"/>
+        <source>低于序时进度</source>
+        <translation>Below schedule</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/indicators_panel.py" line="82"/>
+        <source>超量采购</source>
+        <translation>Over-purchase</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/indicators_panel.py" line="83"/>
+        <source>正常采购</source>
+        <translation>Normal</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/indicators_panel.py" line="83"/>
+        <source>对应非中选</source>
+        <translation>Non-selected on record</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/indicators_panel.py" line="83"/>
+        <source>采购非中选</source>
+        <translation>Non-selected bought</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/indicators_panel.py" line="83"/>
+        <source>非中选超量</source>
+        <translation>Non-selected over (qty)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/indicators_panel.py" line="84"/>
+        <source>非中选超额</source>
+        <translation>Non-selected over (amount)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/indicators_panel.py" line="84"/>
+        <source>对应可替代</source>
+        <translation>Substitutes on record</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/indicators_panel.py" line="84"/>
+        <source>采购可替代</source>
+        <translation>Substitutes bought</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/indicators_panel.py" line="84"/>
+        <source>低于序时且非中选超量</source>
+        <translation>Below schedule and non-selected over</translation>
     </message>
 </context>
 <context>
@@ -1443,71 +1521,81 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../ui/main_window.py" line="41"/>
-        <location filename="../../ui/main_window.py" line="178"/>
+        <location filename="../../ui/main_window.py" line="43"/>
+        <location filename="../../ui/main_window.py" line="182"/>
         <source>集采执行助手</source>
         <extracomment>(page name, module, class) in side-bar order; the names are those of ``gui --page``.</extracomment>
         <translation>VBP Execution Assistant</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="60"/>
+        <location filename="../../ui/main_window.py" line="62"/>
         <source>此数据库为多用户共享模式，请先登录。</source>
         <translation>This is a shared database; please log in first.</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="86"/>
+        <location filename="../../ui/main_window.py" line="88"/>
         <source>数据库：%1</source>
         <translation>Database: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="87"/>
+        <location filename="../../ui/main_window.py" line="89"/>
         <source>计算日期：%1</source>
         <translation>As of: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="99"/>
+        <location filename="../../ui/main_window.py" line="101"/>
         <source>正在打开数据库…</source>
         <translation>Opening the database…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="127"/>
+        <location filename="../../ui/main_window.py" line="129"/>
         <source>总览</source>
         <translation>Dashboard</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="128"/>
+        <location filename="../../ui/main_window.py" line="130"/>
         <source>产品进度</source>
         <translation>Products</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="129"/>
+        <location filename="../../ui/main_window.py" line="131"/>
         <source>采购明细</source>
         <translation>Purchases</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="130"/>
+        <location filename="../../ui/main_window.py" line="132"/>
         <source>供应问题</source>
         <translation>Supply issues</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="131"/>
+        <location filename="../../ui/main_window.py" line="133"/>
         <source>回款</source>
         <translation>Payments</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="132"/>
+        <location filename="../../ui/main_window.py" line="134"/>
         <source>报量核对</source>
         <translation>Volume check</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="133"/>
+        <location filename="../../ui/main_window.py" line="137"/>
         <source>报告</source>
         <translation>Reports</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="134"/>
+        <location filename="../../ui/main_window.py" line="138"/>
         <source>设置</source>
         <translation>Settings</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="135"/>
+        <source>供应企业</source>
+        <translation>Suppliers</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="136"/>
+        <source>结余留用</source>
+        <translation>Surplus retention</translation>
     </message>
 </context>
 <context>
@@ -1946,6 +2034,39 @@
         <location filename="../../ui/pages/products.py" line="200"/>
         <source>状态：%1；完成进度 %2，序时进度 %3</source>
         <translation>Status: %1; completion %2, schedule %3</translation>
+    </message>
+</context>
+<context>
+    <name>ProductListDialog</name>
+    <message>
+        <location filename="../../ui/widgets/indicators_panel.py" line="33"/>
+        <source>编号</source>
+        <translation>No.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/indicators_panel.py" line="33"/>
+        <source>通用名</source>
+        <translation>Generic name</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/indicators_panel.py" line="33"/>
+        <source>规格</source>
+        <translation>Spec</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/indicators_panel.py" line="34"/>
+        <source>生产企业</source>
+        <translation>Manufacturer</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/indicators_panel.py" line="34"/>
+        <source>数据</source>
+        <translation>Figures</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/indicators_panel.py" line="49"/>
+        <source>双击中选产品查看其进度。</source>
+        <translation>Double-click a selected product to see its progress.</translation>
     </message>
 </context>
 <context>
@@ -2575,6 +2696,154 @@
     </message>
 </context>
 <context>
+    <name>RetentionPage</name>
+    <message>
+        <location filename="../../ui/pages/retention.py" line="28"/>
+        <source>全部协议年度</source>
+        <translation>All agreement years</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/retention.py" line="30"/>
+        <source>第 %1 协议年度</source>
+        <translation>Agreement year %1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/retention.py" line="32"/>
+        <source>导出 Excel</source>
+        <translation>Export Excel</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/retention.py" line="42"/>
+        <source>估算值，以医保部门核定为准。节约金额 = (集采前单价 − 中选单价) × min(报量, 计入采购量)；估算 = 节约金额 × 留用比例。双击一行查看产品。</source>
+        <translation>An estimate; the bureau decides the amount. Saving = (pre-VBP unit price − selected unit price) × min(reported, counted purchases); estimate = saving × retention rate. Double-click a row to see the product.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/retention.py" line="49"/>
+        <source>产品</source>
+        <translation>Product</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/retention.py" line="49"/>
+        <source>生产企业</source>
+        <translation>Manufacturer</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/retention.py" line="49"/>
+        <source>协议年度</source>
+        <translation>Agreement year</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/retention.py" line="49"/>
+        <source>报量</source>
+        <translation>Reported</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/retention.py" line="49"/>
+        <source>计入采购量</source>
+        <translation>Counted purchases</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/retention.py" line="50"/>
+        <source>集采前单价</source>
+        <translation>Pre-VBP unit price</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/retention.py" line="50"/>
+        <source>单价来源</source>
+        <translation>Price from</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/retention.py" line="50"/>
+        <source>中选单价</source>
+        <translation>Selected unit price</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/retention.py" line="50"/>
+        <source>节约金额</source>
+        <translation>Saving</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/retention.py" line="50"/>
+        <source>估算</source>
+        <translation>Estimate</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/retention.py" line="51"/>
+        <source>说明</source>
+        <translation>Note</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/retention.py" line="67"/>
+        <source>结余留用</source>
+        <translation>Surplus retention</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/retention.py" line="73"/>
+        <source>正在加载…</source>
+        <translation>Loading…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/retention.py" line="78"/>
+        <source>执行前 12 个月均价</source>
+        <translation>Average of the 12 months before</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/retention.py" line="78"/>
+        <source>参考价</source>
+        <translation>Reference price</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/retention.py" line="93"/>
+        <source>估算合计：%1 元（留用比例 %2）</source>
+        <translation>Estimated total: %1 yuan (retention rate %2)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/retention.py" line="97"/>
+        <source>提醒：以下中选品种在基线年度有采购但未报量，不能获得结余留用：%1</source>
+        <translation>Warning: these selected generic names were bought in the baseline year but not reported, so earn no retention: %1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/retention.py" line="105"/>
+        <source>未报量：不予拨付结余留用资金</source>
+        <translation>Not reported: no retention is paid</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/retention.py" line="107"/>
+        <source>缺少集采前价格</source>
+        <translation>No pre-VBP price</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/retention.py" line="109"/>
+        <source>缺少中选价格</source>
+        <translation>No selected price</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/retention.py" line="111"/>
+        <source>集采前价格不高于中选价格，无结余</source>
+        <translation>Pre-VBP price not above the selected price: no saving</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/retention.py" line="112"/>
+        <source>估算值</source>
+        <translation>Estimate</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/retention.py" line="112"/>
+        <source>估算值（集采前价格为参考价）</source>
+        <translation>Estimate (pre-VBP price is the reference price)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/retention.py" line="122"/>
+        <source>导出结余留用估算</source>
+        <translation>Export the retention estimate</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/retention.py" line="130"/>
+        <source>已导出：%1</source>
+        <translation>Exported: %1</translation>
+    </message>
+</context>
+<context>
     <name>SettingsPage</name>
     <message>
         <location filename="../../ui/pages/settings.py" line="53"/>
@@ -2829,6 +3098,235 @@ Restore?</translation>
         <location filename="../../ui/pages/settings.py" line="473"/>
         <source>已保存。新语言在重新启动程序后完整生效。</source>
         <translation>Saved. The new language fully applies after a restart.</translation>
+    </message>
+</context>
+<context>
+    <name>SuppliersPage</name>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="59"/>
+        <source>生成约谈材料（PDF）</source>
+        <translation>Supplier sheet (PDF)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="65"/>
+        <source>期间</source>
+        <translation>Period</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="73"/>
+        <source>企业</source>
+        <translation>Company</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="73"/>
+        <source>角色</source>
+        <translation>Role</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="73"/>
+        <source>订单数</source>
+        <translation>Orders</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="73"/>
+        <source>响应率</source>
+        <translation>Response rate</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="73"/>
+        <source>配送及时率</source>
+        <translation>Timeliness</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="74"/>
+        <source>订单配送率</source>
+        <translation>Delivery rate</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="74"/>
+        <source>供应问题</source>
+        <translation>Supply issues</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="74"/>
+        <source>按时解决</source>
+        <translation>Resolved in time</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="74"/>
+        <source>上报</source>
+        <translation>Escalated</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="74"/>
+        <source>评价</source>
+        <translation>Level</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="75"/>
+        <source>问题最多的产品</source>
+        <translation>Products with most issues</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="87"/>
+        <source>订单号</source>
+        <translation>Order no.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="87"/>
+        <location filename="../../ui/pages/suppliers.py" line="92"/>
+        <source>产品</source>
+        <translation>Product</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="87"/>
+        <source>下单时间</source>
+        <translation>Placed</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="87"/>
+        <source>响应时间</source>
+        <translation>Responded</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="87"/>
+        <source>送达时间</source>
+        <translation>Delivered</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="88"/>
+        <source>订购/到货</source>
+        <translation>Ordered/delivered</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="88"/>
+        <source>按时响应</source>
+        <translation>Responded in time</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="88"/>
+        <source>按时足量送达</source>
+        <translation>Delivered in time and in full</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="92"/>
+        <source>编号</source>
+        <translation>No.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="92"/>
+        <source>反馈时间</source>
+        <translation>Reported</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="92"/>
+        <source>答复时间</source>
+        <translation>Replied</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="92"/>
+        <source>解决时间</source>
+        <translation>Resolved</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="93"/>
+        <source>结果</source>
+        <translation>Outcome</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="100"/>
+        <source>订单</source>
+        <translation>Orders</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="101"/>
+        <source>供应问题（双击打开）</source>
+        <translation>Supply issues (double-click to open)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="112"/>
+        <source>供应企业</source>
+        <translation>Suppliers</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="131"/>
+        <source>正在加载…</source>
+        <translation>Loading…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="136"/>
+        <source>严重</source>
+        <translation>serious</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="136"/>
+        <source>预警</source>
+        <translation>warning</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="136"/>
+        <source>激励</source>
+        <translation>incentive</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="137"/>
+        <source>生产企业</source>
+        <translation>Manufacturer</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="137"/>
+        <source>配送企业</source>
+        <translation>Distributor</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="162"/>
+        <source>共 %1 家企业，%2 家有订单；严重 %3，预警 %4</source>
+        <translation>%1 companies, %2 with orders; serious %3, warning %4</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="194"/>
+        <source>是</source>
+        <translation>yes</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="194"/>
+        <source>否</source>
+        <translation>no</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="205"/>
+        <source>按时</source>
+        <translation>on time</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="205"/>
+        <source>逾期</source>
+        <translation>late</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="205"/>
+        <source>处理中</source>
+        <translation>pending</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="208"/>
+        <source>，已上报</source>
+        <translation>, escalated</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="215"/>
+        <source>订单（%1 行）</source>
+        <translation>Orders (%1 lines)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="216"/>
+        <source>供应问题（%1 件，双击打开）</source>
+        <translation>Supply issues (%1, double-click to open)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/suppliers.py" line="238"/>
+        <source>已生成：%1</source>
+        <translation>Written: %1</translation>
     </message>
 </context>
 <context>

@@ -41,6 +41,7 @@ class DashboardData:
     issues: list[Any] = field(default_factory=list)  # supply_issues.IssueView (open)
     payments: list[dict] = field(default_factory=list)  # unpaid deliveries
     missing: list[str] = field(default_factory=list)  # services not available yet
+    indicators: Any = None  # indicators.IndicatorReport (R20), from the same progress report
 
 
 def _burn_up(rows, as_of: date) -> tuple[list[str], list[int], list[int]]:
@@ -79,6 +80,8 @@ def load_dashboard(session, as_of: date) -> DashboardData:
             data.counts[row.status] = data.counts.get(row.status, 0) + 1
         data.batches = progress.batch_summary(session, as_of, report)
         data.burn_labels, data.burn_target, data.burn_purchased = _burn_up(report.rows, as_of)
+        from hospital_app.services.indicators import compute_indicators
+        data.indicators = compute_indicators(session, as_of, report=report)
     try:
         from hospital_app.services.alerts import collect_alerts
     except ImportError:
@@ -196,6 +199,9 @@ class DashboardPage(BasePage):
         layout.addLayout(cards)
         grid = QGridLayout()
         grid.addWidget(self.batch_table, 0, 0)
+        from ui.widgets.indicators_panel import IndicatorsPanel
+        self.indicators_panel = IndicatorsPanel(ctx, self)
+        grid.addWidget(self.indicators_panel, 1, 0)
         layout.addLayout(grid)
         layout.addWidget(self.chart_box, 3)
         layout.addWidget(bottom, 4)
@@ -246,6 +252,7 @@ class DashboardPage(BasePage):
         rows_height = sum(self.batch_table.rowHeight(r) for r in range(len(data.batches)))
         self.batch_table.setFixedHeight(self.batch_table.horizontalHeader().height() + rows_height + 4)
 
+        self.indicators_panel.set_data(data.indicators)
         self._ensure_charts()
         self.burn_up.set_data(data.burn_labels, data.burn_target, data.burn_purchased,
                               self.tr("累计采购与序时进度（当前协议期，全部中选产品）"))

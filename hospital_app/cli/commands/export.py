@@ -16,7 +16,7 @@ def _export_progress(ctx, args) -> int:
         raise BadInput(tr("输出文件应以 .xlsx 结尾：{p}", "The output file must end in .xlsx: {p}", p=args.out))
     with ctx.db.session() as s:
         report = compute_progress(s, ctx.as_of, batch=args.batch)
-        hospital = settings.get(s, "hospital_name")
+        hospital = settings.get(s, "hospital.name")
     try:
         path = export_progress(args.out, report, hospital, ctx.as_of)
     except OSError as exc:

@@ -22,4 +22,5 @@ def register(sub, common) -> None:
     p.add_argument("--smoke", action="store_true", help="open, wait until idle, print 'ready <ms>', exit")
     p.add_argument("--screenshot", metavar="FILE.png")
     p.add_argument("--page", choices=["dashboard", "products", "purchases", "issues", "payments", "volumes",
+                                       "suppliers", "retention",
                                       "reports", "settings"])

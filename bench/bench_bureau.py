@@ -1,0 +1,74 @@
+"""`indicators --json` (R20) and `suppliers --json` (R4 v2) on 2 000 products × 500 000 purchases (issue 17).
+
+    python bench/bench_bureau.py [--db FILE] [--as-of 2026-06-30] [--runs 5]
+
+Same method as bench_progress.py: each command in its own fresh process on the same
+database, interleaved with a trivial command (`calendar is-workday`); prints best-of-N wall
+times and the deltas over the trivial command (target: +0.5 s each) and peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from bench_progress import RSS_LIMIT_MB, measure  # noqa: E402
+from common import result, scale_database  # noqa: E402
+
+TARGETS = {"indicators": 0.5, "suppliers": 0.5, "suppliers_year": 0.5, "retention": None}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--db", help="reuse this database (default: the shared scale database)")
+    ap.add_argument("--as-of", default="2026-06-30", help="the database's 'today' (demo --as-of)")
+    ap.add_argument("--runs", type=int, default=5)
+    opts = ap.parse_args()
+
+    tmp = tempfile.mkdtemp(prefix="bench-bureau-")
+    env = dict(os.environ)
+    for var in ("XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"):
+        env[var] = str(Path(tmp) / var.lower())
+    db = opts.db or str(scale_database(Path(tempfile.gettempdir()) / "hospital-bench-scale.db"))
+    common = ["--db", db, "--as-of", opts.as_of]
+    commands = {
+        "trivial": [*common, "calendar", "is-workday", "2025-06-09", "--json"],
+        "progress": [*common, "progress", "--json"],
+        "indicators": [*common, "indicators", "--json"],
+        "suppliers": [*common, "suppliers", "--json"],
+        "suppliers_year": [*common, "suppliers", "--year", opts.as_of[:4], "--json"],
+        "retention": [*common, "retention", "--json"],
+    }
+    measure(commands["trivial"], env)
+    best: dict[str, float] = {}
+    rss: dict[str, float] = {}
+    for _ in range(opts.runs):
+        for name, args in commands.items():
+            wall, mb = measure(args, env)
+            best[name] = min(best.get(name, float("inf")), wall)
+            rss[name] = max(rss.get(name, 0.0), mb)
+    print(f"database {db}, as of {opts.as_of}, best of {opts.runs}")
+    print(f"{'command':<16}{'best s':>9}{'delta s':>9}{'target':>9}{'peak RSS MB':>13}")
+    for name in commands:
+        delta = best[name] - best["trivial"]
+        target = TARGETS.get(name)
+        verdict = "" if target is None else ("ok" if delta <= target else "SLOW")
+        print(f"{name:<16}{best[name]:>9.3f}{delta:>9.3f}{(f'+{target}' if target else '-'):>9}"
+              f"{rss[name]:>13.1f}  {verdict}")
+    for name, target in TARGETS.items():
+        if target is not None:
+            delta = best[name] - best["trivial"]
+            result(f"{name} --json over trivial", f"+{delta:.2f} s", f"<= +{target} s", delta <= target)
+    peak = max(rss.values())
+    result("indicators/suppliers peak RSS", f"{peak:.0f} MB", f"< {RSS_LIMIT_MB} MB", peak < RSS_LIMIT_MB)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,312 @@
+"""The bureau's execution indicators per batch (R20, 国采医疗机构带量执行报表), as of d.
+
+Built on the progress service (``compute_progress`` / ``batch_summary``): the status
+figures come from its rows (``purchased``, ``agreed_volume``, ``completion``,
+``schedule``, ``nonselected_share``, ``share_threshold``), never from a second
+calculation. What progress does not compute is added here with SQL aggregates:
+
+- the R9 share **by amount** (非中选超额) — per generic name and period start, the
+  non-selected amount / (selected + non-selected amount) from purchases in the row's
+  period up to d, classes as R9/R11 give them from the product (``share_class``);
+- the non-selected and substitute products on record and bought in the period.
+
+Categories (R20), per signed product (a selected product with a current agreement period):
+``zero`` no counted purchase; ``over_purchase`` counted purchases > V (exactly V is
+not over); ``below_schedule`` purchases > 0 and C < S; ``normal`` the rest. A share
+exactly at the threshold is not over (R9: "above the threshold").
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from fractions import Fraction
+
+from sqlalchemy import BigInteger, and_, func, select, type_coerce
+from sqlalchemy.orm import Session
+
+from db.models import Batch, Product, Purchase, Substitute
+from hospital_app.domain import monitoring
+from hospital_app.domain.status import percent_text as _pct
+from hospital_app.services.progress import ProgressRow, batch_summary, compute_progress, ratio4
+
+#: (key, bureau column) of the count indicators, in the bureau's order (R20).
+COUNTS: tuple[tuple[str, str], ...] = (
+    ("total", "签约产品总数"),
+    ("zero", "零采购产品数"),
+    ("below_schedule", "低于序时进度产品数"),
+    ("over_purchase", "超量采购产品数"),
+    ("normal", "正常采购产品数"),
+    ("nonselected_total", "对应非中选产品总数"),
+    ("nonselected_bought", "采购非中选产品数"),
+    ("nonselected_over_quantity", "非中选超量产品数"),
+    ("nonselected_over_amount", "非中选超额产品数"),
+    ("substitute_total", "对应可替代产品总数"),
+    ("substitute_bought", "采购可替代产品数"),
+    ("below_and_nonselected_over", "低于序时进度且非中选超量的产品数"),
+)
+#: indicators that also have a share of 签约产品总数 (R20).
+SHARED = ("zero", "below_schedule", "over_purchase", "normal")
+
+#: English names of the indicators (the CLI with --lang en, the GUI's English UI).
+ENGLISH = {
+    "total": "Signed products", "zero": "Zero purchase", "below_schedule": "Below schedule",
+    "over_purchase": "Over-purchase", "normal": "Normal", "nonselected_total": "Non-selected products on record",
+    "nonselected_bought": "Non-selected products bought",
+    "nonselected_over_quantity": "Non-selected share over (quantity)",
+    "nonselected_over_amount": "Non-selected share over (amount)",
+    "substitute_total": "Substitute products on record", "substitute_bought": "Substitute products bought",
+    "below_and_nonselected_over": "Below schedule and non-selected share over",
+}
+
+
+def indicator_label(key: str) -> str:
+    from hospital_app.i18n import tr
+
+    return tr(dict(COUNTS)[key], ENGLISH[key])
+
+
+@dataclass
+class ProductRef:
+    """A product behind an indicator (what a click on a number lists)."""
+
+    product_id: int
+    generic_name: str
+    spec: str | None
+    manufacturer: str | None
+    selected: bool
+    detail: str = ""  # the figure that puts it there, e.g. "0 / 1200" or "31.2%"
+    margin: Fraction | None = None  # distance to the category's boundary (compare: nearest first)
+    units: int | None = None  # base units bought in the period
+
+    def as_dict(self) -> dict:
+        return {"product_id": self.product_id, "generic_name": self.generic_name, "spec": self.spec,
+                "manufacturer": self.manufacturer, "selected": self.selected, "detail": self.detail}
+
+
+@dataclass
+class BatchIndicators:
+    """R20: one row of the bureau's report (one batch) as of d."""
+
+    batch_id: int
+    batch: str
+    start: date | None
+    end: date | None
+    schedule: Fraction
+    counts: dict[str, int]
+    products: dict[str, list[ProductRef]] = field(default_factory=dict, repr=False)
+
+    def share(self, key: str) -> Fraction | None:
+        total = self.counts["total"]
+        return Fraction(self.counts[key], total) if total else None
+
+    def as_dict(self, with_products: bool = False) -> dict:
+        out: dict = {"batch": self.batch, "start": _iso(self.start), "end": _iso(self.end),
+                     "schedule": ratio4(self.schedule)}
+        for key, _zh in COUNTS:
+            out[key] = self.counts[key]
+            if key in SHARED:
+                out[f"{key}_share"] = ratio4(self.share(key))
+        if with_products:
+            out["products"] = {k: [p.as_dict() for p in v] for k, v in self.products.items()}
+        return out
+
+
+@dataclass
+class IndicatorReport:
+    as_of: date
+    batches: list[BatchIndicators]
+
+    def as_dict(self) -> dict:
+        return {"as_of": self.as_of.isoformat(), "batches": [b.as_dict() for b in self.batches]}
+
+
+def _iso(d: date | None) -> str | None:
+    return d.isoformat() if d else None
+
+
+# --------------------------------------------------------------------------- categories
+
+
+def category(row: ProgressRow) -> str:
+    """R20 status category of one progress row: zero, over_purchase, below_schedule or normal."""
+    if row.purchased <= 0:
+        return "zero"
+    if row.purchased > row.agreed_volume:
+        return "over_purchase"
+    if row.completion < row.schedule:
+        return "below_schedule"
+    return "normal"
+
+
+def _ref(row: ProgressRow, detail: str, margin: Fraction | None = None) -> ProductRef:
+    return ProductRef(row.product_id, row.generic_name, row.spec, row.manufacturer, True, detail, margin,
+                      row.purchased)
+
+
+def _status_ref(row: ProgressRow, cat: str) -> ProductRef:
+    detail = f"{row.purchased:,} / {row.agreed_volume:,}"
+    margin = {"zero": Fraction(0),
+              "over_purchase": Fraction(row.purchased - row.agreed_volume),
+              "below_schedule": row.schedule - row.completion,
+              "normal": row.completion - row.schedule}[cat]
+    return _ref(row, detail, margin)
+
+
+# --------------------------------------------------------------------------- SQL aggregates
+
+
+def amount_e4():
+    """A purchase line's amount in 0.0001 元 as a raw SQL integer (FixedDecimal columns are scaled
+    integers: amount ×100, unit price ×10 000); the unit price × quantity when no amount was given."""
+    return func.coalesce(type_coerce(Purchase.amount, BigInteger) * 100,
+                         type_coerce(Purchase.unit_price, BigInteger) * Purchase.quantity)
+
+
+def _walk_by_product(session: Session, stmt):
+    """On SQLite walk purchases by (product, date), as progress does (without the hint the planner
+    scans the date index and looks every row up)."""
+    if session.get_bind().dialect.name == "sqlite":
+        return stmt.with_hint(Purchase, "INDEXED BY ix_purchase_product_date", "sqlite")
+    return stmt
+
+
+def _amount_shares(session: Session, rows: list[ProgressRow], as_of: date) -> dict[tuple[str, date], Fraction]:
+    """R9 by amount: non-selected / (selected + non-selected) amount per (generic, period start)."""
+    by_start: dict[date, set[str]] = defaultdict(set)
+    for r in rows:
+        by_start[r.period_start].add(r.generic_name_norm)
+    out: dict[tuple[str, date], Fraction] = {}
+    for start, generics in by_start.items():
+        q = (select(Product.generic_name_norm, Product.selected, Product.supply_role,
+                    Product.cheaper_equal_quality, func.sum(amount_e4()))
+             .join(Purchase, and_(Purchase.product_id == Product.id, Purchase.purchase_date >= start,
+                                  Purchase.purchase_date <= as_of))
+             .where(Product.generic_name_norm.in_(sorted(generics)))
+             .group_by(Product.generic_name_norm, Product.selected, Product.supply_role,
+                       Product.cheaper_equal_quality))
+        q = _walk_by_product(session, q)
+        sums: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        for generic, sel, role, cheaper, amount in session.execute(q):
+            cls = monitoring.share_class(selected=bool(sel), supply_role=role,
+                                         cheaper_equal_quality=bool(cheaper))
+            if cls != monitoring.EXCLUDED:
+                sums[generic][cls] += int(amount or 0)
+        for generic in generics:
+            sel_amt = sums[generic][monitoring.SELECTED]
+            non_amt = sums[generic][monitoring.NONSELECTED]
+            total = sel_amt + non_amt
+            out[(generic, start)] = Fraction(non_amt, total) if total > 0 else Fraction(0)
+    return out
+
+
+@dataclass
+class _Other:
+    product_id: int
+    generic_name: str
+    spec: str | None
+    manufacturer: str | None
+    bought: int  # base units in the period up to d
+
+
+def _others(session: Session, rows: list[ProgressRow], as_of: date, *, substitutes: bool) -> dict[int, list[_Other]]:
+    """Non-selected products (or substitute products, R10) of each batch's generic names on record,
+    with their units bought from the row's period start to d (one GROUP BY per period start)."""
+    from db.models import Company
+
+    keys: dict[tuple[int, date], set[str]] = defaultdict(set)  # (batch, start) → selected generics
+    for r in rows:
+        keys[(r.batch_id, r.period_start)].add(r.generic_name_norm)
+    mapping: dict[str, set[str]] = defaultdict(set)  # substitute generic → selected generics
+    if substitutes:
+        all_generics = set().union(*keys.values()) if keys else set()
+        for sel, sub in session.execute(select(Substitute.selected_generic_norm, Substitute.substitute_generic_norm)
+                                        .where(Substitute.selected_generic_norm.in_(sorted(all_generics)))):
+            mapping[sub].add(sel)
+    out: dict[int, dict[int, _Other]] = defaultdict(dict)
+    for (batch_id, start), generics in keys.items():
+        if substitutes:
+            targets = sorted(g for g, sels in mapping.items() if sels & generics)
+            where = Product.generic_name_norm.in_(targets)
+        else:
+            targets = sorted(generics)
+            where = and_(Product.generic_name_norm.in_(targets), Product.selected.is_(False))
+        if not targets:
+            continue
+        bought = func.coalesce(func.sum(Purchase.quantity), 0)
+        q = (select(Product.id, Product.generic_name, Product.spec, Company.name, bought)
+             .select_from(Product)
+             .outerjoin(Company, Company.id == Product.manufacturer_id)
+             .outerjoin(Purchase, and_(Purchase.product_id == Product.id, Purchase.purchase_date >= start,
+                                       Purchase.purchase_date <= as_of))
+             .where(where)
+             .group_by(Product.id, Product.generic_name, Product.spec, Company.name))
+        q = _walk_by_product(session, q)
+        seen = out[batch_id]
+        for pid, name, spec, maker, units in session.execute(q):
+            old = seen.get(pid)
+            if old is None or int(units or 0) > old.bought:
+                seen[pid] = _Other(pid, name, spec, maker, int(units or 0))
+    return {b: sorted(v.values(), key=lambda o: (o.generic_name, o.spec or "", o.product_id)) for b, v in out.items()}
+
+
+def _other_ref(o: _Other) -> ProductRef:
+    return ProductRef(o.product_id, o.generic_name, o.spec, o.manufacturer, False, f"{o.bought:,}",
+                      Fraction(o.bought), o.bought)
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def compute_indicators(session: Session, as_of: date, batch: str | None = None,
+                       report=None) -> IndicatorReport:
+    """R20 per batch as of ``as_of`` (``report``: a ``ProgressReport`` already computed for
+    ``as_of``, e.g. by the dashboard, so that progress runs once)."""
+    if report is None or (batch is not None and report.batch != batch):
+        report = compute_progress(session, as_of, batch=batch)
+    rows = list(report.rows)
+    summaries = {s.batch_id: s for s in batch_summary(session, as_of, report)}
+    batches = {b.id: b for b in session.scalars(select(Batch).order_by(Batch.name))}
+    if batch is not None:
+        batches = {i: b for i, b in batches.items() if b.name == batch}
+    by_batch: dict[int, list[ProgressRow]] = defaultdict(list)
+    for r in rows:
+        if r.batch_id is not None:
+            by_batch[r.batch_id].append(r)
+    amount_share = _amount_shares(session, rows, as_of)
+    nonselected = _others(session, rows, as_of, substitutes=False)
+    subs = _others(session, rows, as_of, substitutes=True)
+
+    out = []
+    for bid, b in batches.items():
+        products: dict[str, list[ProductRef]] = {key: [] for key, _zh in COUNTS}
+        for r in by_batch.get(bid, []):
+            products["total"].append(_ref(r, f"{r.purchased:,} / {r.agreed_volume:,}"))
+            cat = category(r)
+            products[cat].append(_status_ref(r, cat))
+            share_q = r.nonselected_share
+            over_q = monitoring.share_exceeds(share_q, r.share_threshold)
+            if over_q:
+                products["nonselected_over_quantity"].append(
+                    _ref(r, _pct(share_q), share_q - Fraction(r.share_threshold)))
+            share_a = amount_share.get((r.generic_name_norm, r.period_start), Fraction(0))
+            if monitoring.share_exceeds(share_a, r.share_threshold):
+                products["nonselected_over_amount"].append(
+                    _ref(r, _pct(share_a), share_a - Fraction(r.share_threshold)))
+            if cat == "below_schedule" and over_q:
+                products["below_and_nonselected_over"].append(_ref(r, f"{_pct(r.completion)} / {_pct(share_q)}"))
+        for o in nonselected.get(bid, []):
+            products["nonselected_total"].append(_other_ref(o))
+            if o.bought > 0:
+                products["nonselected_bought"].append(_other_ref(o))
+        for o in subs.get(bid, []):
+            products["substitute_total"].append(_other_ref(o))
+            if o.bought > 0:
+                products["substitute_bought"].append(_other_ref(o))
+        summary = summaries.get(bid)
+        out.append(BatchIndicators(
+            batch_id=bid, batch=b.name, start=b.execution_start, end=b.extended_to or b.cycle_end,
+            schedule=summary.schedule if summary else Fraction(0),
+            counts={k: len(v) for k, v in products.items()}, products=products))
+    return IndicatorReport(as_of=as_of, batches=out)

@@ -1,0 +1,310 @@
+"""The supplier scorecard (R4 v2): per manufacturer and per distributor, per calendar
+quarter or year, as of d.
+
+- **Orders** (an order is one ``order_no`` of a company, as in ``orders stats``): placed,
+  responded within 48 h, delivered, delivered in time — SQL aggregates only (an order
+  per (company, order_no), then counts per company and quarter); the clock-hour windows
+  are compared in whole seconds, so exactly 48:00 is in time. An order still
+  inside its response window on d is not assessable yet and is not counted (as the
+  R4 alerts do). A reply or delivery recorded after d is not known yet.
+- **Order delivery rate** (订单配送率) = order **lines** delivered in full / lines placed:
+  delivered by d and ``delivered_quantity`` ≥ ``quantity`` (no delivered quantity with a
+  delivery time = in full).
+- The manufacturer of an order line is its product's manufacturer; the distributor is
+  the order's company.
+- **Issues** are counted on the company they were filed against (manufacturer:
+  ``company_id``, distributor: ``distributor_id``), reported in the period and by d.
+  "On time" = replied by the R3 reply due and resolved by the R3 resolution due. The
+  share is taken over the issues whose outcome is known on d (resolved, or a due date
+  passed); an issue still inside its dues is pending and not in the share. Escalations:
+  the period's issues escalated by d.
+- **Level**: quarter — ``serious`` (timeliness < 90 % this and the previous quarter), else
+  ``warning`` (response < 95 % or timeliness < 90 %), else ``incentive``; year — ``serious``
+  when any of its quarters is, else by the year's own rates. No orders → rates None and
+  no level.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from fractions import Fraction
+
+from sqlalchemy import BigInteger, DateTime, Integer, and_, case, cast, func, literal, or_, select
+from sqlalchemy.orm import Session
+
+from db.models import Company, Order, Product, SupplyIssue
+from hospital_app import settings
+from hospital_app.domain import orders as rules
+from hospital_app.domain import supply_issues as issue_rules
+from hospital_app.domain.orders import Quarter
+from hospital_app.errors import BadInput
+from hospital_app.i18n import tr
+from hospital_app.services.progress import ratio4
+
+ROLES = ("manufacturer", "distributor")
+JSON_KEYS = ("company", "role", "period", "placed", "response_rate", "timeliness", "delivery_rate", "issues",
+             "issues_on_time_rate", "escalations", "level")
+
+
+@dataclass(frozen=True)
+class Period:
+    """A calendar quarter ("2025Q2") or year ("2025")."""
+
+    label: str
+    start: date
+    end: date
+    quarters: tuple[Quarter, ...]
+
+    @classmethod
+    def quarter(cls, text: str) -> Period:
+        q = Quarter.parse(text)
+        return cls(str(q), q.start, q.end, (q,))
+
+    @classmethod
+    def year(cls, year: int) -> Period:
+        if not 1900 <= int(year) <= 2100:
+            raise BadInput(tr("年份无效：{y}", "Invalid year: {y}", y=year))
+        qs = tuple(Quarter.parse(f"{year}Q{i}") for i in range(1, 5))
+        return cls(str(year), date(year, 1, 1), date(year, 12, 31), qs)
+
+
+def resolve_period(as_of: date, quarter: str | None = None, year: int | None = None) -> Period:
+    """``--quarter`` / ``--year``; neither: the quarter containing d."""
+    if quarter and year:
+        raise BadInput(tr("--quarter 与 --year 只能选一个", "Give either --quarter or --year, not both"))
+    if year is not None:
+        return Period.year(int(year))
+    return Period.quarter(quarter or str(Quarter.of(as_of)))
+
+
+@dataclass
+class _Tally:
+    placed: int = 0
+    responded_in_time: int = 0
+    delivered: int = 0
+    delivered_in_time: int = 0
+    lines: int = 0
+    lines_in_full: int = 0
+
+    def add(self, other: _Tally) -> None:
+        for k in vars(self):
+            setattr(self, k, getattr(self, k) + getattr(other, k))
+
+
+@dataclass
+class SupplierScore:
+    company_id: int
+    company: str
+    role: str
+    period: str
+    placed: int
+    responded_in_time: int
+    delivered: int
+    delivered_in_time: int
+    lines: int
+    lines_in_full: int
+    response_rate: Fraction | None
+    timeliness: Fraction | None
+    delivery_rate: Fraction | None
+    issues: int
+    issues_on_time: int
+    issues_pending: int
+    issues_on_time_rate: Fraction | None
+    escalations: int
+    level: str | None
+    top_products: list[dict] = field(default_factory=list)  # [{"product_id", "name", "issues"}]
+
+    def as_dict(self) -> dict:
+        """CLI.md ``suppliers --json`` keys, then the detail behind them."""
+        return {"company": self.company, "role": self.role, "period": self.period, "placed": self.placed,
+                "response_rate": ratio4(self.response_rate), "timeliness": ratio4(self.timeliness),
+                "delivery_rate": ratio4(self.delivery_rate), "issues": self.issues,
+                "issues_on_time_rate": ratio4(self.issues_on_time_rate), "escalations": self.escalations,
+                "level": self.level,
+                "company_id": self.company_id, "responded_in_time": self.responded_in_time,
+                "delivered": self.delivered, "delivered_in_time": self.delivered_in_time,
+                "lines": self.lines, "lines_in_full": self.lines_in_full, "issues_on_time": self.issues_on_time,
+                "issues_pending": self.issues_pending, "top_products": list(self.top_products)}
+
+
+def _end_of(d: date) -> datetime:
+    return datetime.combine(d, time.max)
+
+
+def _known(column, now: datetime):
+    """A time column as known at ``now`` (later → NULL: not known yet on d)."""
+    return case((column <= now, column), else_=None)
+
+
+def _company_key(role: str):
+    return Product.manufacturer_id if role == "manufacturer" else Order.company_id
+
+
+def _epoch(session: Session, expr):
+    """Whole seconds since the epoch of a datetime expression: exact clock-hour comparisons in
+    SQL on SQLite (``strftime('%s')``) and PostgreSQL (``extract(epoch)``) alike."""
+    if session.get_bind().dialect.name == "sqlite":
+        return cast(func.strftime("%s", expr), Integer)
+    return cast(func.extract("epoch", expr), BigInteger)
+
+
+def _year_quarter(session: Session, expr):
+    if session.get_bind().dialect.name == "sqlite":
+        return (cast(func.strftime("%Y", expr), Integer),
+                (cast(func.strftime("%m", expr), Integer) + 2) // 3)
+    return cast(func.extract("year", expr), Integer), cast(func.extract("quarter", expr), Integer)
+
+
+def _tallies(session: Session, role: str, start: date, end: date, as_of: date) -> dict[tuple[int, Quarter], _Tally]:
+    """R4 counts per (company, quarter): an inner GROUP BY (company, order_no) makes each order
+    one row (placed at its first line, responded/delivered when its last line was, as known on
+    d); the outer GROUP BY counts them with the clock-hour windows compared in whole seconds."""
+    now = _end_of(as_of)
+    response_s = 3600 * settings.get(session, "r4_response_hours")
+    ordinary_s = 3600 * settings.get(session, "r4_delivery_hours_ordinary")
+    emergency_s = 3600 * settings.get(session, "r4_delivery_hours_emergency")
+    responded, delivered = _known(Order.responded_at, now), _known(Order.delivered_at, now)
+    in_full = case((and_(Order.delivered_at <= now,
+                         or_(Order.delivered_quantity.is_(None), Order.quantity.is_(None),
+                             Order.delivered_quantity >= Order.quantity)), 1), else_=0)
+    key = _company_key(role)
+    inner = (select(key.label("cid"), func.min(Order.placed_at).label("placed"),
+                    func.max(responded).label("resp"), func.count(responded).label("n_resp"),
+                    func.max(delivered).label("deliv"), func.count(delivered).label("n_deliv"),
+                    func.count().label("n"), func.max(case((Order.emergency, 1), else_=0)).label("emerg"),
+                    func.sum(in_full).label("full"))
+             .select_from(Order)
+             .where(Order.placed_at >= datetime.combine(start, time.min),
+                    Order.placed_at <= min(_end_of(end), now), key.is_not(None))
+             .group_by(key, Order.order_no))
+    if role == "manufacturer":
+        inner = inner.join(Product, Product.id == Order.product_id)
+    o = inner.subquery()
+    placed_s = _epoch(session, o.c.placed)
+    all_responded, all_delivered = o.c.n_resp == o.c.n, o.c.n_deliv == o.c.n
+    resp_ok = and_(all_responded, _epoch(session, o.c.resp) - placed_s <= response_s)
+    window = case((o.c.emerg == 1, emergency_s), else_=ordinary_s)
+    deliv_ok = and_(all_delivered, _epoch(session, o.c.deliv) - placed_s <= window)
+    # An order still inside its response window on d is not assessable yet (as the R4 alerts).
+    assessable = or_(all_responded, _epoch(session, literal(now, DateTime)) - placed_s > response_s)
+    year, quarter = _year_quarter(session, o.c.placed)
+    one = lambda cond: func.sum(case((cond, 1), else_=0))  # noqa: E731
+    q = (select(o.c.cid, year, quarter, func.count(), one(resp_ok), one(all_delivered), one(deliv_ok),
+                func.sum(o.c.n), func.sum(o.c.full))
+         .where(assessable).group_by(o.c.cid, year, quarter))
+    out: dict[tuple[int, Quarter], _Tally] = {}
+    for cid, y, qq, placed, resp, deliv, deliv_in, lines, full in session.execute(q):
+        out[(cid, Quarter(int(y), int(qq)))] = _Tally(int(placed), int(resp or 0), int(deliv or 0),
+                                                      int(deliv_in or 0), int(lines or 0), int(full or 0))
+    return out
+
+
+@dataclass
+class _IssueFact:
+    issue_id: int
+    product_id: int
+    product_name: str
+    reported_at: datetime
+    on_time: bool | None  # None: pending on d
+    escalated: bool
+
+
+def issue_outcome(cal, reported_at: datetime, replied_at: datetime | None, promised: date | None,
+                  resolved_at: datetime | None, as_of: date) -> bool | None:
+    """R3/R4: replied and resolved within their dues (True), missed one (False), or still
+    inside its dues on d (None). Times after d are not known yet."""
+    now = _end_of(as_of)
+    replied = replied_at if replied_at is not None and replied_at <= now else None
+    resolved = resolved_at if resolved_at is not None and resolved_at <= now else None
+    dues = issue_rules.issue_dues(cal, reported_at, replied, promised if replied else None)
+    reply_ok = replied is not None and replied.date() <= dues.reply_due.date
+    if replied is None and as_of > dues.reply_due.date:
+        return False
+    if replied is not None and not reply_ok:
+        return False
+    if resolved is not None:
+        return resolved.date() <= dues.resolution_due.date and reply_ok
+    if as_of > dues.resolution_due.date:
+        return False
+    return None
+
+
+def _issue_facts(session: Session, role: str, start: date, end: date, as_of: date) -> dict[int, list[_IssueFact]]:
+    from hospital_app.services.calendar import load_calendar
+
+    cal = load_calendar(session)
+    now = _end_of(as_of)
+    col = SupplyIssue.company_id if role == "manufacturer" else SupplyIssue.distributor_id
+    q = (select(col, SupplyIssue.id, SupplyIssue.product_id, Product.generic_name, Product.spec,
+                SupplyIssue.reported_at, SupplyIssue.replied_at, SupplyIssue.promised_date,
+                func.coalesce(SupplyIssue.resolved_at, SupplyIssue.closed_at), SupplyIssue.escalated_at)
+         .join(Product, Product.id == SupplyIssue.product_id)
+         .where(col.is_not(None), SupplyIssue.reported_at >= datetime.combine(start, time.min),
+                SupplyIssue.reported_at <= min(_end_of(end), now)))
+    out: dict[int, list[_IssueFact]] = defaultdict(list)
+    for cid, iid, pid, name, spec, reported, replied, promised, resolved, escalated in session.execute(q):
+        out[cid].append(_IssueFact(
+            iid, pid, " ".join(x for x in (name, spec) if x), reported,
+            issue_outcome(cal, reported, replied, promised, resolved, as_of),
+            escalated is not None and escalated <= now))
+    return out
+
+
+def _level(session: Session, t: _Tally, prev: _Tally | None) -> str | None:
+    if t.placed == 0:
+        return None
+    rw = settings.get(session, "r4_response_rate_warning")
+    tw = settings.get(session, "r4_timeliness_warning")
+    prev_t = rules.exact_ratio(prev.delivered_in_time, prev.delivered) if prev else None
+    return rules.level(rules.exact_ratio(t.responded_in_time, t.placed),
+                       rules.exact_ratio(t.delivered_in_time, t.delivered), prev_t, rw, tw) or "incentive"
+
+
+def _companies(session: Session, role: str) -> dict[int, str]:
+    flag = Company.is_manufacturer if role == "manufacturer" else Company.is_distributor
+    return dict(session.execute(select(Company.id, Company.name).where(flag.is_(True))).all())
+
+
+def scorecard(session: Session, as_of: date, quarter: str | None = None, year: int | None = None,
+              role: str | None = None) -> list[SupplierScore]:
+    """R4 v2 scorecard rows for the period (``--quarter`` / ``--year``; default the quarter of d)."""
+    period = resolve_period(as_of, quarter, year)
+    session.flush()
+    names = dict(session.execute(select(Company.id, Company.name)).all())
+    out: list[SupplierScore] = []
+    for r in ROLES if role is None else (role,):
+        tallies = _tallies(session, r, period.quarters[0].previous().start, period.end, as_of)
+        facts = _issue_facts(session, r, period.start, period.end, as_of)
+        ids = set(_companies(session, r)) | {cid for cid, _q in tallies} | set(facts)
+        for cid in ids:
+            total = _Tally()
+            quarter_levels = []
+            for q in period.quarters:
+                t = tallies.get((cid, q))
+                if t is not None:
+                    total.add(t)
+                    quarter_levels.append(_level(session, t, tallies.get((cid, q.previous()))))
+            if len(period.quarters) == 1:
+                level = quarter_levels[0] if quarter_levels else None
+            else:
+                level = "serious" if "serious" in quarter_levels else _level(session, total, None)
+            mine = facts.get(cid, [])
+            known = [f for f in mine if f.on_time is not None]
+            on_time = sum(1 for f in known if f.on_time)
+            counts = Counter((f.product_id, f.product_name) for f in mine)
+            top = [{"product_id": pid, "name": name, "issues": n}
+                   for (pid, name), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0][1], kv[0][0]))[:3]]
+            out.append(SupplierScore(
+                company_id=cid, company=names.get(cid, ""), role=r, period=period.label,
+                placed=total.placed, responded_in_time=total.responded_in_time, delivered=total.delivered,
+                delivered_in_time=total.delivered_in_time, lines=total.lines, lines_in_full=total.lines_in_full,
+                response_rate=rules.exact_ratio(total.responded_in_time, total.placed),
+                timeliness=rules.exact_ratio(total.delivered_in_time, total.delivered) if total.placed else None,
+                delivery_rate=rules.exact_ratio(total.lines_in_full, total.lines) if total.placed else None,
+                issues=len(mine), issues_on_time=on_time, issues_pending=len(mine) - len(known),
+                issues_on_time_rate=rules.exact_ratio(on_time, len(known)),
+                escalations=sum(1 for f in mine if f.escalated), level=level, top_products=top))
+    out.sort(key=lambda s: (ROLES.index(s.role), s.company, s.company_id))
+    return out

@@ -1,0 +1,100 @@
+"""CLI for issue 17: `indicators` (R20), `indicators compare`, `suppliers` (R4 v2), `retention` (R18)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import openpyxl
+import pytest
+
+from tests.conftest import REAL
+from tests.services.bureau_data import indicator_world
+
+
+@pytest.fixture
+def world_db(db):
+    with db.session() as s:
+        indicator_world(s)
+    return db
+
+
+def test_r20_json_keys(run_cli, db_path, world_db):
+    """GIVEN batches A and B WHEN `indicators --json` as of 2025-06-30 THEN one object per batch with the counts
+    and shares of R20 (batch A: 5 signed, 1 zero, share 0.2)."""
+    res = run_cli("--db", str(db_path), "--as-of", "2025-06-30", "indicators", "--json")
+    assert res.code == 0, res.err
+    a = [b for b in res.json()["batches"] if b["batch"] == "批次A"][0]
+    assert (a["total"], a["zero"], a["zero_share"], a["normal"], a["normal_share"]) == (5, 1, 0.2, 2, 0.4)
+
+
+def test_r20_xlsx_has_the_bureau_layout_and_reads_back(run_cli, db_path, world_db, tmp_path):
+    """GIVEN the bureau's template WHEN `indicators --out` THEN row 1 holds exactly its 23 headers and one row per
+    batch; WHEN the bureau's copy says 3 zero-purchase products for 批次A THEN `compare` lists 零采购 3 vs 1 and the
+    zero product's neighbours, exit 0; the unchanged file shows no difference."""
+    template = openpyxl.load_workbook(REAL / "bureau_execution_report_template.xlsx").active
+    out = tmp_path / "report.xlsx"
+    assert run_cli("--db", str(db_path), "--as-of", "2025-06-30", "indicators", "--out", str(out)).code == 0
+    wb = openpyxl.load_workbook(out)
+    ws = wb.active
+    assert [c.value for c in ws[1]] == [c.value for c in template[1]]
+    assert ws.max_row == 3 and ws.title == template.title
+    res = run_cli("--db", str(db_path), "--as-of", "2025-06-30", "indicators", "compare", str(out), "--json")
+    assert res.code == 0 and all(b["differences"] == [] for b in res.json()["batches"])
+    row = [r for r in range(2, 4) if ws.cell(r, 4).value == "批次A"][0]
+    ws.cell(row, 9).value = 3  # 零采购产品数
+    wb.save(out)
+    res = run_cli("--db", str(db_path), "--as-of", "2025-06-30", "indicators", "compare", str(out), "--json")
+    [diff] = [b for b in res.json()["batches"] if b["batch"] == "批次A"][0]["differences"]
+    assert (diff["indicator"], diff["bureau"], diff["ours"], diff["difference"]) == ("zero", 3, 1, -2)
+    assert diff["products"], "the products nearest to zero purchase are listed"
+
+
+def test_r20_compare_bad_file(run_cli, db_path, world_db, tmp_path):
+    """GIVEN a count cell holding text WHEN comparing THEN exit 3 naming the sheet, row and column."""
+    wb = openpyxl.load_workbook(REAL / "bureau_execution_report_template.xlsx")
+    ws = wb.active
+    ws.append(["医院", "H1", "某市", "批次A", None, None, None, "五"])
+    bad = tmp_path / "bad.xlsx"
+    wb.save(bad)
+    res = run_cli("--db", str(db_path), "indicators", "compare", str(bad))
+    assert res.code == 3
+    assert "第 2 行" in res.err and "签约产品总数" in res.err
+
+
+def test_r20_xlsx_text_is_never_a_formula(run_cli, db_path, db, tmp_path):
+    """GIVEN a batch named like a formula WHEN exporting THEN the cell is text, not a formula."""
+    from tests.services.monitoring_data import batch
+
+    with db.session() as s:
+        batch(s, "=1+1", start=date(2025, 1, 1))
+    out = tmp_path / "r.xlsx"
+    assert run_cli("--db", str(db_path), "indicators", "--out", str(out)).code == 0
+    cell = openpyxl.load_workbook(out).active["D2"]
+    assert cell.value == "=1+1" and cell.data_type == "s"
+
+
+def test_r4_suppliers_json_keys(run_cli, db_path, world_db):
+    """GIVEN companies without orders WHEN `suppliers --quarter 2025Q2 --json` THEN CLI.md keys with null rates."""
+    res = run_cli("--db", str(db_path), "--as-of", "2025-06-30", "suppliers", "--quarter", "2025Q2", "--json")
+    assert res.code == 0, res.err
+    for row in res.json():
+        assert list(row)[:11] == ["company", "role", "period", "placed", "response_rate", "timeliness",
+                                  "delivery_rate", "issues", "issues_on_time_rate", "escalations", "level"]
+        assert row["placed"] == 0 and row["response_rate"] is None and row["level"] is None
+
+
+def test_r4_suppliers_bad_quarter(run_cli, db_path, world_db):
+    """GIVEN a quarter written wrongly WHEN asking THEN exit 3 with a message."""
+    assert run_cli("--db", str(db_path), "suppliers", "--quarter", "2025-2").code == 3
+
+
+def test_r18_retention_json(run_cli, db_path, world_db, tmp_path):
+    """GIVEN no volume report WHEN `retention --json` THEN every product estimates 0 with the reason; `--out` writes
+    a workbook."""
+    res = run_cli("--db", str(db_path), "--as-of", "2025-06-30", "retention", "--json")
+    assert res.code == 0, res.err
+    rows = res.json()["rows"]
+    assert rows and all(r["estimate"] == "0.00" and "报量" in r["note"] for r in rows)
+    out = tmp_path / "ret.xlsx"
+    assert run_cli("--db", str(db_path), "--as-of", "2025-06-30", "retention", "--out", str(out)).code == 0
+    assert openpyxl.load_workbook(out).active["A3"].value == "批次"
