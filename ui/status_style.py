@@ -52,11 +52,11 @@ SUSPENDED_COLOUR = "#b3261e"
 
 
 def suspension_marker(suspended_on, as_of) -> str:
-    """R17: the marker appended to a product's name when it is suspended on ``as_of`` ("" otherwise)."""
+    """R17: the marker put before a product's name (first, so a narrow column never elides it) when it is suspended on ``as_of`` ("" otherwise)."""
     from PySide6.QtCore import QCoreApplication
 
     from hospital_app.domain.monitoring import is_suspended
 
     if not is_suspended(suspended_on, as_of):
         return ""
-    return QCoreApplication.translate("StatusStyle", "［暂停使用］")
+    return QCoreApplication.translate("StatusStyle", "［暂停］")

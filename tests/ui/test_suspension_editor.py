@@ -15,7 +15,7 @@ from PySide6.QtCore import QDate, Qt
 from tests.ui.test_english_ui import _problems, data_values, english  # noqa: F401 (fixtures)
 
 NAME = "暂停测试片"
-MARK = "［暂停使用］"
+MARK = "［暂停］"
 
 
 @pytest.fixture
@@ -102,7 +102,7 @@ def test_r17_suspend_from_the_product_detail(page, product, ctx):
     assert dialog.lift_button.isEnabled() and dialog.suspend_button.text() == "保存修改"
     assert page.detail.suspension.text() == "2025-09-01 起停用：批号 240312 抽检不合格"
     cell = _name_cell(page, pid)
-    assert cell.data() == NAME + MARK
+    assert cell.data() == MARK + NAME
     assert cell.data(Qt.ItemDataRole.ForegroundRole).color().name() == "#b3261e"
 
 
@@ -127,7 +127,7 @@ def test_r17_lifting_asks_first(page, product, ctx, monkeypatch):
     with ctx.db.session() as s:
         suspend(s, pid, date(2025, 8, 1), "不良反应：皮疹", ["health_authority"])
     page.refresh()
-    assert _name_cell(page, pid).data() == NAME + MARK
+    assert _name_cell(page, pid).data() == MARK + NAME
     dialog = _open(page, pid)
     assert dialog.state.text() == "当前：自 2025-08-01 起暂停使用。原因：不良反应：皮疹。已报告给：卫生健康部门。"
     assert dialog.reported["health_authority"].isChecked() and not dialog.reported["manufacturer"].isChecked()
@@ -149,7 +149,7 @@ def test_r17_lifting_asks_first(page, product, ctx, monkeypatch):
 
 def test_r17_marker_on_purchases_and_issues_pages(make_page, product, ctx, qtbot):
     """GIVEN 暂停测试片 suspended on 2025-09-01 (before today 2025-09-15) WHEN the purchases page shows its two
-    purchases and the issues page its issue THEN the product name carries ［暂停使用］ in red on every row; GIVEN
+    purchases and the issues page its issue THEN the product name is preceded by ［暂停］ in red on every row; GIVEN
     a suspension dated 2025-10-01 (after today) THEN no marker yet (as of d)."""
     from hospital_app.services.management import suspend
     from ui.pages.issues import IssuesPage
@@ -164,16 +164,16 @@ def test_r17_marker_on_purchases_and_issues_pages(make_page, product, ctx, qtbot
     qtbot.waitUntil(lambda: purchases.model.complete)
     assert purchases.model.rowCount() == 2
     names = [purchases.model.index(r, 3).data() for r in range(2)]
-    assert names == [NAME + MARK, NAME + MARK]
+    assert names == [MARK + NAME, MARK + NAME]
     assert purchases.model.index(0, 3).data(Qt.ItemDataRole.ForegroundRole).color().name() == "#b3261e"
     assert purchases.model.index(0, 3).data(Qt.ItemDataRole.ToolTipRole) == "该产品自 2025-09-01 起暂停使用"
 
     issues = make_page(IssuesPage)
     [mine] = [v for v in issues.issues if v.product_id == pid]
     row = next(r for r in range(issues.model.rowCount()) if issues.model.item(r, 0).text() == str(mine.id))
-    assert issues.model.item(row, 1).text() == f"{NAME} 10mg{MARK}"
+    assert issues.model.item(row, 1).text() == f"{MARK}{NAME} 10mg"
     issues.select_issue(mine.id)
-    assert issues.heading.text().startswith(f"#{mine.id}  {NAME} 10mg{MARK} — ")
+    assert issues.heading.text().startswith(f"#{mine.id}  {MARK}{NAME} 10mg — ")
 
     with ctx.db.session() as s:
         suspend(s, pid, date(2025, 10, 1), "质量风险", [])

@@ -40,7 +40,7 @@ class SuspensionDialog(QDialog):
         self.detail = None
         self.setObjectName("suspensionDialog")
         self.setWindowTitle(self.tr("暂停使用"))
-        self.resize(560, 460)
+        self.resize(560, 400)
 
         self.heading = QLabel(self)
         self.heading.setObjectName("suspensionProduct")
@@ -117,6 +117,8 @@ class SuspensionDialog(QDialog):
         self.detail = detail
         self.heading.setText(" ".join(x for x in (detail.generic_name, detail.dosage_form, detail.spec,
                                                   detail.manufacturer) if x))
+        from hospital_app.i18n import tr
+
         suspended = detail.suspended_on is not None
         if suspended:
             self.state.setText(self.tr("当前：自 %1 起暂停使用。原因：%2。已报告给：%3。")
@@ -128,7 +130,7 @@ class SuspensionDialog(QDialog):
             self.reason.setPlainText(detail.suspension_reason or "")
             for code, cb in self.reported.items():
                 cb.setChecked(code in (detail.suspension_reported_to or []))
-            self.others.setText("，".join(x for x in detail.suspension_reported_to or [] if x not in self.reported))
+            self.others.setText(tr("，", ", ").join(x for x in detail.suspension_reported_to or [] if x not in self.reported))
             self.suspend_button.setText(self.tr("保存修改"))
         else:
             self.state.setText(self.tr("当前：正常使用（未暂停）。"))
@@ -137,8 +139,10 @@ class SuspensionDialog(QDialog):
         self.lift_button.setEnabled(suspended)
 
     def reported_text(self, reported: list | None) -> str:
+        from hospital_app.i18n import tr
+
         names = [self.reported[x].text() if x in self.reported else x for x in reported or []]
-        return "、".join(names) if names else self.tr("尚未报告")
+        return tr("、", ", ").join(names) if names else self.tr("尚未报告")
 
     def reported_to(self) -> tuple[list[str], list[str]]:
         """(the ticked codes, the other recipients typed in)."""

@@ -203,7 +203,7 @@ class PurchasesModel(QAbstractTableModel):
             if marker:
                 return self.tr("该产品自 %1 起暂停使用").replace("%1", record.product_suspended_on.isoformat())
             return None
-        return cell_text(record, key) + marker
+        return marker + cell_text(record, key)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         sort_key = COLUMNS[column][2]

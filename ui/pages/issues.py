@@ -218,7 +218,7 @@ class IssuesPage(BasePage):
         for v in issues:
             marker = suspension_marker(v.product_suspended_on, self.ctx.as_of)
             items = [self._item(str(v.id)),
-                     self._item(" ".join(p for p in (v.product_name, v.spec or "") if p) + marker),
+                     self._item(marker + " ".join(p for p in (v.product_name, v.spec or "") if p)),
                      self._item(type_label(v.type)), self._item(status_label(v.status)),
                      self._item(fmt_date(v.reply_due)), self._item(self._resolution_text(v)),
                      self._item(self._flags_text(v)),
@@ -345,7 +345,7 @@ class IssuesPage(BasePage):
             return
         v = detail.issue
         marker = suspension_marker(v.product_suspended_on, self.ctx.as_of)
-        self.heading.setText(f"#{v.id}  {v.product_name} {v.spec or ''}{marker} — {type_label(v.type)}")
+        self.heading.setText(f"#{v.id}  {marker}{v.product_name} {v.spec or ''} — {type_label(v.type)}")
         self.fields["status"].setText(status_label(v.status))
         self.fields["company"].setText(" / ".join(x for x in (v.company or v.manufacturer, v.distributor) if x))
         self.fields["description"].setText(v.description or "")

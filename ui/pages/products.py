@@ -68,7 +68,7 @@ class ProgressModel(QAbstractTableModel):
             if key == "spec":
                 return " ".join(x for x in (row.dosage_form, row.spec) if x)
             if key == "generic_name" and "suspended" in (row.flags or []):  # R17: marked wherever shown
-                return f"{value}{QCoreApplication.translate('StatusStyle', '［暂停使用］')}"
+                return f"{QCoreApplication.translate('StatusStyle', '［暂停］')}{value}"
             if key in ("completion", "schedule", "nonselected_share"):
                 return percent(value)
             if key == "status":
