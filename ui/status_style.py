@@ -45,3 +45,18 @@ def percent(value) -> str:
     if value is None:
         return ""
     return f"{float(value) * 100:.1f}%"
+
+
+#: Text colour of a suspended product's name (R17), wherever the product appears.
+SUSPENDED_COLOUR = "#b3261e"
+
+
+def suspension_marker(suspended_on, as_of) -> str:
+    """R17: the marker put before a product's name (first, so a narrow column never elides it) when it is suspended on ``as_of`` ("" otherwise)."""
+    from PySide6.QtCore import QCoreApplication
+
+    from hospital_app.domain.monitoring import is_suspended
+
+    if not is_suspended(suspended_on, as_of):
+        return ""
+    return QCoreApplication.translate("StatusStyle", "［暂停］")

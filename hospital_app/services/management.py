@@ -203,8 +203,12 @@ def _suspension(p: Product) -> dict:
 
 
 def suspend(session: Session, product_id: int, on: date, reason: str, reported_to: list[str] | None = None,
-            who: str | None = None) -> dict:
-    """R17: suspend a product for a quality risk or adverse reaction."""
+            who: str | None = None, reported_other: list[str] | None = None) -> dict:
+    """R17: suspend a product for a quality risk or adverse reaction.
+
+    ``reported_to`` holds the codes of ``monitoring.REPORTED_TO`` (checked, so a CLI typo is
+    refused); ``reported_other`` names further recipients in the user's words (e.g. the
+    city's adverse-reaction monitoring centre), stored after the codes as written."""
     p = _product(session, product_id)
     if not (reason or "").strip():
         raise BadInput(tr("请填写暂停使用的原因", "A reason is required"))
@@ -212,6 +216,8 @@ def suspend(session: Session, product_id: int, on: date, reason: str, reported_t
     bad = [r for r in reported if r not in monitoring.REPORTED_TO]
     if bad:
         raise BadInput(tr("报告对象应为：{r}", "Reported-to must be among: {r}", r=", ".join(monitoring.REPORTED_TO)))
+    others = [x.strip() for x in reported_other or [] if x and x.strip()]
+    reported = list(dict.fromkeys(reported + others))
     before = _suspension(p)
     p.suspended_on, p.suspension_reason, p.suspension_reported_to = on, reason.strip(), reported
     session.flush()

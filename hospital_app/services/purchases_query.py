@@ -63,6 +63,7 @@ class PurchaseRow:
     is_return: bool
     source_file: str | None
     source_row: int | None
+    product_suspended_on: date | None = None  # R17: the product's suspension (shown on every row)
 
 
 def _filtered(stmt: Select, filters: PurchaseFilters) -> Select:
@@ -118,7 +119,7 @@ def fetch_purchase_rows(session: Session, ids: Sequence[int]) -> dict[int, Purch
                    m.Purchase.product_id, m.Product.code, m.Product.generic_name, m.Product.spec,
                    maker.name, m.Product.selected, m.Purchase.quantity, m.Product.base_unit,
                    m.Purchase.unit_price, m.Purchase.amount, dist.name, m.Purchase.is_return,
-                   m.Purchase.source_file, m.Purchase.source_row)
+                   m.Purchase.source_file, m.Purchase.source_row, m.Product.suspended_on)
             .join(m.Product, m.Product.id == m.Purchase.product_id)
             .outerjoin(maker, maker.id == m.Product.manufacturer_id)
             .outerjoin(dist, dist.id == m.Purchase.distributor_id)

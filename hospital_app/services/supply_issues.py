@@ -93,6 +93,7 @@ class IssueView:
     bureau_report_to: str | None = None
     bureau_confirmed_at: datetime | None = None  # the bureau's confirmation (核实, issues confirm)
     bureau_confirm_ref: str | None = None
+    product_suspended_on: date | None = None  # R17: shown next to the product (not in the JSON contract)
 
     def as_dict(self, full: bool = False) -> dict:
         """Exactly the ``issues list --json`` keys of CLI.md; ``full`` appends the rest."""
@@ -169,6 +170,7 @@ def _view(issue: SupplyIssue, cal: WorkCalendar, as_of: date, names: dict[int, s
         bureau_report_to=issue.bureau_report_to if f.insurance_notified_at else None,
         bureau_confirmed_at=f.bureau_confirmed_at,
         bureau_confirm_ref=issue.bureau_confirm_ref if f.bureau_confirmed_at else None,
+        product_suspended_on=product.suspended_on if product else None,
     )
 
 

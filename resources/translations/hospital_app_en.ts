@@ -138,7 +138,7 @@
         <translation>(empty)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="291"/>
+        <location filename="../../ui/pages/products.py" line="303"/>
         <source>严重滞后</source>
         <comment>severely behind</comment>
         <translation>severely behind</translation>
@@ -158,128 +158,145 @@
         <comment>VBP Execution Assistant</comment>
         <translation>VBP Execution Assistant</translation>
     </message>
+    <message>
+        <location filename="../../ui/dialogs/suspension_dialog.py" line="133"/>
+        <source>，</source>
+        <comment>, </comment>
+        <translation>, </translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/suspension_dialog.py" line="145"/>
+        <source>、</source>
+        <comment>, </comment>
+        <translation>, </translation>
+    </message>
 </context>
 <context>
     <name>AdjustmentsEditor</name>
     <message>
-        <location filename="../../ui/widgets/adjustments_editor.py" line="90"/>
-        <location filename="../../ui/widgets/adjustments_editor.py" line="220"/>
+        <location filename="../../ui/widgets/adjustments_editor.py" line="97"/>
+        <location filename="../../ui/widgets/adjustments_editor.py" line="234"/>
         <source>产品</source>
         <translation>Product</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/adjustments_editor.py" line="90"/>
+        <location filename="../../ui/widgets/adjustments_editor.py" line="97"/>
         <source>原因</source>
         <translation>Reason</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/adjustments_editor.py" line="90"/>
+        <location filename="../../ui/widgets/adjustments_editor.py" line="97"/>
         <source>依据文件</source>
         <translation>Reference document</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/adjustments_editor.py" line="90"/>
+        <location filename="../../ui/widgets/adjustments_editor.py" line="97"/>
         <source>起</source>
         <translation>From</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/adjustments_editor.py" line="90"/>
+        <location filename="../../ui/widgets/adjustments_editor.py" line="97"/>
         <source>止</source>
         <translation>To</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/adjustments_editor.py" line="90"/>
-        <location filename="../../ui/widgets/adjustments_editor.py" line="152"/>
+        <location filename="../../ui/widgets/adjustments_editor.py" line="97"/>
+        <location filename="../../ui/widgets/adjustments_editor.py" line="159"/>
         <source>登记人</source>
         <translation>Recorded by</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/adjustments_editor.py" line="99"/>
+        <location filename="../../ui/widgets/adjustments_editor.py" line="106"/>
         <source>依据文件文号（必填）</source>
         <translation>Reference document number (required)</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/adjustments_editor.py" line="100"/>
+        <location filename="../../ui/widgets/adjustments_editor.py" line="107"/>
         <source>添加免考核</source>
         <translation>Add exemption</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/adjustments_editor.py" line="102"/>
-        <location filename="../../ui/widgets/adjustments_editor.py" line="161"/>
+        <location filename="../../ui/widgets/adjustments_editor.py" line="109"/>
+        <location filename="../../ui/widgets/adjustments_editor.py" line="168"/>
         <source>删除所选</source>
         <translation>Delete selected</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/adjustments_editor.py" line="135"/>
+        <location filename="../../ui/widgets/adjustments_editor.py" line="142"/>
         <source>删除免考核</source>
         <translation>Delete exemption</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/adjustments_editor.py" line="135"/>
+        <location filename="../../ui/widgets/adjustments_editor.py" line="142"/>
         <source>确定删除“%1”的免考核记录吗？</source>
         <translation>Delete the exemption of “%1”?</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/adjustments_editor.py" line="145"/>
+        <location filename="../../ui/widgets/adjustments_editor.py" line="152"/>
         <source>已删除免考核记录。</source>
         <translation>Exemption deleted.</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/adjustments_editor.py" line="152"/>
-        <location filename="../../ui/widgets/adjustments_editor.py" line="155"/>
+        <location filename="../../ui/widgets/adjustments_editor.py" line="159"/>
+        <location filename="../../ui/widgets/adjustments_editor.py" line="162"/>
         <source>中选药品通用名</source>
         <translation>Selected drug (generic name)</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/adjustments_editor.py" line="152"/>
-        <location filename="../../ui/widgets/adjustments_editor.py" line="158"/>
+        <location filename="../../ui/widgets/adjustments_editor.py" line="159"/>
+        <location filename="../../ui/widgets/adjustments_editor.py" line="165"/>
         <source>可替代药品通用名</source>
         <translation>Substitute drug (generic name)</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/adjustments_editor.py" line="152"/>
+        <location filename="../../ui/widgets/adjustments_editor.py" line="159"/>
         <source>备注</source>
         <translation>Note</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/adjustments_editor.py" line="159"/>
+        <location filename="../../ui/widgets/adjustments_editor.py" line="166"/>
         <source>添加对应关系</source>
         <translation>Add mapping</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/adjustments_editor.py" line="191"/>
+        <location filename="../../ui/widgets/adjustments_editor.py" line="198"/>
         <source>删除对应关系</source>
         <translation>Delete mapping</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/adjustments_editor.py" line="191"/>
+        <location filename="../../ui/widgets/adjustments_editor.py" line="198"/>
         <source>确定删除“%1 → %2”的可替代关系吗？</source>
         <translation>Delete the substitution “%1 → %2”?</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/adjustments_editor.py" line="200"/>
+        <location filename="../../ui/widgets/adjustments_editor.py" line="207"/>
         <source>已删除对应关系。</source>
         <translation>Mapping deleted.</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/adjustments_editor.py" line="221"/>
+        <location filename="../../ui/widgets/adjustments_editor.py" line="235"/>
         <source>标记</source>
         <translation>Mark</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/adjustments_editor.py" line="88"/>
+        <location filename="../../ui/widgets/adjustments_editor.py" line="95"/>
         <source>免考核产品</source>
         <translation>Exempt products</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/adjustments_editor.py" line="150"/>
+        <location filename="../../ui/widgets/adjustments_editor.py" line="157"/>
         <source>可替代药品对应关系</source>
         <translation>Substitute mappings</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/adjustments_editor.py" line="207"/>
+        <location filename="../../ui/widgets/adjustments_editor.py" line="214"/>
         <source>产品标记</source>
         <translation>Product marks</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/adjustments_editor.py" line="226"/>
+        <source>价格低于中选价格且质量相同的非中选产品或可替代产品：其采购不计入考核（不影响完成率、非中选占比和可替代药品的统计）。只能标记在非中选产品上。</source>
+        <translation>A non-selected or substitute product cheaper than the selected price with equal quality: its purchases are left out of the assessment (completion, non-selected share and substitute counts). Only for non-selected products.</translation>
     </message>
 </context>
 <context>
@@ -1145,322 +1162,322 @@
 <context>
     <name>IssuesPage</name>
     <message>
-        <location filename="../../ui/pages/issues.py" line="51"/>
+        <location filename="../../ui/pages/issues.py" line="52"/>
         <source>供应问题</source>
         <translation>Supply issues</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="56"/>
+        <location filename="../../ui/pages/issues.py" line="57"/>
         <source>登记新问题</source>
         <translation>File new issue</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="58"/>
+        <location filename="../../ui/pages/issues.py" line="59"/>
         <source>只看未解决</source>
         <translation>Unresolved only</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="60"/>
+        <location filename="../../ui/pages/issues.py" line="61"/>
         <source>只看逾期</source>
         <translation>Overdue only</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="64"/>
+        <location filename="../../ui/pages/issues.py" line="65"/>
         <source>按产品、企业或类型筛选</source>
         <translation>Filter by product, company or type</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="77"/>
+        <location filename="../../ui/pages/issues.py" line="78"/>
         <source>编号</source>
         <translation>No.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="77"/>
+        <location filename="../../ui/pages/issues.py" line="78"/>
         <source>产品</source>
         <translation>Product</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="77"/>
+        <location filename="../../ui/pages/issues.py" line="78"/>
         <source>问题类型</source>
         <translation>Issue type</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="77"/>
-        <location filename="../../ui/pages/issues.py" line="129"/>
-        <location filename="../../ui/pages/issues.py" line="174"/>
+        <location filename="../../ui/pages/issues.py" line="78"/>
+        <location filename="../../ui/pages/issues.py" line="130"/>
+        <location filename="../../ui/pages/issues.py" line="175"/>
         <source>状态</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="77"/>
-        <location filename="../../ui/pages/issues.py" line="130"/>
+        <location filename="../../ui/pages/issues.py" line="78"/>
+        <location filename="../../ui/pages/issues.py" line="131"/>
         <source>答复期限</source>
         <translation>Reply due</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="78"/>
-        <location filename="../../ui/pages/issues.py" line="131"/>
+        <location filename="../../ui/pages/issues.py" line="79"/>
+        <location filename="../../ui/pages/issues.py" line="132"/>
         <source>解决期限</source>
         <translation>Resolution due</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="78"/>
+        <location filename="../../ui/pages/issues.py" line="79"/>
         <source>提示</source>
         <translation>Flags</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="78"/>
-        <location filename="../../ui/pages/issues.py" line="129"/>
+        <location filename="../../ui/pages/issues.py" line="79"/>
+        <location filename="../../ui/pages/issues.py" line="130"/>
         <source>涉及企业</source>
         <translation>Company</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="78"/>
+        <location filename="../../ui/pages/issues.py" line="79"/>
         <source>反馈时间</source>
         <translation>Reported</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="93"/>
+        <location filename="../../ui/pages/issues.py" line="94"/>
         <source>暂无供应问题。点击“登记新问题”记录企业供应短缺、配送不及时等情况。</source>
         <translation>No supply issues yet. Click “File new issue” to record a shortage, a late delivery and the like.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="122"/>
+        <location filename="../../ui/pages/issues.py" line="123"/>
         <source>问题详情</source>
         <translation>Issue details</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="123"/>
-        <location filename="../../ui/pages/issues.py" line="333"/>
+        <location filename="../../ui/pages/issues.py" line="124"/>
+        <location filename="../../ui/pages/issues.py" line="338"/>
         <source>请在左侧选择一个问题。</source>
         <translation>Select an issue on the left.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="130"/>
+        <location filename="../../ui/pages/issues.py" line="131"/>
         <source>问题描述</source>
         <translation>Description</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="131"/>
+        <location filename="../../ui/pages/issues.py" line="132"/>
         <source>承诺解决</source>
         <translation>Promised resolution</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="132"/>
+        <location filename="../../ui/pages/issues.py" line="133"/>
         <source>医保局</source>
         <translation>Insurance bureau</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="140"/>
+        <location filename="../../ui/pages/issues.py" line="141"/>
         <source>登记答复</source>
         <translation>Record reply</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="141"/>
+        <location filename="../../ui/pages/issues.py" line="142"/>
         <source>登记解决</source>
         <translation>Record resolution</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="142"/>
-        <location filename="../../ui/pages/issues.py" line="377"/>
+        <location filename="../../ui/pages/issues.py" line="143"/>
+        <location filename="../../ui/pages/issues.py" line="383"/>
         <source>关闭</source>
         <translation>Close</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="143"/>
-        <location filename="../../ui/pages/issues.py" line="475"/>
+        <location filename="../../ui/pages/issues.py" line="144"/>
+        <location filename="../../ui/pages/issues.py" line="481"/>
         <source>上报医保部门</source>
         <translation>Escalate to the medical insurance bureau</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="144"/>
-        <location filename="../../ui/pages/issues.py" line="379"/>
+        <location filename="../../ui/pages/issues.py" line="145"/>
+        <location filename="../../ui/pages/issues.py" line="385"/>
         <source>上报医保局</source>
         <translation>Report to the insurance bureau</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="145"/>
+        <location filename="../../ui/pages/issues.py" line="146"/>
         <source>登记已将本问题上报医保局（时间、上报对象）</source>
         <translation>Record that this issue was reported to the insurance bureau (time, to whom)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="146"/>
-        <location filename="../../ui/pages/issues.py" line="379"/>
+        <location filename="../../ui/pages/issues.py" line="147"/>
+        <location filename="../../ui/pages/issues.py" line="385"/>
         <source>医保局核实</source>
         <translation>Bureau confirmation</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="147"/>
+        <location filename="../../ui/pages/issues.py" line="148"/>
         <source>登记医保局对本问题的核实（时间、文号）</source>
         <translation>Record the insurance bureau&apos;s confirmation of this issue (time, reference)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="151"/>
+        <location filename="../../ui/pages/issues.py" line="152"/>
         <source>打印反馈单</source>
         <translation>Print complaint form</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="152"/>
+        <location filename="../../ui/pages/issues.py" line="153"/>
         <source>打印上报函</source>
         <translation>Print escalation letter</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="174"/>
+        <location filename="../../ui/pages/issues.py" line="175"/>
         <source>时间</source>
         <translation>Time</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="174"/>
+        <location filename="../../ui/pages/issues.py" line="175"/>
         <source>事件</source>
         <translation>Event</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="175"/>
+        <location filename="../../ui/pages/issues.py" line="176"/>
         <source>经办人</source>
         <translation>By</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="175"/>
+        <location filename="../../ui/pages/issues.py" line="176"/>
         <source>说明</source>
         <translation>Note</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="187"/>
+        <location filename="../../ui/pages/issues.py" line="188"/>
         <source>处理时间线</source>
         <translation>Timeline</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="230"/>
+        <location filename="../../ui/pages/issues.py" line="233"/>
         <source>暂定：尚未答复，或该年份官方节假日安排未发布</source>
         <translation>Provisional: no reply yet, or the official holiday schedule of that year is not published</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="240"/>
+        <location filename="../../ui/pages/issues.py" line="245"/>
         <source>共 %1 条，逾期 %2 条</source>
         <translation>%1 issues, %2 overdue</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="246"/>
+        <location filename="../../ui/pages/issues.py" line="251"/>
         <source>%1 年的官方节假日安排尚未发布，相关期限按周一至周五推算，标为“暂定”。可在“设置 → 工作日历”中更正。</source>
         <translation>The official holiday schedule for %1 has not been published; dues assume Monday–Friday and are marked “provisional”. Correct them in “Settings → Working calendar”.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="262"/>
+        <location filename="../../ui/pages/issues.py" line="267"/>
         <source>（暂定）</source>
         <translation> (provisional)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="268"/>
+        <location filename="../../ui/pages/issues.py" line="273"/>
         <source>答复逾期</source>
         <translation>Reply overdue</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="270"/>
+        <location filename="../../ui/pages/issues.py" line="275"/>
         <source>解决逾期</source>
         <translation>Resolution overdue</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="272"/>
+        <location filename="../../ui/pages/issues.py" line="277"/>
         <source>承诺超过5个工作日</source>
         <translation>Promise beyond 5 working days</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="348"/>
+        <location filename="../../ui/pages/issues.py" line="354"/>
         <source>（%1 已答复）</source>
         <translation> (replied %1)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="350"/>
+        <location filename="../../ui/pages/issues.py" line="356"/>
         <source>未承诺</source>
         <translation>No promise</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="352"/>
+        <location filename="../../ui/pages/issues.py" line="358"/>
         <source>；最迟 %1</source>
         <translation>; latest %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="354"/>
+        <location filename="../../ui/pages/issues.py" line="360"/>
         <source>（超过5个工作日期限）</source>
         <translation> (beyond the 5-working-day limit)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="358"/>
+        <location filename="../../ui/pages/issues.py" line="364"/>
         <source>截至 %1 的状态（此后登记的答复、解决等尚未计入）</source>
         <translation>State as of %1 (replies, resolutions etc. recorded later are not counted yet)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="376"/>
+        <location filename="../../ui/pages/issues.py" line="382"/>
         <source>登记</source>
         <translation>Filed</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="376"/>
+        <location filename="../../ui/pages/issues.py" line="382"/>
         <source>企业答复</source>
         <translation>Supplier reply</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="376"/>
+        <location filename="../../ui/pages/issues.py" line="382"/>
         <source>解决</source>
         <translation>Resolved</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="377"/>
+        <location filename="../../ui/pages/issues.py" line="383"/>
         <source>上报</source>
         <translation>Escalated</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="377"/>
+        <location filename="../../ui/pages/issues.py" line="383"/>
         <source>关联采购</source>
         <translation>Purchases linked</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="378"/>
+        <location filename="../../ui/pages/issues.py" line="384"/>
         <source>应急核实</source>
         <translation>Emergency verified</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="378"/>
+        <location filename="../../ui/pages/issues.py" line="384"/>
         <source>备注</source>
         <translation>Note</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="388"/>
+        <location filename="../../ui/pages/issues.py" line="394"/>
         <source>未上报</source>
         <translation>Not reported</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="389"/>
+        <location filename="../../ui/pages/issues.py" line="395"/>
         <source>%1 已上报</source>
         <translation>reported %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="393"/>
+        <location filename="../../ui/pages/issues.py" line="399"/>
         <source>；%1 已核实</source>
         <translation>; confirmed %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="397"/>
+        <location filename="../../ui/pages/issues.py" line="403"/>
         <source>；待医保局核实</source>
         <translation>; awaiting the bureau&apos;s confirmation</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="467"/>
+        <location filename="../../ui/pages/issues.py" line="473"/>
         <source>已记录。注意：承诺解决日期超过 5 个工作日期限（最迟 %1）。</source>
         <translation>Recorded. Note: the promised resolution date is beyond the 5-working-day limit (latest %1).</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="470"/>
+        <location filename="../../ui/pages/issues.py" line="476"/>
         <source>已保存问题 %1。</source>
         <translation>Issue %1 saved.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="475"/>
+        <location filename="../../ui/pages/issues.py" line="481"/>
         <source>问题已标记为上报。现在打印上报函吗？</source>
         <translation>The issue is marked as escalated. Print the escalation letter now?</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="494"/>
+        <location filename="../../ui/pages/issues.py" line="500"/>
         <source>已生成：%1</source>
         <translation>Written: %1</translation>
     </message>
@@ -1910,130 +1927,135 @@
 <context>
     <name>ProductDetailPane</name>
     <message>
-        <location filename="../../ui/pages/products.py" line="137"/>
+        <location filename="../../ui/pages/products.py" line="142"/>
         <source>选择一个产品查看详情</source>
         <translation>Select a product to see its detail</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="147"/>
+        <location filename="../../ui/pages/products.py" line="152"/>
         <source>年度</source>
         <translation>Year</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="147"/>
+        <location filename="../../ui/pages/products.py" line="152"/>
         <source>开始</source>
         <translation>Start</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="147"/>
+        <location filename="../../ui/pages/products.py" line="152"/>
         <source>结束</source>
         <translation>End</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="148"/>
+        <location filename="../../ui/pages/products.py" line="153"/>
         <source>约定量</source>
         <translation>Agreed volume</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="148"/>
+        <location filename="../../ui/pages/products.py" line="153"/>
         <source>已采购</source>
         <translation>Purchased</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="160"/>
+        <location filename="../../ui/pages/products.py" line="165"/>
         <source>查看采购明细</source>
         <translation>Show purchases</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="165"/>
+        <location filename="../../ui/pages/products.py" line="170"/>
         <source>编辑未完成原因…</source>
         <translation>Edit lag reason…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="170"/>
+        <location filename="../../ui/pages/products.py" line="178"/>
         <source>协议期</source>
         <translation>Periods</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="171"/>
+        <location filename="../../ui/pages/products.py" line="179"/>
         <source>免考核</source>
         <translation>Exemptions</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="174"/>
+        <location filename="../../ui/pages/products.py" line="182"/>
         <source>标记：</source>
         <translation>Marks:</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="175"/>
+        <location filename="../../ui/pages/products.py" line="183"/>
         <source>停用：</source>
         <translation>Suspension:</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="176"/>
+        <location filename="../../ui/pages/products.py" line="185"/>
         <source>未完成原因：</source>
         <translation>Lag reason:</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="178"/>
+        <location filename="../../ui/pages/products.py" line="187"/>
         <source>标记与停用</source>
         <translation>Marks and suspension</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="196"/>
+        <location filename="../../ui/pages/products.py" line="206"/>
         <source>批次：%1</source>
         <translation>Batch: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="197"/>
+        <location filename="../../ui/pages/products.py" line="207"/>
         <source>生产企业：%1</source>
         <translation>Manufacturer: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="198"/>
+        <location filename="../../ui/pages/products.py" line="208"/>
         <source>中选价：%1 元/%2</source>
         <translation>Selected price: %1 yuan/%2</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="211"/>
+        <location filename="../../ui/pages/products.py" line="221"/>
         <source>第 %1 年协议期：月度目标与实际采购</source>
         <translation>Year %1 period: monthly targets vs purchases</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="213"/>
+        <location filename="../../ui/pages/products.py" line="223"/>
         <source>没有协议期</source>
         <translation>No agreement period</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="227"/>
+        <location filename="../../ui/pages/products.py" line="237"/>
         <source>（生效中）</source>
         <translation> (active)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="230"/>
-        <location filename="../../ui/pages/products.py" line="232"/>
+        <location filename="../../ui/pages/products.py" line="240"/>
+        <location filename="../../ui/pages/products.py" line="244"/>
         <source>无</source>
         <translation>None</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="234"/>
+        <location filename="../../ui/pages/products.py" line="246"/>
         <source>%1 起停用：%2</source>
         <translation>Suspended from %1: %2</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="237"/>
+        <location filename="../../ui/pages/products.py" line="249"/>
         <source>未停用</source>
         <translation>Not suspended</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="241"/>
+        <location filename="../../ui/pages/products.py" line="253"/>
         <source>未填写</source>
         <translation>Not given</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="200"/>
+        <location filename="../../ui/pages/products.py" line="210"/>
         <source>状态：%1；完成进度 %2，序时进度 %3</source>
         <translation>Status: %1; completion %2, schedule %3</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/products.py" line="173"/>
+        <source>暂停使用 / 恢复使用…</source>
+        <translation>Suspend / lift suspension…</translation>
     </message>
 </context>
 <context>
@@ -2072,7 +2094,7 @@
 <context>
     <name>ProductPicker</name>
     <message>
-        <location filename="../../ui/widgets/adjustments_editor.py" line="38"/>
+        <location filename="../../ui/widgets/adjustments_editor.py" line="39"/>
         <source>搜索产品</source>
         <translation>Search products</translation>
     </message>
@@ -2080,78 +2102,78 @@
 <context>
     <name>ProductsPage</name>
     <message>
-        <location filename="../../ui/pages/products.py" line="257"/>
-        <location filename="../../ui/pages/products.py" line="340"/>
+        <location filename="../../ui/pages/products.py" line="269"/>
+        <location filename="../../ui/pages/products.py" line="353"/>
         <source>全部批次</source>
         <translation>All batches</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="260"/>
+        <location filename="../../ui/pages/products.py" line="272"/>
         <source>全部状态</source>
         <translation>All statuses</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="264"/>
+        <location filename="../../ui/pages/products.py" line="276"/>
         <source>通用名、生产企业或规格</source>
         <translation>Generic name, manufacturer or spec</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="266"/>
+        <location filename="../../ui/pages/products.py" line="278"/>
         <source>导出 Excel…</source>
         <translation>Export to Excel…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="267"/>
+        <location filename="../../ui/pages/products.py" line="279"/>
         <source>批次设置…</source>
         <translation>Batch settings…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="269"/>
+        <location filename="../../ui/pages/products.py" line="281"/>
         <source>批次类别（药品/耗材）与采购周期顺延</source>
         <translation>Batch kind (drug/consumable) and cycle extension</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="322"/>
+        <location filename="../../ui/pages/products.py" line="335"/>
         <source>产品进度</source>
         <translation>Products</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="326"/>
+        <location filename="../../ui/pages/products.py" line="339"/>
         <source>正在计算进度…</source>
         <translation>Computing progress…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="355"/>
+        <location filename="../../ui/pages/products.py" line="368"/>
         <source>显示 %1 / %2 个产品</source>
         <translation>Showing %1 of %2 products</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="403"/>
+        <location filename="../../ui/pages/products.py" line="416"/>
         <source>未填写</source>
         <translation>Not given</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="404"/>
+        <location filename="../../ui/pages/products.py" line="417"/>
         <source>未完成原因</source>
         <translation>Lag reason</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="405"/>
+        <location filename="../../ui/pages/products.py" line="418"/>
         <source>该产品未完成约定采购量的原因（留空即清除）：</source>
         <translation>Why this product lags its agreed volume (empty clears it):</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="436"/>
+        <location filename="../../ui/pages/products.py" line="462"/>
         <source>导出进度表</source>
         <translation>Export progress</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="437"/>
+        <location filename="../../ui/pages/products.py" line="463"/>
         <source>Excel 工作簿 (*.xlsx)</source>
         <translation>Excel workbook (*.xlsx)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="454"/>
+        <location filename="../../ui/pages/products.py" line="480"/>
         <source>已导出：%1</source>
         <translation>Exported: %1</translation>
     </message>
@@ -2159,67 +2181,67 @@
 <context>
     <name>ProgressModel</name>
     <message>
-        <location filename="../../ui/pages/products.py" line="39"/>
+        <location filename="../../ui/pages/products.py" line="40"/>
         <source>通用名</source>
         <translation>Generic name</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="39"/>
+        <location filename="../../ui/pages/products.py" line="40"/>
         <source>规格</source>
         <translation>Spec</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="39"/>
+        <location filename="../../ui/pages/products.py" line="40"/>
         <source>状态</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="40"/>
+        <location filename="../../ui/pages/products.py" line="41"/>
         <source>已采购</source>
         <translation>Purchased</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="40"/>
+        <location filename="../../ui/pages/products.py" line="41"/>
         <source>约定采购量</source>
         <translation>Agreed volumes</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="40"/>
+        <location filename="../../ui/pages/products.py" line="41"/>
         <source>缺口</source>
         <translation>Shortfall</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="41"/>
+        <location filename="../../ui/pages/products.py" line="42"/>
         <source>非中选占比</source>
         <translation>Non-selected share</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="41"/>
+        <location filename="../../ui/pages/products.py" line="42"/>
         <source>生产企业</source>
         <translation>Manufacturer</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="41"/>
+        <location filename="../../ui/pages/products.py" line="42"/>
         <source>批次</source>
         <translation>Batch</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="41"/>
+        <location filename="../../ui/pages/products.py" line="42"/>
         <source>提示</source>
         <translation>Flags</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="39"/>
+        <location filename="../../ui/pages/products.py" line="40"/>
         <source>完成进度</source>
         <translation>Completion</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="39"/>
+        <location filename="../../ui/pages/products.py" line="40"/>
         <source>序时进度</source>
         <translation>Schedule</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="40"/>
+        <location filename="../../ui/pages/products.py" line="41"/>
         <source>序时目标</source>
         <translation>Target to date</translation>
     </message>
@@ -2227,79 +2249,84 @@
 <context>
     <name>PurchasesModel</name>
     <message>
-        <location filename="../../ui/models/purchases_model.py" line="28"/>
+        <location filename="../../ui/models/purchases_model.py" line="29"/>
         <source>日期</source>
         <translation>Date</translation>
     </message>
     <message>
-        <location filename="../../ui/models/purchases_model.py" line="29"/>
+        <location filename="../../ui/models/purchases_model.py" line="30"/>
         <source>订单号</source>
         <translation>Order no.</translation>
     </message>
     <message>
-        <location filename="../../ui/models/purchases_model.py" line="30"/>
+        <location filename="../../ui/models/purchases_model.py" line="31"/>
         <source>产品编码</source>
         <translation>Product code</translation>
     </message>
     <message>
-        <location filename="../../ui/models/purchases_model.py" line="31"/>
+        <location filename="../../ui/models/purchases_model.py" line="32"/>
         <source>通用名</source>
         <translation>Generic name</translation>
     </message>
     <message>
-        <location filename="../../ui/models/purchases_model.py" line="32"/>
+        <location filename="../../ui/models/purchases_model.py" line="33"/>
         <source>规格</source>
         <translation>Spec</translation>
     </message>
     <message>
-        <location filename="../../ui/models/purchases_model.py" line="33"/>
+        <location filename="../../ui/models/purchases_model.py" line="34"/>
         <source>生产企业</source>
         <translation>Manufacturer</translation>
     </message>
     <message>
-        <location filename="../../ui/models/purchases_model.py" line="34"/>
+        <location filename="../../ui/models/purchases_model.py" line="35"/>
         <source>中选</source>
         <translation>Selected</translation>
     </message>
     <message>
-        <location filename="../../ui/models/purchases_model.py" line="35"/>
+        <location filename="../../ui/models/purchases_model.py" line="36"/>
         <source>数量</source>
         <translation>Quantity</translation>
     </message>
     <message>
-        <location filename="../../ui/models/purchases_model.py" line="36"/>
+        <location filename="../../ui/models/purchases_model.py" line="37"/>
         <source>单位</source>
         <translation>Unit</translation>
     </message>
     <message>
-        <location filename="../../ui/models/purchases_model.py" line="37"/>
+        <location filename="../../ui/models/purchases_model.py" line="38"/>
         <source>单价（元）</source>
         <translation>Unit price (yuan)</translation>
     </message>
     <message>
-        <location filename="../../ui/models/purchases_model.py" line="38"/>
+        <location filename="../../ui/models/purchases_model.py" line="39"/>
         <source>金额（元）</source>
         <translation>Amount (yuan)</translation>
     </message>
     <message>
-        <location filename="../../ui/models/purchases_model.py" line="39"/>
+        <location filename="../../ui/models/purchases_model.py" line="40"/>
         <source>配送企业</source>
         <translation>Distributor</translation>
     </message>
     <message>
-        <location filename="../../ui/models/purchases_model.py" line="40"/>
+        <location filename="../../ui/models/purchases_model.py" line="41"/>
         <source>来源</source>
         <translation>Source</translation>
     </message>
     <message>
-        <location filename="../../ui/models/purchases_model.py" line="216"/>
+        <location filename="../../ui/models/purchases_model.py" line="220"/>
         <source>是</source>
         <translation>yes</translation>
     </message>
     <message>
-        <location filename="../../ui/models/purchases_model.py" line="217"/>
+        <location filename="../../ui/models/purchases_model.py" line="221"/>
         <source>否</source>
         <translation>no</translation>
+    </message>
+    <message>
+        <location filename="../../ui/models/purchases_model.py" line="204"/>
+        <source>该产品自 %1 起暂停使用</source>
+        <translation>This product is suspended since %1</translation>
     </message>
 </context>
 <context>
@@ -3101,6 +3128,15 @@ Restore?</translation>
     </message>
 </context>
 <context>
+    <name>StatusStyle</name>
+    <message>
+        <location filename="../../ui/status_style.py" line="62"/>
+        <source>［暂停］</source>
+        <extracomment>Text colour of a suspended product&apos;s name (R17), wherever the product appears.</extracomment>
+        <translation>[suspended] </translation>
+    </message>
+</context>
+<context>
     <name>SuppliersPage</name>
     <message>
         <location filename="../../ui/pages/suppliers.py" line="59"/>
@@ -3327,6 +3363,112 @@ Restore?</translation>
         <location filename="../../ui/pages/suppliers.py" line="238"/>
         <source>已生成：%1</source>
         <translation>Written: %1</translation>
+    </message>
+</context>
+<context>
+    <name>SuspensionDialog</name>
+    <message>
+        <location filename="../../ui/dialogs/suspension_dialog.py" line="42"/>
+        <location filename="../../ui/dialogs/suspension_dialog.py" line="75"/>
+        <location filename="../../ui/dialogs/suspension_dialog.py" line="138"/>
+        <source>暂停使用</source>
+        <extracomment>Topics a suspension touches: the product everywhere it appears.</extracomment>
+        <translation>Suspend</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/suspension_dialog.py" line="53"/>
+        <source>因质量风险或不良反应暂停使用</source>
+        <translation>Suspend for a quality risk or adverse reaction</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/suspension_dialog.py" line="61"/>
+        <source>如：批号 240312 抽检不合格；或：多例皮疹不良反应</source>
+        <translation>e.g. lot 240312 failed a quality test; or: several cases of rash</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/suspension_dialog.py" line="65"/>
+        <source>生产企业</source>
+        <translation>Manufacturer</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/suspension_dialog.py" line="65"/>
+        <source>卫生健康部门</source>
+        <translation>Health authority</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/suspension_dialog.py" line="66"/>
+        <source>药品监督管理部门</source>
+        <translation>Drug authority</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/suspension_dialog.py" line="74"/>
+        <source>其他报告对象，多个用逗号分隔（如：市药品不良反应监测中心）</source>
+        <translation>Other recipients, separated by commas (e.g. the city adverse-reaction monitoring centre)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/suspension_dialog.py" line="78"/>
+        <source>暂停日期</source>
+        <translation>Suspended from</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/suspension_dialog.py" line="79"/>
+        <source>原因</source>
+        <translation>Reason</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/suspension_dialog.py" line="80"/>
+        <source>已报告给</source>
+        <translation>Reported to</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/suspension_dialog.py" line="84"/>
+        <source>恢复使用…</source>
+        <translation>Lift suspension…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/suspension_dialog.py" line="86"/>
+        <source>质量问题已排除，恢复采购和使用</source>
+        <translation>The quality problem is resolved: purchasing and use resume</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/suspension_dialog.py" line="124"/>
+        <source>当前：自 %1 起暂停使用。原因：%2。已报告给：%3。</source>
+        <translation>Suspended since %1. Reason: %2. Reported to: %3.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/suspension_dialog.py" line="134"/>
+        <source>保存修改</source>
+        <translation>Save changes</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/suspension_dialog.py" line="136"/>
+        <source>当前：正常使用（未暂停）。</source>
+        <translation>In use (not suspended).</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/suspension_dialog.py" line="145"/>
+        <source>尚未报告</source>
+        <translation>not yet reported</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/suspension_dialog.py" line="159"/>
+        <source>已登记暂停使用。</source>
+        <translation>Suspension recorded.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/suspension_dialog.py" line="168"/>
+        <source>恢复使用</source>
+        <translation>Lift suspension</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/suspension_dialog.py" line="168"/>
+        <source>确定恢复使用“%1”吗？恢复后该产品不再标记为暂停使用。</source>
+        <translation>Lift the suspension of “%1”? The product will no longer be marked as suspended.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/dialogs/suspension_dialog.py" line="172"/>
+        <source>已恢复使用。</source>
+        <translation>Suspension lifted.</translation>
     </message>
 </context>
 <context>

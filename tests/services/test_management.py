@@ -86,3 +86,16 @@ def test_r9_batch_policy_override(session):
     mg.unset_batch_policy(session, b.name, "r9_share_threshold")
     assert str(mg.batch_policies(session, b.name)["r9_share_threshold"]) == "0.30"
     assert _actions(session) == ["batch.set_policy", "batch.unset_policy"]
+
+
+def test_r17_suspension_records_recipients_typed_in(session):
+    """GIVEN a product WHEN suspended as reported to the manufacturer plus two recipients in the user's words
+    (one repeated, one blank) THEN the codes come first, then the typed names once each, as written; an unknown
+    code is still refused (R17)."""
+    _, p = md.worked_example(session)
+    got = mg.suspend(session, p.id, date(2025, 3, 1), "不良反应聚集", ["manufacturer"],
+                     reported_other=[" 市药品不良反应监测中心 ", "省药监局", "省药监局", " "])
+    assert got["reported_to"] == ["manufacturer", "市药品不良反应监测中心", "省药监局"]
+    assert p.suspension_reported_to == ["manufacturer", "市药品不良反应监测中心", "省药监局"]
+    with pytest.raises(BadInput):
+        mg.suspend(session, p.id, date(2025, 3, 1), "x", ["省药监局"])

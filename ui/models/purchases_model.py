@@ -17,6 +17,7 @@ from PySide6.QtCore import (QT_TRANSLATE_NOOP, QAbstractTableModel, QCoreApplica
 from PySide6.QtGui import QBrush, QColor
 
 from ui.app_context import AppContext
+from ui.status_style import suspension_marker
 
 BLOCK = 200            # rows fetched per request
 FIRST_PAGE = 200       # ids fetched with the count, before the full list
@@ -193,13 +194,16 @@ class PurchasesModel(QAbstractTableModel):
         record = self.row_at(index.row())
         if record is None:
             return LOADING if role == Qt.ItemDataRole.DisplayRole else None
+        marker = suspension_marker(record.product_suspended_on, self.ctx.as_of) if key == "generic_name" else ""
         if role == Qt.ItemDataRole.ForegroundRole:
-            return QBrush(QColor("#b3261e")) if record.is_return or record.quantity < 0 else None
+            return QBrush(QColor("#b3261e")) if record.is_return or record.quantity < 0 or marker else None
         if role == Qt.ItemDataRole.ToolTipRole:
             if key == "source" and record.source_file:
                 return f"{record.source_file}:{record.source_row or ''}"
+            if marker:
+                return self.tr("该产品自 %1 起暂停使用").replace("%1", record.product_suspended_on.isoformat())
             return None
-        return cell_text(record, key)
+        return marker + cell_text(record, key)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         sort_key = COLUMNS[column][2]

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QFormLayout, QGroup
 
 from ui.dialogs.issue_dialogs import IssueActionDialog, NewIssueDialog, ReplyDialog
 from ui.pages.base import BasePage
+from ui.status_style import SUSPENDED_COLOUR, suspension_marker
 from ui.widgets import common
 from ui.widgets.common import Banner, fmt_date, fmt_datetime
 
@@ -215,7 +216,9 @@ class IssuesPage(BasePage):
         self.issues = issues
         self.model.removeRows(0, self.model.rowCount())
         for v in issues:
-            items = [self._item(str(v.id)), self._item(" ".join(p for p in (v.product_name, v.spec or "") if p)),
+            marker = suspension_marker(v.product_suspended_on, self.ctx.as_of)
+            items = [self._item(str(v.id)),
+                     self._item(marker + " ".join(p for p in (v.product_name, v.spec or "") if p)),
                      self._item(type_label(v.type)), self._item(status_label(v.status)),
                      self._item(fmt_date(v.reply_due)), self._item(self._resolution_text(v)),
                      self._item(self._flags_text(v)),
@@ -228,6 +231,8 @@ class IssuesPage(BasePage):
                 f.setItalic(True)
                 items[self.COL_RESOLUTION_DUE].setFont(f)
                 items[self.COL_RESOLUTION_DUE].setToolTip(self.tr("暂定：尚未答复，或该年份官方节假日安排未发布"))
+            if marker:
+                items[1].setForeground(QBrush(QColor(SUSPENDED_COLOUR)))
             if v.overdue:
                 for item in items:
                     item.setForeground(QBrush(OVERDUE_COLOUR))
@@ -339,7 +344,8 @@ class IssuesPage(BasePage):
             self.as_of_label.clear()
             return
         v = detail.issue
-        self.heading.setText(f"#{v.id}  {v.product_name} {v.spec or ''} — {type_label(v.type)}")
+        marker = suspension_marker(v.product_suspended_on, self.ctx.as_of)
+        self.heading.setText(f"#{v.id}  {marker}{v.product_name} {v.spec or ''} — {type_label(v.type)}")
         self.fields["status"].setText(status_label(v.status))
         self.fields["company"].setText(" / ".join(x for x in (v.company or v.manufacturer, v.distributor) if x))
         self.fields["description"].setText(v.description or "")

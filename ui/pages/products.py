@@ -11,15 +11,16 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
-from PySide6.QtCore import (QAbstractTableModel, QModelIndex, QObject, QSortFilterProxyModel, Qt)
-from PySide6.QtGui import QBrush
+from PySide6.QtCore import (QAbstractTableModel, QCoreApplication, QModelIndex, QObject, QSortFilterProxyModel, Qt)
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QHeaderView,
                                QLabel, QLineEdit, QListWidget, QPushButton, QSplitter, QTableView, QTableWidget,
                                QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
 from ui.app_context import AppContext
 from ui.pages.base import BasePage
-from ui.status_style import STATUS_ORDER, percent, status_background, status_colour, status_label
+from ui.status_style import (STATUS_ORDER, SUSPENDED_COLOUR, percent, status_background, status_colour,
+                             status_label)
 
 SORT_ROLE = Qt.ItemDataRole.UserRole
 ALL = "*"  # filter sentinel (never None as item data, see ui/pages/purchases.py)
@@ -66,6 +67,8 @@ class ProgressModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             if key == "spec":
                 return " ".join(x for x in (row.dosage_form, row.spec) if x)
+            if key == "generic_name" and "suspended" in (row.flags or []):  # R17: marked wherever shown
+                return f"{QCoreApplication.translate('StatusStyle', '［暂停］')}{value}"
             if key in ("completion", "schedule", "nonselected_share"):
                 return percent(value)
             if key == "status":
@@ -85,6 +88,8 @@ class ProgressModel(QAbstractTableModel):
             if isinstance(value, list):
                 return len(value)
             return value if value is not None else ""
+        if role == Qt.ItemDataRole.ForegroundRole and key == "generic_name" and "suspended" in (row.flags or []):
+            return QBrush(QColor(SUSPENDED_COLOUR))
         if role == Qt.ItemDataRole.ForegroundRole and key in ("status", "completion"):
             return QBrush(status_colour(row.status))
         if role == Qt.ItemDataRole.BackgroundRole:
@@ -165,6 +170,9 @@ class ProductDetailPane(QWidget):
         self.lag_reason_button = QPushButton(self.tr("编辑未完成原因…"), self)
         self.lag_reason_button.setObjectName("lagReasonButton")
         self.lag_reason_button.setEnabled(False)
+        self.suspension_button = QPushButton(self.tr("暂停使用 / 恢复使用…"), self)
+        self.suspension_button.setObjectName("suspensionButton")
+        self.suspension_button.setEnabled(False)
 
         tabs = QTabWidget(self)
         tabs.addTab(self.periods, self.tr("协议期"))
@@ -173,6 +181,7 @@ class ProductDetailPane(QWidget):
         form = QFormLayout(other)
         form.addRow(self.tr("标记："), self.marks)
         form.addRow(self.tr("停用："), self.suspension)
+        form.addRow("", self.suspension_button)
         form.addRow(self.tr("未完成原因："), self.lag_reason)
         form.addRow("", self.lag_reason_button)
         tabs.addTab(other, self.tr("标记与停用"))
@@ -190,6 +199,7 @@ class ProductDetailPane(QWidget):
         self.detail = detail
         self.purchases_button.setEnabled(True)
         self.lag_reason_button.setEnabled(True)
+        self.suspension_button.setEnabled(True)
         self.heading.setText(" ".join(x for x in (detail.generic_name, detail.dosage_form, detail.spec) if x))
         price = "" if detail.selected_price is None else str(detail.selected_price)
         progress = detail.progress
@@ -228,7 +238,9 @@ class ProductDetailPane(QWidget):
             self.exemptions.addItem(f"{e.get('reason_label') or e['reason']} {span}{state} {e.get('note') or ''}")
         if not detail.exemptions:
             self.exemptions.addItem(self.tr("无"))
-        marks = [name for name, on in (detail.marks or {}).items() if on]
+        from hospital_app.services.management import mark_label
+
+        marks = [mark_label(name) for name, on in (detail.marks or {}).items() if on]
         self.marks.setText("、".join(marks) if marks else self.tr("无"))
         if detail.suspended_on:
             self.suspension.setText(self.tr("%1 起停用：%2").replace("%1", detail.suspended_on.isoformat())
@@ -316,6 +328,7 @@ class ProductsPage(BasePage):
         self.export_button.clicked.connect(self.export_xlsx)
         self.detail.purchases_button.clicked.connect(self._show_purchases)
         self.detail.lag_reason_button.clicked.connect(self.edit_lag_reason)
+        self.detail.suspension_button.clicked.connect(self.open_suspension_editor)
         self.batch_button.clicked.connect(self.open_batch_editor)
 
     def title(self) -> str:
@@ -407,6 +420,19 @@ class ProductsPage(BasePage):
                 return
         self.ctx.change(lambda s: set_lag_reason(s, product_id, text), self.detail.show_lag_reason,
                         topics=("products",), parent=self)
+
+    def open_suspension_editor(self):
+        """R17: the suspension editor for the product in the detail (ui/dialogs/suspension_dialog.py)."""
+        from ui.dialogs.suspension_dialog import SuspensionDialog
+
+        if self.detail.detail is None:
+            return None
+        dialog = SuspensionDialog(self.ctx, self.detail.detail.product_id, self)
+        self.suspension_dialog = dialog
+        dialog.changed.connect(self.load_detail)
+        dialog.finished.connect(lambda _r: dialog.deleteLater())
+        dialog.open()
+        return dialog
 
     def open_batch_editor(self):
         """R6: the batch editor (kind, extension) for the batch chosen in the filter, if any."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFormLayout, QGroupBox,
-                               QHBoxLayout, QHeaderView, QLineEdit, QPushButton, QTableWidget,
+                               QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
 from ui.widgets import common
@@ -34,6 +34,7 @@ class ProductPicker(QWidget):
     def __init__(self, ctx, parent: QWidget | None = None, selected_only: bool = True) -> None:
         super().__init__(parent)
         self.ctx, self.selected_only = ctx, selected_only
+        self.choices: dict[int, object] = {}  # id → lookups.ProductChoice of the combo's items
         self.search = QLineEdit(self)
         self.search.setPlaceholderText(self.tr("搜索产品"))
         self.combo = QComboBox(self)
@@ -52,12 +53,18 @@ class ProductPicker(QWidget):
 
     def _fill(self, choices) -> None:
         self.combo.clear()
+        self.choices = {c.id: c for c in choices}
         for c in choices:
             self.combo.addItem(c.label(), c.id)
 
     def product_id(self) -> int | None:
         value = self.combo.currentData()
         return None if value is None else int(value)
+
+    def choice(self):
+        """The chosen ``lookups.ProductChoice`` (None when nothing is chosen)."""
+        pid = self.product_id()
+        return None if pid is None else self.choices.get(pid)
 
     def select(self, product_id: int) -> bool:
         index = self.combo.findData(product_id)
@@ -216,9 +223,17 @@ class AdjustmentsEditor(QWidget):
             self.mark_boxes[mark] = cb
             row.addWidget(cb)
         row.addStretch(1)
+        cheaper = self.tr("价格低于中选价格且质量相同的非中选产品或可替代产品：其采购不计入考核"
+                          "（不影响完成率、非中选占比和可替代药品的统计）。只能标记在非中选产品上。")
+        self.mark_boxes["cheaper_equal_quality"].setToolTip(cheaper)
+        self.mark_help = QLabel(cheaper, box)
+        self.mark_help.setObjectName("markHelp")
+        self.mark_help.setWordWrap(True)
+        self.mark_help.setStyleSheet("color: #5f6368;")
         form = QFormLayout(box)
         form.addRow(self.tr("产品"), self.mark_product)
         form.addRow(self.tr("标记"), row)
+        form.addRow("", self.mark_help)
         self.mark_product.combo.currentIndexChanged.connect(lambda _i: self._load_marks())
         return box
 
@@ -233,9 +248,13 @@ class AdjustmentsEditor(QWidget):
         self.ctx.query(lambda s: product_marks(s, pid), self._show_marks, parent=self)
 
     def _show_marks(self, marks: dict) -> None:
+        """R11 v2: 价低且同等质量 concerns non-selected and substitute products only; on a selected
+        product it is offered only to clear a mark set earlier."""
+        choice = self.mark_product.choice()
+        selected = bool(choice is not None and choice.selected)
         for mark, cb in self.mark_boxes.items():
-            cb.setEnabled(True)
             cb.setChecked(bool(marks.get(mark)))
+            cb.setEnabled(not (mark == "cheaper_equal_quality" and selected and not cb.isChecked()))
 
     def set_mark(self, mark: str, on: bool) -> None:
         from hospital_app.services import management
