@@ -180,52 +180,12 @@ def _ratio4(value: Any) -> float | None:
     return round(float(value), 4)
 
 
-def _month_ends(start: date, end: date) -> list[date]:
-    out = []
-    y, m = start.year, start.month
-    while (y, m) <= (end.year, end.month):
-        nxt = date(y + (m == 12), m % 12 + 1, 1)
-        out.append(min(end, date.fromordinal(nxt.toordinal() - 1)))
-        y, m = nxt.year, nxt.month
-    return out
-
-
 def _burnup(rows: list[Any], as_of: date) -> tuple[list[str], list[int], list[int]]:
-    """R7/R8 burn-up of one batch: Σ round(S(d)·V) at each month end of the agreement periods,
-    and the cumulative counted purchases per month (the progress rows' ``months``) up to ``as_of``."""
-    from hospital_app.domain.targets import round_half_up, schedule as schedule_at
+    """R7/R8 burn-up of one batch: the progress service's one calculation (also the dashboard's)."""
+    from hospital_app.services.progress import burn_up
 
-    periods = [(_get(r, "period_start"), _get(r, "period_end"), int(_get(r, "agreed_volume") or 0))
-               for r in rows if _get(r, "period_start") and _get(r, "period_end")]
-    periods = [(date.fromisoformat(a) if isinstance(a, str) else a,
-                date.fromisoformat(b) if isinstance(b, str) else b, v) for a, b, v in periods]
-    if not periods:
-        return [], [], []
-    start = min(p[0] for p in periods)
-    end = max(p[1] for p in periods)
-    ends = _month_ends(start, end)
-    labels = [f"{d.year}-{d.month:02d}" for d in ends]
-    cache: dict[tuple[date, date, date], Any] = {}
-
-    def s_at(s: date, e: date, d: date):  # S(d) is shared by every product with the same period
-        key = (s, e, d)
-        if key not in cache:
-            cache[key] = schedule_at(s, e, d)
-        return cache[key]
-
-    # Σ target_to_date (R7: round half up of S(d) × V, per product) at each month end.
-    schedule = [sum(round_half_up(s_at(s, e, min(d, e)) * v) for s, e, v in periods if d >= s) for d in ends]
-    monthly: dict[str, int] = defaultdict(int)
-    for r in rows:
-        for m in _get(r, "months", None) or []:
-            monthly[_get(m, "label") or _get(m, "month")] += int(_get(m, "purchased") or 0)
-    purchased, total = [], 0
-    for label, d in zip(labels, ends):
-        if d.replace(day=1) > as_of:
-            break
-        total += monthly.get(label, 0)
-        purchased.append(total)
-    return labels, purchased, schedule
+    b = burn_up(rows, as_of)
+    return b.labels, b.purchased, b.schedule
 
 
 def _batch_summaries(session: Session, report: Any, rows: list[dict], as_of: date) -> list[BatchSummary]:
