@@ -32,6 +32,7 @@ COMMAND_MODULES = (
     "issues",       # issues add / reply / resolve / close / escalate / list
     "orders",       # orders stats
     "payments",     # payments
+    "prepayment",   # prepayment (R15)
     "volumes",      # volume-check, notes
     "report",       # report self-check / complaint / escalation / notes
     "export",       # export progress
