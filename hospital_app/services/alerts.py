@@ -327,6 +327,38 @@ def _per_month(p: monitoring.PeriodVolume) -> str:
     return f"{float(monitoring.per_month(p)):.1f}"
 
 
+# ------------------------------------------------------------------------------ R13
+
+
+def _r13_alerts(session: Session, as_of: date) -> list[Alert]:
+    """R13 v2: generic names missing from a volume report — bought but not reported (a finding),
+    selected and bought but not reported before submission (a warning: no surplus retention)."""
+    from hospital_app.domain import volume_check as vc
+    from hospital_app.services.volume_reports import unreported
+
+    out = []
+    for u in unreported(session, as_of):
+        if u.kind == vc.BOUGHT_NOT_REPORTED:
+            out.append(Alert(
+                "R13", "serious",
+                tr("{g} 未列入报量“{r}”，但 {y} 年采购非中选/可替代产品 {n}（{a} 元）",
+                   "{g} is missing from the volume report '{r}' but {n} units ({a} yuan) of non-selected or "
+                   "substitute products were bought in {y}",
+                   g=u.generic_name, r=u.report_name, y=u.baseline_year, n=u.units, a=u.amount),
+                None, None, f"report:{u.report_id}:unreported:{u.generic_name_norm}",
+                tr("补报该通用名的采购需求", "Add this generic name to the volume report")))
+        else:
+            out.append(Alert(
+                "R13", "warning",
+                tr("中选通用名 {g} {y} 年有采购（{n}），但未列入报量“{r}”：未报量的品种不予拨付结余留用资金",
+                   "Selected generic name {g} was bought in {y} ({n} units) but is missing from the volume "
+                   "report '{r}': no surplus retention without a report",
+                   g=u.generic_name, y=u.baseline_year, n=u.units, r=u.report_name),
+                None, None, f"report:{u.report_id}:selected_missing:{u.generic_name_norm}",
+                tr("提交报量前补充该通用名", "Add it before submitting the report")))
+    return out
+
+
 # ------------------------------------------------------------------------------ R14
 
 
@@ -457,6 +489,7 @@ def collect_alerts(session: Session, as_of: date, report: ProgressReport | None 
     found += _failed_periods(ended_rows(session, as_of, rows))
     found += _share_alerts(rows)
     found += _substitute_alerts(session, rows, as_of)
+    found += _r13_alerts(session, as_of)
     found += _r14_alerts(session)
     found += _r16_alerts(session)
     found += _r17_alerts(session, as_of)
