@@ -149,18 +149,29 @@ def full_month_target(targets: Sequence[MonthTarget]) -> Fraction:
 
 
 def clustered_months(targets: Sequence[MonthTarget], purchases: dict[tuple[int, int], int],
-                     k: Decimal | str | Fraction = Decimal(2)) -> list[MonthTarget]:
+                     k: Decimal | str | Fraction = Decimal(2), *,
+                     full_month: Fraction | None = None) -> list[MonthTarget]:
     """R12 v2: months whose purchases exceed k × T_m (不得扎堆采购).
 
     ``targets`` is the period's whole R7 target list (V = Σ T_m, Σw = Σ w_m). A partial month
     (first or last, w_m < 1) is compared with a full month's target V / Σw instead of its
     pro-rated T_m, so an ordinary first order placed late in a month is not a false alarm.
     ``purchases`` are the counted purchases per month without verified emergency purchases (R11).
+    ``full_month``: V / Σw when the caller has it already (the same value, computed once).
     """
     factor = k if isinstance(k, Fraction) else Fraction(Decimal(str(k)))
-    full = full_month_target(targets)
-    return [t for t in targets
-            if purchases.get(t.key, 0) > factor * (t.target if t.weight >= 1 else full)]
+    kn, kd = factor.numerator, factor.denominator
+    full = full_month if full_month is not None else full_month_target(targets)
+    fn, fd = full.numerator, full.denominator
+    out = []
+    for t in targets:
+        bought = purchases.get(t.key, 0)
+        if bought <= 0:
+            continue
+        # exact integer comparisons: bought > k·T  ⇔  bought·kd > kn·T (and likewise for V/Σw)
+        if (bought * kd > kn * t.target) if t.weight >= 1 else (bought * kd * fd > kn * fn):
+            out.append(t)
+    return out
 
 
 def empty_months(targets: Sequence[MonthTarget], purchases: dict[tuple[int, int], int],

@@ -14,7 +14,9 @@ the group's and it carries the flag ``merged``.
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
+from contextlib import contextmanager
 from datetime import date, timedelta
 from fractions import Fraction
 from functools import lru_cache
@@ -24,7 +26,13 @@ from sqlalchemy.orm import Session
 
 from db.models import Batch
 from hospital_app.domain import monitoring, status as st
-from hospital_app.domain.targets import MonthTarget, monthly_targets, round_half_up, schedule as schedule_at
+from hospital_app.domain.targets import (
+    MonthTarget,
+    monthly_targets,
+    round_half_up,
+    schedule as schedule_at,
+    total_weight,
+)
 from hospital_app.errors import NotFound
 from hospital_app.i18n import tr
 from hospital_app.services.progress import queries as q
@@ -52,8 +60,11 @@ def month_figures(targets: tuple[MonthTarget, ...], counted: dict, emergency: di
     """R12 v2 month by month up to as_of, for progress rows and ``product show`` alike:
     clustered = ``monitoring.clustered_months`` on counted purchases without verified emergency
     purchases; empty = ``monitoring.empty_months`` while the period is behind (R8)."""
-    clustered = {t.key for t in monitoring.clustered_months(
-        targets, {m: qty - emergency.get(m, 0) for m, qty in counted.items()}, k)}
+    full = None
+    if targets:  # V / Σw from the cached Σw of the period (the same value clustered_months derives)
+        full = Fraction(sum(t.target for t in targets)) / total_weight(targets[0].first_day, targets[-1].last_day)
+    own = {m: qty - emergency.get(m, 0) for m, qty in counted.items()} if emergency else counted
+    clustered = {t.key for t in monitoring.clustered_months(targets, own, k, full_month=full)}
     empty = {t.key for t in monitoring.empty_months(targets, counted, as_of)} if behind else set()
     return [MonthFigure(t.label, t.first_day, t.last_day, t.target, counted.get(t.key, 0),
                         t.key in clustered, t.key in empty, emergency.get(t.key, 0))
@@ -98,19 +109,36 @@ def load_batches(session: Session, batch: str | None) -> dict[int, Batch]:
     return batches
 
 
+@contextmanager
+def _no_gc():
+    """The engine allocates ~10⁵ short-lived aggregate tuples and rows at hospital scale; the cyclic
+    garbage collector's passes over them cost ~40 % of the run and free nothing (no cycles)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def compute_rows(session: Session, as_of: date, batch: str | None = None,
                  product_ids: list[int] | None = None) -> list[ProgressRow]:
     """The progress rows (see module docstring), sorted by batch, generic name, spec, product."""
     session.flush()  # the Core queries must see pending ORM changes
     batches = load_batches(session, batch)
     chosen, _ = q.periods(session, as_of, list(batches) if batch is not None else None, product_ids)
-    rows = assess(session, list(chosen.values()), as_of, batches)
+    with _no_gc():
+        rows = assess(session, list(chosen.values()), as_of, batches)
     return sorted(rows, key=lambda r: (r.batch or "", r.generic_name_norm, r.spec or "", r.product_id))
 
 
 def assess(session: Session, periods: list[q.PeriodRow], as_of: date,
-           batches: dict[int, Batch]) -> list[ProgressRow]:
-    """R7–R12 for the given periods as of ``as_of`` (rows in the order of ``periods``)."""
+           batches: dict[int, Batch], *, months: bool = True) -> list[ProgressRow]:
+    """R7–R12 for the given periods as of ``as_of`` (rows in the order of ``periods``).
+
+    ``months=False``: the assessment only (status, figures, share, failed reasons), without the
+    month-by-month R12 figures and "since" dates — what the alerts need of ended periods."""
     if not periods:
         return []
     missing = {p.batch_id for p in periods if p.batch_id is not None and p.batch_id not in batches}
@@ -205,7 +233,7 @@ def assess(session: Session, periods: list[q.PeriodRow], as_of: date,
             batch_id=p.batch_id, batch_kind=b.kind if b else None, period_id=p.period_id,
             generic_name_norm=p.generic_norm, execution_start=b.execution_start if b else None,
             months=month_figures(targets_of(p.start, p.end, volume), own, emergency, as_of,
-                                 policy.cluster_k_f, behind=False),
+                                 policy.cluster_k_f, behind=False) if months else [],
             share_selected=sel_units, share_nonselected=non_units,
             share_threshold=policy.share_threshold, cluster_k=policy.cluster_k,
             severe_gap=policy.severe_gap, supply_role=p.supply_role,
@@ -274,7 +302,7 @@ def _finish(row: ProgressRow, as_of: date) -> None:
     if any(mf.clustered for mf in row.months):
         flags.add("clustered")
     behind = row.status in st.BEHIND_STATES
-    if behind:
+    if behind and row.months:
         targets = targets_of(row.period_start, row.period_end, row.agreed_volume)
         empty = {t.key for t in monitoring.empty_months(targets, row.own_months, as_of)}
         for mf in row.months:
@@ -345,5 +373,6 @@ def ended_rows(session: Session, as_of: date, known: list[ProgressRow]) -> list[
     batches = load_batches(session, None)
     _, ended = q.periods(session, as_of)
     have = {r.period_id: r for r in known if r.ended}
-    rows = assess(session, [p for p in ended if p.period_id not in have], as_of, batches)
+    with _no_gc():
+        rows = assess(session, [p for p in ended if p.period_id not in have], as_of, batches, months=False)
     return sorted([*rows, *have.values()], key=lambda r: (r.product_id, r.period_start))
