@@ -91,9 +91,14 @@ _DEFS = [
     # R8 status
     SettingDef("r8_severe_gap", Decimal, Decimal("0.10"), "严重滞后：完成进度低于序时进度的百分点",
                "Severely behind: completion below schedule by (fraction)", "R8", True, _ratio),
+    SettingDef("r8_agreement_end_days", int, 60, "协议期结束提醒：结束前天数",
+               "Agreement-end alert: days before the period ends", "R8", True, lambda v: 0 <= v <= 366),
     # R9 non-selected share
     SettingDef("r9_share_threshold", Decimal, Decimal("0.30"), "非中选产品采购占比上限",
                "Non-selected share limit", "R9", True, _ratio),
+    # R11 exclusions: non-selected purchases linked to an issue reported to the bureau
+    SettingDef("r11_bureau_confirmation_required", bool, True, "报医保部门的供应问题需经核实才排除非中选采购",
+               "Excluding non-selected purchases needs the bureau's confirmation", "R11", True),
     # R12 clustering
     SettingDef("r12_cluster_factor", Decimal, Decimal("2"), "扎堆采购倍数 k（月采购量 > k × 月目标）",
                "Clustered buying factor k (month > k × target)", "R12", True, _positive),
@@ -101,6 +106,10 @@ _DEFS = [
     SettingDef("r13_baseline_year", int, 0, "报量基线年份（0 = 上一自然年）",
                "Volume report baseline year (0 = last calendar year)", "R13", True,
                lambda v: v == 0 or 2000 <= v <= 2100),
+    SettingDef("r13_unreported_units", int, 1000, "未报量仍采购：非中选/可替代采购量阈值（最小单位）",
+               "Not reported but bought: non-selected/substitute units above", "R13", True, _positive),
+    SettingDef("r13_unreported_amount", Decimal, Decimal("10000"), "未报量仍采购：非中选/可替代采购金额阈值（元）",
+               "Not reported but bought: non-selected/substitute amount above (yuan)", "R13", True, _positive),
     # R15 prepayment
     SettingDef("r15_prepay_rate_drug", Decimal, Decimal("0.50"), "药品医保预付比例",
                "Insurance prepayment rate, drugs", "R15", True, _ratio),

@@ -35,6 +35,7 @@ COMMAND_MODULES = (
     "indicators",   # indicators, indicators compare (R20)
     "retention",    # retention (R18)
     "payments",     # payments
+    "prepayment",   # prepayment (R15)
     "volumes",      # volume-check, notes
     "report",       # report self-check / complaint / escalation / notes
     "settings_cmd", # settings list / set

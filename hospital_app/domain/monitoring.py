@@ -55,22 +55,43 @@ def is_suspended(suspended_on: date | None, d: date) -> bool:
 
 
 def share_class(*, selected: bool, supply_role: str | None, cheaper_equal_quality: bool,
-                emergency_backup: bool = False, during_linked_open_issue: bool = False) -> str:
-    """R9 + R11: how one purchase enters the non-selected share.
+                verified_backup: bool = False, excused_by_report: bool = False) -> str:
+    """R9 + R11 v2: how one purchase enters the assessment (completion, R9 share and R10).
 
-    - a backup supplier's purchase linked to a verified emergency counts as selected (R11);
-    - other backup-supplier purchases are excluded;
-    - non-selected/substitute products marked cheaper with equal quality are excluded;
-    - non-selected purchases made while a linked supply issue was open are excluded;
+    - a backup supplier's purchase counts as selected only when verified (the bureau's
+      confirmation on the linked supply issue, as of d); otherwise it is outside the assessment;
+    - non-selected/substitute products marked cheaper with equal quality are outside it;
+    - non-selected purchases excused by a supply issue reported to the bureau
+      (``reported_purchase_excused``) are outside it;
     - otherwise selected products are ``selected``, the rest ``nonselected``.
     """
     if supply_role == "backup":
-        return SELECTED if emergency_backup else EXCLUDED
+        return SELECTED if verified_backup else EXCLUDED
     if selected:
         return SELECTED
-    if cheaper_equal_quality or during_linked_open_issue:
+    if cheaper_equal_quality or excused_by_report:
         return EXCLUDED
     return NONSELECTED
+
+
+def verified_on(confirmed_on: date | None, d: date) -> bool:
+    """R11 v2: a supply issue is verified (经核实) on d once the bureau's confirmation is recorded
+    with a date on or before d (as of d: a later confirmation is not known yet)."""
+    return confirmed_on is not None and confirmed_on <= d
+
+
+def reported_purchase_excused(purchase_day: date, *, reported_on: date | None, resolved_on: date | None,
+                              confirmed_on: date | None, d: date, confirmation_required: bool) -> bool:
+    """R11 v2: a non-selected purchase linked to a supply issue is outside the assessment when it
+    was made between the issue's report to the bureau and its resolution (both as of d; an issue
+    not resolved by d is still open). Policy ``r11_bureau_confirmation_required`` (default on):
+    the bureau's confirmation (by d) is required as well."""
+    if reported_on is None or reported_on > d or purchase_day > d:
+        return False
+    if confirmation_required and not verified_on(confirmed_on, d):
+        return False
+    until = resolved_on if resolved_on is not None and resolved_on <= d else d
+    return reported_on <= purchase_day <= until
 
 
 def nonselected_share(nonselected: int, selected: int) -> Fraction:
@@ -121,11 +142,36 @@ def previous_year_window(start: date, end: date) -> tuple[date, date]:
 # ------------------------------------------------------------------------------ R12
 
 
+def full_month_target(targets: Sequence[MonthTarget]) -> Fraction:
+    """R12 v2: a full month's target of a period, V / Σw (from the period's whole target list)."""
+    total_w = sum((t.weight for t in targets), Fraction(0))
+    return Fraction(sum(t.target for t in targets)) / total_w if total_w else Fraction(0)
+
+
 def clustered_months(targets: Sequence[MonthTarget], purchases: dict[tuple[int, int], int],
-                     k: Decimal | str = Decimal(2)) -> list[MonthTarget]:
-    """R12: months whose purchases exceed k × T_m (不得扎堆采购)."""
-    factor = Fraction(Decimal(str(k)))
-    return [t for t in targets if purchases.get(t.key, 0) > factor * t.target]
+                     k: Decimal | str | Fraction = Decimal(2), *,
+                     full_month: Fraction | None = None) -> list[MonthTarget]:
+    """R12 v2: months whose purchases exceed k × T_m (不得扎堆采购).
+
+    ``targets`` is the period's whole R7 target list (V = Σ T_m, Σw = Σ w_m). A partial month
+    (first or last, w_m < 1) is compared with a full month's target V / Σw instead of its
+    pro-rated T_m, so an ordinary first order placed late in a month is not a false alarm.
+    ``purchases`` are the counted purchases per month without verified emergency purchases (R11).
+    ``full_month``: V / Σw when the caller has it already (the same value, computed once).
+    """
+    factor = k if isinstance(k, Fraction) else Fraction(Decimal(str(k)))
+    kn, kd = factor.numerator, factor.denominator
+    full = full_month if full_month is not None else full_month_target(targets)
+    fn, fd = full.numerator, full.denominator
+    out = []
+    for t in targets:
+        bought = purchases.get(t.key, 0)
+        if bought <= 0:
+            continue
+        # exact integer comparisons: bought > k·T  ⇔  bought·kd > kn·T (and likewise for V/Σw)
+        if (bought * kd > kn * t.target) if t.weight >= 1 else (bought * kd * fd > kn * fn):
+            out.append(t)
+    return out
 
 
 def empty_months(targets: Sequence[MonthTarget], purchases: dict[tuple[int, int], int],
@@ -148,13 +194,19 @@ class PeriodVolume:
     agreed_volume: int
 
 
-def later_years_below_first(periods: Iterable[PeriodVolume]) -> list[PeriodVolume]:
-    """R6: later agreement years whose agreed volume is below the first year's."""
+def per_month(p: PeriodVolume) -> Fraction:
+    """R6 v2: a period's agreed volume per month, V / Σw (R7 weights): periods of unequal
+    length (an extension, a part year) are compared this way."""
+    from hospital_app.domain.targets import total_weight
+
+    return Fraction(p.agreed_volume) / total_weight(p.start, p.end)
+
+
+def later_years_below_previous(periods: Iterable[PeriodVolume]) -> list[tuple[PeriodVolume, PeriodVolume]]:
+    """R6 v2: (period, previous period) where a later agreement year's volume per month is below
+    the previous year's (seed 000: 不低于上一年度协议采购量)."""
     ordered = sorted(periods, key=lambda p: p.start)
-    if not ordered:
-        return []
-    first = ordered[0].agreed_volume
-    return [p for p in ordered[1:] if p.agreed_volume < first]
+    return [(cur, prev) for prev, cur in zip(ordered, ordered[1:]) if per_month(cur) < per_month(prev)]
 
 
 def renewal_alignment(execution_start: date, cycle_end: date) -> list[tuple[date, date]]:

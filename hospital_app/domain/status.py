@@ -16,7 +16,8 @@ C(d) = counted purchases up to d / V. Status, first match wins:
 
 from __future__ import annotations
 
-from datetime import date
+import math
+from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
@@ -58,6 +59,8 @@ def flag_label(flag: str) -> str:
         "clustered": tr("扎堆采购", "clustered"), "empty_month": tr("当月未采购", "month without purchases"),
         "share_over": tr("非中选超比例", "share over limit"),
         "cheaper_equal_quality": tr("价低质优", "cheaper, equal quality"),
+        "ended": tr("协议期已结束", "period ended"), "failed": tr("考核不合格", "failed the assessment"),
+        "over_purchase": tr("超量采购", "over-purchase"), "agreement_end": tr("协议期即将结束", "period ending soon"),
     }
     return labels.get(flag, flag)
 
@@ -100,16 +103,78 @@ def assess(purchased: int, agreed_volume: int, schedule: Fraction, *,
     return BEHIND
 
 
-def shortfall(target_to_date: int, purchased: int) -> int:
-    """R8/CLI.md: max(0, target_to_date − purchased), in base units."""
-    return max(0, int(target_to_date) - int(purchased))
+def shortfall(schedule: Fraction, agreed_volume: int, counted: int) -> int:
+    """R8 v2 (one definition everywhere): the whole units still needed to reach the schedule,
+    ``max(0, ⌈S(d)·V − counted⌉)``. A ``behind`` row (C < S) always has a shortfall ≥ 1."""
+    return max(0, math.ceil(Fraction(schedule) * int(agreed_volume) - int(counted)))
 
 
-def not_in_hospital_alert_from(execution_start: date) -> date:
-    """R8 (source 004 (二)): the first day of the 3rd month of execution.
+def remaining(agreed_volume: int, counted: int) -> int:
+    """R8 v2: units still to buy to reach V, ``max(0, V − counted)``."""
+    return max(0, int(agreed_volume) - int(counted))
 
-    Months of execution are counted from the start day: a batch starting 2024-09-20 is in
-    its 1st month until 10-19, its 2nd until 11-19, its 3rd from 2024-11-20; a batch
-    starting on the 1st of a month is in its 3rd month from the 1st two months later.
+
+def over_purchase(agreed_volume: int, counted: int) -> int:
+    """R8 v2: counted purchases above V (超量采购) — shown, not a fault."""
+    return max(0, int(counted) - int(agreed_volume))
+
+
+def period_days_left(end: date, d: date) -> int:
+    """R8 v2: days of the period after d (d itself counts as done, as in S(d)); 0 once ended."""
+    return max(0, (end - d).days)
+
+
+def period_ended(end: date, d: date) -> bool:
+    """Preamble: a period ends at the end of its last day; its final assessment shows from the next day."""
+    return d > end
+
+
+FAILED_COMPLETION = "completion"
+FAILED_SHARE = "share"
+
+
+def failed_reasons(ended: bool, counted: int, agreed_volume: int, *, exempt: bool,
+                   share_over: bool) -> list[str]:
+    """R8/R9 v2: why an ended period fails the assessment (seed 004 (十四)).
+
+    ``completion`` when it ended below 100 % and is not exempt (R11); ``share`` when its
+    non-selected share (R9) ended above the threshold (an exemption from the completion
+    assessment does not excuse the share). A running period has no reasons yet.
     """
-    return add_months(execution_start, 2)
+    if not ended:
+        return []
+    out = []
+    if not exempt and completion(counted, agreed_volume) < 1:
+        out.append(FAILED_COMPLETION)
+    if share_over:
+        out.append(FAILED_SHARE)
+    return out
+
+
+def months_left(end: date, d: date) -> int:
+    """R8 v2: calendar months with days of the period after d (the current month counts when
+    days of it remain): d = 2025-08-15, end = 2025-09-19 → 2 (August's rest and September)."""
+    if d >= end:
+        return 0
+    first = d + timedelta(days=1)
+    return (end.year - first.year) * 12 + end.month - first.month + 1
+
+
+def agreement_end_due(end: date, d: date, counted: int, agreed_volume: int,
+                      window_days: int) -> tuple[int, int] | None:
+    """R8 v2 agreement-end alert: a period ending within ``window_days`` (policy, 60) after d
+    with C < 100 % → (units still to buy, units per remaining month, rounded up); else None."""
+    if d > end or (end - d).days > window_days or completion(counted, agreed_volume) >= 1:
+        return None
+    left = remaining(agreed_volume, counted)
+    months = max(1, months_left(end, d))
+    return left, math.ceil(Fraction(left, months))
+
+
+def not_in_hospital_alert_from(product_start: date) -> date:
+    """R8 v2 (source 004 (二)): "not yet in the hospital" is due from the product's OWN first
+    agreement period start + 2 calendar months, day for day (start 2025-06-01 → 2025-08-01).
+
+    A product added to a running batch gets its own two months (not the batch's start).
+    """
+    return add_months(product_start, 2)

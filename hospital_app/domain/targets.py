@@ -67,9 +67,10 @@ def month_weights(start: date, end: date, upto: date | None = None) -> list[tupl
     return out
 
 
+@lru_cache(maxsize=4096)
 def total_weight(start: date, end: date) -> Fraction:
-    """R7: Σw of a period."""
-    return sum((w for _, _, w in month_weights(start, end)), Fraction(0))
+    """R7: Σw of a period (cached: many products share a period)."""
+    return sum((w for *_, w in period_months(start, end)), Fraction(0))
 
 
 def largest_remainder(total: int, weights: list[Fraction]) -> list[int]:

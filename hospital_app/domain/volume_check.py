@@ -205,3 +205,36 @@ def format_percent(change: Fraction | None) -> str:
     exact = Decimal(change.numerator) / Decimal(change.denominator) * 100
     value = exact.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     return f"{'+' if value > 0 else ''}{value}%"
+
+
+# ------------------------------------------------------------------- R13 v2: coverage
+
+
+def covers(data_from: date | None, data_to: date | None, start: date, end: date) -> bool:
+    """R13 v2: do the purchase data cover [start, end]? Month granularity: the data must reach
+    into the first and the last month of the span (a year whose data start in March, or stop in
+    October, is not covered; the last purchase on 12-28 still covers December)."""
+    if data_from is None or data_to is None:
+        return False
+    return (data_from.year, data_from.month) <= (start.year, start.month) and \
+        (data_to.year, data_to.month) >= (end.year, end.month)
+
+
+def coverage_text(data_from: date | None, data_to: date | None) -> str:
+    """R13 v2: "采购数据只覆盖 …" — what the notes say instead of reading a gap as no purchases."""
+    if data_from is None or data_to is None:
+        return tr("尚无采购数据", "there are no purchase data yet")
+    return tr("采购数据只覆盖 {a} 至 {b}", "the purchase data only cover {a} to {b}",
+              a=data_from.isoformat(), b=data_to.isoformat())
+
+
+# ---------------------------------------------------------- R13 v2: not reported checks
+
+BOUGHT_NOT_REPORTED = "bought_not_reported"  # finding (seed 004 (五))
+SELECTED_NOT_REPORTED = "selected_not_reported"  # warning (seed 004 (八))
+
+
+def bought_not_reported(units: int, amount: Decimal, unit_limit: int, amount_limit: Decimal) -> bool:
+    """R13 v2: a generic name absent from the report whose non-selected or substitute purchases in
+    the baseline year exceed a threshold (policy: 1 000 base units or 10 000 元; strictly above)."""
+    return units > unit_limit or amount > amount_limit

@@ -76,10 +76,17 @@ def render_escalation(path: Path, data: IssueDocData, *, generated_at: datetime)
         doc.para(tr("1. 请贵局督促{c}立即落实供应责任，尽快恢复{p}的正常供应，并书面说明逾期原因。",
                     "1. Urge {c} to restore supply of {p} at once and explain the delay in writing.",
                     c=supplier, p=product), "plain"),
-        doc.para(tr("2. 在问题解决前，同意我院采购备选企业产品或同通用名其他产品保障临床用药，相关采购量按规定"
-                    "计入中选产品约定采购量完成情况，不计入非中选产品采购占比。",
-                    "2. Until it is resolved, allow the hospital to buy from backup suppliers, counted as selected "
-                    "purchases and excluded from the non-selected share."), "plain"),
+        # R11 v2: only verified backup-supplier purchases count as selected; other products of the
+        # same generic name bought meanwhile are left out of the assessment (not counted as selected).
+        doc.para(tr("2. 请贵局核实上述供应问题。在问题解决前，同意我院采购备供企业产品或同通用名其他产品保障"
+                    "临床用药：经核实的备供企业产品采购量按规定计入中选产品约定采购量完成情况；同通用名非中选"
+                    "产品的采购量不纳入本院集中带量采购执行考核（不计入约定采购量完成情况，也不计入非中选产品"
+                    "采购占比）。",
+                    "2. Please verify this supply issue. Until it is resolved, allow the hospital to buy from "
+                    "backup suppliers or other products of the same generic name: backup-supplier purchases, once "
+                    "verified, count toward the selected product's agreed volume; non-selected purchases are left "
+                    "out of the hospital's assessment (neither toward the agreed volume nor in the non-selected "
+                    "share)."), "plain"),
         doc.para(tr("3. 将该企业的履约情况按规定纳入中选企业履约评价及信用管理。",
                     "3. Record the supplier's default in its performance and credit evaluation."), "plain"),
         doc.spacer(2),

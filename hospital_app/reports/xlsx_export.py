@@ -38,8 +38,10 @@ COLUMNS: tuple[tuple[str, str, str, int, str], ...] = (
     ("schedule", "序时进度", "Schedule", 10, "pct"),
     ("status", "状态", "Status", 11, "status"),
     ("shortfall", "缺口", "Shortfall", 10, "int"),
+    ("remaining", "剩余量", "Remaining", 10, "int"),
     ("nonselected_share", "非中选占比", "Non-selected share", 11, "pct"),
     ("flags", "提示", "Notes", 30, "text"),
+    ("lag_reason", "未完成原因", "Reason for lagging", 30, "text"),
 )
 
 STATUS_FILLS = {

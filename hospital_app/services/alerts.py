@@ -1,7 +1,9 @@
 """Every open finding on ``as_of`` (``alerts --json``, dashboard "今日待办", self-check PDF).
 
 Rules: R3 (supply issues), R4 (orders), R5 (payments) come from their services; this
-module adds R6, R8, R9, R10, R12, R14, R16 and R17. Each finding is listed once: an
+module adds R6, R8, R9, R10, R12, R14, R16 and R17. R8/R9/R12 come from the progress engine
+(the same rows as ``progress``); ended periods are assessed there too (R8 v2: a failed
+period stays a finding, with its reasons). Each finding is listed once: an
 alert is keyed by (rule, product, subject), where the subject says what the finding
 is about beyond the product (a month, a generic name, a period …).
 
@@ -20,19 +22,16 @@ from collections import defaultdict
 from datetime import date, timedelta
 from fractions import Fraction
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.models import (
     AgreementPeriod,
     Batch,
-    Exemption,
     Product,
     ProductDistributor,
     Purchase,
     Substitute,
-    SupplyIssue,
-    SupplyIssuePurchase,
 )
 from hospital_app import settings
 from hospital_app.domain import monitoring, status as st
@@ -40,14 +39,9 @@ from hospital_app.domain.findings import Alert
 from hospital_app.domain.periods import AgreedPeriod, below_previous_year
 from hospital_app.domain.targets import days_in_month, period_months
 from hospital_app.i18n import tr
-from hospital_app.services.progress import (
-    ProgressReport,
-    ProgressRow,
-    _by_product_date,
-    _compute,
-    _core,
-    ratio4,
-)
+from hospital_app.services.progress import ProgressReport, ProgressRow, compute_rows, ratio4
+from hospital_app.services.progress.engine import ended_rows, excused
+from hospital_app.services.progress.queries import core as _core, linked_purchases
 
 log = logging.getLogger(__name__)
 
@@ -67,12 +61,25 @@ def _name(row: ProgressRow) -> str:
 def _progress_alerts(rows: list[ProgressRow], as_of: date) -> list[Alert]:
     out: list[Alert] = []
     for r in rows:
-        if "exempt" in r.flags or "suspended" in r.flags:
+        if "exempt" in r.flags or "suspended" in r.flags or r.ended:
             continue
         name = _name(r)
+        if r.agreement_end is not None:
+            left, per_month = r.agreement_end
+            out.append(Alert(
+                "R8", "warning",
+                tr("{n} 协议期将于 {e} 结束（还剩 {d} 天），完成进度 {c}，尚需采购 {l}{u}，"
+                   "剩余 {m} 个月每月约 {p}{u}",
+                   "{n}: the agreement period ends on {e} ({d} days left) at {c}; {l} {u} still to buy, "
+                   "about {p} {u} per remaining month ({m})",
+                   n=name, e=r.period_end, d=r.period_days_left, c=_pct(r.completion), l=left, u=r.unit or "",
+                   m=st.months_left(r.period_end, as_of), p=per_month),
+                r.product_id, max(r.period_start, r.period_end - timedelta(days=r.agreement_end_days)),
+                f"period:{r.period_id}:agreement_end",
+                tr("协议期结束前完成约定采购量", "Complete the agreed volume before the period ends")))
         if r.status == st.NOT_STARTED:
             if "not_in_hospital" in r.flags:
-                since = max(st.not_in_hospital_alert_from(r.execution_start), r.period_start)
+                since = max(st.not_in_hospital_alert_from(r.first_start), r.period_start)
                 out.append(Alert(
                     "R8", "serious",
                     tr("{n} 执行已到第 3 个月仍未进院采购（约定量 {v}{u}）",
@@ -131,72 +138,30 @@ def _progress_alerts(rows: list[ProgressRow], as_of: date) -> list[Alert]:
     return out
 
 
-def _failed_periods(session: Session, as_of: date) -> list[Alert]:
-    """R8: a product's latest ended agreement period closed below 100 % and not exempt.
-
-    The finding stands whether or not a later year is running (a failed year stays failed).
-    """
-    latest: dict[int, tuple] = {}
-    for period_id, pid, start, end, volume, generic in _core(session,
-            select(AgreementPeriod.id, AgreementPeriod.product_id, AgreementPeriod.start, AgreementPeriod.end,
-                   AgreementPeriod.agreed_volume, Product.generic_name)
-            .join(Product, Product.id == AgreementPeriod.product_id)
-            .where(Product.selected.is_(True), AgreementPeriod.end < as_of)):
-        old = latest.get(pid)
-        if old is None or end > old[2]:
-            latest[pid] = (period_id, start, end, int(volume or 0), generic)
-    if not latest:
-        return []
-    ids = [v[0] for v in latest.values()]
-    sums = dict(_core(session, _by_product_date(session, (
-        select(AgreementPeriod.id, func.sum(Purchase.quantity))
-        .select_from(AgreementPeriod)
-        .join(Purchase, and_(Purchase.product_id == AgreementPeriod.product_id,
-                             Purchase.purchase_date >= AgreementPeriod.start,
-                             Purchase.purchase_date <= AgreementPeriod.end))
-        .where(AgreementPeriod.id.in_(ids)).group_by(AgreementPeriod.id)))))
-    for period_id, qty in _emergency_backup_sums(session, latest).items():
-        sums[period_id] = int(sums.get(period_id) or 0) + qty
-    exempt = defaultdict(list)
-    for pid, ex_start, ex_end in _core(session, select(Exemption.product_id, Exemption.start, Exemption.end)
-                                                 .where(Exemption.product_id.in_(list(latest)))):
-        exempt[pid].append((ex_start, ex_end))
+def _failed_periods(ended: list[ProgressRow]) -> list[Alert]:
+    """R8/R9 v2: every ended period that failed its assessment, with its reason(s): completion
+    below 100 % (not exempt) and/or the non-selected share ended above the threshold. The finding
+    stands whether or not a later year is running (a failed year stays failed)."""
     out = []
-    for pid, (period_id, start, end, volume, generic) in latest.items():
-        bought = int(sums.get(period_id) or 0)
-        if volume <= 0 or bought >= volume:
+    for r in ended:
+        if not r.failed_reasons:
             continue
-        if any((s is None or s <= end) and (e is None or e >= start) for s, e in exempt[pid]):
-            continue
+        why = []
+        if st.FAILED_COMPLETION in r.failed_reasons:
+            bought, volume = r.purchased, r.agreed_volume
+            why.append(tr("完成 {c}（{b}/{v}）", "completion {c} ({b}/{v})",
+                          c=_pct(Fraction(bought, volume) if volume else Fraction(1)), b=bought, v=volume))
+        if st.FAILED_SHARE in r.failed_reasons:
+            why.append(tr("非中选产品采购占比 {p} 超过 {t}", "non-selected share {p} above {t}",
+                          p=_pct(r.nonselected_share), t=_pct(r.share_threshold)))
         out.append(Alert(
             "R8", "serious",
-            tr("{n} 协议期 {s} 至 {e} 已结束，完成 {c}（{b}/{v}），考核不合格",
-               "{n}: agreement period {s}..{e} ended at {c} ({b}/{v}): assessment failed",
-               n=generic, s=start, e=end, c=_pct(Fraction(bought, volume)), b=bought, v=volume),
-            pid, end + timedelta(days=1), f"period:{period_id}:failed",
-            tr("在自查报告中说明原因并整改", "Explain and correct it in the self-check report")))
-    return out
-
-
-def _emergency_backup_sums(session: Session, latest: dict[int, tuple]) -> dict[int, int]:
-    """R8/R11: backup-supplier purchases linked to a verified emergency issue of a product count
-    as that product's purchases: their sum per ended period (each purchase once per product)."""
-    rows = _core(session, select(SupplyIssue.product_id, Purchase.id, Purchase.product_id,
-                                 Purchase.purchase_date, Purchase.quantity)
-                 .select_from(SupplyIssuePurchase)
-                 .join(SupplyIssue, SupplyIssue.id == SupplyIssuePurchase.issue_id)
-                 .join(Purchase, Purchase.id == SupplyIssuePurchase.purchase_id)
-                 .join(Product, Product.id == Purchase.product_id)
-                 .where(SupplyIssue.emergency_verified.is_(True), Product.supply_role == "backup",
-                        SupplyIssue.product_id.in_(list(latest))))
-    out: dict[int, int] = defaultdict(int)
-    seen: set[tuple[int, int]] = set()
-    for issue_pid, purchase_id, bought_pid, day, qty in rows:
-        period_id, start, end, *_ = latest[issue_pid]
-        if bought_pid == issue_pid or (issue_pid, purchase_id) in seen or not (start <= day <= end):
-            continue
-        seen.add((issue_pid, purchase_id))
-        out[period_id] += int(qty or 0)
+            tr("{n} 协议期 {s} 至 {e} 已结束，{w}，考核不合格",
+               "{n}: agreement period {s}..{e} ended: {w}: assessment failed",
+               n=r.generic_name, s=r.period_start, e=r.period_end, w=tr("；", "; ").join(why)),
+            r.product_id, r.period_end + timedelta(days=1), f"period:{r.period_id}:failed",
+            tr("在自查报告中说明原因并整改", "Explain and correct it in the self-check report"),
+            extra={"failed_reasons": list(r.failed_reasons)}))
     return out
 
 
@@ -207,7 +172,7 @@ def _share_alerts(rows: list[ProgressRow]) -> list[Alert]:
     """R9: one finding per generic name and period window (not per selected spec)."""
     seen = {}
     for r in rows:
-        if "share_over" not in r.flags:
+        if "share_over" not in r.flags or r.ended:
             continue
         key = (r.generic_name_norm, r.period_start, r.period_end)
         if key in seen and seen[key].product_id <= r.product_id:
@@ -236,9 +201,16 @@ def _substitute_alerts(session: Session, rows: list[ProgressRow], as_of: date) -
         mappings[sel_norm].add(sub_norm)
     if not mappings:
         return []
+    # R11 v2: substitutes marked cheaper with equal quality and purchases excused by a supply
+    # issue reported to the bureau are outside R10 as well.
+    confirmation = settings.get(session, "r11_bureau_confirmation_required")
+    subs = set().union(*mappings.values())
+    excused_ids = sorted(link.purchase_id for link in linked_purchases(session, as_of)
+                         if link.generic_norm in subs and not link.selected
+                         and excused(link, as_of, confirmation))
     window: dict[str, ProgressRow] = {}
     for r in rows:
-        if r.generic_name_norm in mappings:
+        if r.generic_name_norm in mappings and not r.ended:
             old = window.get(r.generic_name_norm)
             if old is None or r.product_id < old.product_id:
                 window[r.generic_name_norm] = r
@@ -250,6 +222,7 @@ def _substitute_alerts(session: Session, rows: list[ProgressRow], as_of: date) -
             select(Purchase.purchase_date, func.sum(Purchase.quantity))
             .join(Product, Product.id == Purchase.product_id)
             .where(Product.generic_name_norm.in_(sorted(mappings[generic])),
+                   Product.cheaper_equal_quality.is_not(True), Purchase.id.not_in(excused_ids),
                    Purchase.purchase_date >= prev_start, Purchase.purchase_date <= upto)
             .group_by(Purchase.purchase_date))
         previous = sum(int(q or 0) for d, q in daily if d <= prev_end)
@@ -350,6 +323,42 @@ def _r6_alerts(session: Session) -> list[Alert]:
                    n=names[pid], s=p.start, e=p.end, v=p.agreed_volume, f=prev.agreed_volume, q=equivalent),
                 pid, p.start, f"period:{p.start}:below_previous",
                 tr("核对续签约定量，必要时说明原因", "Check the renewed volume; explain if needed")))
+    return out
+
+
+def _per_month(p: monitoring.PeriodVolume) -> str:
+    return f"{float(monitoring.per_month(p)):.1f}"
+
+
+# ------------------------------------------------------------------------------ R13
+
+
+def _r13_alerts(session: Session, as_of: date) -> list[Alert]:
+    """R13 v2: generic names missing from a volume report — bought but not reported (a finding),
+    selected and bought but not reported before submission (a warning: no surplus retention)."""
+    from hospital_app.domain import volume_check as vc
+    from hospital_app.services.volume_reports import unreported
+
+    out = []
+    for u in unreported(session, as_of):
+        if u.kind == vc.BOUGHT_NOT_REPORTED:
+            out.append(Alert(
+                "R13", "serious",
+                tr("{g} 未列入报量“{r}”，但 {y} 年采购非中选/可替代产品 {n}（{a} 元）",
+                   "{g} is missing from the volume report '{r}' but {n} units ({a} yuan) of non-selected or "
+                   "substitute products were bought in {y}",
+                   g=u.generic_name, r=u.report_name, y=u.baseline_year, n=u.units, a=u.amount),
+                None, None, f"report:{u.report_id}:unreported:{u.generic_name_norm}",
+                tr("补报该通用名的采购需求", "Add this generic name to the volume report")))
+        else:
+            out.append(Alert(
+                "R13", "warning",
+                tr("中选通用名 {g} {y} 年有采购（{n}），但未列入报量“{r}”：未报量的品种不予拨付结余留用资金",
+                   "Selected generic name {g} was bought in {y} ({n} units) but is missing from the volume "
+                   "report '{r}': no surplus retention without a report",
+                   g=u.generic_name, y=u.baseline_year, n=u.units, r=u.report_name),
+                None, None, f"report:{u.report_id}:selected_missing:{u.generic_name_norm}",
+                tr("提交报量前补充该通用名", "Add it before submitting the report")))
     return out
 
 
@@ -475,14 +484,15 @@ def collect_alerts(session: Session, as_of: date, report: ProgressReport | None 
     if report is not None and report.as_of == as_of and report.batch is None:
         rows = report.rows
     else:
-        rows = _compute(session, as_of)
+        rows = compute_rows(session, as_of)
     found: list[Alert] = []
     found += _other_services(session, as_of)
     found += _r6_alerts(session)
     found += _progress_alerts(rows, as_of)
-    found += _failed_periods(session, as_of)
+    found += _failed_periods(ended_rows(session, as_of, rows))
     found += _share_alerts(rows)
     found += _substitute_alerts(session, rows, as_of)
+    found += _r13_alerts(session, as_of)
     found += _r14_alerts(session)
     found += _r16_alerts(session)
     found += _r17_alerts(session, as_of)

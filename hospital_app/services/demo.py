@@ -484,6 +484,7 @@ class _Builder:
                                                      detail="逾期未答复，已致函医保局。"))
             if idx == 1 and self.backup is not None:
                 issue.emergency_verified = True
+                issue.bureau_confirmed_at = reported + timedelta(days=2)  # verified (R11 v2)
                 self.s.add(issue)
                 self.s.flush()
                 self.emergency_backup_purchases(issue, reported)

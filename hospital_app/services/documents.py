@@ -89,58 +89,21 @@ def record_document(session: Session, kind: str, path: Path, params: dict, who: 
 # ------------------------------------------------------- self-check: agreement periods
 
 
-def _month_ends(start: date, end: date) -> list[date]:
-    out = []
-    y, m = start.year, start.month
-    while (y, m) <= (end.year, end.month):
-        nxt = date(y + (m == 12), m % 12 + 1, 1)
-        out.append(min(end, nxt - timedelta(days=1)))
-        y, m = nxt.year, nxt.month
-    return out
+def _burnup(rows: list[Any], as_of: date) -> tuple[list[str], list[int], list[int]]:
+    """R7/R8 burn-up of one batch: the progress service's one calculation (also the dashboard's)."""
+    from hospital_app.services.progress import burn_up
 
-
-def _burnup(rows: list[progress.ProgressRow], as_of: date) -> tuple[list[str], list[int], list[int]]:
-    """R7/R8 burn-up of one batch: Σ round(S(d)·V) at each month end of the agreement periods,
-    and the cumulative counted purchases per month (the progress rows' ``months``) up to ``as_of``."""
-    from hospital_app.domain.targets import round_half_up, schedule as schedule_at
-
-    periods = [(r.period_start, r.period_end, r.agreed_volume) for r in rows]
-    if not periods:
-        return [], [], []
-    ends = _month_ends(min(p[0] for p in periods), max(p[1] for p in periods))
-    labels = [f"{d.year}-{d.month:02d}" for d in ends]
-    cache: dict[tuple[date, date, date], object] = {}
-
-    def s_at(s: date, e: date, d: date):  # S(d) is shared by every product with the same period
-        if (s, e, d) not in cache:
-            cache[(s, e, d)] = schedule_at(s, e, d)
-        return cache[(s, e, d)]
-
-    schedule = [sum(round_half_up(s_at(s, e, min(d, e)) * v) for s, e, v in periods if d >= s) for d in ends]
-    monthly: dict[str, int] = defaultdict(int)
-    for r in rows:
-        for m in r.months:
-            monthly[m.label] += m.purchased
-    purchased, total = [], 0
-    for label, d in zip(labels, ends):
-        if d.replace(day=1) > as_of:
-            break
-        total += monthly.get(label, 0)
-        purchased.append(total)
-    return labels, purchased, schedule
+    b = burn_up(rows, as_of)
+    return b.labels, b.purchased, b.schedule
 
 
 def failed_reasons(row: progress.ProgressRow) -> list[str]:
-    """R8: why an ended period fails its assessment — ``completion`` (below 100 %), ``share``
-    (non-selected share above the threshold), both, or none; an exempt product (R11) passes."""
-    if row.status == "exempt":
-        return []
-    out = []
-    if row.status != "completed":
-        out.append("completion")
-    if row.nonselected_share is not None and row.nonselected_share > row.share_threshold:
-        out.append("share")
-    return out
+    """R8/R9 v2 for a period computed as of its own last day (the self-check's final
+    assessment): the rule book's one ``failed_reasons``, with the period taken as ended."""
+    from hospital_app.domain import monitoring, status as st
+
+    return st.failed_reasons(True, row.purchased, row.agreed_volume, exempt=row.exempt,
+                             share_over=monitoring.share_exceeds(row.nonselected_share, row.share_threshold))
 
 
 def _batches(rows: list[progress.ProgressRow], dicts: list[dict], as_of: date) -> list[BatchSummary]:

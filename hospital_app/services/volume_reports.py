@@ -7,6 +7,12 @@
   Every change is audited.
 - ``export_notes`` — the notes of the lines that need one, as PDF or xlsx.
 
+Groups (R13 v2): lines of one report with the same generic name and spec (all
+manufacturers) form one group, checked once against one baseline: one row per group, its
+note kept on the group's first line. Coverage (R13 v2): when the purchase data (up to as-of)
+do not cover the whole baseline year, the row says ``baseline_covered = False``, and the note
+says "采购数据只覆盖 …" instead of reading a gap as "no purchases".
+
 Baseline (R13): purchases of the line's generic name and spec in the baseline
 calendar year, selected and non-selected products alike, net of returns, in base
 units. Specs count as the same under ``domain.volume_check.spec_key`` ("0.25g" =
@@ -19,6 +25,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -61,9 +68,14 @@ class VolumeCheckRow:
     change: Fraction | None
     needs_explanation: bool
     reason: str | None
+    baseline_covered: bool = True  # R13 v2: the purchase data cover the whole baseline year
+    data_from: date | None = None  # first purchase date on record (up to as-of)
+    data_to: date | None = None  # last purchase date on record (up to as-of)
+    line_ids: tuple[int, ...] = ()  # R13 v2: the group's lines (all manufacturers)
+    manufacturers: tuple[str, ...] = ()
 
     def as_dict(self) -> dict:
-        """Exactly the keys of CLI.md ``volume-check --json``."""
+        """The keys of CLI.md ``volume-check --json`` (version 2: ``baseline_covered``, ``data_to``)."""
         return {
             "generic_name": self.generic_name,
             "spec": self.spec or "",
@@ -72,6 +84,8 @@ class VolumeCheckRow:
             "change": vc.round_ratio(self.change),
             "needs_explanation": self.needs_explanation,
             "reason": self.reason,
+            "baseline_covered": self.baseline_covered,
+            "data_to": self.data_to.isoformat() if self.data_to else None,
         }
 
 
@@ -192,37 +206,140 @@ def _load_lines(session: Session, line_ids: Sequence[int] | None = None):
     return session.execute(stmt).all()
 
 
+def data_span(session: Session, as_of: date) -> tuple[date | None, date | None]:
+    """R13 v2: the first and last purchase dates on record up to as-of (what the data cover)."""
+    first, last = session.execute(select(func.min(Purchase.purchase_date), func.max(Purchase.purchase_date))
+                                  .where(Purchase.purchase_date <= as_of)).one()
+    return first, last
+
+
 def _check_rows(session: Session, as_of: date, baseline_year: int | None,
                 line_ids: Sequence[int] | None = None) -> list[VolumeCheckRow]:
+    """R13 v2: one row per group (report, generic name, spec key); with ``line_ids``, only the
+    groups holding those lines."""
     if baseline_year is not None:
         resolve_baseline_year(session, as_of, baseline_year)  # BadInput before any work
-    loaded = _load_lines(session, line_ids)
-    by_year: dict[int, list[VolumeReportLine]] = defaultdict(list)
+    report_ids = None
+    if line_ids is not None:
+        report_ids = set(session.scalars(select(VolumeReportLine.report_id)
+                                         .where(VolumeReportLine.id.in_(list(line_ids)))))
+    loaded = [x for x in _load_lines(session) if report_ids is None or x[1].id in report_ids]
+    groups: dict[tuple, list] = {}
     year_of: dict[int, int] = {}
-    for line, _report, batch in loaded:
+    by_year: dict[int, set[str]] = defaultdict(set)
+    for line, report, batch in loaded:
         year = resolve_baseline_year(session, as_of, baseline_year,
                                      batch.policy_overrides if batch is not None else None)
-        by_year[year].append(line)
-        year_of[line.id] = year
+        year_of[report.id] = year
+        by_year[year].add(line.generic_name_norm)
+        groups.setdefault((report.id, *_line_key(line)), []).append((line, report))
     sums: dict[int, dict[tuple, int]] = {
-        year: _purchase_sums(session, (ln.generic_name_norm for ln in lines),
-                             date(year, 1, 1), date(year, 12, 31))
-        for year, lines in by_year.items()
+        year: _purchase_sums(session, generics, date(year, 1, 1), min(date(year, 12, 31), as_of))
+        for year, generics in by_year.items()
     }
+    data_from, data_to = data_span(session, as_of)
     rows = []
-    for line, report, _batch in loaded:
-        year = year_of[line.id]
-        key = _line_key(line)
-        verdict = vc.check(sums[year].get(key, 0), int(line.reported_quantity))
+    for (report_id, generic, key), members in groups.items():
+        line, report = members[0]
+        if line_ids is not None and not any(m.id in line_ids for m, _ in members):
+            continue
+        year = year_of[report_id]
+        verdict = vc.check(sums[year].get((generic, key), 0), sum(int(m.reported_quantity) for m, _ in members))
+        makers = tuple(dict.fromkeys(m.manufacturer for m, _ in members if m.manufacturer))
         rows.append(VolumeCheckRow(
             line_id=line.id, report_id=report.id, report_name=report.name,
             product_code=line.product_code, generic_name=line.generic_name,
             generic_name_norm=line.generic_name_norm, dosage_form=line.dosage_form,
-            spec=line.spec, spec_key=key[1], manufacturer=line.manufacturer,
+            spec=line.spec, spec_key=key, manufacturer="、".join(makers) or None,
             baseline_year=year, baseline=verdict.baseline, reported=verdict.reported,
             change=verdict.change, needs_explanation=verdict.needs_explanation,
-            reason=verdict.reason))
+            reason=verdict.reason,
+            baseline_covered=vc.covers(data_from, data_to, date(year, 1, 1), date(year, 12, 31)),
+            data_from=data_from, data_to=data_to, line_ids=tuple(m.id for m, _ in members),
+            manufacturers=makers))
     return rows
+
+
+@dataclass(frozen=True)
+class Unreported:
+    """R13 v2: a generic name missing from a volume report (``kind``: ``vc.BOUGHT_NOT_REPORTED``,
+    a finding, or ``vc.SELECTED_NOT_REPORTED``, a warning before the report is submitted)."""
+
+    report_id: int
+    report_name: str
+    kind: str
+    generic_name: str
+    generic_name_norm: str
+    baseline_year: int
+    units: int  # non-selected + substitute units (bought_not_reported) or selected units
+    amount: Decimal
+
+
+def unreported(session: Session, as_of: date, baseline_year: int | None = None) -> list[Unreported]:
+    """R13 v2, per volume report (its batch's selected generic names, or every batch's when the
+    report names none), purchases of the baseline year up to as-of:
+
+    - a selected generic name absent from the report whose non-selected or substitute purchases
+      exceed ``r13_unreported_units`` (1 000) base units or ``r13_unreported_amount`` (10 000 元):
+      bought but not reported (a finding);
+    - before the report is submitted (``submitted_on`` empty or after as-of), every selected
+      generic name bought in the baseline year but missing from the report (a warning: no
+      surplus retention for it).
+    """
+    from db.models import Substitute
+
+    reports = list(session.execute(select(VolumeReport, Batch).outerjoin(Batch, VolumeReport.batch_id == Batch.id)
+                                   .order_by(VolumeReport.id)).all())
+    if not reports:
+        return []
+    in_report: dict[int, set[str]] = defaultdict(set)
+    for rid, g in session.execute(select(VolumeReportLine.report_id, VolumeReportLine.generic_name_norm)):
+        in_report[rid].add(g)
+    selected: dict[int | None, dict[str, str]] = defaultdict(dict)  # batch → norm → name as written
+    for bid, norm, name in session.execute(select(Product.batch_id, Product.generic_name_norm, Product.generic_name)
+                                           .where(Product.selected.is_(True))):
+        selected[bid].setdefault(norm, name)
+        selected[None].setdefault(norm, name)
+    subs: dict[str, set[str]] = defaultdict(set)
+    for sel, sub in session.execute(select(Substitute.selected_generic_norm, Substitute.substitute_generic_norm)):
+        subs[sel].add(sub)
+    unit_limit = settings.get(session, "r13_unreported_units")
+    amount_limit = settings.get(session, "r13_unreported_amount")
+    out: list[Unreported] = []
+    per_year: dict[int, tuple[dict, dict]] = {}
+    for report, batch in reports:
+        year = report.baseline_year or resolve_baseline_year(
+            session, as_of, baseline_year, batch.policy_overrides if batch is not None else None)
+        if year not in per_year:  # (generic, selected?) → (units, amount) of the year: one GROUP BY
+            rows = session.execute(
+                select(Product.generic_name_norm, Product.selected, func.sum(Purchase.quantity),
+                       func.sum(Purchase.amount))  # SUM keeps the column type: a Decimal back
+                .join(Product, Product.id == Purchase.product_id)
+                .where(Purchase.purchase_date >= date(year, 1, 1),
+                       Purchase.purchase_date <= min(date(year, 12, 31), as_of),
+                       Product.supply_role.is_distinct_from("backup"),
+                       Product.cheaper_equal_quality.is_not(True))
+                .group_by(Product.generic_name_norm, Product.selected)).all()
+            bought = {(g, bool(sel)): (int(q or 0), Decimal(a or 0)) for g, sel, q, a in rows}
+            per_year[year] = bought, {}
+        bought = per_year[year][0]
+        names = selected[report.batch_id if report.batch_id in selected else None]
+        pending = report.submitted_on is None or report.submitted_on > as_of
+        for norm, name in sorted(names.items()):
+            if norm in in_report[report.id]:
+                continue
+            units, amount = bought.get((norm, False), (0, Decimal(0)))
+            for sub in subs.get(norm, ()):
+                su, sa = bought.get((sub, False), (0, Decimal(0)))
+                units, amount = units + su, amount + sa
+            if vc.bought_not_reported(units, amount, unit_limit, amount_limit):
+                out.append(Unreported(report.id, report.name, vc.BOUGHT_NOT_REPORTED, name, norm, year,
+                                      units, amount))
+            sel_units, sel_amount = bought.get((norm, True), (0, Decimal(0)))
+            if pending and sel_units > 0:
+                out.append(Unreported(report.id, report.name, vc.SELECTED_NOT_REPORTED, name, norm, year,
+                                      sel_units, sel_amount))
+    return out
 
 
 def check_volumes(session: Session, as_of: date, baseline_year: int | None = None) -> list[VolumeCheckRow]:
@@ -262,6 +379,9 @@ def compose_text(row: VolumeCheckRow, months: Sequence[MonthFigure], reasons: Se
     threshold, the last 12 months and their trend, the chosen reasons and free text."""
     lines = [tr("关于{p}报量情况的说明", "Explanatory note on the volume reported for {p}",
                 p=_product_text(row))]
+    if not row.baseline_covered:
+        lines.append(tr("说明：{y} 年度{c}，基线可能不完整。", "Note: for {y}, {c}; the baseline may be incomplete.",
+                        y=row.baseline_year, c=vc.coverage_text(row.data_from, row.data_to)))
     if row.reason == vc.NO_HISTORY:
         lines.append(tr(
             "在“{r}”中，本院申报{p}采购量 {rep}（最小使用单位，下同）。{y} 年度本院无该通用名、"
@@ -278,7 +398,17 @@ def compose_text(row: VolumeCheckRow, months: Sequence[MonthFigure], reasons: Se
             "(selected and non-selected) were {b}, a change of {c}: {t}.",
             r=row.report_name, p=_product_text(row), rep=row.reported, y=row.baseline_year,
             b=row.baseline, c=vc.format_percent(row.change), t=vc.threshold_label(row.reason)))
-    if months and not any(m.quantity for m in months):
+    window_covered = bool(months) and vc.covers(
+        row.data_from, row.data_to, date(int(months[0].month[:4]), int(months[0].month[5:]), 1),
+        date(int(months[-1].month[:4]), int(months[-1].month[5:]), 1))
+    if months and not window_covered:
+        # R13 v2: a gap in the data is not "no purchases", and no trend is read from it.
+        lines.append(tr("近 12 个月（{a} 至 {z}）{c}，其间采购 {s}；不据此判断趋势。",
+                        "Last 12 months ({a} to {z}): {c}; {s} purchased in that time; no trend is read "
+                        "from incomplete data.",
+                        a=months[0].month, z=months[-1].month, c=vc.coverage_text(row.data_from, row.data_to),
+                        s=sum(m.quantity for m in months)))
+    elif months and not any(m.quantity for m in months):
         lines.append(tr("近 12 个月（{a} 至 {z}）无采购记录。",
                         "No purchases in the last 12 months ({a} to {z}).",
                         a=months[0].month, z=months[-1].month))
@@ -502,7 +632,8 @@ def export_notes(session: Session, out_path: str | Path, as_of: date,
 
 
 __all__ = [
-    "VolumeCheckRow", "MonthFigure", "NoteView", "check_volumes", "resolve_baseline_year",
+    "VolumeCheckRow", "MonthFigure", "NoteView", "Unreported", "check_volumes", "resolve_baseline_year",
+    "unreported", "data_span",
     "compose_text", "draft_notes", "list_notes", "get_note", "set_note", "sign_note",
     "reopen_note", "export_notes", "NOTE_NONE", "NOTE_DRAFT", "NOTE_SIGNED",
 ]

@@ -196,8 +196,8 @@ def test_export_progress_is_formatted_and_never_writes_formulas(run_cli, db_path
     ws = load_workbook(out).active
     assert "某市人民医院" in ws["A1"].value and "2025-03-31" in ws["A1"].value
     assert ws["B4"].value.startswith("=HYPERLINK") and ws["B4"].data_type == "s"
-    assert ws["E4"].data_type == "s" and ws["Q4"].data_type == "s"
-    assert ws.freeze_panes == "C4" and ws.auto_filter.ref == "A3:Q5"
+    assert ws["E4"].data_type == "s" and ws["R4"].data_type == "s"  # R: flags (v2 adds remaining, lag reason)
+    assert ws.freeze_panes == "C4" and ws.auto_filter.ref == "A3:S5"
     assert ws.page_setup.orientation == "landscape" and str(ws.page_setup.paperSize) == "9"
     assert ws["L4"].number_format == "0.00%" and ws["N4"].fill.fgColor.rgb.endswith("FFC7CE")
     with zipfile.ZipFile(out) as zf:

@@ -14,7 +14,8 @@ AS_OF = "2025-03-15"
 @pytest.fixture
 def filled(db, db_path):
     """1200 units of 阿莫西林胶囊 0.25g bought in 2024 (one selected, one non-selected product);
-    reported: 800 (−33 %), 960 (exactly −20 %) and a new drug with no history."""
+    reported: 800 (−33 %) and a new drug with no history; a second report: 960 (exactly −20 %) for
+    "250mg" (= 0.25g). Purchase data run from 2024-05-01 to 2025-01-05."""
     with db.session() as s:
         a = Product(generic_name="阿莫西林胶囊", generic_name_norm="阿莫西林胶囊", spec="0.25g",
                     spec_norm="0.25g", selected=True, category="selected")
@@ -29,14 +30,15 @@ def filled(db, db_path):
         rep.lines = [
             VolumeReportLine(generic_name="阿莫西林胶囊", generic_name_norm="阿莫西林胶囊", spec="0.25g",
                              spec_norm="0.25g", reported_quantity=800),
-            VolumeReportLine(generic_name="阿莫西林胶囊", generic_name_norm="阿莫西林胶囊", spec="250mg",
-                             spec_norm="250mg", reported_quantity=960),
             VolumeReportLine(generic_name="新药片", generic_name_norm="新药片", spec="10mg",
                              spec_norm="10mg", reported_quantity=50),
         ]
-        s.add(rep)
+        second = VolumeReport(name="续签报量（补充）", cycle="2025")
+        second.lines = [VolumeReportLine(generic_name="阿莫西林胶囊", generic_name_norm="阿莫西林胶囊", spec="250mg",
+                                         spec_norm="250mg", reported_quantity=960)]
+        s.add_all([rep, second])
         s.flush()
-        ids = [ln.id for ln in rep.lines]
+        ids = [rep.lines[0].id, second.lines[0].id, rep.lines[1].id]
     return db_path, ids
 
 
@@ -46,13 +48,14 @@ def test_r13_volume_check_json_contract(run_cli, filled):
     path, _ = filled
     result = run_cli("--db", path, "--as-of", AS_OF, "volume-check", "--json")
     assert result.code == 0, result
+    cover = {"baseline_covered": False, "data_to": "2025-01-05"}  # data from 2024-05 only (R13 v2)
     assert result.json() == [
         {"generic_name": "阿莫西林胶囊", "spec": "0.25g", "baseline": 1200, "reported": 800,
-         "change": -0.3333, "needs_explanation": True, "reason": "decrease_over_20"},
-        {"generic_name": "阿莫西林胶囊", "spec": "250mg", "baseline": 1200, "reported": 960,
-         "change": -0.2, "needs_explanation": False, "reason": None},
+         "change": -0.3333, "needs_explanation": True, "reason": "decrease_over_20", **cover},
         {"generic_name": "新药片", "spec": "10mg", "baseline": 0, "reported": 50,
-         "change": None, "needs_explanation": True, "reason": "no_history"},
+         "change": None, "needs_explanation": True, "reason": "no_history", **cover},
+        {"generic_name": "阿莫西林胶囊", "spec": "250mg", "baseline": 1200, "reported": 960,
+         "change": -0.2, "needs_explanation": False, "reason": None, **cover},
     ]
 
 
@@ -60,7 +63,7 @@ def test_r13_volume_check_baseline_year_flag(run_cli, filled):
     """WHEN --baseline-year 2025 (after the command) THEN only 2025 purchases count."""
     path, _ = filled
     result = run_cli("volume-check", "--baseline-year", "2025", "--json", "--db", path, "--as-of", AS_OF)
-    assert [r["baseline"] for r in result.json()] == [7777, 7777, 0]
+    assert [r["baseline"] for r in result.json()] == [7777, 0, 7777]
 
 
 def test_r13_volume_check_human_output_in_chinese(run_cli, filled):

@@ -21,15 +21,15 @@ def test_r9_share_and_threshold_strictly_above():
 
 
 def test_r11_share_classes():
-    """R11: backup → excluded unless a verified emergency (then selected); cheaper-equal-quality and
-    purchases during a linked open issue → excluded; the rest by the selected flag."""
+    """R11 v2: backup → excluded unless verified (then selected); cheaper-equal-quality and purchases
+    excused by an issue reported to the bureau → excluded; the rest by the selected flag."""
     assert mon.share_class(selected=True, supply_role="primary", cheaper_equal_quality=False) == mon.SELECTED
     assert mon.share_class(selected=True, supply_role="backup", cheaper_equal_quality=False) == mon.EXCLUDED
     assert mon.share_class(selected=True, supply_role="backup", cheaper_equal_quality=False,
-                           emergency_backup=True) == mon.SELECTED
+                           verified_backup=True) == mon.SELECTED
     assert mon.share_class(selected=False, supply_role=None, cheaper_equal_quality=True) == mon.EXCLUDED
     assert mon.share_class(selected=False, supply_role=None, cheaper_equal_quality=False,
-                           during_linked_open_issue=True) == mon.EXCLUDED
+                           excused_by_report=True) == mon.EXCLUDED
     assert mon.share_class(selected=False, supply_role=None, cheaper_equal_quality=False) == mon.NONSELECTED
 
 
@@ -52,12 +52,14 @@ def test_r12_clustered_months_and_empty_months():
     assert [t.label for t in empty] == ["2024-12", "2025-01"]
 
 
-def test_r6_later_year_below_first():
-    """GIVEN 12 000 then 11 999 then 12 000 WHEN checking THEN the second year only is a warning."""
+def test_r6_later_year_below_previous():
+    """GIVEN 12 000 then 11 999 then 12 000 WHEN checking THEN the second year only is below the
+    previous year (R6 v2); the third is not below the second."""
     p = [mon.PeriodVolume(date(2025, 9, 20), date(2026, 9, 19), 11999),
          mon.PeriodVolume(S, E, 12000),
          mon.PeriodVolume(date(2026, 9, 20), date(2027, 9, 19), 12000)]
-    assert [x.agreed_volume for x in mon.later_years_below_first(p)] == [11999]
+    assert [(x.agreed_volume, prev.agreed_volume) for x, prev in mon.later_years_below_previous(p)] == [
+        (11999, 12000)]
 
 
 def test_r6_renewal_alignment_proposal():

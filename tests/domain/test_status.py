@@ -39,8 +39,10 @@ def test_r8_completed_even_before_the_schedule_ends():
 
 
 def test_r8_shortfall_never_negative():
-    assert st.shortfall(6367, 5000) == 1367
-    assert st.shortfall(6367, 7000) == 0
+    """R8 v2: ⌈S·V − counted⌉ — the R7 example: S = 191/360, V = 12 000 → S·V = 6 366.67; 5 000 bought → 1 367."""
+    s = Fraction(191, 360)
+    assert st.shortfall(s, 12000, 5000) == 1367
+    assert st.shortfall(s, 12000, 7000) == 0
 
 
 def test_r8_not_in_hospital_from_the_third_month_of_execution():

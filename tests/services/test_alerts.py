@@ -62,8 +62,8 @@ def test_r8_failed_period_after_its_end(session):
 
 def test_r8_r11_emergency_backup_purchases_count_for_the_ended_period(session):
     """GIVEN a period that ended with 3 000 own units plus 6 000 of a backup supplier linked to two
-    verified emergency issues of the product WHEN alerts after the end THEN the failed assessment
-    counts 9 000 (the backup purchase once, R8/R11); unverified links count nothing."""
+    emergency issues of the product confirmed by the bureau WHEN alerts after the end THEN the failed
+    assessment counts 9 000 (the backup purchase once, R8/R11 v2); unverified links count nothing."""
     b, p = md.worked_example(session)
     backup = md.product(session, b, role="backup", maker=md.company(session, "备供企业"))
     md.buy(session, p, date(2024, 10, 5), 3000)
@@ -82,7 +82,7 @@ def test_r8_r11_emergency_backup_purchases_count_for_the_ended_period(session):
 
     assert "3000/12000" in failed()
     for i in issues:
-        i.emergency_verified = True
+        i.bureau_confirmed_at = datetime(2024, 11, 20, 9)  # verified (R11 v2: the bureau's confirmation)
     session.flush()
     assert "9000/12000" in failed()
 

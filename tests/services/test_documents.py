@@ -149,6 +149,20 @@ def test_escalation_letter_counts_missed_working_days(session, ids, tmp_path):
     assert kinds == ["escalation"]
 
 
+def test_r11_escalation_letter_states_the_v2_rule(session, ids, tmp_path):
+    """GIVEN an overdue issue WHEN the escalation letter is made THEN it asks the bureau to verify and
+    says only verified backup-supplier purchases count toward the agreed volume, while non-selected
+    purchases are left out of the assessment — never that other products of the generic name count as
+    selected (R11 v2, issue 16 item 10)."""
+    out = tmp_path / "e.pdf"
+    documents.make_escalation(session, ids["issue"], out, as_of=date(2025, 10, 20), generated_at=GEN)
+    text = "".join(pdf_text(out)[0].split())
+    assert "请贵局核实上述供应问题" in text
+    assert "经核实的备供企业产品采购量按规定计入中选产品约定采购量完成情况" in text
+    assert "同通用名非中选产品的采购量不纳入本院集中带量采购执行考核" in text
+    assert "同通用名其他产品保障临床用药，相关采购量按规定计入中选产品" not in text
+
+
 def test_escalation_refused_when_not_overdue_or_resolved(session, ids, tmp_path):
     """GIVEN the issue on its reply due date, and a resolved issue WHEN escalating THEN Conflict (exit 4),
     with the dues in the message, and no file is written (R3)."""

@@ -37,7 +37,7 @@ def test_alerts_reuse_the_callers_progress_report(session, monkeypatch):
     def no_second_pass(*_a, **_k):
         raise AssertionError("progress computed a second time")
 
-    monkeypatch.setattr(alerts, "_compute", no_second_pass)
+    monkeypatch.setattr(alerts, "compute_rows", no_second_pass)
     reused = collect_alerts(session, D, report=report)
     assert [a.as_dict() for a in reused] == [a.as_dict() for a in from_scratch]
     assert {a.rule for a in reused} >= {"R8", "R12"}
@@ -50,8 +50,8 @@ def test_a_report_of_another_day_or_one_batch_is_not_reused(session, monkeypatch
     _example_with_purchases(session)
     report = compute_progress(session, other.get("as_of", D), batch=other.get("batch"))
     calls = []
-    real = alerts._compute
-    monkeypatch.setattr(alerts, "_compute", lambda s, d: calls.append(d) or real(s, d))
+    real = alerts.compute_rows
+    monkeypatch.setattr(alerts, "compute_rows", lambda s, d: calls.append(d) or real(s, d))
     collect_alerts(session, D, report=report)
     assert calls == [D]
 

@@ -15,7 +15,9 @@ from hospital_app.services.progress import batch_summary, compute_progress, prod
 D = date(2025, 3, 31)
 KEYS = ["product_id", "batch", "generic_name", "dosage_form", "spec", "manufacturer", "unit",
         "period_start", "period_end", "agreed_volume", "target_to_date", "purchased", "completion",
-        "schedule", "status", "shortfall", "nonselected_share", "flags"]
+        "schedule", "status", "shortfall", "nonselected_share", "flags",
+        # CLI.md version 2 (R8 v2):
+        "remaining", "over_purchase", "period_days_left", "lag_reason", "failed_reasons"]
 
 
 def _row(session, d=D, **kw):
@@ -102,8 +104,9 @@ def test_r11_exclusions_from_share_cheaper_equal_quality(session):
 
 
 def test_r11_backup_purchase_in_verified_emergency_counts_as_selected(session):
-    """GIVEN a backup supplier's 400 units linked to a verified emergency issue of the primary
-    WHEN progress THEN they count as the primary's purchases; an unverified link does not."""
+    """GIVEN a backup supplier's 400 units linked to a supply issue of the primary WHEN progress
+    THEN they count as the primary's purchases only once verified — the bureau's confirmation
+    recorded by as-of (R11 v2); a confirmation dated after as-of is not known yet."""
     b, p = md.worked_example(session)
     backup = md.product(session, b, role="backup", maker=md.company(session, "备供企业"))
     pu = md.buy(session, backup, date(2024, 11, 5), 400)
@@ -114,7 +117,11 @@ def test_r11_backup_purchase_in_verified_emergency_counts_as_selected(session):
     session.add(SupplyIssuePurchase(issue_id=issue.id, purchase_id=pu.id))
     session.flush()
     assert _row(session).purchased == 0
-    issue.emergency_verified = True
+    issue.emergency_verified = True  # the v1 mark alone is no verification in v2
+    issue.bureau_confirmed_at = datetime(2025, 4, 2, 10)  # after as-of (D = 2025-03-31)
+    session.flush()
+    assert _row(session).purchased == 0
+    issue.bureau_confirmed_at = datetime(2025, 3, 31, 17)
     session.flush()
     assert _row(session).purchased == 400
 
@@ -163,10 +170,20 @@ def test_progress_batch_filter_and_unknown_batch(session):
         compute_progress(session, D, batch="没有这个批次")
 
 
-def test_no_row_without_a_period_containing_as_of(session):
-    """GIVEN a product whose only period ended WHEN progress after the end THEN no row (current period only)."""
-    md.worked_example(session)
-    assert compute_progress(session, date(2025, 9, 20)).rows == []
+def test_r8_ended_period_shows_its_final_assessment_with_failed_reasons(session):
+    """GIVEN a product whose only period ended with 3 000 of 12 000 bought WHEN progress the day after
+    the end THEN its row is the final assessment: ended, failed_reasons ["completion"], shortfall
+    and remaining 9 000, no days left (R8 v2: a failed period keeps its reasons); the day before, the
+    period still runs and has no failed reasons."""
+    _, p = md.worked_example(session)
+    md.buy(session, p, date(2024, 10, 15), 3000)
+    (row,) = compute_progress(session, date(2025, 9, 20)).rows
+    d = row.as_dict()
+    assert (d["status"], d["failed_reasons"], d["shortfall"], d["remaining"], d["period_days_left"]) == (
+        "severely_behind", ["completion"], 9000, 9000, 0)
+    assert "ended" in d["flags"] and "failed" in d["flags"]
+    (row,) = compute_progress(session, date(2025, 9, 19)).rows
+    assert row.failed_reasons == [] and not row.ended and row.period_days_left == 0
 
 
 def test_product_detail_and_batch_summary(session):
@@ -185,8 +202,8 @@ def test_product_detail_and_batch_summary(session):
 
 
 def test_r9_r11_a_purchase_linked_to_several_issues_is_excluded_or_moved_once(session):
-    """GIVEN 300 non-selected units linked to two open issues, 200 cheaper-equal-quality units linked
-    to one, and 100 backup units linked to two verified emergencies WHEN progress THEN the 300 are
+    """GIVEN 300 non-selected units linked to two open issues reported to and confirmed by the bureau,
+    200 cheaper-equal-quality units and 100 backup units linked to both WHEN progress THEN the 300 are
     excluded once, the cheaper 200 are not subtracted again, the backup 100 count once (R9, R11)."""
     b, p = md.worked_example(session)
     n = md.product(session, b, selected=False)
@@ -197,7 +214,8 @@ def test_r9_r11_a_purchase_linked_to_several_issues_is_excluded_or_moved_once(se
     linked = [md.buy(session, n, date(2024, 11, 5), 300), md.buy(session, cheap, date(2024, 11, 5), 200),
               md.buy(session, backup, date(2024, 11, 5), 100)]
     issues = [SupplyIssue(product_id=p.id, type="shortage", reported_at=datetime(2024, 11, 1, 9),
-                          emergency_verified=True) for _ in range(2)]
+                          insurance_notified_at=datetime(2024, 11, 1, 10),
+                          bureau_confirmed_at=datetime(2024, 11, 4, 9)) for _ in range(2)]
     session.add_all(issues)
     session.flush()
     session.add_all([SupplyIssuePurchase(issue_id=i.id, purchase_id=pu.id) for i in issues for pu in linked])

@@ -5,17 +5,27 @@ from ``hospital_app`` (no shared arithmetic), and reads DOMAIN.md R7–R12 / CLI
 literally. The app computes the same figures through SQL aggregates
 (``compute_progress``); every CLI.md key of every row must agree "to the unit".
 
+Version 2 (rule book v2): the row of a product is its period containing d, else its latest
+ended period (the final assessment, with ``failed_reasons``); shortfall = ⌈S·V − counted⌉;
+backup purchases count only once the linked issue is verified (the bureau's confirmation by
+d); non-selected purchases are excused only between the issue's report to the bureau and its
+resolution, with the bureau's confirmation by d (policy default); R12 compares partial months
+with V/Σw and leaves verified emergency purchases out.
+
 Interpretations fixed here (and in the app), where DOMAIN.md leaves room:
 - "no purchase yet" (R8 ``not_started``) = counted purchases up to d (net of returns) ≤ 0;
-- "while a linked supply issue was open" (R11) = purchase date from the day of
-  ``reported_at`` to the day of the earlier of ``resolved_at``/``closed_at``, inclusive;
+- "between the report and the resolution" (R11) = purchase date from the day of
+  ``insurance_notified_at`` to the day of the earlier of ``resolved_at``/``closed_at`` if
+  known by d (else d), inclusive;
 - a purchase linked to several issues is counted (or excluded) once;
+- an exemption excuses an ended period when it covered any day of it;
 - R12 empty month = a month of the period whose last day is ≤ d with no purchase.
 """
 
 from __future__ import annotations
 
 import calendar
+import math
 import random
 import unicodedata
 from dataclasses import dataclass
@@ -119,29 +129,39 @@ class Buy:
 @dataclass
 class Issue:
     product: str
-    verified: bool
-    reported: datetime
+    confirmed: datetime | None  # the bureau's confirmation (核实)
+    reported: datetime  # reported to the bureau (and filed)
     resolved: datetime | None
     purchases: list  # indexes into the purchase list
 
 
 def oracle(as_of: date, buys: list[Buy], issues: list[Issue], exemptions: dict[str, tuple]) -> dict[str, dict]:
     info = {k: (g, sel, role, cheap, b) for k, g, sel, role, cheap, b in PRODUCTS}
-    emergency: dict[int, set[str]] = {}  # purchase index → issue products (verified emergencies)
-    open_link: set[int] = set()  # purchase indexes made while a linked issue was open
+    emergency: dict[int, set[str]] = {}  # purchase index → issue products (verified by as_of)
+    excused: set[int] = set()  # purchase indexes between a confirmed report and the resolution
     for iss in issues:
+        if iss.reported.date() > as_of:
+            continue
+        confirmed = iss.confirmed is not None and iss.confirmed.date() <= as_of
+        until = iss.resolved.date() if iss.resolved and iss.resolved.date() <= as_of else as_of
         for i in iss.purchases:
-            if iss.verified:
+            if buys[i].day > as_of:
+                continue
+            if confirmed:
                 emergency.setdefault(i, set()).add(iss.product)
-            until = iss.resolved.date() if iss.resolved else date.max
-            if iss.reported.date() <= buys[i].day <= until:
-                open_link.add(i)
+                if iss.reported.date() <= buys[i].day <= until:
+                    excused.add(i)
     out = {}
     for key, periods in PERIODS.items():
         current = [p for p in periods if p[0] <= as_of <= p[1]]
-        if not current:
+        ended = [p for p in periods if p[1] < as_of]
+        if current:
+            s, e, v = current[-1]
+        elif ended:
+            s, e, v = max(ended, key=lambda p: p[1])
+        else:
             continue
-        s, e, v = current[-1]
+        is_ended = e < as_of
         generic, _, _, _, batch = info[key]
         d = min(as_of, e)
         inside = [(i, b) for i, b in enumerate(buys) if s <= b.day <= d]
@@ -152,7 +172,11 @@ def oracle(as_of: date, buys: list[Buy], issues: list[Issue], exemptions: dict[s
         target = half_up(sched * v)
         c = Fraction(counted, v)
         ex = exemptions.get(key)
-        if ex and ex[0] <= as_of and (ex[1] is None or as_of <= ex[1]):
+        if is_ended:
+            exempt = bool(ex) and ex[0] <= e and (ex[1] is None or ex[1] >= s)
+        else:
+            exempt = bool(ex) and ex[0] <= as_of and (ex[1] is None or as_of <= ex[1])
+        if exempt:
             status = "exempt"
         elif counted <= 0 and sched > 0:
             status = "not_started"
@@ -173,25 +197,41 @@ def oracle(as_of: date, buys: list[Buy], issues: list[Issue], exemptions: dict[s
                 sel += b.qty if i in emergency else 0
             elif is_sel:
                 sel += b.qty
-            elif not cheap and i not in open_link:
+            elif not cheap and i not in excused:
                 non += b.qty
         share = Fraction(non, sel + non) if sel + non > 0 else Fraction(0)
         targets = o_targets(s, e, v)
+        weights = {m: Fraction((b_ - a).days + 1, dim) for m, a, b_, dim in o_months(s, e)}
+        full_month = Fraction(v) / sum(weights.values())
         per_month: dict[tuple[int, int], int] = {}
+        no_emergency: dict[tuple[int, int], int] = {}
         for _, b in counted_lines:
-            per_month[(b.day.year, b.day.month)] = per_month.get((b.day.year, b.day.month), 0) + b.qty
-        clustered = [m for m, t in targets.items() if per_month.get(m, 0) > 2 * t
+            m = (b.day.year, b.day.month)
+            per_month[m] = per_month.get(m, 0) + b.qty
+            if b.pid == key:
+                no_emergency[m] = no_emergency.get(m, 0) + b.qty
+        clustered = [m for m, t in targets.items()
+                     if no_emergency.get(m, 0) > 2 * (t if weights[m] == 1 else full_month)
                      and date(m[0], m[1], 1) <= as_of]
         empty = []
         if status in ("not_started", "behind", "severely_behind"):
             empty = [m for (m, _a, b_, _dim) in o_months(s, e)
                      if b_ <= as_of and targets[m] > 0 and per_month.get(m, 0) <= 0]
+        share_over = share > SHARE_THRESHOLD[batch]
+        failed = []
+        if is_ended and not exempt and c < 1:
+            failed.append("completion")
+        if is_ended and share_over:
+            failed.append("share")
         out[key] = {
             "period_start": s.isoformat(), "period_end": e.isoformat(), "agreed_volume": v,
             "target_to_date": target, "purchased": counted, "completion": ratio4(c),
-            "schedule": ratio4(sched), "status": status, "shortfall": max(0, target - counted),
+            "schedule": ratio4(sched), "status": status,
+            "shortfall": max(0, math.ceil(sched * v - counted)),
             "nonselected_share": ratio4(share),
-            "share_over": share > SHARE_THRESHOLD[batch],
+            "remaining": max(0, v - counted), "over_purchase": max(0, counted - v),
+            "period_days_left": max(0, (e - as_of).days), "failed_reasons": failed,
+            "share_over": share_over,
             "clustered": sorted(f"{y:04d}-{m:02d}" for y, m in clustered),
             "empty": sorted(f"{y:04d}-{m:02d}" for y, m in empty),
             "targets": targets,
@@ -234,18 +274,21 @@ def _dataset(session):
         b.db_id = md.buy(session, products[b.pid], b.day, b.qty).id
     idx = {k: [i for i, b in enumerate(buys) if b.pid == k] for k in keys}
     issues = [
-        # verified emergency on A1: backup purchases count as A1's (and as selected in R9)
-        Issue("A1", True, datetime(2024, 1, 10, 15), datetime(2024, 4, 2, 10), idx["AB"][::2] + idx["AN"][:6]),
-        # unverified issue on A1, overlapping links: nothing moves, exclusions once
-        Issue("A1", False, datetime(2024, 3, 1, 9), None, idx["AB"][:3] + idx["AN"][2:9] + idx["AC"][:5]),
-        # a second verified issue on A2 sharing backup purchases with the first (counted once each)
-        Issue("A2", True, datetime(2024, 6, 1, 9), datetime(2024, 9, 30, 18), idx["AB"][::4]),
-        Issue("M1", False, datetime(2024, 5, 5, 8), datetime(2024, 8, 20, 17), idx["MN"][::3]),
+        # confirmed by the bureau on A1 (after some of its purchases): backup purchases count as A1's
+        # (and as selected in R9) from the confirmation on; linked non-selected purchases are excused
+        Issue("A1", datetime(2024, 2, 20, 11), datetime(2024, 1, 10, 15), datetime(2024, 4, 2, 10),
+              idx["AB"][::2] + idx["AN"][:6]),
+        # unconfirmed issue on A1, overlapping links: nothing moves, exclusions once
+        Issue("A1", None, datetime(2024, 3, 1, 9), None, idx["AB"][:3] + idx["AN"][2:9] + idx["AC"][:5]),
+        # a second confirmed issue on A2 sharing backup purchases with the first (counted once each)
+        Issue("A2", datetime(2024, 6, 3, 9), datetime(2024, 6, 1, 9), datetime(2024, 9, 30, 18), idx["AB"][::4]),
+        # confirmed only after it was resolved; reported on 05-05, resolved 08-20
+        Issue("M1", datetime(2024, 12, 1, 9), datetime(2024, 5, 5, 8), datetime(2024, 8, 20, 17), idx["MN"][::3]),
     ]
     for iss in issues:
         row = SupplyIssue(product_id=products[iss.product].id, type="shortage", reported_at=iss.reported,
-                          resolved_at=iss.resolved, emergency_verified=iss.verified,
-                          status="resolved" if iss.resolved else "open")
+                          insurance_notified_at=iss.reported, bureau_confirmed_at=iss.confirmed,
+                          resolved_at=iss.resolved, status="resolved" if iss.resolved else "open")
         session.add(row)
         session.flush()
         for i in sorted(set(iss.purchases)):
@@ -260,7 +303,8 @@ def _dataset(session):
 def test_r7_r8_r9_match_the_independent_oracle(session):
     """GIVEN 428 seeded purchases (returns, leap day, period edges) over 10 products, R11 links and an
     exemption WHEN compute_progress runs on 14 as-of dates (before/at/after period edges, 02-29)
-    THEN every CLI.md figure, the monthly targets and the R9/R12 flags equal the oracle's (R7–R12)."""
+    THEN every CLI.md figure (version 2 keys too), the monthly targets and the R9/R12 flags equal the
+    oracle's (R7–R12, R8/R11/R12 v2)."""
     products, buys, issues, exemptions = _dataset(session)
     ids = {p.id: k for k, p in products.items()}
     mismatches = []

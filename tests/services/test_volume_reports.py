@@ -54,11 +54,12 @@ def rows_by_line(session, **kw):
 
 def test_r13_boundaries_exactly_at_thresholds_need_no_note(session):
     """GIVEN 1000 units bought in 2024
-    WHEN lines report 800 (−20 %), 799, 2500 (+150 %), 2501
-    THEN only 799 and 2501 need a note (R13 strict thresholds)."""
+    WHEN four reports each report 800 (−20 %), 799, 2500 (+150 %), 2501
+    THEN only 799 and 2501 need a note (R13 strict thresholds; one report per figure, as lines of
+    one generic name and spec in one report form one group, R13 v2)."""
     p = product(session)
     buy(session, p, date(2024, 6, 1), 1000)
-    ids = report(session, *[("阿莫西林胶囊", "0.25g", q) for q in (800, 799, 2500, 2501)])
+    ids = [report(session, ("阿莫西林胶囊", "0.25g", q), name=f"报量{q}")[0] for q in (800, 799, 2500, 2501)]
     rows = rows_by_line(session)
     assert [rows[i].needs_explanation for i in ids] == [False, True, False, True]
     assert [rows[i].reason for i in ids] == [None, "decrease_over_20", None, "increase_over_150"]
@@ -108,12 +109,14 @@ def test_r13_new_product_without_history_is_flagged(session):
 
 
 def test_r13_as_dict_has_exactly_the_cli_keys(session):
-    """CLI.md volume-check --json keys; change rounded to 4 places (1200 → 800: −0.3333)."""
+    """CLI.md volume-check --json keys (v2: baseline_covered, data_to); change rounded to 4 places
+    (1200 → 800: −0.3333); data only from 2024-06-01 do not cover the 2024 baseline year."""
     buy(session, product(session), date(2024, 6, 1), 1200)
     (line,) = report(session, ("阿莫西林胶囊", "0.25g", 800))
     assert rows_by_line(session)[line].as_dict() == {
         "generic_name": "阿莫西林胶囊", "spec": "0.25g", "baseline": 1200, "reported": 800,
-        "change": -0.3333, "needs_explanation": True, "reason": "decrease_over_20"}
+        "change": -0.3333, "needs_explanation": True, "reason": "decrease_over_20",
+        "baseline_covered": False, "data_to": "2024-06-01"}
 
 
 def test_r13_baseline_year_argument_and_setting(session):

@@ -7,7 +7,6 @@ service that is not available yet shows as an empty section, never as an error.
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -44,28 +43,6 @@ class DashboardData:
     indicators: Any = None  # indicators.IndicatorReport (R20), from the same progress report
 
 
-def _burn_up(rows, as_of: date) -> tuple[list[str], list[int], list[int]]:
-    """Sum the current periods' monthly targets and purchases (R7 figures from the progress
-    service) per month, cumulatively; purchases only up to the as-of month."""
-    target: dict[str, int] = defaultdict(int)
-    bought: dict[str, int] = defaultdict(int)
-    for row in rows:
-        for month in getattr(row, "months", []) or []:
-            target[month.label] += int(month.target)
-            if month.first_day <= as_of:
-                bought[month.label] += int(month.purchased)
-    labels = sorted(target)
-    now = as_of.strftime("%Y-%m")
-    cum_t, cum_p, t, p = [], [], 0, 0
-    for label in labels:
-        t += target[label]
-        cum_t.append(t)
-        if label <= now:
-            p += bought[label]
-            cum_p.append(p)
-    return labels, cum_t, cum_p
-
-
 def load_dashboard(session, as_of: date) -> DashboardData:
     """Worker job: call each service; a missing one is noted, not fatal."""
     data = DashboardData(as_of=as_of)
@@ -79,7 +56,8 @@ def load_dashboard(session, as_of: date) -> DashboardData:
         for row in report.rows:
             data.counts[row.status] = data.counts.get(row.status, 0) + 1
         data.batches = progress.batch_summary(session, as_of, report)
-        data.burn_labels, data.burn_target, data.burn_purchased = _burn_up(report.rows, as_of)
+        burn = progress.burn_up(report.rows, as_of)  # the one burn-up (also the self-check PDF's)
+        data.burn_labels, data.burn_target, data.burn_purchased = burn.labels, burn.schedule, burn.purchased
         from hospital_app.services.indicators import compute_indicators
         data.indicators = compute_indicators(session, as_of, report=report)
     try:

@@ -469,12 +469,9 @@ class ProductsPage(BasePage):
         batch = None if batch in (None, ALL) else batch
 
         def work(session):
-            from hospital_app import settings
-            from hospital_app.reports.xlsx_export import export_progress
-            from hospital_app.services.progress import compute_progress
+            from hospital_app.services.progress.export import export_progress_workbook
 
-            report = compute_progress(session, self.ctx.as_of, batch)
-            return export_progress(path, report, settings.get(session, "hospital_name"), self.ctx.as_of)
+            return export_progress_workbook(session, self.ctx.as_of, path, batch)[0]
 
         def done(_result) -> None:
             self.ctx.events.status_message.emit(self.tr("已导出：%1").replace("%1", path))

@@ -274,10 +274,8 @@ class ReportsPage(BasePage):
 
     def export_progress(self) -> None:
         """The progress table as a formatted workbook (choose where, then open it)."""
-        from hospital_app.reports.xlsx_export import export_progress
         from hospital_app.services import document_history
-        from hospital_app.services.settings_service import require_identity
-        from hospital_app.services.progress import compute_progress
+        from hospital_app.services.progress.export import export_progress_workbook
 
         suggested = str(common.document_path(f"执行进度表-{self.ctx.as_of.isoformat()}", ".xlsx"))
         path = common.choose_save_file(self, self.tr("导出执行进度表"), suggested, self.tr("Excel 文件 (*.xlsx)"))
@@ -286,15 +284,13 @@ class ReportsPage(BasePage):
         if not path.lower().endswith(".xlsx"):
             path += ".xlsx"
         as_of = self.ctx.as_of
-        computing, writing = self.tr("正在计算进度…"), self.tr("正在写入表格…")
+        computing = self.tr("正在计算进度…")
 
         def work(s, task):
-            task.report(0, 2, computing)
-            report = compute_progress(s, as_of)
-            task.report(1, 2, writing)
-            out = export_progress(path, report, require_identity(s).name, as_of)
+            task.report(0, 1, computing)
+            out, _rows = export_progress_workbook(s, as_of, path)
             document_history.record(s, "progress", out, {"as_of": as_of.isoformat()})
-            task.report(2, 2)
+            task.report(1, 1)
             return {"path": str(out)}
 
         self.ctx.change(work, self._ready, topics=("documents",), progress=self.tr("正在导出执行进度表…"),

@@ -8,20 +8,16 @@ from hospital_app.i18n import tr
 
 
 def _export_progress(ctx, args) -> int:
-    from hospital_app import settings
-    from hospital_app.reports.xlsx_export import export_progress
-    from hospital_app.services.progress import compute_progress
+    from hospital_app.services.progress.export import export_progress_workbook
 
     if not str(args.out).lower().endswith(".xlsx"):
         raise BadInput(tr("输出文件应以 .xlsx 结尾：{p}", "The output file must end in .xlsx: {p}", p=args.out))
-    with ctx.db.session() as s:
-        report = compute_progress(s, ctx.as_of, batch=args.batch)
-        hospital = settings.get(s, "hospital.name")
     try:
-        path = export_progress(args.out, report, hospital, ctx.as_of)
+        with ctx.db.session() as s:
+            path, n = export_progress_workbook(s, ctx.as_of, args.out, batch=args.batch)
     except OSError as exc:
         raise BadInput(tr("无法写入文件 {p}：{e}", "Cannot write {p}: {e}", p=args.out, e=exc.strerror or exc)) from None
-    ctx.out(tr("已导出进度表（{n} 行）：{p}", "Progress workbook written ({n} rows): {p}", n=len(report.rows), p=path))
+    ctx.out(tr("已导出进度表（{n} 行）：{p}", "Progress workbook written ({n} rows): {p}", n=n, p=path))
     return 0
 
 

@@ -10,7 +10,8 @@ from hospital_app.i18n import tr
 #: CSV/JSON column order (CLI.md ``progress --json`` row keys).
 KEYS = ("product_id", "batch", "generic_name", "dosage_form", "spec", "manufacturer", "unit",
         "period_start", "period_end", "agreed_volume", "target_to_date", "purchased", "completion",
-        "schedule", "status", "shortfall", "nonselected_share", "flags")
+        "schedule", "status", "shortfall", "nonselected_share", "flags",
+        "remaining", "over_purchase", "period_days_left", "lag_reason", "failed_reasons")
 
 
 def display_width(text: str) -> int:
@@ -52,7 +53,8 @@ def cmd_progress(ctx, args) -> int:
         return 0
     dicts = [r.as_dict() for r in report.rows]
     if args.csv:
-        ctx.out_csv(list(KEYS), [[";".join(d[k]) if k == "flags" else d[k] for k in KEYS] for d in dicts])
+        ctx.out_csv(list(KEYS), [[";".join(d[k]) if k in ("flags", "failed_reasons") else d[k] for k in KEYS]
+                                 for d in dicts])
         return 0
     ctx.out(tr("执行进度（截至 {d}，当前协议期）", "Progress as of {d} (current agreement period)",
                d=ctx.as_of.isoformat()))
