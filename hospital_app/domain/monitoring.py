@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
-from typing import Iterable, Sequence
+from typing import Sequence
 
 from hospital_app.domain.targets import MonthTarget, add_years
 
@@ -185,28 +185,7 @@ def empty_months(targets: Sequence[MonthTarget], purchases: dict[tuple[int, int]
 
 
 # ------------------------------------------------------------------------------- R6
-
-
-@dataclass(frozen=True)
-class PeriodVolume:
-    start: date
-    end: date
-    agreed_volume: int
-
-
-def per_month(p: PeriodVolume) -> Fraction:
-    """R6 v2: a period's agreed volume per month, V / Σw (R7 weights): periods of unequal
-    length (an extension, a part year) are compared this way."""
-    from hospital_app.domain.targets import total_weight
-
-    return Fraction(p.agreed_volume) / total_weight(p.start, p.end)
-
-
-def later_years_below_previous(periods: Iterable[PeriodVolume]) -> list[tuple[PeriodVolume, PeriodVolume]]:
-    """R6 v2: (period, previous period) where a later agreement year's volume per month is below
-    the previous year's (seed 000: 不低于上一年度协议采购量)."""
-    ordered = sorted(periods, key=lambda p: p.start)
-    return [(cur, prev) for prev, cur in zip(ordered, ordered[1:]) if per_month(cur) < per_month(prev)]
+# The previous-year comparison is hospital_app.domain.periods.below_previous_year.
 
 
 def renewal_alignment(execution_start: date, cycle_end: date) -> list[tuple[date, date]]:

@@ -326,10 +326,6 @@ def _r6_alerts(session: Session) -> list[Alert]:
     return out
 
 
-def _per_month(p: monitoring.PeriodVolume) -> str:
-    return f"{float(monitoring.per_month(p)):.1f}"
-
-
 # ------------------------------------------------------------------------------ R13
 
 

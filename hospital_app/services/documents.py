@@ -11,7 +11,7 @@ without it the maker refuses (exit 4) before computing anything.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -89,7 +89,7 @@ def record_document(session: Session, kind: str, path: Path, params: dict, who: 
 # ------------------------------------------------------- self-check: agreement periods
 
 
-def _burnup(rows: list[Any], as_of: date) -> tuple[list[str], list[int], list[int]]:
+def _burnup(rows: list[progress.ProgressRow], as_of: date) -> tuple[list[str], list[int], list[int]]:
     """R7/R8 burn-up of one batch: the progress service's one calculation (also the dashboard's)."""
     from hospital_app.services.progress import burn_up
 

@@ -55,10 +55,12 @@ def test_r12_clustered_months_and_empty_months():
 def test_r6_later_year_below_previous():
     """GIVEN 12 000 then 11 999 then 12 000 WHEN checking THEN the second year only is below the
     previous year (R6 v2); the third is not below the second."""
-    p = [mon.PeriodVolume(date(2025, 9, 20), date(2026, 9, 19), 11999),
-         mon.PeriodVolume(S, E, 12000),
-         mon.PeriodVolume(date(2026, 9, 20), date(2027, 9, 19), 12000)]
-    assert [(x.agreed_volume, prev.agreed_volume) for x, prev in mon.later_years_below_previous(p)] == [
+    from hospital_app.domain.periods import AgreedPeriod, below_previous_year
+
+    p = [AgreedPeriod(date(2025, 9, 20), date(2026, 9, 19), 11999, False),
+         AgreedPeriod(S, E, 12000, False),
+         AgreedPeriod(date(2026, 9, 20), date(2027, 9, 19), 12000, False)]
+    assert [(x.agreed_volume, prev.agreed_volume) for x, prev, _ in below_previous_year(p)] == [
         (11999, 12000)]
 
 

@@ -257,14 +257,15 @@ def test_r12_product_show_marks_empty_months_like_progress(session):
 
 def test_r6_extension_compared_per_month_with_the_previous_year(session):
     """GIVEN year 1 of 12 000 (Σw = 12: 1 000 a month) and an extension 2025-09-20..2026-03-19
-    (Σw = 11/30 + 5 + 19/31 = 5.9796) WHEN alerts THEN 5 000 (836.2 a month) is below the previous
-    year, 6 100 (1 020.1 a month) is not — v1 compared both, unprorated, with the first year."""
+    (Σw = 11/30 + 5 + 19/31 = 5.9796) WHEN alerts THEN 5 000 is below the previous year pro-rated to
+    its length (12 000 × 5.9796 / 12 = 5 979.6 → 5 980), 6 100 is not — v1 compared both, unprorated,
+    with the first year."""
     _, p = md.worked_example(session)
     ext = md.period(session, p, date(2025, 9, 20), date(2026, 3, 19), 5000, year_index=2)
     ext.is_extension = True
     session.flush()
     (a,) = _alerts(session, date(2025, 10, 1), "R6")
-    assert "5000" in a.message and "836.2" in a.message and "1000.0" in a.message
+    assert "5000" in a.message and "12000" in a.message and "5980" in a.message
     ext.agreed_volume = 6100
     session.flush()
     assert _alerts(session, date(2025, 10, 1), "R6") == []
