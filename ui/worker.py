@@ -143,12 +143,9 @@ def describe_error(exc: BaseException) -> str:
 
     if isinstance(exc, AppError):
         return exc.message
-    try:  # database conflicts/locks: the same wording as the CLI (one code path)
-        from hospital_app.cli.main import _map_database_error
+    from hospital_app.errors import map_database_error
 
-        mapped = _map_database_error(exc) if isinstance(exc, Exception) else None
-    except Exception:  # noqa: BLE001 - describing an error must never fail
-        mapped = None
+    mapped = map_database_error(exc)  # database conflicts/locks: the same wording as the CLI
     if mapped is not None:
         return mapped.message
     if isinstance(exc, (FileNotFoundError, PermissionError)):

@@ -14,7 +14,7 @@ import time
 from datetime import date
 
 from hospital_app import i18n
-from hospital_app.errors import AppError, BadInput, Conflict, DatabaseLocked
+from hospital_app.errors import AppError, BadInput, map_database_error
 from hospital_app.i18n import tr
 
 PROCESS_START = time.perf_counter()
@@ -165,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return 1
     except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback for users
-        mapped = _map_database_error(exc)
+        mapped = map_database_error(exc)
         if mapped is not None:
             _print_error(mapped)
             return mapped.exit_code
@@ -180,31 +180,6 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     finally:
         ctx.close()
-
-
-def _map_database_error(exc: Exception) -> AppError | None:
-    """Locked database → exit 4; a concurrent edit → exit 4 (never a silent overwrite)."""
-    from sqlalchemy.exc import OperationalError
-    from sqlalchemy.orm.exc import StaleDataError
-
-    if isinstance(exc, StaleDataError):
-        return Conflict(tr("该记录已被其他人修改，请重新加载后再试。",
-                           "This record was changed by someone else; reload and try again."))
-    if isinstance(exc, OperationalError) and "locked" in str(exc).lower():
-        return DatabaseLocked(tr("数据库正忙（被其他程序锁定），请稍后重试。",
-                                 "The database is busy (locked by another program); try again later."))
-    if isinstance(exc, OperationalError) and "readonly" in str(exc).lower().replace("-", "").replace(" ", ""):
-        from hospital_app.errors import Refused
-
-        return Refused(tr("数据库文件是只读的，无法写入。", "The database file is read-only; cannot write."))
-    if isinstance(exc, OperationalError) and any(
-            w in str(exc).lower() for w in ("disk is full", "disk i/o error")):
-        from hospital_app.errors import Refused
-
-        return Refused(tr("磁盘已满或无法写入，数据未保存（数据库保持原样）。请释放磁盘空间后重试。",
-                          "The disk is full or cannot be written; nothing was saved (the database is "
-                          "unchanged). Free some disk space and try again."))
-    return None
 
 
 if __name__ == "__main__":  # pragma: no cover
