@@ -81,8 +81,24 @@ def _explicit_language() -> bool:
 _translators: list = []
 
 
+def install_qt_chinese(app) -> bool:
+    """Qt's own Chinese (qtbase_zh_CN.qm, shipped with PySide6): 确定/取消 in every standard
+    dialog and button box instead of OK/Cancel."""
+    from PySide6.QtCore import QLibraryInfo, QTranslator
+
+    translator = QTranslator(app)
+    folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+    if translator.load("qtbase_zh_CN", folder):
+        app.installTranslator(translator)
+        _translators.append(translator)
+        return True
+    log.warning("Qt's Chinese translation not found in %s", folder)
+    return False
+
+
 def install_translator(app, lang: str) -> bool:
-    """English through Qt's translations (resources/translations/hospital_app_en.qm)."""
+    """Chinese: our strings are Chinese already, Qt's own through :func:`install_qt_chinese`.
+    English through Qt's translations (resources/translations/hospital_app_en.qm)."""
     from PySide6.QtCore import QTranslator
 
     from hospital_app import i18n
@@ -94,7 +110,7 @@ def install_translator(app, lang: str) -> bool:
         app.removeTranslator(old)
     _translators.clear()
     if lang != "en":
-        return True
+        return install_qt_chinese(app)
     translator = QTranslator(app)
     if translator.load(str(resource_path("translations", "hospital_app_en.qm"))):
         app.installTranslator(translator)
@@ -124,6 +140,8 @@ def create_main_window(db_location: str, as_of: date, lang: str = "zh", *, db=No
 
     app = _application()
     app.setWindowIcon(app_icon())
+    if not _translators:  # tests build the window directly: Qt's own strings in the language too
+        install_translator(app, lang)
     ctx = AppContext(db_location, as_of, lang, db=db)
     return MainWindow(ctx)
 
@@ -173,7 +191,7 @@ def run(db_location: str | None, as_of: date, lang: str = "zh", smoke: bool = Fa
     on stderr for bench/bench_gui.py),
     then waits for the first page's background jobs; exit 1 if one of them failed.
     """
-    from PySide6.QtCore import QTimer
+    from PySide6.QtCore import Qt, QTimer
 
     from hospital_app import paths
     from ui import worker
@@ -188,7 +206,10 @@ def run(db_location: str | None, as_of: date, lang: str = "zh", smoke: bool = Fa
     register_cjk_font(app)
     window = create_main_window(db_location, as_of, lang)
     if screenshot:
-        window.resize(1280, 800)  # the same picture whatever geometry was remembered
+        from ui.main_window import DEFAULT_SIZE
+
+        window.setWindowState(Qt.WindowState.WindowNoState)
+        window.resize(DEFAULT_SIZE)  # the same picture whatever geometry was remembered
     headless = bool(smoke or screenshot)
     first_page = page or "dashboard"
     state = {"code": 0, "refused": False, "shown": False}
