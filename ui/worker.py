@@ -152,7 +152,8 @@ def describe_error(exc: BaseException) -> str:
         return tr("无法访问文件：{f}", "Cannot access the file: {f}", f=getattr(exc, "filename", exc))
     if isinstance(exc, MemoryError):
         return tr("内存不足，无法完成操作。", "Not enough memory to finish.")
-    return tr("发生意外错误（{e}），详细信息已写入日志。",
+    # The exception's class name is English: only the log (and the English message) shows it.
+    return tr("发生意外错误，详细信息已写入日志。",
               "Unexpected error ({e}); details were written to the log.", e=type(exc).__name__)
 
 
