@@ -186,10 +186,12 @@ def run(db_location: str | None, as_of: date, lang: str = "zh", smoke: bool = Fa
     was needed last time, the log-in dialog is the first window and the main window
     follows the log-in. The daily backup then runs on the worker.
 
-    ``smoke``: prints ``ready <ms since process start>`` the moment the window is shown and
-    the event loop idle (and, when $HOSPITAL_APP_READY_STAMP is set, ``ready-at <time.time()>``
-    on stderr for bench/bench_gui.py),
-    then waits for the first page's background jobs; exit 1 if one of them failed.
+    ``smoke``: prints ``first-frame <ms since process start>`` the moment the window is shown
+    and the event loop idle, and ``ready <ms>`` once the first page shows its figures — every
+    start-up query has finished (CLI.md version 2: "ready" is data ready, not a first frame).
+    With $HOSPITAL_APP_READY_STAMP set, ``first-frame-at <time.time()>`` and ``ready-at
+    <time.time()>`` go to stderr for bench/bench_gui.py. Then it waits for every background
+    job; exit 1 if one of them failed.
     """
     from PySide6.QtCore import Qt, QTimer
 
@@ -197,6 +199,14 @@ def run(db_location: str | None, as_of: date, lang: str = "zh", smoke: bool = Fa
     from ui import worker
     from ui.session_start import begin, start_daily_backup
 
+    from ui.main_window import PAGE_NAMES
+
+    if page is not None and page not in PAGE_NAMES:
+        from hospital_app.i18n import tr
+
+        sys.stderr.write(tr("用法错误：没有页面“{p}”，可选：{c}\n", "Usage error: no page '{p}'; choose from {c}\n",
+                            p=page, c=", ".join(PAGE_NAMES)))
+        return 2
     app = _application()
     if not db_location:
         db_location = stored_database() or paths.default_database()
@@ -212,15 +222,34 @@ def run(db_location: str | None, as_of: date, lang: str = "zh", smoke: bool = Fa
         window.resize(DEFAULT_SIZE)  # the same picture whatever geometry was remembered
     headless = bool(smoke or screenshot)
     first_page = page or "dashboard"
-    state = {"code": 0, "refused": False, "shown": False}
+    state = {"code": 0, "refused": False, "shown": False, "ready": False}
     quit_on_close = app.quitOnLastWindowClosed()
     app.setQuitOnLastWindowClosed(False)  # closing the log-in dialog must not end the app
+
+    def stamp(word: str) -> None:
+        """``<word> <ms since process start>`` on stdout (and ``<word>-at <time>`` on stderr)."""
+        import time
+
+        now = time.time()
+        sys.stdout.write(f"{word} {max(1, round((now - process_start_time()) * 1000))}\n")
+        sys.stdout.flush()
+        if os.environ.get("HOSPITAL_APP_READY_STAMP"):
+            sys.stderr.write(f"{word}-at {now:.6f}\n")
+            sys.stderr.flush()
+
+    def data_ready() -> None:
+        """The first page shows its figures: every start-up query has delivered."""
+        if smoke and not state["ready"]:
+            state["ready"] = True
+            app.processEvents()  # paint the figures before taking the time
+            stamp("ready")
 
     def finish() -> None:
         """--smoke / --screenshot: wait for the page's jobs, then judge or grab, and quit."""
         worker.wait_idle(120_000)
         if state["refused"]:
             return
+        data_ready()  # a page that does not announce its data: ready once the worker is idle
         if screenshot:
             app.processEvents()
             if not window.grab().save(screenshot):
@@ -235,14 +264,7 @@ def run(db_location: str | None, as_of: date, lang: str = "zh", smoke: bool = Fa
     def interactive(then: Callable[[], None] | None = None) -> None:
         """The window is on screen and the event loop idle: the user can click."""
         if smoke:
-            import time
-
-            now = time.time()
-            sys.stdout.write(f"ready {max(1, round((now - process_start_time()) * 1000))}\n")
-            sys.stdout.flush()
-            if os.environ.get("HOSPITAL_APP_READY_STAMP"):
-                sys.stderr.write(f"ready-at {now:.6f}\n")
-                sys.stderr.flush()
+            stamp("first-frame")
         if then is not None:
             then()
         if headless:
@@ -288,6 +310,8 @@ def run(db_location: str | None, as_of: date, lang: str = "zh", smoke: bool = Fa
         if state["shown"]:
             window.current_page().ensure_fresh()
 
+    if smoke:
+        window.page(first_page).ready.connect(data_ready)
     if remembered_shared_mode(db_location):
         start_session()  # a log-in was needed last time: the log-in dialog comes first
     else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QWidget
 
 from hospital_app.services.changes import Changes
@@ -19,6 +20,9 @@ class BasePage(QWidget):
     core found in the SQL of the change, see hospital_app/services/changes.py). A hidden page only notes that it is
     stale and refreshes when it is shown again (no work for pages nobody looks at).
     """
+
+    #: Emitted when the page shows the data it loaded (``gui --smoke`` "ready": figures shown).
+    ready = Signal()
 
     page_name: ClassVar[str] = ""
     #: The topics this page shows (hospital_app.services.changes.TOPICS); a change touching

@@ -214,6 +214,7 @@ class DashboardPage(BasePage):
         self._fill_todo(data.todo)
         self._fill_issues(data.issues)
         self._fill_payments(data.payments)
+        self.ready.emit()
 
     def _fill_todo(self, groups) -> None:
         """One line per kind of action with its count and earliest due; the 今日待办 page has the items."""

@@ -90,6 +90,7 @@ class TodayPage(BasePage):
         total = sum(g.count for g in self.groups)
         if not self.groups:
             self.summary.setText(self.tr("今天没有待办事项。"))
+            self.ready.emit()
             return
         self.summary.setText(self.tr("共 %1 项待办，分 %2 类。双击一行或点击右侧按钮即可处理。")
                              .replace("%1", str(total)).replace("%2", str(len(self.groups))))
@@ -122,6 +123,7 @@ class TodayPage(BasePage):
                 button.clicked.connect(lambda _checked=False, it=item: self.do(it))
                 self.tree.setItemWidget(row, 2, button)
             top.setExpanded(True)
+        self.ready.emit()
 
     def buttons(self) -> list[QPushButton]:
         """Every action button, top to bottom (tests)."""
