@@ -39,12 +39,62 @@ COMMAND_MODULES = (
 )
 
 
+#: argparse's own messages (Python 3.10–3.13) → Chinese; ``{0}``… are the pattern's groups.
+_ARGPARSE_ZH = (
+    (r"the following arguments are required: (.+)", "缺少必需的参数：{0}"),
+    (r"unrecognized arguments: (.+)", "无法识别的参数：{0}"),
+    (r"one of the arguments (.+) is required", "参数 {0} 必须提供其中之一"),
+    (r"ambiguous option: (\S+) could match (.+)", "选项 {0} 有歧义，可能是：{1}"),
+    (r"argument (.+?): invalid choice: (.+?) \(choose from (.+)\)", "参数 {0}：无效的选项 {1}（可选：{2}）"),
+    (r"argument (.+?): invalid (\S+) value: (.+)", "参数 {0}：无效的值 {2}"),
+    (r"argument (.+?): expected one argument", "参数 {0}：需要一个值"),
+    (r"argument (.+?): expected at most one argument", "参数 {0}：最多一个值"),
+    (r"argument (.+?): expected at least one argument", "参数 {0}：至少一个值"),
+    (r"argument (.+?): expected (\d+) arguments?", "参数 {0}：需要 {1} 个值"),
+    (r"argument (.+?): not allowed with argument (.+)", "参数 {0} 不能与 {1} 同时使用"),
+    (r"argument (.+?): ignored explicit argument (.+)", "参数 {0}：不接受值 {1}"),
+    (r"argument (.+?): (.+)", "参数 {0}：{1}"),  # our own ArgumentTypeError messages are Chinese already
+)
+
+
+def translate_usage_error(message: str) -> str:
+    """An argparse error message in the user's language (argparse itself speaks English only)."""
+    import re
+
+    if i18n.language() == "en":
+        return message
+    for pattern, chinese in _ARGPARSE_ZH:
+        match = re.fullmatch(pattern, message, flags=re.DOTALL)
+        if match:
+            return chinese.format(*match.groups())
+    return message
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """``usage:`` in the user's language."""
+
+    def add_usage(self, usage, actions, groups, prefix=None):  # type: ignore[override]
+        if prefix is None:
+            prefix = tr("用法：", "usage: ")
+        super().add_usage(usage, actions, groups, prefix)
+
+
 class ArgParser(argparse.ArgumentParser):
-    """argparse with usage errors in the user's language; exit code 2 as CLI.md says."""
+    """argparse with usage, help headings and usage errors in the user's language; exit code 2
+    as CLI.md says."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
+        self._positionals.title = tr("位置参数", "positional arguments")
+        self._optionals.title = tr("选项", "options")
+        for action in self._actions:
+            if isinstance(action, argparse._HelpAction):
+                action.help = tr("显示帮助并退出", "show this help message and exit")
 
     def error(self, message: str):  # type: ignore[override]
         self.print_usage(sys.stderr)
-        sys.stderr.write(tr("用法错误：{m}\n", "Usage error: {m}\n", m=message))
+        sys.stderr.write(tr("用法错误：{m}\n", "Usage error: {m}\n", m=translate_usage_error(message)))
         raise SystemExit(2)
 
 
