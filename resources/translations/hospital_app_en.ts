@@ -4,7 +4,7 @@
 <context>
     <name></name>
     <message numerus="yes">
-        <location filename="../../ui/worker.py" line="155"/>
+        <location filename="../../ui/worker.py" line="152"/>
         <source>无法访问文件：{f}</source>
         <comment>Cannot access the file: {f}</comment>
         <extracomment>Run jobs inline on the calling thread (tests). Picard does the same with its thread pool. A progress dialog appears only for jobs that last longer than this.</extracomment>
@@ -14,14 +14,14 @@
         </translation>
     </message>
     <message>
-        <location filename="../../ui/worker.py" line="157"/>
+        <location filename="../../ui/worker.py" line="154"/>
         <source>内存不足，无法完成操作。</source>
         <comment>Not enough memory to finish.</comment>
         <translation>Not enough memory to finish.</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/worker.py" line="158"/>
-        <source>发生意外错误（{e}），详细信息已写入日志。</source>
+        <location filename="../../ui/worker.py" line="156"/>
+        <source>发生意外错误，详细信息已写入日志。</source>
         <comment>Unexpected error ({e}); details were written to the log.</comment>
         <translation>
             <numerusform>Unexpected error ({e}); details were written to the log.</numerusform>
@@ -29,44 +29,44 @@
         </translation>
     </message>
     <message>
-        <location filename="../../ui/worker.py" line="167"/>
+        <location filename="../../ui/worker.py" line="165"/>
         <source>操作未完成</source>
         <comment>Not done</comment>
         <translation>Not done</translation>
     </message>
     <message>
-        <location filename="../../ui/worker.py" line="189"/>
+        <location filename="../../ui/worker.py" line="187"/>
         <source>记录已被修改</source>
         <comment>Record changed</comment>
         <translation>Record changed</translation>
     </message>
     <message>
-        <location filename="../../ui/worker.py" line="190"/>
+        <location filename="../../ui/worker.py" line="188"/>
         <source>该记录已被其他人修改，请重新加载。</source>
         <comment>This record was changed by someone else; please reload.</comment>
         <translation>This record was changed by someone else; please reload.</translation>
     </message>
     <message>
+        <location filename="../../ui/worker.py" line="193"/>
         <location filename="../../ui/worker.py" line="195"/>
-        <location filename="../../ui/worker.py" line="197"/>
         <source>您的修改没有保存。</source>
         <comment>Your change was not saved.</comment>
         <translation>Your change was not saved.</translation>
     </message>
     <message>
-        <location filename="../../ui/worker.py" line="198"/>
+        <location filename="../../ui/worker.py" line="196"/>
         <source>重新加载</source>
         <comment>Reload</comment>
         <translation>Reload</translation>
     </message>
     <message>
-        <location filename="../../ui/worker.py" line="200"/>
+        <location filename="../../ui/worker.py" line="198"/>
         <source>关闭</source>
         <comment>Close</comment>
         <translation>Close</translation>
     </message>
     <message>
-        <location filename="../../ui/worker.py" line="313"/>
+        <location filename="../../ui/worker.py" line="311"/>
         <source>取消</source>
         <comment>Cancel</comment>
         <translation>Cancel</translation>
@@ -110,7 +110,7 @@
         <translation>The findings were changed by someone else; reopen them before editing.</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/widgets/common.py" line="118"/>
+        <location filename="../../ui/widgets/common.py" line="117"/>
         <source>{m} 月</source>
         <comment>{n}</comment>
         <translation>
@@ -138,7 +138,7 @@
         <translation>(empty)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="272"/>
+        <location filename="../../ui/pages/products.py" line="295"/>
         <source>严重滞后</source>
         <comment>severely behind</comment>
         <translation>severely behind</translation>
@@ -157,6 +157,19 @@
         <source>集采执行助手</source>
         <comment>VBP Execution Assistant</comment>
         <translation>VBP Execution Assistant</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../ui/app.py" line="207"/>
+        <source>用法错误：没有页面“{p}”，可选：{c}
+</source>
+        <comment>Usage error: no page &apos;{p}&apos;; choose from {c}
+</comment>
+        <translation>
+            <numerusform>Usage error: no page &apos;{p}&apos;; choose from {c}
+</numerusform>
+            <numerusform>Usage error: no page &apos;{p}&apos;; choose from {c}
+</numerusform>
+        </translation>
     </message>
 </context>
 <context>
@@ -438,21 +451,31 @@
     <name>Charts</name>
     <message>
         <location filename="../../ui/widgets/charts.py" line="85"/>
-        <source>进度要求（累计）</source>
-        <translation>Schedule (cumulative)</translation>
+        <source>完成率</source>
+        <translation>Completion</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/charts.py" line="88"/>
-        <source>实际采购（累计）</source>
-        <translation>Purchased (cumulative)</translation>
+        <location filename="../../ui/widgets/charts.py" line="87"/>
+        <source>进度要求</source>
+        <translation>Schedule</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/charts.py" line="155"/>
+        <location filename="../../ui/widgets/charts.py" line="161"/>
+        <source>扎堆采购</source>
+        <translation>Clustered buying</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/charts.py" line="173"/>
         <source>月度目标</source>
         <translation>Monthly target</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/charts.py" line="158"/>
+        <location filename="../../ui/widgets/charts.py" line="181"/>
+        <source>无采购的月份</source>
+        <translation>Months without purchases</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/charts.py" line="159"/>
         <source>实际采购</source>
         <translation>Purchased</translation>
     </message>
@@ -460,125 +483,136 @@
 <context>
     <name>DashboardPage</name>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="143"/>
+        <location filename="../../ui/pages/dashboard.py" line="104"/>
         <source>未解决供应问题</source>
         <translation>Open supply issues</translation>
     </message>
     <message>
+        <location filename="../../ui/pages/dashboard.py" line="106"/>
         <location filename="../../ui/pages/dashboard.py" line="145"/>
         <source>待回款</source>
         <translation>Payments due</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="151"/>
+        <location filename="../../ui/pages/dashboard.py" line="113"/>
         <source>批次</source>
         <translation>Batch</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="151"/>
+        <location filename="../../ui/pages/dashboard.py" line="113"/>
         <source>中选产品</source>
         <translation>Selected products</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="151"/>
-        <source>约定量</source>
-        <translation>Agreed volume</translation>
+        <location filename="../../ui/pages/dashboard.py" line="141"/>
+        <source>今日待办（双击查看）</source>
+        <translation>To do today (double-click to see)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="151"/>
-        <source>已采购</source>
-        <translation>Purchased</translation>
+        <location filename="../../ui/pages/dashboard.py" line="211"/>
+        <source>各批次完成率与进度要求（%）</source>
+        <translation>Completion and schedule per batch (%)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="152"/>
+        <location filename="../../ui/pages/dashboard.py" line="113"/>
         <source>完成率</source>
         <translation>Completion</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="152"/>
+        <location filename="../../ui/pages/dashboard.py" line="113"/>
         <source>进度要求</source>
         <translation>Schedule</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="174"/>
+        <location filename="../../ui/pages/dashboard.py" line="113"/>
+        <source>进度落后</source>
+        <translation>Behind</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/dashboard.py" line="135"/>
         <source>采购进度</source>
         <translation>Purchasing progress</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="179"/>
-        <source>今日待办</source>
-        <translation>To do today</translation>
-    </message>
-    <message>
-        <location filename="../../ui/pages/dashboard.py" line="181"/>
+        <location filename="../../ui/pages/dashboard.py" line="143"/>
         <source>未解决的供应问题（双击打开）</source>
         <translation>Open supply issues (double-click to open)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="183"/>
-        <source>待回款（R5）</source>
-        <translation>Payments due (R5)</translation>
-    </message>
-    <message>
-        <location filename="../../ui/pages/dashboard.py" line="204"/>
+        <location filename="../../ui/pages/dashboard.py" line="165"/>
         <source>总览</source>
         <translation>Dashboard</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="134"/>
-        <location filename="../../ui/pages/dashboard.py" line="207"/>
+        <location filename="../../ui/pages/dashboard.py" line="95"/>
+        <location filename="../../ui/pages/dashboard.py" line="168"/>
         <source>%1 的执行情况</source>
         <translation>Execution as of %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="135"/>
-        <location filename="../../ui/pages/dashboard.py" line="208"/>
+        <location filename="../../ui/pages/dashboard.py" line="96"/>
+        <location filename="../../ui/pages/dashboard.py" line="169"/>
         <source>正在加载…</source>
         <translation>Loading…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="227"/>
-        <source>部分功能尚未就绪：%1</source>
-        <translation>Not available yet: %1</translation>
-    </message>
-    <message>
-        <location filename="../../ui/pages/dashboard.py" line="251"/>
-        <source>累计采购与进度要求（当前协议期，全部中选产品）</source>
-        <translation>Cumulative purchases vs schedule (current periods, all selected products)</translation>
-    </message>
-    <message>
-        <location filename="../../ui/pages/dashboard.py" line="253"/>
+        <location filename="../../ui/pages/dashboard.py" line="213"/>
         <source>产品状态（共 %1 个）</source>
         <translation>Product status (%1 products)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="261"/>
+        <location filename="../../ui/pages/dashboard.py" line="223"/>
         <source>今天没有待办事项。</source>
         <translation>Nothing to do today.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="277"/>
+        <location filename="../../ui/pages/dashboard.py" line="226"/>
+        <source>%1：%2 项</source>
+        <translation>%1: %2</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/dashboard.py" line="228"/>
+        <source>，最早期限 %1</source>
+        <translation>, earliest due %1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/dashboard.py" line="241"/>
+        <source>#%1 %2 %3</source>
+        <translation>#%1 %2 %3</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/dashboard.py" line="244"/>
+        <source> — 已上报医保部门</source>
+        <translation> — escalated to the insurance bureau</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/dashboard.py" line="247"/>
+        <source> — 答复期限 %1</source>
+        <translation> — reply due %1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/dashboard.py" line="250"/>
+        <source> — 解决期限 %1</source>
+        <translation> — resolution due %1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/dashboard.py" line="256"/>
         <source>没有未解决的供应问题。</source>
         <translation>No open supply issues.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="283"/>
-        <source>#%1 %2 %3 — 答复期限 %4</source>
-        <translation>#%1 %2 %3 — reply due %4</translation>
-    </message>
-    <message>
-        <location filename="../../ui/pages/dashboard.py" line="286"/>
-        <location filename="../../ui/pages/dashboard.py" line="302"/>
+        <location filename="../../ui/pages/dashboard.py" line="251"/>
+        <location filename="../../ui/pages/dashboard.py" line="275"/>
         <source>（已逾期）</source>
         <translation> (overdue)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="296"/>
+        <location filename="../../ui/pages/dashboard.py" line="269"/>
         <source>没有待回款的订单。</source>
         <translation>No payments due.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="299"/>
+        <location filename="../../ui/pages/dashboard.py" line="272"/>
         <source>%1 %2 ￥%3 回款期限 %4</source>
         <translation>%1 %2 ¥%3 due %4</translation>
     </message>
@@ -586,52 +620,52 @@
 <context>
     <name>DryRunPage</name>
     <message>
-        <location filename="../../ui/import_wizard.py" line="259"/>
+        <location filename="../../ui/import_wizard.py" line="266"/>
         <source>检查（试导入）</source>
         <translation>Check (dry run)</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="260"/>
+        <location filename="../../ui/import_wizard.py" line="267"/>
         <source>先检查全部数据，不写入数据库。有问题时请修改文件后重新选择。</source>
         <translation>Every row is checked first; nothing is written. If there are problems, fix the file and choose it again.</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="265"/>
+        <location filename="../../ui/import_wizard.py" line="272"/>
         <source>行</source>
         <translation>Row</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="265"/>
+        <location filename="../../ui/import_wizard.py" line="272"/>
         <source>列</source>
         <translation>Column</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="265"/>
+        <location filename="../../ui/import_wizard.py" line="272"/>
         <source>问题</source>
         <translation>Problem</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="287"/>
+        <location filename="../../ui/import_wizard.py" line="294"/>
         <source>正在检查…</source>
         <translation>Checking…</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="295"/>
+        <location filename="../../ui/import_wizard.py" line="302"/>
         <source>正在检查文件…</source>
         <translation>Checking the file…</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="303"/>
+        <location filename="../../ui/import_wizard.py" line="310"/>
         <source>检查通过：共 %1 行，将新增 %2 行、更新 %3 行、%4 行不变。</source>
         <translation>Check passed: %1 rows; %2 will be added, %3 updated, %4 unchanged.</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="327"/>
+        <location filename="../../ui/import_wizard.py" line="334"/>
         <source>发现 %1 处问题，没有写入任何数据。点击一行查看原始数据。</source>
         <translation>%1 problem(s) found; nothing was written. Click a problem to see the row.</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="347"/>
+        <location filename="../../ui/import_wizard.py" line="354"/>
         <source>第 %1 行：</source>
         <translation>Row %1: </translation>
     </message>
@@ -751,62 +785,62 @@
 <context>
     <name>ImportPage</name>
     <message>
-        <location filename="../../ui/import_wizard.py" line="362"/>
+        <location filename="../../ui/import_wizard.py" line="369"/>
         <source>导入</source>
         <translation>Import</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="372"/>
+        <location filename="../../ui/import_wizard.py" line="379"/>
         <source>行</source>
         <translation>Row</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="372"/>
+        <location filename="../../ui/import_wizard.py" line="379"/>
         <source>列</source>
         <translation>Column</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="372"/>
+        <location filename="../../ui/import_wizard.py" line="379"/>
         <source>说明</source>
         <translation>Note</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="387"/>
+        <location filename="../../ui/import_wizard.py" line="394"/>
         <source>正在导入…</source>
         <translation>Importing…</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="399"/>
+        <location filename="../../ui/import_wizard.py" line="406"/>
         <source>正在导入 %1…</source>
         <translation>Importing %1…</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="403"/>
+        <location filename="../../ui/import_wizard.py" line="410"/>
         <source>导入完成：%1</source>
         <translation>Imported: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="404"/>
+        <location filename="../../ui/import_wizard.py" line="411"/>
         <source>工作表“%1”，共 %2 行</source>
         <translation>Sheet &apos;%1&apos;, %2 rows</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="405"/>
+        <location filename="../../ui/import_wizard.py" line="412"/>
         <source>新增 %1 行，更新 %2 行，%3 行与已有数据相同（未重复导入）</source>
         <translation>%1 added, %2 updated, %3 already present (not imported twice)</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="409"/>
+        <location filename="../../ui/import_wizard.py" line="416"/>
         <source>新建了 %1 个非中选产品</source>
         <translation>%1 non-selected products were created</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="421"/>
+        <location filename="../../ui/import_wizard.py" line="428"/>
         <source>请注意 %1 条提示（数据已导入，以下内容未改动）：</source>
         <translation>Please note %1 remark(s) (the data was imported; the following was left unchanged):</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="429"/>
+        <location filename="../../ui/import_wizard.py" line="436"/>
         <source>导入未完成，没有写入任何数据：</source>
         <translation>The import did not finish; nothing was written:</translation>
     </message>
@@ -839,27 +873,27 @@
         <translation>Reported volumes</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="441"/>
+        <location filename="../../ui/import_wizard.py" line="449"/>
         <source>导入数据</source>
         <translation>Import data</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="452"/>
+        <location filename="../../ui/import_wizard.py" line="460"/>
         <source>下一步 &gt;</source>
         <translation>Next &gt;</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="453"/>
+        <location filename="../../ui/import_wizard.py" line="461"/>
         <source>&lt; 上一步</source>
         <translation>&lt; Back</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="454"/>
+        <location filename="../../ui/import_wizard.py" line="462"/>
         <source>完成</source>
         <translation>Finish</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="455"/>
+        <location filename="../../ui/import_wizard.py" line="463"/>
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
@@ -867,47 +901,47 @@
 <context>
     <name>IssueActionDialog</name>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="275"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="277"/>
         <source>登记问题解决</source>
         <translation>Record resolution</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="275"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="277"/>
         <source>关闭问题</source>
         <translation>Close issue</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="276"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="278"/>
         <source>上报医保部门</source>
         <translation>Escalate to the medical insurance bureau</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="285"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="287"/>
         <source>解决情况：到货数量、恢复供应时间等</source>
         <translation>Resolution: quantity delivered, when supply resumed, etc.</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="286"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="288"/>
         <source>关闭原因（未解决的问题必须填写，例如误报、撤回）</source>
         <translation>Reason for closing (required for an unresolved issue, e.g. false report, withdrawn)</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="287"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="289"/>
         <source>备注（可选）</source>
         <translation>Note (optional)</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="288"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="290"/>
         <source>上报说明（可选），上报函会附上完整的时间线</source>
         <translation>Escalation note (optional); the letter includes the full timeline</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="291"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="293"/>
         <source>时间</source>
         <translation>Time</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="292"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="294"/>
         <source>说明</source>
         <translation>Note</translation>
     </message>
@@ -1239,75 +1273,87 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../ui/main_window.py" line="40"/>
-        <location filename="../../ui/main_window.py" line="176"/>
+        <location filename="../../ui/main_window.py" line="51"/>
+        <location filename="../../ui/main_window.py" line="200"/>
         <source>集采执行助手</source>
-        <extracomment>(page name, module, class) in side-bar order; the names are those of ``gui --page``.</extracomment>
+        <extracomment>(page name, module, class) in side-bar order; the names are those of ``gui --page``. The smallest window: fits 1366×768 minus a task bar, and 1280×720 at 125 % (1024×576 logical). The size when the screen is unknown (tests, offscreen); a screenshot is taken at this size.</extracomment>
         <translation>VBP Execution Assistant</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="59"/>
+        <location filename="../../ui/main_window.py" line="70"/>
         <source>此数据库为多用户共享模式，请先登录。</source>
         <translation>This is a shared database; please log in first.</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="85"/>
+        <location filename="../../ui/main_window.py" line="96"/>
         <source>数据库：%1</source>
         <translation>Database: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="86"/>
+        <location filename="../../ui/main_window.py" line="97"/>
         <source>计算日期：%1</source>
         <translation>As of: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="98"/>
+        <location filename="../../ui/main_window.py" line="121"/>
         <source>正在打开数据库…</source>
         <translation>Opening the database…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="126"/>
+        <location filename="../../ui/main_window.py" line="149"/>
         <source>总览</source>
         <translation>Dashboard</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="127"/>
+        <location filename="../../ui/main_window.py" line="150"/>
+        <source>今日待办</source>
+        <translation>To do today</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="151"/>
         <source>产品进度</source>
         <translation>Products</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="128"/>
+        <location filename="../../ui/main_window.py" line="152"/>
         <source>采购明细</source>
         <translation>Purchases</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="129"/>
+        <location filename="../../ui/main_window.py" line="153"/>
         <source>供应问题</source>
         <translation>Supply issues</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="130"/>
+        <location filename="../../ui/main_window.py" line="154"/>
         <source>报量核对</source>
         <translation>Volume check</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="131"/>
+        <location filename="../../ui/main_window.py" line="155"/>
         <source>报告</source>
         <translation>Reports</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="132"/>
+        <location filename="../../ui/main_window.py" line="156"/>
         <source>设置</source>
         <translation>Settings</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="224"/>
+        <source>该页面在此版本中不可用。</source>
+        <translation>This page is not available in this version.</translation>
     </message>
 </context>
 <context>
     <name>MappingPage</name>
     <message>
+        <location filename="../../ui/import_wizard.py" line="199"/>
         <source> *（或%1）</source>
         <translation> * (or %1)</translation>
     </message>
     <message>
+        <location filename="../../ui/import_wizard.py" line="198"/>
         <source>、</source>
         <translation>, </translation>
     </message>
@@ -1337,27 +1383,27 @@
         <translation>Preset:</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="186"/>
+        <location filename="../../ui/import_wizard.py" line="188"/>
         <source>（不导入）</source>
         <translation>(not imported)</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="202"/>
+        <location filename="../../ui/import_wizard.py" line="209"/>
         <source>（自动识别）</source>
         <translation>(detected)</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="230"/>
+        <location filename="../../ui/import_wizard.py" line="237"/>
         <source>或</source>
         <translation> or </translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="235"/>
+        <location filename="../../ui/import_wizard.py" line="242"/>
         <source>缺少必需的列：%1</source>
         <translation>Missing required columns: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="245"/>
+        <location filename="../../ui/import_wizard.py" line="252"/>
         <source>已保存预设“%1”</source>
         <translation>Saved preset &apos;%1&apos;</translation>
     </message>
@@ -1423,58 +1469,49 @@
         <translation>Description: departments affected, quantity short, contacts made…</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="77"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="79"/>
         <source>产品</source>
         <translation>Product</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="79"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="81"/>
         <source>问题类型</source>
         <translation>Issue type</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="80"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="82"/>
         <source>涉及企业</source>
         <translation>Company</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="81"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="83"/>
         <source>问题描述</source>
         <translation>Description</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="82"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="84"/>
         <source>反馈时间</source>
         <translation>Reported</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="83"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="85"/>
         <source>关联采购（可选）</source>
         <translation>Linked purchases (optional)</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="84"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="86"/>
         <source>答复期限为反馈后 2 个工作日；勾选的采购将作为供应应急期间的采购（R11）。</source>
         <translation>The reply is due 2 working days after the report; the ticked purchases count as emergency purchases during the shortage (R11).</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="89"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="91"/>
         <source>登记</source>
         <translation>File</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="113"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="115"/>
         <source>（非中选）</source>
         <translation> (non-selected)</translation>
-    </message>
-</context>
-<context>
-    <name>PlaceholderPage</name>
-    <message>
-        <location filename="../../ui/pages/base.py" line="59"/>
-        <source>此页面正在建设中。</source>
-        <extracomment>data_changed topics that make this page stale (&quot;all&quot; always does).</extracomment>
-        <translation>This page is being built.</translation>
     </message>
 </context>
 <context>
@@ -1503,113 +1540,123 @@
 <context>
     <name>ProductDetailPane</name>
     <message>
-        <location filename="../../ui/pages/products.py" line="135"/>
+        <location filename="../../ui/pages/products.py" line="147"/>
         <source>选择一个产品查看详情</source>
         <translation>Select a product to see its detail</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="145"/>
+        <location filename="../../ui/pages/products.py" line="157"/>
         <source>年度</source>
         <translation>Year</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="145"/>
+        <location filename="../../ui/pages/products.py" line="157"/>
         <source>开始</source>
         <translation>Start</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="145"/>
+        <location filename="../../ui/pages/products.py" line="157"/>
         <source>结束</source>
         <translation>End</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="146"/>
+        <location filename="../../ui/pages/products.py" line="158"/>
         <source>约定量</source>
         <translation>Agreed volume</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="146"/>
+        <location filename="../../ui/pages/products.py" line="158"/>
         <source>已采购</source>
         <translation>Purchased</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="158"/>
+        <location filename="../../ui/pages/products.py" line="170"/>
         <source>查看采购明细</source>
         <translation>Show purchases</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="162"/>
+        <location filename="../../ui/pages/products.py" line="174"/>
         <source>协议期</source>
         <translation>Periods</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="163"/>
+        <location filename="../../ui/pages/products.py" line="175"/>
         <source>免考核</source>
         <translation>Exemptions</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="166"/>
+        <location filename="../../ui/pages/products.py" line="178"/>
         <source>标记：</source>
         <translation>Marks:</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="167"/>
+        <location filename="../../ui/pages/products.py" line="179"/>
         <source>停用：</source>
         <translation>Suspension:</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="168"/>
+        <location filename="../../ui/pages/products.py" line="180"/>
         <source>标记与停用</source>
         <translation>Marks and suspension</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="185"/>
+        <location filename="../../ui/pages/products.py" line="197"/>
         <source>批次：%1</source>
         <translation>Batch: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="186"/>
+        <location filename="../../ui/pages/products.py" line="198"/>
         <source>生产企业：%1</source>
         <translation>Manufacturer: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="187"/>
+        <location filename="../../ui/pages/products.py" line="199"/>
         <source>中选价：%1 元/%2</source>
         <translation>Selected price: %1 yuan/%2</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="189"/>
+        <location filename="../../ui/pages/products.py" line="201"/>
         <source>状态：%1；完成率 %2，进度要求 %3</source>
         <translation>Status: %1; completion %2, schedule %3</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="200"/>
-        <source>第 %1 年协议期：月度目标与实际采购</source>
-        <translation>Year %1 period: monthly targets vs purchases</translation>
+        <location filename="../../ui/pages/products.py" line="205"/>
+        <source>缺口：%1%2（应采 %3，已采 %4）；距约定量尚余 %5%2</source>
+        <translation>Shortfall: %1 %2 (due %3, bought %4); %5 %2 left of the agreed volume</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="202"/>
+        <location filename="../../ui/pages/products.py" line="218"/>
+        <source>第 %1 年协议期：月度目标与实际采购（%2）</source>
+        <translation>Agreement year %1: monthly target and purchases (%2)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/products.py" line="222"/>
+        <source>协议期结束 %1</source>
+        <translation>Agreement ends %1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/products.py" line="224"/>
         <source>没有协议期</source>
         <translation>No agreement period</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="216"/>
+        <location filename="../../ui/pages/products.py" line="238"/>
         <source>（生效中）</source>
         <translation> (active)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="219"/>
-        <location filename="../../ui/pages/products.py" line="221"/>
+        <location filename="../../ui/pages/products.py" line="241"/>
+        <location filename="../../ui/pages/products.py" line="243"/>
         <source>无</source>
         <translation>None</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="223"/>
+        <location filename="../../ui/pages/products.py" line="245"/>
         <source>%1 起停用：%2</source>
         <translation>Suspended from %1: %2</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="226"/>
+        <location filename="../../ui/pages/products.py" line="248"/>
         <source>未停用</source>
         <translation>Not suspended</translation>
     </message>
@@ -1625,53 +1672,53 @@
 <context>
     <name>ProductsPage</name>
     <message>
-        <location filename="../../ui/pages/products.py" line="242"/>
-        <location filename="../../ui/pages/products.py" line="319"/>
+        <location filename="../../ui/pages/products.py" line="265"/>
+        <location filename="../../ui/pages/products.py" line="343"/>
         <source>全部批次</source>
         <translation>All batches</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="245"/>
+        <location filename="../../ui/pages/products.py" line="268"/>
         <source>全部状态</source>
         <translation>All statuses</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="249"/>
+        <location filename="../../ui/pages/products.py" line="272"/>
         <source>通用名、生产企业或规格</source>
         <translation>Generic name, manufacturer or spec</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="251"/>
+        <location filename="../../ui/pages/products.py" line="274"/>
         <source>导出 Excel…</source>
         <translation>Export to Excel…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="301"/>
+        <location filename="../../ui/pages/products.py" line="325"/>
         <source>产品进度</source>
         <translation>Products</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="305"/>
+        <location filename="../../ui/pages/products.py" line="329"/>
         <source>正在计算进度…</source>
         <translation>Computing progress…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="334"/>
+        <location filename="../../ui/pages/products.py" line="358"/>
         <source>显示 %1 / %2 个产品</source>
         <translation>Showing %1 of %2 products</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="383"/>
+        <location filename="../../ui/pages/products.py" line="407"/>
         <source>导出进度表</source>
         <translation>Export progress</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="384"/>
+        <location filename="../../ui/pages/products.py" line="408"/>
         <source>Excel 工作簿 (*.xlsx)</source>
         <translation>Excel workbook (*.xlsx)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="401"/>
+        <location filename="../../ui/pages/products.py" line="425"/>
         <source>已导出：%1</source>
         <translation>Exported: %1</translation>
     </message>
@@ -1679,67 +1726,73 @@
 <context>
     <name>ProgressModel</name>
     <message>
-        <location filename="../../ui/pages/products.py" line="39"/>
+        <location filename="../../ui/pages/products.py" line="43"/>
         <source>通用名</source>
+        <extracomment>What a pharmacist reads first comes first, so that at 1366 px the status, completion, schedule, shortfall, remaining volume and non-selected share show without scrolling.</extracomment>
         <translation>Generic name</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="39"/>
+        <location filename="../../ui/pages/products.py" line="44"/>
         <source>规格</source>
         <translation>Spec</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="39"/>
+        <location filename="../../ui/pages/products.py" line="43"/>
         <source>状态</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="39"/>
+        <location filename="../../ui/pages/products.py" line="43"/>
         <source>完成率</source>
         <translation>Completion</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="39"/>
+        <location filename="../../ui/pages/products.py" line="43"/>
         <source>进度要求</source>
         <translation>Schedule</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="40"/>
+        <location filename="../../ui/pages/products.py" line="44"/>
         <source>已采购</source>
         <translation>Purchased</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="40"/>
+        <location filename="../../ui/pages/products.py" line="44"/>
         <source>进度要求量</source>
         <translation>Target to date</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="40"/>
+        <location filename="../../ui/pages/products.py" line="44"/>
+        <source>尚余</source>
+        <translation>Remaining</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/products.py" line="45"/>
         <source>约定采购量</source>
         <translation>Agreed volumes</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="40"/>
+        <location filename="../../ui/pages/products.py" line="43"/>
         <source>缺口</source>
         <translation>Shortfall</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="41"/>
+        <location filename="../../ui/pages/products.py" line="44"/>
         <source>非中选占比</source>
         <translation>Non-selected share</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="41"/>
+        <location filename="../../ui/pages/products.py" line="45"/>
         <source>生产企业</source>
         <translation>Manufacturer</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="41"/>
+        <location filename="../../ui/pages/products.py" line="45"/>
         <source>批次</source>
         <translation>Batch</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="41"/>
+        <location filename="../../ui/pages/products.py" line="45"/>
         <source>提示</source>
         <translation>Flags</translation>
     </message>
@@ -1914,47 +1967,47 @@
 <context>
     <name>ReplyDialog</name>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="183"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="185"/>
         <source>登记企业答复 — 问题 %1</source>
         <translation>Record supplier reply — issue %1</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="189"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="191"/>
         <source>企业承诺了解决日期</source>
         <translation>The supplier promised a resolution date</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="211"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="213"/>
         <source>答复时间</source>
         <translation>Replied at</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="212"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="214"/>
         <source>承诺解决</source>
         <translation>Promised resolution</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="214"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="216"/>
         <source>答复内容</source>
         <translation>Reply</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="217"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="219"/>
         <source>保存答复</source>
         <translation>Save reply</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="239"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="241"/>
         <source>最迟承诺日期：%1（答复后 5 个工作日）</source>
         <translation>Latest promise: %1 (5 working days after the reply)</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="241"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="243"/>
         <source>；%1 年官方日历未发布，日期为暂定</source>
         <translation>; the official calendar for %1 is not published, so the date is provisional</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/issue_dialogs.py" line="252"/>
+        <location filename="../../ui/dialogs/issue_dialogs.py" line="254"/>
         <source>承诺日期超过 5 个工作日的期限（最迟 %1）。仍可保存，该答复将被标记并列入预警。</source>
         <translation>The promise is beyond the 5-working-day limit (latest %1). You can still save; the reply will be flagged and listed in the alerts.</translation>
     </message>
@@ -2207,8 +2260,8 @@
     </message>
     <message>
         <location filename="../../ui/pages/settings.py" line="85"/>
-        <source>策略参数（DOMAIN.md 中的默认值，可按本地文件调整）</source>
-        <translation>Policies (DOMAIN.md defaults; adjust to local rules)</translation>
+        <source>策略参数（按政策文件设定的默认值，可按本地文件调整）</source>
+        <translation>Policies (defaults from the policy documents; adjust to local rules)</translation>
     </message>
     <message>
         <location filename="../../ui/pages/settings.py" line="88"/>
@@ -2423,6 +2476,105 @@ Restore?</translation>
         <location filename="../../ui/pages/settings.py" line="472"/>
         <source>已保存。新语言在重新启动程序后完整生效。</source>
         <translation>Saved. The new language fully applies after a restart.</translation>
+    </message>
+</context>
+<context>
+    <name>TodayPage</name>
+    <message>
+        <location filename="../../ui/pages/today.py" line="34"/>
+        <location filename="../../ui/pages/today.py" line="63"/>
+        <source>正在加载…</source>
+        <translation>Loading…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/today.py" line="40"/>
+        <source>待办事项</source>
+        <translation>To do</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/today.py" line="40"/>
+        <source>期限</source>
+        <translation>Due</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/today.py" line="40"/>
+        <source>操作</source>
+        <translation>Action</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/today.py" line="54"/>
+        <source>今日待办（%1）</source>
+        <translation>To do today (%1)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/today.py" line="57"/>
+        <source>今日待办</source>
+        <translation>To do today</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/today.py" line="71"/>
+        <source>打开问题</source>
+        <translation>Open issue</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/today.py" line="73"/>
+        <source>打印上报函</source>
+        <translation>Print escalation letter</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/today.py" line="75"/>
+        <source>打开产品</source>
+        <translation>Open product</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/today.py" line="76"/>
+        <source>打开付款</source>
+        <translation>Open payments</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/today.py" line="76"/>
+        <source>打开报量核对</source>
+        <translation>Open volume check</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/today.py" line="77"/>
+        <source>打开采购明细</source>
+        <translation>Open purchases</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/today.py" line="77"/>
+        <source>打开</source>
+        <translation>Open</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/today.py" line="81"/>
+        <source>尽快</source>
+        <translation>As soon as possible</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/today.py" line="84"/>
+        <source>（已逾期 %1 天）</source>
+        <translation> (%1 days overdue)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/today.py" line="92"/>
+        <source>今天没有待办事项。</source>
+        <translation>Nothing to do today.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/today.py" line="95"/>
+        <source>共 %1 项待办，分 %2 类。双击一行或点击右侧按钮即可处理。</source>
+        <translation>%1 things to do in %2 groups. Double-click a row or press its button.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/today.py" line="101"/>
+        <source>%1（%2 项）</source>
+        <translation>%1 (%2)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/today.py" line="105"/>
+        <source>最早 %1</source>
+        <translation>earliest %1</translation>
     </message>
 </context>
 <context>
@@ -2683,7 +2835,7 @@ Restore?</translation>
 <context>
     <name>i18n</name>
     <message>
-        <location filename="../../ui/app.py" line="92"/>
+        <location filename="../../ui/app.py" line="108"/>
         <source>集采执行助手</source>
         <comment>VBP Execution Assistant</comment>
         <translation>VBP Execution Assistant</translation>
