@@ -137,12 +137,6 @@
         <comment>(empty)</comment>
         <translation>(empty)</translation>
     </message>
-    <message>
-        <location filename="../../ui/pages/products.py" line="295"/>
-        <source>严重滞后</source>
-        <comment>severely behind</comment>
-        <translation>severely behind</translation>
-    </message>
     <message numerus="yes">
         <location filename="../../ui/widgets/month_chart.py" line="69"/>
         <source>{m}</source>
@@ -1621,8 +1615,13 @@
     </message>
     <message>
         <location filename="../../ui/pages/products.py" line="205"/>
-        <source>缺口：%1%2（应采 %3，已采 %4）；距约定量尚余 %5%2</source>
-        <translation>Shortfall: %1 %2 (due %3, bought %4); %5 %2 left of the agreed volume</translation>
+        <source>缺口：%1%2（应采 %3，已采 %4）</source>
+        <translation>Shortfall: %1 %2 (due %3, bought %4)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/products.py" line="208"/>
+        <source>距约定量尚余：%1%2</source>
+        <translation>Left of the agreed volume: %1 %2</translation>
     </message>
     <message>
         <location filename="../../ui/pages/products.py" line="218"/>

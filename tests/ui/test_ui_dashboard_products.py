@@ -167,3 +167,23 @@ def test_product_flags_are_shown_in_words_not_codes(qtbot, ctx):
     assert joined, "the demo data has flagged products"
     assert not any(code in joined for code in ("share_over", "exempt", "empty_month", "clustered", "shortage"))
     assert "免考核" in joined
+
+
+def test_products_columns_fit_1366_and_detail_shows_shortfall(main_window, qtbot):
+    """Issue 20, R8: GIVEN the window at 1366×768 WHEN the products page shows THEN status, completion,
+    schedule, shortfall, remaining and non-selected share lie inside the table's viewport without
+    scrolling, and the detail pane names the selected product's shortfall and what is left of the volume."""
+    main_window.show()
+    main_window.resize(1366, 768)
+    page = main_window.show_page("products")
+    qtbot.wait(10)
+    columns = page.model.COLUMNS
+    last = columns.index("nonselected_share")
+    assert columns[:last + 1] == ("generic_name", "status", "completion", "schedule", "shortfall", "remaining",
+                                  "nonselected_share")
+    header = page.table.horizontalHeader()
+    assert header.sectionViewportPosition(last) + header.sectionSize(last) <= page.table.viewport().width()
+    row = page.detail.detail.progress
+    facts = page.detail.facts.text()
+    assert f"缺口：{row.shortfall:,}" in facts
+    assert f"距约定量尚余：{max(row.agreed_volume - row.purchased, 0):,}" in facts

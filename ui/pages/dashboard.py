@@ -133,7 +133,7 @@ class DashboardPage(BasePage):
         self.payments.setWordWrap(True)
 
         self.chart_box = QGroupBox(self.tr("采购进度"), self)
-        self.chart_box.setMinimumHeight(230)
+        self.chart_box.setMinimumHeight(210)
         self.chart_layout = QHBoxLayout(self.chart_box)
         self.batch_chart = None
         self.status_chart = None
@@ -158,7 +158,7 @@ class DashboardPage(BasePage):
         layout.addLayout(cards)
         layout.addWidget(self.batch_table)
         layout.addWidget(self.chart_box, 3)
-        bottom.setMinimumHeight(220)
+        bottom.setMinimumHeight(200)
         layout.addWidget(bottom, 4)
 
     def title(self) -> str:

@@ -202,10 +202,10 @@ class ProductDetailPane(QWidget):
                          .replace("%2", percent(progress.completion)).replace("%3", percent(progress.schedule)))
             unit = detail.unit or ""
             remaining = max(int(progress.agreed_volume) - int(progress.purchased), 0)
-            lines.append(self.tr("缺口：%1%2（应采 %3，已采 %4）；距约定量尚余 %5%2").replace(
+            lines.append(self.tr("缺口：%1%2（应采 %3，已采 %4）").replace(
                 "%1", f"{int(progress.shortfall):,}").replace("%2", unit).replace(
-                "%3", f"{int(progress.target_to_date):,}").replace("%4", f"{int(progress.purchased):,}").replace(
-                "%5", f"{remaining:,}"))
+                "%3", f"{int(progress.target_to_date):,}").replace("%4", f"{int(progress.purchased):,}"))
+            lines.append(self.tr("距约定量尚余：%1%2").replace("%1", f"{remaining:,}").replace("%2", unit))
         self.facts.setText("\n".join(lines))
         if self.chart is None:
             self.chart = MonthlyTargetChart(self, min_height=200)
@@ -292,8 +292,8 @@ class ProductsPage(BasePage):
         from hospital_app.i18n import tr
 
         header = self.table.horizontalHeader()
-        status_width = self.table.fontMetrics().horizontalAdvance(tr("严重滞后", "severely behind")) + 16
-        for column, width in enumerate((120, 64, 60, 60, 64, 70, 70, 100, 80, 80, 80, 160, 160, 160)):
+        status_width = max(self.table.fontMetrics().horizontalAdvance(status_label(k)) for k in STATUS_ORDER) + 16
+        for column, width in enumerate((120, 84, 60, 60, 64, 70, 70, 100, 80, 80, 80, 160, 160, 160)):
             if column == 1:
                 width = max(width, status_width)
             # Never narrower than the header text (English headers are longer).
