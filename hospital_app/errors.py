@@ -5,7 +5,7 @@ Messages are already in the user's language (see i18n.tr); never a traceback.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 class AppError(Exception):
@@ -78,25 +78,6 @@ class MigrationFailed(Refused):
     pass
 
 
-class NotYetAvailable(AppError):
-    """A command whose issue has not landed yet (exit 1)."""
-
-    exit_code = 1
-
-
-@dataclass
-class Problems:
-    """Collects input problems across a file so all are reported at once."""
-
-    items: list[InputProblem] = field(default_factory=list)
-
-    def add(self, message: str, **where: object) -> None:
-        self.items.append(InputProblem(message, **where))  # type: ignore[arg-type]
-
-    def __bool__(self) -> bool:
-        return bool(self.items)
-
-
 def is_conflict(exc: BaseException) -> bool:
     """A lost update or a refused change: :class:`Conflict`, or SQLAlchemy's ``StaleDataError``
     (optimistic locking on ``version``). Recognised by class name, so callers such as the
@@ -104,3 +85,31 @@ def is_conflict(exc: BaseException) -> bool:
     if isinstance(exc, Conflict):
         return True
     return any(cls.__name__ == "StaleDataError" for cls in type(exc).__mro__)
+
+
+def map_database_error(exc: BaseException) -> AppError | None:
+    """A database failure as the error a user reads (CLI exit code, GUI message box), or None.
+
+    A lost update (SQLAlchemy's ``StaleDataError``) → :class:`Conflict` (exit 4, never a silent
+    overwrite); a locked database → :class:`DatabaseLocked`; a read-only file or a full disk →
+    :class:`Refused`. Recognised by class name and message, so the GUI need not import SQLAlchemy.
+    """
+    from hospital_app.i18n import tr
+
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    if "StaleDataError" in names:
+        return Conflict(tr("该记录已被其他人修改，请重新加载后再试。",
+                           "This record was changed by someone else; reload and try again."))
+    if "OperationalError" not in names:
+        return None
+    text = str(exc).lower()
+    if "locked" in text:
+        return DatabaseLocked(tr("数据库正忙（被其他程序锁定），请稍后重试。",
+                                 "The database is busy (locked by another program); try again later."))
+    if "readonly" in text.replace("-", "").replace(" ", ""):
+        return Refused(tr("数据库文件是只读的，无法写入。", "The database file is read-only; cannot write."))
+    if any(w in text for w in ("disk is full", "disk i/o error")):
+        return Refused(tr("磁盘已满或无法写入，数据未保存（数据库保持原样）。请释放磁盘空间后重试。",
+                          "The disk is full or cannot be written; nothing was saved (the database is "
+                          "unchanged). Free some disk space and try again."))
+    return None

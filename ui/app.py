@@ -81,8 +81,24 @@ def _explicit_language() -> bool:
 _translators: list = []
 
 
+def install_qt_chinese(app) -> bool:
+    """Qt's own Chinese (qtbase_zh_CN.qm, shipped with PySide6): 确定/取消 in every standard
+    dialog and button box instead of OK/Cancel."""
+    from PySide6.QtCore import QLibraryInfo, QTranslator
+
+    translator = QTranslator(app)
+    folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+    if translator.load("qtbase_zh_CN", folder):
+        app.installTranslator(translator)
+        _translators.append(translator)
+        return True
+    log.warning("Qt's Chinese translation not found in %s", folder)
+    return False
+
+
 def install_translator(app, lang: str) -> bool:
-    """English through Qt's translations (resources/translations/hospital_app_en.qm)."""
+    """Chinese: our strings are Chinese already, Qt's own through :func:`install_qt_chinese`.
+    English through Qt's translations (resources/translations/hospital_app_en.qm)."""
     from PySide6.QtCore import QTranslator
 
     from hospital_app import i18n
@@ -94,7 +110,7 @@ def install_translator(app, lang: str) -> bool:
         app.removeTranslator(old)
     _translators.clear()
     if lang != "en":
-        return True
+        return install_qt_chinese(app)
     translator = QTranslator(app)
     if translator.load(str(resource_path("translations", "hospital_app_en.qm"))):
         app.installTranslator(translator)
@@ -124,6 +140,8 @@ def create_main_window(db_location: str, as_of: date, lang: str = "zh", *, db=No
 
     app = _application()
     app.setWindowIcon(app_icon())
+    if not _translators:  # tests build the window directly: Qt's own strings in the language too
+        install_translator(app, lang)
     ctx = AppContext(db_location, as_of, lang, db=db)
     return MainWindow(ctx)
 
@@ -168,17 +186,27 @@ def run(db_location: str | None, as_of: date, lang: str = "zh", smoke: bool = Fa
     was needed last time, the log-in dialog is the first window and the main window
     follows the log-in. The daily backup then runs on the worker.
 
-    ``smoke``: prints ``ready <ms since process start>`` the moment the window is shown and
-    the event loop idle (and, when $HOSPITAL_APP_READY_STAMP is set, ``ready-at <time.time()>``
-    on stderr for bench/bench_gui.py),
-    then waits for the first page's background jobs; exit 1 if one of them failed.
+    ``smoke``: prints ``first-frame <ms since process start>`` the moment the window is shown
+    and the event loop idle, and ``ready <ms>`` once the first page shows its figures — every
+    start-up query has finished (CLI.md version 2: "ready" is data ready, not a first frame).
+    With $HOSPITAL_APP_READY_STAMP set, ``first-frame-at <time.time()>`` and ``ready-at
+    <time.time()>`` go to stderr for bench/bench_gui.py. Then it waits for every background
+    job; exit 1 if one of them failed.
     """
-    from PySide6.QtCore import QTimer
+    from PySide6.QtCore import Qt, QTimer
 
     from hospital_app import paths
     from ui import worker
     from ui.session_start import begin, start_daily_backup
 
+    from ui.main_window import PAGE_NAMES
+
+    if page is not None and page not in PAGE_NAMES:
+        from hospital_app.i18n import tr
+
+        sys.stderr.write(tr("用法错误：没有页面“{p}”，可选：{c}\n", "Usage error: no page '{p}'; choose from {c}\n",
+                            p=page, c=", ".join(PAGE_NAMES)))
+        return 2
     app = _application()
     if not db_location:
         db_location = stored_database() or paths.default_database()
@@ -188,18 +216,40 @@ def run(db_location: str | None, as_of: date, lang: str = "zh", smoke: bool = Fa
     register_cjk_font(app)
     window = create_main_window(db_location, as_of, lang)
     if screenshot:
-        window.resize(1280, 800)  # the same picture whatever geometry was remembered
+        from ui.main_window import DEFAULT_SIZE
+
+        window.setWindowState(Qt.WindowState.WindowNoState)
+        window.resize(DEFAULT_SIZE)  # the same picture whatever geometry was remembered
     headless = bool(smoke or screenshot)
     first_page = page or "dashboard"
-    state = {"code": 0, "refused": False, "shown": False}
+    state = {"code": 0, "refused": False, "shown": False, "ready": False}
     quit_on_close = app.quitOnLastWindowClosed()
     app.setQuitOnLastWindowClosed(False)  # closing the log-in dialog must not end the app
+
+    def stamp(word: str) -> None:
+        """``<word> <ms since process start>`` on stdout (and ``<word>-at <time>`` on stderr)."""
+        import time
+
+        now = time.time()
+        sys.stdout.write(f"{word} {max(1, round((now - process_start_time()) * 1000))}\n")
+        sys.stdout.flush()
+        if os.environ.get("HOSPITAL_APP_READY_STAMP"):
+            sys.stderr.write(f"{word}-at {now:.6f}\n")
+            sys.stderr.flush()
+
+    def data_ready() -> None:
+        """The first page shows its figures: every start-up query has delivered."""
+        if smoke and not state["ready"]:
+            state["ready"] = True
+            app.processEvents()  # paint the figures before taking the time
+            stamp("ready")
 
     def finish() -> None:
         """--smoke / --screenshot: wait for the page's jobs, then judge or grab, and quit."""
         worker.wait_idle(120_000)
         if state["refused"]:
             return
+        data_ready()  # a page that does not announce its data: ready once the worker is idle
         if screenshot:
             app.processEvents()
             if not window.grab().save(screenshot):
@@ -214,14 +264,7 @@ def run(db_location: str | None, as_of: date, lang: str = "zh", smoke: bool = Fa
     def interactive(then: Callable[[], None] | None = None) -> None:
         """The window is on screen and the event loop idle: the user can click."""
         if smoke:
-            import time
-
-            now = time.time()
-            sys.stdout.write(f"ready {max(1, round((now - process_start_time()) * 1000))}\n")
-            sys.stdout.flush()
-            if os.environ.get("HOSPITAL_APP_READY_STAMP"):
-                sys.stderr.write(f"ready-at {now:.6f}\n")
-                sys.stderr.flush()
+            stamp("first-frame")
         if then is not None:
             then()
         if headless:
@@ -271,6 +314,8 @@ def run(db_location: str | None, as_of: date, lang: str = "zh", smoke: bool = Fa
         if state["shown"]:
             window.current_page().ensure_fresh()
 
+    if smoke:
+        window.page(first_page).ready.connect(data_ready)
     if remembered_shared_mode(db_location):
         start_session()  # a log-in was needed last time: the log-in dialog comes first
     else:

@@ -4,8 +4,9 @@ The database is opened with ``db.session.open_database`` — the only database c
 makes itself — lazily, on the worker thread, so the window appears before SQLAlchemy
 and Alembic are even imported. Pages never see a Session: they hand a function of a
 session to :meth:`AppContext.query` (read-only) or :meth:`AppContext.change` (a unit of
-work that announces which topics changed, Anki's ``CollectionOp``), and the function
-calls a service.
+work, Anki's ``CollectionOp``), and the function calls a service. What a change touched is
+found by the core from the SQL it ran (``hospital_app.services.changes``) and delivered to
+every page as a ``Changes`` (Anki's ``OpChanges``); callers do not name topics.
 """
 
 from __future__ import annotations
@@ -18,18 +19,19 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QWidget
 
 from hospital_app.errors import is_conflict
+from hospital_app.services.changes import TOPICS, Changes, track  # noqa: F401 - TOPICS for pages
 from ui import worker
-
-#: Topics announced through ``EventHub.data_changed``.
-TOPICS = ("purchases", "products", "issues", "payments", "volumes", "settings", "calendar", "all")
 
 
 class EventHub(QObject):
     """A tiny event hub: views subscribe, changes announce what they touched (Electrum)."""
 
-    data_changed = Signal(str)      # topic, one of TOPICS
+    data_changed = Signal(object)   # a Changes (older callers: a topic name)
     open_product = Signal(int)      # product id: show it on the products page
     open_issue = Signal(int)        # supply issue id: show it on the issues page
+    print_escalation = Signal(int)  # supply issue id: print its escalation letter (R3)
+    open_page = Signal(str)         # a ``gui --page`` name
+    import_file = Signal(str, str)  # path, guessed import kind ("" when unknown)
     status_message = Signal(str)    # a short message for the status bar
 
 
@@ -85,27 +87,38 @@ class AppContext:
 
         return worker.run_in_background(job, on_done, on_error, parent=parent)
 
+    def notify(self, changes: Changes | str | Iterable[str]) -> None:
+        """Tell every page what changed (pages not showing those topics ignore it)."""
+        changes = Changes.coerce(changes)
+        if changes:
+            self.events.data_changed.emit(changes)
+
     def change(self, fn: Callable[..., Any], on_done: Callable[[Any], None] | None = None,
                on_error: Callable[[BaseException], None] | None = None, *,
-               topics: Iterable[str] = ("all",), progress: str | None = None,
+               topics: Iterable[str] | None = None, progress: str | None = None,
                parent: QWidget | None = None,
                on_reload: Callable[[], None] | None = None) -> worker.Task:
         """A unit of work: ``fn(session)`` (or ``fn(session, task)`` with ``progress``) is
-        committed on success, rolled back on error; then ``data_changed`` fires per topic.
+        committed on success, rolled back on error; then ``data_changed`` delivers the
+        ``Changes`` the core found in the SQL that ran (plus ``topics``, if a caller still
+        names some — not needed).
 
         Without ``on_error``, a conflict (``Conflict`` or a lost update, ``StaleDataError``)
         shows “该记录已被其他人修改，请重新加载” with 重新加载, which reloads the page
         holding ``parent`` (or calls ``on_reload``); any other error shows the readable
         message box."""
-        topics = tuple(topics)
+        named = Changes.coerce(tuple(topics or ()))
 
         def job(*task: worker.Task) -> Any:
-            with self.db.session() as session:
-                return fn(session, *task)
+            database = self.db
+            with track(database.engine) as seen:
+                with database.session() as session:
+                    result = fn(session, *task)
+            return result, seen.changes
 
-        def done(result: Any) -> None:
-            for topic in topics:
-                self.events.data_changed.emit(topic)
+        def done(payload: tuple[Any, Changes]) -> None:
+            result, changes = payload
+            self.notify(changes | named)
             if on_done is not None:
                 on_done(result)
 
@@ -113,7 +126,7 @@ class AppContext:
             if on_error is not None:
                 on_error(exc)
             elif is_conflict(exc):
-                worker.show_conflict(exc, parent, on_reload or (lambda: self.reload(parent, topics)))
+                worker.show_conflict(exc, parent, on_reload or (lambda: self.reload(parent)))
             else:
                 worker.show_error(exc, parent)
 
@@ -122,8 +135,7 @@ class AppContext:
     def reload(self, widget: QWidget | None, topics: Iterable[str] = ("all",)) -> None:
         """After a conflict: the pages showing ``topics`` become stale, and the page that
         holds ``widget`` reloads from the database now (a visible page would anyway)."""
-        for topic in topics:
-            self.events.data_changed.emit(topic)
+        self.notify(Changes.coerce(tuple(topics)))
         while widget is not None and not (hasattr(widget, "refresh") and hasattr(widget, "ensure_fresh")):
             widget = widget.parentWidget()
         if widget is not None:

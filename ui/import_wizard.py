@@ -441,7 +441,8 @@ class ImportPage(QWizardPage):
 
 
 class ImportWizard(QWizard):
-    def __init__(self, ctx: AppContext, parent: QWidget | None = None, path: str | None = None) -> None:
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None, path: str | None = None,
+                 kind: str | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.setObjectName("importWizard")
@@ -460,6 +461,8 @@ class ImportWizard(QWizard):
         self.setButtonText(QWizard.WizardButton.BackButton, self.tr("< 上一步"))
         self.setButtonText(QWizard.WizardButton.FinishButton, self.tr("完成"))
         self.setButtonText(QWizard.WizardButton.CancelButton, self.tr("取消"))
+        if kind:  # guessed from the header row of a dropped file (importers/kind_guess.py)
+            self.file_page.kind.setCurrentIndex(max(self.file_page.kind.findData(kind), 0))
         if path:
             self.file_page.path.setText(path)
 

@@ -1,8 +1,14 @@
 """The main window: a navigation side bar, a stack of pages, a status bar.
 
 Pages are built the first time they are shown, so start-up only pays for the
-dashboard. Geometry is remembered with QSettings (saveGeometry bytes, no pickles).
-Dropping a spreadsheet on the window opens the import wizard.
+dashboard. Each page sits in a scroll area, so the window fits a 1366×768 screen (and
+1280×720 at 125 %) whatever a page needs: the window's minimum size is that of the side
+bar, and a page larger than the space left scrolls. The first start opens on the screen's
+available geometry; later starts restore the remembered geometry (QSettings, saveGeometry
+bytes, no pickles). Dropping a spreadsheet on the window opens the import wizard with the
+kind guessed from its header row (hospital_app/importers/kind_guess.py).
+
+To add a page: one line in ``PAGES`` and its title in ``MainWindow._titles``.
 """
 
 from __future__ import annotations
@@ -12,8 +18,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, QSize, Qt
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QIcon
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMainWindow,
-                               QStackedWidget, QWidget)
+from PySide6.QtWidgets import (QApplication, QFrame, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
+                               QMainWindow, QScrollArea, QStackedWidget, QWidget)
 
 from ui.app_context import AppContext
 from ui.pages.base import BasePage
@@ -21,6 +27,7 @@ from ui.pages.base import BasePage
 #: (page name, module, class) in side-bar order; the names are those of ``gui --page``.
 PAGES: tuple[tuple[str, str, str], ...] = (
     ("dashboard", "ui.pages.dashboard", "DashboardPage"),
+    ("today", "ui.pages.today", "TodayPage"),
     ("products", "ui.pages.products", "ProductsPage"),
     ("purchases", "ui.pages.purchases", "PurchasesPage"),
     ("issues", "ui.pages.issues", "IssuesPage"),
@@ -33,6 +40,10 @@ PAGES: tuple[tuple[str, str, str], ...] = (
 )
 PAGE_NAMES = tuple(name for name, _m, _c in PAGES)
 IMPORTABLE_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
+#: The smallest window: fits 1366×768 minus a task bar, and 1280×720 at 125 % (1024×576 logical).
+MINIMUM_SIZE = QSize(960, 560)
+#: The size when the screen is unknown (tests, offscreen); a screenshot is taken at this size.
+DEFAULT_SIZE = QSize(1366, 768)
 
 
 class MainWindow(QMainWindow):
@@ -74,7 +85,7 @@ class MainWindow(QMainWindow):
         for name, _module, _cls in PAGES:
             item = QListWidgetItem(titles[name], self.nav)
             item.setData(Qt.ItemDataRole.UserRole, name)
-            self.stack.addWidget(QWidget(self.stack))  # placeholder until first shown
+            self.stack.addWidget(self._scroller(QWidget()))  # an empty page until first shown
         self.nav.currentRowChanged.connect(self._on_nav)
 
         self._db_label = QLabel(self)
@@ -90,9 +101,21 @@ class MainWindow(QMainWindow):
         ctx.events.status_message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         ctx.events.open_product.connect(self._open_product)
         ctx.events.open_issue.connect(self._open_issue)
+        ctx.events.print_escalation.connect(self._print_escalation)
+        ctx.events.open_page.connect(self._open_page)
+        ctx.events.import_file.connect(lambda path, kind: self.open_import_wizard(path, kind or None))
 
-        self.resize(1280, 800)
+        self.setMinimumSize(MINIMUM_SIZE)
         self._restore_geometry()
+
+    def _scroller(self, page: QWidget) -> QScrollArea:
+        """A page in a frameless scroll area: it grows with the window and scrolls when the
+        window is smaller than the page's minimum size."""
+        area = QScrollArea(self.stack)
+        area.setFrameShape(QFrame.Shape.NoFrame)
+        area.setWidgetResizable(True)
+        area.setWidget(page)
+        return area
 
     def set_waiting(self, waiting: bool) -> None:
         """While the database opens (and the user logs in) no page can be opened."""
@@ -127,6 +150,7 @@ class MainWindow(QMainWindow):
     def _titles(self) -> dict[str, str]:
         return {
             "dashboard": self.tr("总览"),
+            "today": self.tr("今日待办"),
             "products": self.tr("产品进度"),
             "purchases": self.tr("采购明细"),
             "issues": self.tr("供应问题"),
@@ -145,11 +169,11 @@ class MainWindow(QMainWindow):
             index = PAGE_NAMES.index(name)
             _name, module_name, cls_name = PAGES[index]
             cls = getattr(importlib.import_module(module_name), cls_name)
-            page = cls(self.ctx, self.stack)
+            page = cls(self.ctx)
             old = self.stack.widget(index)
             self.stack.removeWidget(old)
             old.deleteLater()
-            self.stack.insertWidget(index, page)
+            self.stack.insertWidget(index, self._scroller(page))
             self._pages[name] = page
         return self._pages[name]
 
@@ -170,8 +194,8 @@ class MainWindow(QMainWindow):
         return self._pages[name]
 
     def current_page(self) -> BasePage | None:
-        widget = self.stack.currentWidget()
-        return widget if isinstance(widget, BasePage) else None
+        row = self.stack.currentIndex()
+        return self._pages.get(PAGE_NAMES[row]) if 0 <= row < len(PAGE_NAMES) else None
 
     def _on_nav(self, row: int) -> None:
         if row < 0:
@@ -189,17 +213,27 @@ class MainWindow(QMainWindow):
         if select is not None:
             select(product_id)
 
-    def _open_issue(self, issue_id: int) -> None:
+    def _open_issue(self, issue_id: int) -> bool:
         page = self.show_page("issues")
         select = getattr(page, "select_issue", None)
-        if select is not None:
-            select(issue_id)
+        return bool(select(issue_id)) if select is not None else False
+
+    def _print_escalation(self, issue_id: int) -> None:
+        """今日待办 "打印上报函": the issue is shown on the issues page and its letter printed (R3)."""
+        if self._open_issue(issue_id):
+            self.current_page().print_document("escalation")
+
+    def _open_page(self, name: str) -> None:
+        if name in PAGE_NAMES:
+            self.show_page(name)
+        else:
+            self.statusBar().showMessage(self.tr("该页面在此版本中不可用。"), 8000)
 
     # ---- import wizard and drag and drop
-    def open_import_wizard(self, path: str | None = None):
+    def open_import_wizard(self, path: str | None = None, kind: str | None = None):
         from ui.import_wizard import ImportWizard
 
-        wizard = ImportWizard(self.ctx, self, path=path)
+        wizard = ImportWizard(self.ctx, self, path=path, kind=kind)
         wizard.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         wizard.open()
         return wizard
@@ -224,13 +258,29 @@ class MainWindow(QMainWindow):
         path = self._dropped_file(event)
         if path:
             event.acceptProposedAction()
-            self.open_import_wizard(path)
+            self.import_dropped(path)
+
+    def import_dropped(self, path: str) -> None:
+        """Guess the kind from the header row (file I/O: on the worker), then open the wizard."""
+        from hospital_app.importers.kind_guess import guess_file_kind
+
+        self.ctx.run(lambda: guess_file_kind(path) or "",
+                     lambda kind: self.ctx.events.import_file.emit(path, kind),
+                     lambda _exc: self.ctx.events.import_file.emit(path, ""),  # the wizard says what is wrong
+                     parent=self)
 
     # ---- geometry
     def _restore_geometry(self) -> None:
+        """The remembered geometry, else the screen's available geometry (maximised), else 1366×768."""
         geometry = QSettings().value("main_window/geometry")
-        if geometry:
-            self.restoreGeometry(geometry)
+        if geometry and self.restoreGeometry(geometry):
+            return
+        self.resize(DEFAULT_SIZE)
+        screen = QApplication.primaryScreen()
+        if screen is not None and QApplication.platformName() not in ("offscreen", "minimal"):
+            available = screen.availableGeometry()
+            self.resize(available.size().boundedTo(QSize(1920, 1200)).expandedTo(MINIMUM_SIZE))
+            self.setWindowState(self.windowState() | Qt.WindowState.WindowMaximized)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
         QSettings().setValue("main_window/geometry", self.saveGeometry())

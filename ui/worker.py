@@ -143,19 +143,17 @@ def describe_error(exc: BaseException) -> str:
 
     if isinstance(exc, AppError):
         return exc.message
-    try:  # database conflicts/locks: the same wording as the CLI (one code path)
-        from hospital_app.cli.main import _map_database_error
+    from hospital_app.errors import map_database_error
 
-        mapped = _map_database_error(exc) if isinstance(exc, Exception) else None
-    except Exception:  # noqa: BLE001 - describing an error must never fail
-        mapped = None
+    mapped = map_database_error(exc)  # database conflicts/locks: the same wording as the CLI
     if mapped is not None:
         return mapped.message
     if isinstance(exc, (FileNotFoundError, PermissionError)):
         return tr("无法访问文件：{f}", "Cannot access the file: {f}", f=getattr(exc, "filename", exc))
     if isinstance(exc, MemoryError):
         return tr("内存不足，无法完成操作。", "Not enough memory to finish.")
-    return tr("发生意外错误（{e}），详细信息已写入日志。",
+    # The exception's class name is English: only the log (and the English message) shows it.
+    return tr("发生意外错误，详细信息已写入日志。",
               "Unexpected error ({e}); details were written to the log.", e=type(exc).__name__)
 
 

@@ -14,7 +14,7 @@ import time
 from datetime import date
 
 from hospital_app import i18n
-from hospital_app.errors import AppError, BadInput, Conflict, DatabaseLocked
+from hospital_app.errors import AppError, BadInput, map_database_error
 from hospital_app.i18n import tr
 
 PROCESS_START = time.perf_counter()
@@ -44,12 +44,62 @@ COMMAND_MODULES = (
 )
 
 
+#: argparse's own messages (Python 3.10–3.13) → Chinese; ``{0}``… are the pattern's groups.
+_ARGPARSE_ZH = (
+    (r"the following arguments are required: (.+)", "缺少必需的参数：{0}"),
+    (r"unrecognized arguments: (.+)", "无法识别的参数：{0}"),
+    (r"one of the arguments (.+) is required", "参数 {0} 必须提供其中之一"),
+    (r"ambiguous option: (\S+) could match (.+)", "选项 {0} 有歧义，可能是：{1}"),
+    (r"argument (.+?): invalid choice: (.+?) \(choose from (.+)\)", "参数 {0}：无效的选项 {1}（可选：{2}）"),
+    (r"argument (.+?): invalid (\S+) value: (.+)", "参数 {0}：无效的值 {2}"),
+    (r"argument (.+?): expected one argument", "参数 {0}：需要一个值"),
+    (r"argument (.+?): expected at most one argument", "参数 {0}：最多一个值"),
+    (r"argument (.+?): expected at least one argument", "参数 {0}：至少一个值"),
+    (r"argument (.+?): expected (\d+) arguments?", "参数 {0}：需要 {1} 个值"),
+    (r"argument (.+?): not allowed with argument (.+)", "参数 {0} 不能与 {1} 同时使用"),
+    (r"argument (.+?): ignored explicit argument (.+)", "参数 {0}：不接受值 {1}"),
+    (r"argument (.+?): (.+)", "参数 {0}：{1}"),  # our own ArgumentTypeError messages are Chinese already
+)
+
+
+def translate_usage_error(message: str) -> str:
+    """An argparse error message in the user's language (argparse itself speaks English only)."""
+    import re
+
+    if i18n.language() == "en":
+        return message
+    for pattern, chinese in _ARGPARSE_ZH:
+        match = re.fullmatch(pattern, message, flags=re.DOTALL)
+        if match:
+            return chinese.format(*match.groups())
+    return message
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """``usage:`` in the user's language."""
+
+    def add_usage(self, usage, actions, groups, prefix=None):  # type: ignore[override]
+        if prefix is None:
+            prefix = tr("用法：", "usage: ")
+        super().add_usage(usage, actions, groups, prefix)
+
+
 class ArgParser(argparse.ArgumentParser):
-    """argparse with usage errors in the user's language; exit code 2 as CLI.md says."""
+    """argparse with usage, help headings and usage errors in the user's language; exit code 2
+    as CLI.md says."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
+        self._positionals.title = tr("位置参数", "positional arguments")
+        self._optionals.title = tr("选项", "options")
+        for action in self._actions:
+            if isinstance(action, argparse._HelpAction):
+                action.help = tr("显示帮助并退出", "show this help message and exit")
 
     def error(self, message: str):  # type: ignore[override]
         self.print_usage(sys.stderr)
-        sys.stderr.write(tr("用法错误：{m}\n", "Usage error: {m}\n", m=message))
+        sys.stderr.write(tr("用法错误：{m}\n", "Usage error: {m}\n", m=translate_usage_error(message)))
         raise SystemExit(2)
 
 
@@ -170,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return 1
     except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback for users
-        mapped = _map_database_error(exc)
+        mapped = map_database_error(exc)
         if mapped is not None:
             _print_error(mapped)
             return mapped.exit_code
@@ -185,31 +235,6 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     finally:
         ctx.close()
-
-
-def _map_database_error(exc: Exception) -> AppError | None:
-    """Locked database → exit 4; a concurrent edit → exit 4 (never a silent overwrite)."""
-    from sqlalchemy.exc import OperationalError
-    from sqlalchemy.orm.exc import StaleDataError
-
-    if isinstance(exc, StaleDataError):
-        return Conflict(tr("该记录已被其他人修改，请重新加载后再试。",
-                           "This record was changed by someone else; reload and try again."))
-    if isinstance(exc, OperationalError) and "locked" in str(exc).lower():
-        return DatabaseLocked(tr("数据库正忙（被其他程序锁定），请稍后重试。",
-                                 "The database is busy (locked by another program); try again later."))
-    if isinstance(exc, OperationalError) and "readonly" in str(exc).lower().replace("-", "").replace(" ", ""):
-        from hospital_app.errors import Refused
-
-        return Refused(tr("数据库文件是只读的，无法写入。", "The database file is read-only; cannot write."))
-    if isinstance(exc, OperationalError) and any(
-            w in str(exc).lower() for w in ("disk is full", "disk i/o error")):
-        from hospital_app.errors import Refused
-
-        return Refused(tr("磁盘已满或无法写入，数据未保存（数据库保持原样）。请释放磁盘空间后重试。",
-                          "The disk is full or cannot be written; nothing was saved (the database is "
-                          "unchanged). Free some disk space and try again."))
-    return None
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -4,7 +4,7 @@
 <context>
     <name></name>
     <message numerus="yes">
-        <location filename="../../ui/worker.py" line="155"/>
+        <location filename="../../ui/worker.py" line="152"/>
         <source>无法访问文件：{f}</source>
         <comment>Cannot access the file: {f}</comment>
         <extracomment>Run jobs inline on the calling thread (tests). Picard does the same with its thread pool. A progress dialog appears only for jobs that last longer than this.</extracomment>
@@ -14,59 +14,50 @@
         </translation>
     </message>
     <message>
-        <location filename="../../ui/worker.py" line="157"/>
+        <location filename="../../ui/worker.py" line="154"/>
         <source>内存不足，无法完成操作。</source>
         <comment>Not enough memory to finish.</comment>
         <translation>Not enough memory to finish.</translation>
     </message>
-    <message numerus="yes">
-        <location filename="../../ui/worker.py" line="158"/>
-        <source>发生意外错误（{e}），详细信息已写入日志。</source>
-        <comment>Unexpected error ({e}); details were written to the log.</comment>
-        <translation>
-            <numerusform>Unexpected error ({e}); details were written to the log.</numerusform>
-            <numerusform>Unexpected error ({e}); details were written to the log.</numerusform>
-        </translation>
-    </message>
     <message>
-        <location filename="../../ui/worker.py" line="167"/>
+        <location filename="../../ui/worker.py" line="165"/>
         <source>操作未完成</source>
         <comment>Not done</comment>
         <translation>Not done</translation>
     </message>
     <message>
-        <location filename="../../ui/worker.py" line="189"/>
+        <location filename="../../ui/worker.py" line="187"/>
         <source>记录已被修改</source>
         <comment>Record changed</comment>
         <translation>Record changed</translation>
     </message>
     <message>
-        <location filename="../../ui/worker.py" line="190"/>
+        <location filename="../../ui/worker.py" line="188"/>
         <source>该记录已被其他人修改，请重新加载。</source>
         <comment>This record was changed by someone else; please reload.</comment>
         <translation>This record was changed by someone else; please reload.</translation>
     </message>
     <message>
+        <location filename="../../ui/worker.py" line="193"/>
         <location filename="../../ui/worker.py" line="195"/>
-        <location filename="../../ui/worker.py" line="197"/>
         <source>您的修改没有保存。</source>
         <comment>Your change was not saved.</comment>
         <translation>Your change was not saved.</translation>
     </message>
     <message>
-        <location filename="../../ui/worker.py" line="198"/>
+        <location filename="../../ui/worker.py" line="196"/>
         <source>重新加载</source>
         <comment>Reload</comment>
         <translation>Reload</translation>
     </message>
     <message>
-        <location filename="../../ui/worker.py" line="200"/>
+        <location filename="../../ui/worker.py" line="198"/>
         <source>关闭</source>
         <comment>Close</comment>
         <translation>Close</translation>
     </message>
     <message>
-        <location filename="../../ui/worker.py" line="313"/>
+        <location filename="../../ui/worker.py" line="311"/>
         <source>取消</source>
         <comment>Cancel</comment>
         <translation>Cancel</translation>
@@ -137,12 +128,6 @@
         <comment>(empty)</comment>
         <translation>(empty)</translation>
     </message>
-    <message>
-        <location filename="../../ui/pages/products.py" line="303"/>
-        <source>严重滞后</source>
-        <comment>severely behind</comment>
-        <translation>severely behind</translation>
-    </message>
     <message numerus="yes">
         <location filename="../../ui/widgets/month_chart.py" line="69"/>
         <source>{m}</source>
@@ -169,6 +154,28 @@
         <source>、</source>
         <comment>, </comment>
         <translation>, </translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../ui/worker.py" line="156"/>
+        <source>发生意外错误，详细信息已写入日志。</source>
+        <comment>Unexpected error ({e}); details were written to the log.</comment>
+        <translation>
+            <numerusform>Unexpected error ({e}); details were written to the log.</numerusform>
+            <numerusform>Unexpected error ({e}); details were written to the log.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../ui/app.py" line="207"/>
+        <source>用法错误：没有页面“{p}”，可选：{c}
+</source>
+        <comment>Usage error: no page &apos;{p}&apos;; choose from {c}
+</comment>
+        <translation>
+            <numerusform>Usage error: no page &apos;{p}&apos;; choose from {c}
+</numerusform>
+            <numerusform>Usage error: no page &apos;{p}&apos;; choose from {c}
+</numerusform>
+        </translation>
     </message>
 </context>
 <context>
@@ -274,6 +281,11 @@
         <translation>Mapping deleted.</translation>
     </message>
     <message>
+        <location filename="../../ui/widgets/adjustments_editor.py" line="226"/>
+        <source>价格低于中选价格且质量相同的非中选产品或可替代产品：其采购不计入考核（不计入完成进度、非中选占比和可替代药品的统计）。只能标记在非中选产品上。</source>
+        <translation>Non-selected or substitute products cheaper than the selected price with equal quality: their purchases are left out of the assessment (completion, non-selected share and substitute statistics). Only for non-selected products.</translation>
+    </message>
+    <message>
         <location filename="../../ui/widgets/adjustments_editor.py" line="235"/>
         <source>标记</source>
         <translation>Mark</translation>
@@ -292,11 +304,6 @@
         <location filename="../../ui/widgets/adjustments_editor.py" line="214"/>
         <source>产品标记</source>
         <translation>Product marks</translation>
-    </message>
-    <message>
-        <location filename="../../ui/widgets/adjustments_editor.py" line="226"/>
-        <source>价格低于中选价格且质量相同的非中选产品或可替代产品：其采购不计入考核（不影响完成率、非中选占比和可替代药品的统计）。只能标记在非中选产品上。</source>
-        <translation>A non-selected or substitute product cheaper than the selected price with equal quality: its purchases are left out of the assessment (completion, non-selected share and substitute counts). Only for non-selected products.</translation>
     </message>
 </context>
 <context>
@@ -547,146 +554,171 @@
 <context>
     <name>Charts</name>
     <message>
-        <location filename="../../ui/widgets/charts.py" line="88"/>
-        <source>实际采购（累计）</source>
-        <translation>Purchased (cumulative)</translation>
-    </message>
-    <message>
-        <location filename="../../ui/widgets/charts.py" line="155"/>
+        <location filename="../../ui/widgets/charts.py" line="173"/>
         <source>月度目标</source>
         <translation>Monthly target</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/charts.py" line="158"/>
+        <location filename="../../ui/widgets/charts.py" line="159"/>
         <source>实际采购</source>
         <translation>Purchased</translation>
     </message>
     <message>
         <location filename="../../ui/widgets/charts.py" line="85"/>
-        <source>序时进度（累计）</source>
-        <translation>Schedule (cumulative)</translation>
+        <source>完成进度</source>
+        <translation>Completion</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/charts.py" line="87"/>
+        <source>序时进度</source>
+        <translation>Schedule</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/charts.py" line="161"/>
+        <source>扎堆采购</source>
+        <translation>Clustered buying</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/charts.py" line="181"/>
+        <source>无采购的月份</source>
+        <translation>Months without purchases</translation>
     </message>
 </context>
 <context>
     <name>DashboardPage</name>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="146"/>
+        <location filename="../../ui/pages/dashboard.py" line="107"/>
         <source>未解决供应问题</source>
         <translation>Open supply issues</translation>
     </message>
     <message>
+        <location filename="../../ui/pages/dashboard.py" line="109"/>
         <location filename="../../ui/pages/dashboard.py" line="148"/>
-        <location filename="../../ui/pages/dashboard.py" line="186"/>
         <source>待回款</source>
         <translation>Payments due</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="154"/>
+        <location filename="../../ui/pages/dashboard.py" line="116"/>
         <source>批次</source>
         <translation>Batch</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="154"/>
+        <location filename="../../ui/pages/dashboard.py" line="116"/>
         <source>中选产品</source>
         <translation>Selected products</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="154"/>
-        <source>约定量</source>
-        <translation>Agreed volume</translation>
-    </message>
-    <message>
-        <location filename="../../ui/pages/dashboard.py" line="154"/>
-        <source>已采购</source>
-        <translation>Purchased</translation>
-    </message>
-    <message>
-        <location filename="../../ui/pages/dashboard.py" line="177"/>
+        <location filename="../../ui/pages/dashboard.py" line="138"/>
         <source>采购进度</source>
         <translation>Purchasing progress</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="182"/>
-        <source>今日待办</source>
-        <translation>To do today</translation>
-    </message>
-    <message>
-        <location filename="../../ui/pages/dashboard.py" line="184"/>
+        <location filename="../../ui/pages/dashboard.py" line="146"/>
         <source>未解决的供应问题（双击打开）</source>
         <translation>Open supply issues (double-click to open)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="210"/>
+        <location filename="../../ui/pages/dashboard.py" line="172"/>
         <source>总览</source>
         <translation>Dashboard</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="137"/>
-        <location filename="../../ui/pages/dashboard.py" line="213"/>
+        <location filename="../../ui/pages/dashboard.py" line="98"/>
+        <location filename="../../ui/pages/dashboard.py" line="175"/>
         <source>%1 的执行情况</source>
         <translation>Execution as of %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="138"/>
-        <location filename="../../ui/pages/dashboard.py" line="214"/>
+        <location filename="../../ui/pages/dashboard.py" line="99"/>
+        <location filename="../../ui/pages/dashboard.py" line="176"/>
         <source>正在加载…</source>
         <translation>Loading…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="233"/>
-        <source>部分功能尚未就绪：%1</source>
-        <translation>Not available yet: %1</translation>
-    </message>
-    <message>
-        <location filename="../../ui/pages/dashboard.py" line="260"/>
+        <location filename="../../ui/pages/dashboard.py" line="221"/>
         <source>产品状态（共 %1 个）</source>
         <translation>Product status (%1 products)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="268"/>
+        <location filename="../../ui/pages/dashboard.py" line="231"/>
         <source>今天没有待办事项。</source>
         <translation>Nothing to do today.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="284"/>
+        <location filename="../../ui/pages/dashboard.py" line="264"/>
         <source>没有未解决的供应问题。</source>
         <translation>No open supply issues.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="290"/>
-        <source>#%1 %2 %3 — 答复期限 %4</source>
-        <translation>#%1 %2 %3 — reply due %4</translation>
-    </message>
-    <message>
-        <location filename="../../ui/pages/dashboard.py" line="293"/>
-        <location filename="../../ui/pages/dashboard.py" line="309"/>
+        <location filename="../../ui/pages/dashboard.py" line="259"/>
+        <location filename="../../ui/pages/dashboard.py" line="283"/>
         <source>（已逾期）</source>
         <translation> (overdue)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="303"/>
+        <location filename="../../ui/pages/dashboard.py" line="277"/>
         <source>没有待回款的订单。</source>
         <translation>No payments due.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="306"/>
+        <location filename="../../ui/pages/dashboard.py" line="280"/>
         <source>%1 %2 ￥%3 回款期限 %4</source>
         <translation>%1 %2 ¥%3 due %4</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="155"/>
+        <location filename="../../ui/pages/dashboard.py" line="116"/>
         <source>完成进度</source>
         <translation>Completion</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="155"/>
+        <location filename="../../ui/pages/dashboard.py" line="116"/>
         <source>序时进度</source>
         <translation>Schedule</translation>
     </message>
     <message>
+        <location filename="../../ui/pages/dashboard.py" line="144"/>
+        <source>今日待办（双击查看）</source>
+        <translation>To do today (double-click to see)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/dashboard.py" line="116"/>
+        <source>进度落后</source>
+        <translation>Behind</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/dashboard.py" line="219"/>
+        <source>各批次完成进度与序时进度（%）</source>
+        <translation>Completion and schedule per batch (%)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/dashboard.py" line="234"/>
+        <source>%1：%2 项</source>
+        <translation>%1: %2</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/dashboard.py" line="236"/>
+        <source>，最早期限 %1</source>
+        <translation>, earliest due %1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/dashboard.py" line="249"/>
+        <source>#%1 %2 %3</source>
+        <translation>#%1 %2 %3</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/dashboard.py" line="252"/>
+        <source> — 已上报医保部门</source>
+        <translation> — escalated to the insurance bureau</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/dashboard.py" line="255"/>
+        <source> — 答复期限 %1</source>
+        <translation> — reply due %1</translation>
+    </message>
+    <message>
         <location filename="../../ui/pages/dashboard.py" line="258"/>
-        <source>累计采购与序时进度（当前协议期，全部中选产品）</source>
-        <translation>Cumulative purchases and schedule (current agreement period, all selected products)</translation>
+        <source> — 解决期限 %1</source>
+        <translation> — resolution due %1</translation>
     </message>
 </context>
 <context>
@@ -978,27 +1010,27 @@
         <translation>Reported volumes</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="448"/>
+        <location filename="../../ui/import_wizard.py" line="449"/>
         <source>导入数据</source>
         <translation>Import data</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="459"/>
+        <location filename="../../ui/import_wizard.py" line="460"/>
         <source>下一步 &gt;</source>
         <translation>Next &gt;</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="460"/>
+        <location filename="../../ui/import_wizard.py" line="461"/>
         <source>&lt; 上一步</source>
         <translation>&lt; Back</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="461"/>
+        <location filename="../../ui/import_wizard.py" line="462"/>
         <source>完成</source>
         <translation>Finish</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="462"/>
+        <location filename="../../ui/import_wizard.py" line="463"/>
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
@@ -1538,81 +1570,91 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../ui/main_window.py" line="43"/>
-        <location filename="../../ui/main_window.py" line="182"/>
+        <location filename="../../ui/main_window.py" line="54"/>
+        <location filename="../../ui/main_window.py" line="206"/>
         <source>集采执行助手</source>
-        <extracomment>(page name, module, class) in side-bar order; the names are those of ``gui --page``.</extracomment>
+        <extracomment>(page name, module, class) in side-bar order; the names are those of ``gui --page``. The smallest window: fits 1366×768 minus a task bar, and 1280×720 at 125 % (1024×576 logical). The size when the screen is unknown (tests, offscreen); a screenshot is taken at this size.</extracomment>
         <translation>VBP Execution Assistant</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="62"/>
+        <location filename="../../ui/main_window.py" line="73"/>
         <source>此数据库为多用户共享模式，请先登录。</source>
         <translation>This is a shared database; please log in first.</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="88"/>
+        <location filename="../../ui/main_window.py" line="99"/>
         <source>数据库：%1</source>
         <translation>Database: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="89"/>
+        <location filename="../../ui/main_window.py" line="100"/>
         <source>计算日期：%1</source>
         <translation>As of: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="101"/>
+        <location filename="../../ui/main_window.py" line="124"/>
         <source>正在打开数据库…</source>
         <translation>Opening the database…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="129"/>
+        <location filename="../../ui/main_window.py" line="152"/>
         <source>总览</source>
         <translation>Dashboard</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="130"/>
+        <location filename="../../ui/main_window.py" line="154"/>
         <source>产品进度</source>
         <translation>Products</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="131"/>
+        <location filename="../../ui/main_window.py" line="155"/>
         <source>采购明细</source>
         <translation>Purchases</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="132"/>
+        <location filename="../../ui/main_window.py" line="156"/>
         <source>供应问题</source>
         <translation>Supply issues</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="133"/>
+        <location filename="../../ui/main_window.py" line="157"/>
         <source>回款</source>
         <translation>Payments</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="134"/>
+        <location filename="../../ui/main_window.py" line="158"/>
         <source>报量核对</source>
         <translation>Volume check</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="137"/>
+        <location filename="../../ui/main_window.py" line="161"/>
         <source>报告</source>
         <translation>Reports</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="138"/>
+        <location filename="../../ui/main_window.py" line="162"/>
         <source>设置</source>
         <translation>Settings</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="135"/>
+        <location filename="../../ui/main_window.py" line="159"/>
         <source>供应企业</source>
         <translation>Suppliers</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="136"/>
+        <location filename="../../ui/main_window.py" line="160"/>
         <source>结余留用</source>
         <translation>Surplus retention</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="153"/>
+        <source>今日待办</source>
+        <translation>To do today</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="230"/>
+        <source>该页面在此版本中不可用。</source>
+        <translation>This page is not available in this version.</translation>
     </message>
 </context>
 <context>
@@ -1893,15 +1935,6 @@
     </message>
 </context>
 <context>
-    <name>PlaceholderPage</name>
-    <message>
-        <location filename="../../ui/pages/base.py" line="59"/>
-        <source>此页面正在建设中。</source>
-        <extracomment>data_changed topics that make this page stale (&quot;all&quot; always does).</extracomment>
-        <translation>This page is being built.</translation>
-    </message>
-</context>
-<context>
     <name>PreviewPage</name>
     <message>
         <location filename="../../ui/import_wizard.py" line="100"/>
@@ -1927,135 +1960,150 @@
 <context>
     <name>ProductDetailPane</name>
     <message>
-        <location filename="../../ui/pages/products.py" line="142"/>
+        <location filename="../../ui/pages/products.py" line="152"/>
         <source>选择一个产品查看详情</source>
         <translation>Select a product to see its detail</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="152"/>
+        <location filename="../../ui/pages/products.py" line="162"/>
         <source>年度</source>
         <translation>Year</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="152"/>
+        <location filename="../../ui/pages/products.py" line="162"/>
         <source>开始</source>
         <translation>Start</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="152"/>
+        <location filename="../../ui/pages/products.py" line="162"/>
         <source>结束</source>
         <translation>End</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="153"/>
+        <location filename="../../ui/pages/products.py" line="163"/>
         <source>约定量</source>
         <translation>Agreed volume</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="153"/>
+        <location filename="../../ui/pages/products.py" line="163"/>
         <source>已采购</source>
         <translation>Purchased</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="165"/>
+        <location filename="../../ui/pages/products.py" line="175"/>
         <source>查看采购明细</source>
         <translation>Show purchases</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="170"/>
+        <location filename="../../ui/pages/products.py" line="180"/>
         <source>编辑未完成原因…</source>
         <translation>Edit lag reason…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="178"/>
+        <location filename="../../ui/pages/products.py" line="188"/>
         <source>协议期</source>
         <translation>Periods</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="179"/>
+        <location filename="../../ui/pages/products.py" line="189"/>
         <source>免考核</source>
         <translation>Exemptions</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="182"/>
+        <location filename="../../ui/pages/products.py" line="192"/>
         <source>标记：</source>
         <translation>Marks:</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="183"/>
+        <location filename="../../ui/pages/products.py" line="193"/>
         <source>停用：</source>
         <translation>Suspension:</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="185"/>
+        <location filename="../../ui/pages/products.py" line="195"/>
         <source>未完成原因：</source>
         <translation>Lag reason:</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="187"/>
+        <location filename="../../ui/pages/products.py" line="197"/>
         <source>标记与停用</source>
         <translation>Marks and suspension</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="206"/>
+        <location filename="../../ui/pages/products.py" line="216"/>
         <source>批次：%1</source>
         <translation>Batch: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="207"/>
+        <location filename="../../ui/pages/products.py" line="217"/>
         <source>生产企业：%1</source>
         <translation>Manufacturer: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="208"/>
+        <location filename="../../ui/pages/products.py" line="218"/>
         <source>中选价：%1 元/%2</source>
         <translation>Selected price: %1 yuan/%2</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="221"/>
-        <source>第 %1 年协议期：月度目标与实际采购</source>
-        <translation>Year %1 period: monthly targets vs purchases</translation>
-    </message>
-    <message>
-        <location filename="../../ui/pages/products.py" line="223"/>
+        <location filename="../../ui/pages/products.py" line="243"/>
         <source>没有协议期</source>
         <translation>No agreement period</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="237"/>
+        <location filename="../../ui/pages/products.py" line="257"/>
         <source>（生效中）</source>
         <translation> (active)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="240"/>
-        <location filename="../../ui/pages/products.py" line="244"/>
+        <location filename="../../ui/pages/products.py" line="260"/>
+        <location filename="../../ui/pages/products.py" line="264"/>
         <source>无</source>
         <translation>None</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="246"/>
+        <location filename="../../ui/pages/products.py" line="266"/>
         <source>%1 起停用：%2</source>
         <translation>Suspended from %1: %2</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="249"/>
+        <location filename="../../ui/pages/products.py" line="269"/>
         <source>未停用</source>
         <translation>Not suspended</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="253"/>
+        <location filename="../../ui/pages/products.py" line="273"/>
         <source>未填写</source>
         <translation>Not given</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="210"/>
+        <location filename="../../ui/pages/products.py" line="220"/>
         <source>状态：%1；完成进度 %2，序时进度 %3</source>
         <translation>Status: %1; completion %2, schedule %3</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="173"/>
+        <location filename="../../ui/pages/products.py" line="183"/>
         <source>暂停使用 / 恢复使用…</source>
         <translation>Suspend / lift suspension…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/products.py" line="224"/>
+        <source>缺口：%1%2（应采 %3，已采 %4）</source>
+        <translation>Shortfall: %1 %2 (due %3, bought %4)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/products.py" line="227"/>
+        <source>距约定量尚余：%1%2</source>
+        <translation>Left of the agreed volume: %1 %2</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/products.py" line="237"/>
+        <source>第 %1 年协议期：月度目标与实际采购（%2）</source>
+        <translation>Agreement year %1: monthly target and purchases (%2)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/products.py" line="241"/>
+        <source>协议期结束 %1</source>
+        <translation>Agreement ends %1</translation>
     </message>
 </context>
 <context>
@@ -2102,78 +2150,78 @@
 <context>
     <name>ProductsPage</name>
     <message>
-        <location filename="../../ui/pages/products.py" line="269"/>
-        <location filename="../../ui/pages/products.py" line="353"/>
+        <location filename="../../ui/pages/products.py" line="290"/>
+        <location filename="../../ui/pages/products.py" line="375"/>
         <source>全部批次</source>
         <translation>All batches</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="272"/>
+        <location filename="../../ui/pages/products.py" line="293"/>
         <source>全部状态</source>
         <translation>All statuses</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="276"/>
+        <location filename="../../ui/pages/products.py" line="297"/>
         <source>通用名、生产企业或规格</source>
         <translation>Generic name, manufacturer or spec</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="278"/>
+        <location filename="../../ui/pages/products.py" line="299"/>
         <source>导出 Excel…</source>
         <translation>Export to Excel…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="279"/>
+        <location filename="../../ui/pages/products.py" line="300"/>
         <source>批次设置…</source>
         <translation>Batch settings…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="281"/>
+        <location filename="../../ui/pages/products.py" line="302"/>
         <source>批次类别（药品/耗材）与采购周期顺延</source>
         <translation>Batch kind (drug/consumable) and cycle extension</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="335"/>
+        <location filename="../../ui/pages/products.py" line="357"/>
         <source>产品进度</source>
         <translation>Products</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="339"/>
+        <location filename="../../ui/pages/products.py" line="361"/>
         <source>正在计算进度…</source>
         <translation>Computing progress…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="368"/>
+        <location filename="../../ui/pages/products.py" line="390"/>
         <source>显示 %1 / %2 个产品</source>
         <translation>Showing %1 of %2 products</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="416"/>
+        <location filename="../../ui/pages/products.py" line="438"/>
         <source>未填写</source>
         <translation>Not given</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="417"/>
+        <location filename="../../ui/pages/products.py" line="439"/>
         <source>未完成原因</source>
         <translation>Lag reason</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="418"/>
+        <location filename="../../ui/pages/products.py" line="440"/>
         <source>该产品未完成约定采购量的原因（留空即清除）：</source>
         <translation>Why this product lags its agreed volume (empty clears it):</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="462"/>
+        <location filename="../../ui/pages/products.py" line="484"/>
         <source>导出进度表</source>
         <translation>Export progress</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="463"/>
+        <location filename="../../ui/pages/products.py" line="485"/>
         <source>Excel 工作簿 (*.xlsx)</source>
         <translation>Excel workbook (*.xlsx)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="480"/>
+        <location filename="../../ui/pages/products.py" line="499"/>
         <source>已导出：%1</source>
         <translation>Exported: %1</translation>
     </message>
@@ -2181,69 +2229,75 @@
 <context>
     <name>ProgressModel</name>
     <message>
-        <location filename="../../ui/pages/products.py" line="40"/>
+        <location filename="../../ui/pages/products.py" line="44"/>
         <source>通用名</source>
+        <extracomment>What a pharmacist reads first comes first, so that at 1366 px the status, completion, schedule, shortfall, remaining volume and non-selected share show without scrolling.</extracomment>
         <translation>Generic name</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="40"/>
+        <location filename="../../ui/pages/products.py" line="45"/>
         <source>规格</source>
         <translation>Spec</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="40"/>
+        <location filename="../../ui/pages/products.py" line="44"/>
         <source>状态</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="41"/>
+        <location filename="../../ui/pages/products.py" line="45"/>
         <source>已采购</source>
         <translation>Purchased</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="41"/>
+        <location filename="../../ui/pages/products.py" line="46"/>
         <source>约定采购量</source>
         <translation>Agreed volumes</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="41"/>
+        <location filename="../../ui/pages/products.py" line="44"/>
         <source>缺口</source>
         <translation>Shortfall</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="42"/>
+        <location filename="../../ui/pages/products.py" line="45"/>
         <source>非中选占比</source>
         <translation>Non-selected share</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="42"/>
+        <location filename="../../ui/pages/products.py" line="46"/>
         <source>生产企业</source>
         <translation>Manufacturer</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="42"/>
+        <location filename="../../ui/pages/products.py" line="46"/>
         <source>批次</source>
         <translation>Batch</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="42"/>
+        <location filename="../../ui/pages/products.py" line="46"/>
         <source>提示</source>
         <translation>Flags</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="40"/>
+        <location filename="../../ui/pages/products.py" line="44"/>
         <source>完成进度</source>
         <translation>Completion</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="40"/>
+        <location filename="../../ui/pages/products.py" line="44"/>
         <source>序时进度</source>
         <translation>Schedule</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="41"/>
+        <location filename="../../ui/pages/products.py" line="45"/>
         <source>序时目标</source>
         <translation>Target to date</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/products.py" line="45"/>
+        <source>尚余</source>
+        <translation>Remaining</translation>
     </message>
 </context>
 <context>
@@ -2682,42 +2736,37 @@
         <translation>Writing the self-check report…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="283"/>
+        <location filename="../../ui/pages/reports.py" line="281"/>
         <source>导出执行进度表</source>
         <translation>Export progress workbook</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="283"/>
+        <location filename="../../ui/pages/reports.py" line="281"/>
         <source>Excel 文件 (*.xlsx)</source>
         <translation>Excel files (*.xlsx)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="289"/>
+        <location filename="../../ui/pages/reports.py" line="287"/>
         <source>正在计算进度…</source>
         <translation>Computing progress…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="289"/>
-        <source>正在写入表格…</source>
-        <translation>Writing the workbook…</translation>
-    </message>
-    <message>
-        <location filename="../../ui/pages/reports.py" line="300"/>
+        <location filename="../../ui/pages/reports.py" line="296"/>
         <source>正在导出执行进度表…</source>
         <translation>Exporting the progress workbook…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="305"/>
+        <location filename="../../ui/pages/reports.py" line="301"/>
         <source>已生成：%1</source>
         <translation>Written: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="314"/>
+        <location filename="../../ui/pages/reports.py" line="310"/>
         <source>打开文档</source>
         <translation>Open document</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="314"/>
+        <location filename="../../ui/pages/reports.py" line="310"/>
         <source>文件已被移动或删除：%1</source>
         <translation>The file was moved or deleted: %1</translation>
     </message>
@@ -2906,11 +2955,6 @@
         <location filename="../../ui/pages/settings.py" line="84"/>
         <source>医院信息（打印在报告和函件的页眉）</source>
         <translation>Hospital (printed in the header of reports and letters)</translation>
-    </message>
-    <message>
-        <location filename="../../ui/pages/settings.py" line="86"/>
-        <source>策略参数（DOMAIN.md 中的默认值，可按本地文件调整）</source>
-        <translation>Policies (DOMAIN.md defaults; adjust to local rules)</translation>
     </message>
     <message>
         <location filename="../../ui/pages/settings.py" line="89"/>
@@ -3125,6 +3169,11 @@ Restore?</translation>
         <location filename="../../ui/pages/settings.py" line="473"/>
         <source>已保存。新语言在重新启动程序后完整生效。</source>
         <translation>Saved. The new language fully applies after a restart.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/settings.py" line="86"/>
+        <source>策略参数（按政策文件设定的默认值，可按本地文件调整）</source>
+        <translation>Policies (defaults from the policy documents; adjust to local rules)</translation>
     </message>
 </context>
 <context>
@@ -3472,6 +3521,105 @@ Restore?</translation>
     </message>
 </context>
 <context>
+    <name>TodayPage</name>
+    <message>
+        <location filename="../../ui/pages/today.py" line="34"/>
+        <location filename="../../ui/pages/today.py" line="63"/>
+        <source>正在加载…</source>
+        <translation>Loading…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/today.py" line="40"/>
+        <source>待办事项</source>
+        <translation>To do</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/today.py" line="40"/>
+        <source>期限</source>
+        <translation>Due</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/today.py" line="40"/>
+        <source>操作</source>
+        <translation>Action</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/today.py" line="54"/>
+        <source>今日待办（%1）</source>
+        <translation>To do today (%1)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/today.py" line="57"/>
+        <source>今日待办</source>
+        <translation>To do today</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/today.py" line="71"/>
+        <source>打开问题</source>
+        <translation>Open issue</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/today.py" line="73"/>
+        <source>打印上报函</source>
+        <translation>Print escalation letter</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/today.py" line="75"/>
+        <source>打开产品</source>
+        <translation>Open product</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/today.py" line="76"/>
+        <source>打开付款</source>
+        <translation>Open payments</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/today.py" line="76"/>
+        <source>打开报量核对</source>
+        <translation>Open volume check</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/today.py" line="77"/>
+        <source>打开采购明细</source>
+        <translation>Open purchases</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/today.py" line="77"/>
+        <source>打开</source>
+        <translation>Open</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/today.py" line="81"/>
+        <source>尽快</source>
+        <translation>As soon as possible</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/today.py" line="84"/>
+        <source>（已逾期 %1 天）</source>
+        <translation> (%1 days overdue)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/today.py" line="92"/>
+        <source>今天没有待办事项。</source>
+        <translation>Nothing to do today.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/today.py" line="95"/>
+        <source>共 %1 项待办，分 %2 类。双击一行或点击右侧按钮即可处理。</source>
+        <translation>%1 things to do in %2 groups. Double-click a row or press its button.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/today.py" line="101"/>
+        <source>%1（%2 项）</source>
+        <translation>%1 (%2)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/today.py" line="105"/>
+        <source>最早 %1</source>
+        <translation>earliest %1</translation>
+    </message>
+</context>
+<context>
     <name>VolumesPage</name>
     <message>
         <location filename="../../ui/pages/volumes.py" line="40"/>
@@ -3729,7 +3877,7 @@ Restore?</translation>
 <context>
     <name>i18n</name>
     <message>
-        <location filename="../../ui/app.py" line="92"/>
+        <location filename="../../ui/app.py" line="108"/>
         <source>集采执行助手</source>
         <comment>VBP Execution Assistant</comment>
         <translation>VBP Execution Assistant</translation>

@@ -58,8 +58,8 @@ def test_second_edit_of_the_same_supply_issue_is_refused(any_db_url):
 
 def test_stale_edit_maps_to_conflict_exit_4():
     """GIVEN a StaleDataError from a lost update WHEN the CLI reports it THEN it is a Conflict, exit 4."""
-    from hospital_app.cli.main import _map_database_error
+    from hospital_app.errors import map_database_error
 
-    mapped = _map_database_error(StaleDataError("UPDATE statement on table 'supply_issue' expected 1 row"))
+    mapped = map_database_error(StaleDataError("UPDATE statement on table 'supply_issue' expected 1 row"))
     assert mapped is not None and mapped.exit_code == 4
     assert "其他人修改" in mapped.message

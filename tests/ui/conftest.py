@@ -6,8 +6,7 @@ can click and assert immediately.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from decimal import Decimal
+from datetime import date
 
 import pytest
 
@@ -23,6 +22,8 @@ def sync_worker(monkeypatch):
     worker.errors().clear()
     yield
     worker.errors().clear()
+    for box in worker.open_boxes():  # a box a test left open must not leak into the next test
+        box.done(0)
 
 
 @pytest.fixture(autouse=True)
@@ -37,64 +38,16 @@ def _qt_settings(qapp, tmp_path, monkeypatch):
     yield
 
 
-def _build_small_dataset(session) -> None:
-    """A few products and purchases, used when the demo generator is not available."""
-    from db import models as m
-
-    batch = m.Batch(name="第九批国家集采", kind="drug", level="national",
-                    execution_start=date(2024, 3, 1), cycle_years=3, cycle_end=date(2027, 2, 28))
-    session.add(batch)
-    maker = m.Company(name="华北制药", is_manufacturer=True)
-    dist = m.Company(name="国药控股", is_distributor=True)
-    session.add_all([maker, dist])
-    session.flush()
-    products = []
-    for i, (name, spec, selected) in enumerate([
-            ("阿莫西林胶囊", "0.25g", True), ("二甲双胍片", "0.5g", True),
-            ("氨氯地平片", "5mg", True), ("头孢呋辛酯片", "0.25g", False)]):
-        p = m.Product(batch_id=batch.id if selected else None, code=f"XP{i:04d}", generic_name=name,
-                      generic_name_norm=name, dosage_form="片剂", spec=spec, spec_norm=spec,
-                      units_per_pack=24, base_unit="片", pack_unit="盒", manufacturer_id=maker.id,
-                      selected=selected, category="selected" if selected else "catalogue",
-                      selected_price=Decimal("0.1250"))
-        session.add(p)
-        products.append(p)
-    session.flush()
-    for p in products[:3]:
-        session.add(m.AgreementPeriod(product_id=p.id, year_index=1, start=date(2024, 3, 1),
-                                      end=date(2025, 2, 28), agreed_volume=12000))
-        session.add(m.AgreementPeriod(product_id=p.id, year_index=2, start=date(2025, 3, 1),
-                                      end=date(2026, 2, 28), agreed_volume=12000))
-    day = date(2024, 3, 5)
-    n = 0
-    while day < AS_OF:
-        for p in products:
-            n += 1
-            session.add(m.Purchase(product_id=p.id, dedup_key=f"k{n}", order_no=f"PO{n:06d}", line_no=1,
-                                   purchase_date=day, quantity=480 + (n % 7) * 24,
-                                   unit_price=Decimal("0.1250"), amount=Decimal("60.00"),
-                                   distributor_id=dist.id))
-        day += timedelta(days=9)
-    session.add(m.SupplyIssue(product_id=products[0].id, company_id=maker.id, type="shortage",
-                              description="配送延迟", status="open",
-                              reported_at=datetime(2025, 8, 20, 9, 0)))
-
-
 @pytest.fixture(scope="session")
 def _demo_template(tmp_path_factory):
     """One demo database per test session; each test gets its own copy of the file."""
     from db.session import open_database
+    from hospital_app.services.demo import DemoOptions, generate_demo
 
     path = tmp_path_factory.mktemp("demo") / "template.db"
     database = open_database(str(path))
     try:
-        try:
-            from hospital_app.services.demo import DemoOptions, generate_demo
-        except ImportError:
-            with database.session() as s:
-                _build_small_dataset(s)
-        else:
-            generate_demo(database, DemoOptions(seed=7, products=24, months=24, purchases=3000, as_of=AS_OF))
+        generate_demo(database, DemoOptions(seed=7, products=24, months=24, purchases=3000, as_of=AS_OF))
         with database.engine.connect() as conn:  # fold the WAL into the file before copying it
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
@@ -113,7 +66,7 @@ def demo_path(_demo_template, tmp_path):
 
 @pytest.fixture
 def filled_db(demo_path):
-    """GIVEN a database with demo data (the demo generator, else a small hand-made set)."""
+    """GIVEN a database with demo data (the demo generator, seed 7, 24 products, as of 2025-09-15)."""
     from db.session import open_database
 
     database = open_database(str(demo_path))

@@ -25,51 +25,46 @@ def test_dashboard_counts_products_by_status(main_window, filled_db):
 
 
 def test_dashboard_batch_table_and_charts(main_window):
-    """GIVEN demo data WHEN the dashboard opens THEN every batch has a row with completion and schedule,
-    the burn-up chart's cumulative purchases never decrease, and the status chart has six bars."""
+    """R8, issue 20: GIVEN demo data WHEN the dashboard opens THEN every batch has a row with completion
+    and schedule in percent and no summed quantities (a batch mixes units), the batch chart shows each
+    batch's completion and schedule in percent, and the status chart has six bars."""
     page = main_window.show_page("dashboard")
     assert page.batch_table.rowCount() == len(page.data.batches) > 0
-    assert page.batch_table.item(0, 4).text().endswith("%")
-    bought = page.burn_up.purchased
-    assert bought and all(a <= b for a, b in zip(bought, bought[1:]))
+    headers = [page.batch_table.horizontalHeaderItem(c).text() for c in range(page.batch_table.columnCount())]
+    assert headers == ["批次", "中选产品", "进度落后", "完成率", "进度要求"]
+    assert page.batch_table.item(0, 3).text().endswith("%")
+    assert [name for name, _c, _s in page.batch_chart.rows] == [b.batch for b in page.data.batches]
+    assert all(0 <= c <= 2 and 0 <= s <= 1 for _n, c, s in page.batch_chart.rows)
     assert len(page.status_chart.counts) == 6
 
 
-def test_dashboard_todo_lists_alerts_with_actions(main_window):
-    """GIVEN demo data with overdue issues WHEN the dashboard opens THEN 今日待办 lists the alerts, each
-    with its rule id, and an action line where the alert names one."""
+def test_dashboard_todo_summarises_the_groups(main_window):
+    """Issue 20: GIVEN demo data WHEN the dashboard opens THEN 今日待办 shows one line per kind of action
+    with its count (no rule ids); double-clicking a line opens the 今日待办 page."""
     page = main_window.show_page("dashboard")
-    assert page.todo.count() == len(page.data.alerts) > 0
-    first = page.data.alerts[0]
-    assert page.todo.item(0).text().startswith(f"[{first.rule}]")
-    if first.action:
-        assert first.action in page.todo.item(0).text()
+    assert page.todo.count() == len(page.data.todo) > 0
+    first = page.data.todo[0]
+    assert page.todo.item(0).text().startswith(f"{first.title}：{first.count} 项")
+    assert not any("[R" in page.todo.item(r).text() for r in range(page.todo.count()))
+    page.todo.itemDoubleClicked.emit(page.todo.item(0))
+    assert main_window.current_page().page_name == "today"
 
 
 def test_dashboard_open_issues_and_payments(main_window):
-    """GIVEN demo data WHEN the dashboard opens THEN open supply issues (R3) and unpaid deliveries (R5)
-    are listed, overdue ones marked."""
+    """R3, issue 20: GIVEN demo data WHEN the dashboard opens THEN open supply issues and unpaid deliveries
+    are listed; an issue is marked overdue only for the due it shows (the reply due before a reply, the
+    resolution due after it; an escalated issue says so instead)."""
     page = main_window.show_page("dashboard")
     assert page.issues.count() == len(page.data.issues) > 0
     assert page.issue_number.text() == str(len(page.data.issues))
-    overdue = [i for i in page.data.issues if i.overdue]
-    assert sum("已逾期" in page.issues.item(r).text() for r in range(page.issues.count())) == len(overdue)
-
-
-def test_clicking_a_todo_item_opens_the_product(main_window, qtbot):
-    """GIVEN an alert about a product WHEN it is double-clicked THEN the products page opens with that
-    product selected and its detail shown."""
-    main_window.show()
-    page = main_window.show_page("dashboard")
-    index = next(r for r in range(page.todo.count())
-                 if page.todo.item(r).data(Qt.ItemDataRole.UserRole) is not None
-                 and page.todo.item(r).data(Qt.ItemDataRole.UserRole + 1) is None)
-    item = page.todo.item(index)
-    product_id = item.data(Qt.ItemDataRole.UserRole)
-    page.todo.itemDoubleClicked.emit(item)
-    products = main_window.current_page()
-    assert products.page_name == "products"
-    assert products.detail.detail is not None and products.detail.detail.product_id == product_id
+    expected = [i for i in page.data.issues
+                if (i.status == "open" and i.replied_at is None and "reply" in i.overdue)
+                or (i.status in ("open", "replied") and i.replied_at is not None and "resolution" in i.overdue)]
+    texts = [page.issues.item(r).text() for r in range(page.issues.count())]
+    assert sum("已逾期" in t for t in texts) == len(expected)
+    for issue, text in zip(page.data.issues, texts):
+        if issue.replied_at is not None and issue.status != "escalated":
+            assert "答复期限" not in text and "解决期限" in text
 
 
 def test_clicking_an_issue_opens_the_issues_page(main_window):
@@ -85,9 +80,11 @@ def test_products_table_lists_progress_rows(main_window, filled_db):
     page = main_window.show_page("products")
     rows = _progress_rows(filled_db)
     assert page.proxy.rowCount() == len(rows)
-    first_status = page.proxy.index(0, 2).data(Qt.ItemDataRole.UserRole)
-    assert first_status == min(page.proxy.index(r, 2).data(Qt.ItemDataRole.UserRole) for r in range(len(rows)))
-    assert page.proxy.index(0, 3).data().endswith("%")
+    status, completion = page.model.COLUMNS.index("status"), page.model.COLUMNS.index("completion")
+    first_status = page.proxy.index(0, status).data(Qt.ItemDataRole.UserRole)
+    assert first_status == min(page.proxy.index(r, status).data(Qt.ItemDataRole.UserRole)
+                               for r in range(len(rows)))
+    assert page.proxy.index(0, completion).data().endswith("%")
 
 
 def test_products_filter_by_status_and_text(main_window, filled_db):
@@ -116,8 +113,9 @@ def test_products_filter_by_batch(main_window, filled_db):
 def test_products_sort_by_completion(main_window):
     """GIVEN the table WHEN sorted by 完成率 descending THEN completion never increases down the table."""
     page = main_window.show_page("products")
-    page.table.sortByColumn(3, Qt.SortOrder.DescendingOrder)
-    values = [page.proxy.index(r, 3).data(Qt.ItemDataRole.UserRole) for r in range(page.proxy.rowCount())]
+    column = page.model.COLUMNS.index("completion")
+    page.table.sortByColumn(column, Qt.SortOrder.DescendingOrder)
+    values = [page.proxy.index(r, column).data(Qt.ItemDataRole.UserRole) for r in range(page.proxy.rowCount())]
     assert values == sorted(values, reverse=True)
 
 
@@ -169,3 +167,23 @@ def test_product_flags_are_shown_in_words_not_codes(qtbot, ctx):
     assert joined, "the demo data has flagged products"
     assert not any(code in joined for code in ("share_over", "exempt", "empty_month", "clustered", "shortage"))
     assert "免考核" in joined
+
+
+def test_products_columns_fit_1366_and_detail_shows_shortfall(main_window, qtbot):
+    """Issue 20, R8: GIVEN the window at 1366×768 WHEN the products page shows THEN status, completion,
+    schedule, shortfall, remaining and non-selected share lie inside the table's viewport without
+    scrolling, and the detail pane names the selected product's shortfall and what is left of the volume."""
+    main_window.show()
+    main_window.resize(1366, 768)
+    page = main_window.show_page("products")
+    qtbot.wait(10)
+    columns = page.model.COLUMNS
+    last = columns.index("nonselected_share")
+    assert columns[:last + 1] == ("generic_name", "status", "completion", "schedule", "shortfall", "remaining",
+                                  "nonselected_share")
+    header = page.table.horizontalHeader()
+    assert header.sectionViewportPosition(last) + header.sectionSize(last) <= page.table.viewport().width()
+    row = page.detail.detail.progress
+    facts = page.detail.facts.text()
+    assert f"缺口：{row.shortfall:,}" in facts
+    assert f"距约定量尚余：{max(row.agreed_volume - row.purchased, 0):,}" in facts

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QWidget
+
+from hospital_app.services.changes import Changes
 
 from ui.app_context import AppContext
 
@@ -13,12 +16,17 @@ class BasePage(QWidget):
     """A page: a ``page_name`` (the ``--page`` name), a ``title()`` and ``refresh()``.
 
     Pages load their data through ``ctx.query`` / ``ctx.change`` (the background worker)
-    and refresh when a topic they show changes. A hidden page only notes that it is
+    and refresh when a change touches a topic they show (``topics``; the ``Changes`` the
+    core found in the SQL of the change, see hospital_app/services/changes.py). A hidden page only notes that it is
     stale and refreshes when it is shown again (no work for pages nobody looks at).
     """
 
+    #: Emitted when the page shows the data it loaded (``gui --smoke`` "ready": figures shown).
+    ready = Signal()
+
     page_name: ClassVar[str] = ""
-    #: data_changed topics that make this page stale ("all" always does).
+    #: The topics this page shows (hospital_app.services.changes.TOPICS); a change touching
+    #: one of them ("all" always does) makes the page stale.
     topics: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
@@ -43,20 +51,8 @@ class BasePage(QWidget):
     def mark_stale(self) -> None:
         self._stale = True
 
-    def _on_data_changed(self, topic: str) -> None:
-        if topic == "all" or topic in self.topics:
+    def _on_data_changed(self, changes: Changes | str) -> None:
+        if Changes.coerce(changes).touches(self.topics):
             self._stale = True
             if self.isVisible():
                 self.ensure_fresh()
-
-
-class PlaceholderPage(BasePage):
-    """A page that another change fills in; shows one line of explanation."""
-
-    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
-        super().__init__(ctx, parent)
-        layout = QVBoxLayout(self)
-        self.message = QLabel(self.tr("此页面正在建设中。"), self)
-        self.message.setWordWrap(True)
-        layout.addWidget(self.message)
-        layout.addStretch(1)

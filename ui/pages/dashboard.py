@@ -1,7 +1,8 @@
-"""Dashboard: where the pharmacist's day starts — what is late, what is due, what to do today.
+"""Dashboard: where the pharmacist's day starts — how each batch stands, what to do today.
 
-Everything is loaded in one worker job (``load_dashboard``) from the services; a
-service that is not available yet shows as an empty section, never as an error.
+Everything is loaded in one worker job (``load_dashboard``) from the services. Quantities
+of different products are never added up (tablets + vials + stents say nothing): each
+batch shows its completion against the schedule in percent (R8).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (QFrame, QGridLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QListWidget,
+from PySide6.QtWidgets import (QFrame, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QListWidget,
                                QListWidgetItem, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout,
                                QWidget)
 
@@ -24,6 +25,7 @@ from ui.status_style import SEVERITY_COLOURS, STATUS_COLOURS, STATUS_ORDER, perc
 log = logging.getLogger(__name__)
 ROLE_PRODUCT = Qt.ItemDataRole.UserRole
 ROLE_ISSUE = Qt.ItemDataRole.UserRole + 1
+ROLE_PAGE = Qt.ItemDataRole.UserRole + 2
 
 
 @dataclass
@@ -33,51 +35,32 @@ class DashboardData:
     as_of: date
     counts: dict[str, int] = field(default_factory=dict)
     batches: list[Any] = field(default_factory=list)  # progress.BatchSummary
-    burn_labels: list[str] = field(default_factory=list)
-    burn_target: list[int] = field(default_factory=list)
-    burn_purchased: list[int] = field(default_factory=list)
     alerts: list[Any] = field(default_factory=list)  # findings.Alert
+    todo: list[Any] = field(default_factory=list)  # todo.TodoGroup
     issues: list[Any] = field(default_factory=list)  # supply_issues.IssueView (open)
     payments: list[dict] = field(default_factory=list)  # unpaid deliveries
-    missing: list[str] = field(default_factory=list)  # services not available yet
     indicators: Any = None  # indicators.IndicatorReport (R20), from the same progress report
 
 
 def load_dashboard(session, as_of: date) -> DashboardData:
-    """Worker job: call each service; a missing one is noted, not fatal."""
+    """Worker job: one progress pass, reused by the batch summary, the alerts and the to-do list."""
+    from hospital_app.services import progress
+    from hospital_app.services.alerts import collect_alerts
+    from hospital_app.services.indicators import compute_indicators
+    from hospital_app.services.payments import list_payments
+    from hospital_app.services.supply_issues import list_issues
+    from hospital_app.services.todo import todo_list
+
     data = DashboardData(as_of=as_of)
-    report = None
-    try:
-        from hospital_app.services import progress
-    except ImportError:
-        data.missing.append("progress")
-    else:
-        report = progress.compute_progress(session, as_of)
-        for row in report.rows:
-            data.counts[row.status] = data.counts.get(row.status, 0) + 1
-        data.batches = progress.batch_summary(session, as_of, report)
-        burn = progress.burn_up(report.rows, as_of)  # the one burn-up (also the self-check PDF's)
-        data.burn_labels, data.burn_target, data.burn_purchased = burn.labels, burn.schedule, burn.purchased
-        from hospital_app.services.indicators import compute_indicators
-        data.indicators = compute_indicators(session, as_of, report=report)
-    try:
-        from hospital_app.services.alerts import collect_alerts
-    except ImportError:
-        data.missing.append("alerts")
-    else:  # reuses the progress report above (issue 12: one progress pass, not two)
-        data.alerts = collect_alerts(session, as_of, report=report)
-    try:
-        from hospital_app.services.supply_issues import list_issues
-    except ImportError:
-        data.missing.append("issues")
-    else:
-        data.issues = list_issues(session, as_of, open_only=True)
-    try:
-        from hospital_app.services.payments import list_payments
-    except ImportError:
-        data.missing.append("payments")
-    else:
-        data.payments = list_payments(session, as_of, open_only=True)
+    report = progress.compute_progress(session, as_of)
+    for row in report.rows:
+        data.counts[row.status] = data.counts.get(row.status, 0) + 1
+    data.batches = progress.batch_summary(session, as_of, report)
+    data.alerts = collect_alerts(session, as_of, report=report)
+    data.issues = list_issues(session, as_of, open_only=True)
+    data.todo = todo_list(session, as_of, alerts=data.alerts, issues=data.issues)
+    data.payments = list_payments(session, as_of, open_only=True)
+    data.indicators = compute_indicators(session, as_of, report=report)
     return data
 
 
@@ -99,7 +82,7 @@ def _card(title: str, colour: str, parent: QWidget) -> tuple[QFrame, QLabel]:
 
 class DashboardPage(BasePage):
     page_name = "dashboard"
-    topics = ("purchases", "products", "issues", "payments", "settings", "calendar")
+    topics = ("purchases", "products", "issues", "payments", "orders", "volumes", "settings", "calendar")
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
@@ -126,11 +109,11 @@ class DashboardPage(BasePage):
         frame, self.payment_number = _card(self.tr("待回款"), "#00897b", self)
         cards.addWidget(frame)
 
-        self.batch_table = QTableWidget(0, 6, self)
+        # No sums of quantities: a batch mixes units (片、支、套); completion and schedule are ratios.
+        self.batch_table = QTableWidget(0, 5, self)
         self.batch_table.setObjectName("batchTable")
         self.batch_table.setHorizontalHeaderLabels([
-            self.tr("批次"), self.tr("中选产品"), self.tr("约定量"), self.tr("已采购"),
-            self.tr("完成进度"), self.tr("序时进度")])
+            self.tr("批次"), self.tr("中选产品"), self.tr("进度落后"), self.tr("完成进度"), self.tr("序时进度")])
         self.batch_table.verticalHeader().setVisible(False)
         self.batch_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         header = self.batch_table.horizontalHeader()
@@ -153,11 +136,12 @@ class DashboardPage(BasePage):
         self.payments.setWordWrap(True)
 
         self.chart_box = QGroupBox(self.tr("采购进度"), self)
+        self.chart_box.setMinimumHeight(210)
         self.chart_layout = QHBoxLayout(self.chart_box)
-        self.burn_up = None
+        self.batch_chart = None
         self.status_chart = None
 
-        todo_box = QGroupBox(self.tr("今日待办"), self)
+        todo_box = QGroupBox(self.tr("今日待办（双击查看）"), self)
         QVBoxLayout(todo_box).addWidget(self.todo)
         issue_box = QGroupBox(self.tr("未解决的供应问题（双击打开）"), self)
         QVBoxLayout(issue_box).addWidget(self.issues)
@@ -175,13 +159,13 @@ class DashboardPage(BasePage):
         layout.addWidget(self.heading)
         layout.addWidget(self.notice)
         layout.addLayout(cards)
-        grid = QGridLayout()
-        grid.addWidget(self.batch_table, 0, 0)
+        layout.addWidget(self.batch_table)
         from ui.widgets.indicators_panel import IndicatorsPanel
+
         self.indicators_panel = IndicatorsPanel(ctx, self)
-        grid.addWidget(self.indicators_panel, 1, 0)
-        layout.addLayout(grid)
+        layout.addWidget(self.indicators_panel)
         layout.addWidget(self.chart_box, 3)
+        bottom.setMinimumHeight(200)
         layout.addWidget(bottom, 4)
 
     def title(self) -> str:
@@ -196,20 +180,19 @@ class DashboardPage(BasePage):
     def _ensure_charts(self) -> None:
         if self._charts_ready:
             return
-        from ui.widgets.charts import BurnUpChart, StatusChart  # QtCharts only once data is here
+        from ui.widgets.charts import BatchProgressChart, StatusChart  # QtCharts only once data is here
 
-        self.burn_up = BurnUpChart(self.chart_box)
-        self.burn_up.setObjectName("burnUpChart")
+        self.batch_chart = BatchProgressChart(self.chart_box)
+        self.batch_chart.setObjectName("batchChart")
         self.status_chart = StatusChart(self.chart_box)
         self.status_chart.setObjectName("statusChart")
-        self.chart_layout.addWidget(self.burn_up, 3)
+        self.chart_layout.addWidget(self.batch_chart, 3)
         self.chart_layout.addWidget(self.status_chart, 2)
         self._charts_ready = True
 
     def show_data(self, data: DashboardData) -> None:
         self.data = data
-        self.notice.setText(self.tr("部分功能尚未就绪：%1").replace("%1", "、".join(data.missing))
-                            if data.missing else "")
+        self.notice.setText("")
         total = sum(data.counts.values())
         for key, label in self.status_numbers.items():
             label.setText(str(data.counts.get(key, 0)))
@@ -218,13 +201,13 @@ class DashboardPage(BasePage):
 
         self.batch_table.setRowCount(len(data.batches))
         for r, b in enumerate(data.batches):
-            values = [b.batch, str(b.products), f"{b.agreed_volume:,}", f"{b.purchased:,}",
-                      percent(b.completion), percent(b.schedule)]
+            behind = sum(b.counts.get(k, 0) for k in ("behind", "severely_behind", "not_started"))
+            values = [b.batch, str(b.products), str(behind), percent(b.completion), percent(b.schedule)]
             for c, value in enumerate(values):
                 item = QTableWidgetItem(value)
                 if c:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                if c == 4 and b.completion < b.schedule:
+                if c == 3 and b.completion < b.schedule:
                     item.setForeground(QBrush(QColor(STATUS_COLOURS["behind"])))
                 self.batch_table.setItem(r, c, item)
         rows_height = sum(self.batch_table.rowHeight(r) for r in range(len(data.batches)))
@@ -232,43 +215,56 @@ class DashboardPage(BasePage):
 
         self.indicators_panel.set_data(data.indicators)
         self._ensure_charts()
-        self.burn_up.set_data(data.burn_labels, data.burn_target, data.burn_purchased,
-                              self.tr("累计采购与序时进度（当前协议期，全部中选产品）"))
+        self.batch_chart.set_data([(b.batch, float(b.completion), float(b.schedule)) for b in data.batches],
+                                  self.tr("各批次完成进度与序时进度（%）"))
         self.status_chart.set_data([(k, status_label(k), data.counts.get(k, 0)) for k in STATUS_ORDER],
                                    self.tr("产品状态（共 %1 个）").replace("%1", str(total)))
-        self._fill_todo(data.alerts)
+        self._fill_todo(data.todo)
         self._fill_issues(data.issues)
         self._fill_payments(data.payments)
+        self.ready.emit()
 
-    def _fill_todo(self, alerts) -> None:
+    def _fill_todo(self, groups) -> None:
+        """One line per kind of action with its count and earliest due; the 今日待办 page has the items."""
         self.todo.clear()
-        if not alerts:
+        if not groups:
             self.todo.addItem(self.tr("今天没有待办事项。"))
             return
-        for alert in alerts:
-            action = f"\n→ {alert.action}" if getattr(alert, "action", None) else ""
-            item = QListWidgetItem(f"[{alert.rule}] {alert.message}{action}")
-            item.setForeground(QBrush(QColor(SEVERITY_COLOURS.get(alert.severity, "#202124"))))
-            if alert.product_id is not None:
-                item.setData(ROLE_PRODUCT, int(alert.product_id))
-            issue_id = (alert.extra or {}).get("issue_id") if hasattr(alert, "extra") else None
-            if issue_id is not None:
-                item.setData(ROLE_ISSUE, int(issue_id))
+        for group in groups:
+            text = self.tr("%1：%2 项").replace("%1", group.title).replace("%2", str(group.count))
+            if group.due is not None:
+                text += self.tr("，最早期限 %1").replace("%1", group.due.isoformat())
+            item = QListWidgetItem(text)
+            item.setToolTip(group.hint)
+            item.setData(ROLE_PAGE, "today")
+            worst = min((i.severity for i in group.items), key=["serious", "warning", "info"].index)
+            item.setForeground(QBrush(QColor(SEVERITY_COLOURS.get(worst, "#202124"))))
             self.todo.addItem(item)
+
+    def issue_text(self, issue) -> tuple[str, bool]:
+        """R3, state-aware: an open issue shows its reply due, an answered one its resolution due,
+        an escalated one that it was escalated; overdue only for the due shown."""
+        from hospital_app.services.supply_issues import type_label
+
+        head = self.tr("#%1 %2 %3").replace("%1", str(issue.id)).replace("%2", issue.product_name).replace(
+            "%3", type_label(issue.type))
+        if issue.status == "escalated":
+            return head + self.tr(" — 已上报医保部门"), False
+        if issue.status == "open" and issue.replied_at is None:
+            overdue = "reply" in issue.overdue
+            text = head + self.tr(" — 答复期限 %1").replace("%1", issue.reply_due.isoformat())
+        else:
+            overdue = "resolution" in issue.overdue
+            text = head + self.tr(" — 解决期限 %1").replace("%1", issue.resolution_due.isoformat())
+        return text + (self.tr("（已逾期）") if overdue else ""), overdue
 
     def _fill_issues(self, issues) -> None:
         self.issues.clear()
         if not issues:
             self.issues.addItem(self.tr("没有未解决的供应问题。"))
             return
-        from hospital_app.services.supply_issues import type_label
-
         for issue in issues:
-            overdue = bool(issue.overdue)
-            text = self.tr("#%1 %2 %3 — 答复期限 %4").replace("%1", str(issue.id)).replace(
-                "%2", issue.product_name).replace("%3", type_label(issue.type)).replace("%4", issue.reply_due.isoformat())
-            if overdue:
-                text += self.tr("（已逾期）")
+            text, overdue = self.issue_text(issue)
             item = QListWidgetItem(text)
             item.setData(ROLE_ISSUE, int(issue.id))
             if overdue:
@@ -291,6 +287,10 @@ class DashboardPage(BasePage):
             self.payments.addItem(item)
 
     def _open_item(self, item: QListWidgetItem) -> None:
+        page = item.data(ROLE_PAGE)
+        if page:
+            self.ctx.events.open_page.emit(str(page))
+            return
         issue_id = item.data(ROLE_ISSUE)
         if issue_id is not None:
             self.ctx.events.open_issue.emit(int(issue_id))

@@ -29,17 +29,26 @@ ALL = "*"  # filter sentinel (never None as item data, see ui/pages/purchases.py
 class ProgressModel(QAbstractTableModel):
     """Rows of the progress report; sort keys in SORT_ROLE (numbers sort as numbers)."""
 
-    COLUMNS = ("generic_name", "spec", "status", "completion", "schedule", "purchased", "target_to_date",
-               "agreed_volume", "shortfall", "nonselected_share", "manufacturer", "batch", "flags")
+    #: What a pharmacist reads first comes first, so that at 1366 px the status, completion,
+    #: schedule, shortfall, remaining volume and non-selected share show without scrolling.
+    COLUMNS = ("generic_name", "status", "completion", "schedule", "shortfall", "remaining",
+               "nonselected_share", "spec", "purchased", "target_to_date", "agreed_volume", "manufacturer",
+               "batch", "flags")
+    NUMBERS = ("agreed_volume", "target_to_date", "purchased", "shortfall", "remaining")
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.rows: list[Any] = []
 
     def headers(self) -> list[str]:
-        return [self.tr("通用名"), self.tr("规格"), self.tr("状态"), self.tr("完成进度"), self.tr("序时进度"),
-                self.tr("已采购"), self.tr("序时目标"), self.tr("约定采购量"), self.tr("缺口"),
-                self.tr("非中选占比"), self.tr("生产企业"), self.tr("批次"), self.tr("提示")]
+        return [self.tr("通用名"), self.tr("状态"), self.tr("完成进度"), self.tr("序时进度"), self.tr("缺口"),
+                self.tr("尚余"), self.tr("非中选占比"), self.tr("规格"), self.tr("已采购"), self.tr("序时目标"),
+                self.tr("约定采购量"), self.tr("生产企业"), self.tr("批次"), self.tr("提示")]
+
+    @staticmethod
+    def remaining(row: Any) -> int:
+        """What is left of the agreed volume this agreement year (R8 v2 ``remaining``)."""
+        return int(row.remaining)
 
     def set_rows(self, rows: list[Any]) -> None:
         self.beginResetModel()
@@ -63,7 +72,7 @@ class ProgressModel(QAbstractTableModel):
             return None
         row = self.rows[index.row()]
         key = self.COLUMNS[index.column()]
-        value = getattr(row, key, None)
+        value = self.remaining(row) if key == "remaining" else getattr(row, key, None)
         if role == Qt.ItemDataRole.DisplayRole:
             if key == "spec":
                 return " ".join(x for x in (row.dosage_form, row.spec) if x)
@@ -73,7 +82,7 @@ class ProgressModel(QAbstractTableModel):
                 return percent(value)
             if key == "status":
                 return status_label(value)
-            if key in ("agreed_volume", "target_to_date", "purchased", "shortfall"):
+            if key in self.NUMBERS:
                 return f"{int(value or 0):,}"
             if key == "flags":
                 from hospital_app.domain.status import flag_label
@@ -94,9 +103,10 @@ class ProgressModel(QAbstractTableModel):
             return QBrush(status_colour(row.status))
         if role == Qt.ItemDataRole.BackgroundRole:
             return QBrush(status_background(row.status))
-        if role == Qt.ItemDataRole.TextAlignmentRole and key in (
-                "agreed_volume", "target_to_date", "purchased", "completion", "schedule", "shortfall",
-                "nonselected_share"):
+        if role == Qt.ItemDataRole.ToolTipRole and key == "generic_name":
+            return " ".join(str(x) for x in (row.generic_name, row.dosage_form, row.spec, row.manufacturer) if x)
+        if role == Qt.ItemDataRole.TextAlignmentRole and key in (*self.NUMBERS, "completion", "schedule",
+                                                                 "nonselected_share"):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
@@ -209,6 +219,12 @@ class ProductDetailPane(QWidget):
         if progress is not None:
             lines.append(self.tr("状态：%1；完成进度 %2，序时进度 %3").replace("%1", status_label(progress.status))
                          .replace("%2", percent(progress.completion)).replace("%3", percent(progress.schedule)))
+            unit = detail.unit or ""
+            remaining = int(progress.remaining)
+            lines.append(self.tr("缺口：%1%2（应采 %3，已采 %4）").replace(
+                "%1", f"{int(progress.shortfall):,}").replace("%2", unit).replace(
+                "%3", f"{int(progress.target_to_date):,}").replace("%4", f"{int(progress.purchased):,}"))
+            lines.append(self.tr("距约定量尚余：%1%2").replace("%1", f"{remaining:,}").replace("%2", unit))
         self.facts.setText("\n".join(lines))
         if self.chart is None:
             self.chart = MonthlyTargetChart(self, min_height=200)
@@ -218,7 +234,11 @@ class ProductDetailPane(QWidget):
         if current is not None:
             self.chart.set_data([m.label for m in current.months], [m.target for m in current.months],
                                 [m.purchased for m in current.months],
-                                self.tr("第 %1 年协议期：月度目标与实际采购").replace("%1", str(current.year_index)))
+                                self.tr("第 %1 年协议期：月度目标与实际采购（%2）").replace(
+                                    "%1", str(current.year_index)).replace("%2", detail.unit or ""),
+                                clustered=[m.clustered for m in current.months],
+                                empty=[m.empty for m in current.months],
+                                end_label=self.tr("协议期结束 %1").replace("%1", current.end.isoformat()))
         else:
             self.chart.set_data([], [], [], self.tr("没有协议期"))
         self.periods.setRowCount(len(detail.periods))
@@ -255,7 +275,8 @@ class ProductDetailPane(QWidget):
 
 class ProductsPage(BasePage):
     page_name = "products"
-    topics = ("purchases", "products", "settings", "calendar")
+    # "issues": purchases linked to an issue leave the non-selected share (R9/R11).
+    topics = ("purchases", "products", "issues", "settings", "calendar")
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
@@ -292,7 +313,7 @@ class ProductsPage(BasePage):
         self.table.setObjectName("progressTable")
         self.table.setModel(self.proxy)
         self.table.setSortingEnabled(True)
-        self.table.sortByColumn(2, Qt.SortOrder.AscendingOrder)  # the latest first: not started, behind …
+        self.table.sortByColumn(ProgressModel.COLUMNS.index("status"), Qt.SortOrder.AscendingOrder)  # the latest first: not started, behind …
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.verticalHeader().setVisible(False)
@@ -300,9 +321,9 @@ class ProductsPage(BasePage):
         from hospital_app.i18n import tr
 
         header = self.table.horizontalHeader()
-        status_width = self.table.fontMetrics().horizontalAdvance(tr("严重滞后", "severely behind")) + 16
-        for column, width in enumerate((130, 100, 80, 64, 64, 80, 80, 80, 70, 76, 160, 160, 160)):
-            if column == 2:
+        status_width = max(self.table.fontMetrics().horizontalAdvance(status_label(k)) for k in STATUS_ORDER) + 16
+        for column, width in enumerate((120, 84, 60, 60, 64, 70, 70, 100, 80, 80, 80, 160, 160, 160)):
+            if column == 1:
                 width = max(width, status_width)
             # Never narrower than the header text (English headers are longer).
             self.table.setColumnWidth(column, max(width, header.sectionSizeHint(column)))
@@ -317,7 +338,8 @@ class ProductsPage(BasePage):
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(left)
         splitter.addWidget(self.detail)
-        splitter.setSizes([700, 420])
+        splitter.setSizes([760, 400])
+        splitter.setStretchFactor(0, 1)
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
 

@@ -83,7 +83,7 @@ class SettingsPage(BasePage):
         self.undo_bar = UndoBar(tab)
         identity = QGroupBox(self.tr("医院信息（打印在报告和函件的页眉）"), tab)
         id_grid = QGridLayout(identity)
-        policies = QGroupBox(self.tr("策略参数（DOMAIN.md 中的默认值，可按本地文件调整）"), tab)
+        policies = QGroupBox(self.tr("策略参数（按政策文件设定的默认值，可按本地文件调整）"), tab)
         pol_grid = QGridLayout(policies)
         for grid in (id_grid, pol_grid):
             for c, text in enumerate((self.tr("项目"), self.tr("值"), self.tr("默认值"), "")):
@@ -95,7 +95,7 @@ class SettingsPage(BasePage):
                 continue
             grid = id_grid if key in IDENTITY_KEYS else pol_grid
             r = grid.rowCount()
-            label = QLabel((f"[{d.rule}] " if d.rule else "") + d.label(), policies)
+            label = QLabel(d.label(), policies)
             label.setWordWrap(True)
             editor = self._editor_for(d)
             editor.setObjectName(f"setting_{key}")
@@ -211,7 +211,7 @@ class SettingsPage(BasePage):
             return
         before = {k: self.rows[k].value for k in changes}
         self.ctx.change(lambda s: settings_service.save_settings(s, changes),
-                        lambda rows: self._saved(rows, before), topics=("settings",), parent=self)
+                        lambda rows: self._saved(rows, before), parent=self)
 
     def _saved(self, rows: list, before: dict) -> None:
         from hospital_app.services import settings_service
@@ -219,7 +219,7 @@ class SettingsPage(BasePage):
         self._show_settings(rows)
         self.undo_bar.offer(self.tr("已保存 %1 项设置。").replace("%1", str(len(before))),
                             lambda: self.ctx.change(lambda s: settings_service.save_settings(s, before),
-                                                    self._show_settings, topics=("settings",), parent=self))
+                                                    self._show_settings, parent=self))
 
     def reset_setting(self, key: str) -> None:
         from hospital_app.services import settings_service
@@ -232,9 +232,9 @@ class SettingsPage(BasePage):
                 self.undo_bar.offer(
                     self.tr("“%1”已恢复默认值。").replace("%1", self.rows[key].label if key in self.rows else key),
                     lambda: self.ctx.change(lambda s: settings_service.save_settings(s, {key: previous}),
-                                            self._show_settings, topics=("settings",), parent=self))
+                                            self._show_settings, parent=self))
 
-        self.ctx.change(lambda s: settings_service.reset_setting(s, key), done, topics=("settings",), parent=self)
+        self.ctx.change(lambda s: settings_service.reset_setting(s, key), done, parent=self)
 
     def refresh_settings(self) -> None:
         from hospital_app.services import settings_service
@@ -429,7 +429,7 @@ class SettingsPage(BasePage):
     def _restored(self, result) -> None:
         self.backup_result.setText(self.tr("已从 %1 恢复。原数据副本：%2").replace("%1", result.source)
                                    .replace("%2", result.kept_copy or "—"))
-        self.ctx.events.data_changed.emit("all")
+        self.ctx.notify("all")
 
     # ================================================================ language
     def _build_language(self) -> QWidget:
@@ -469,5 +469,5 @@ class SettingsPage(BasePage):
         if app is not None:
             install_translator(app, lang)
         self.ctx.lang = lang
-        self.ctx.change(lambda s: registry.set_value(s, "ui_language", lang), topics=("settings",), parent=self)
+        self.ctx.change(lambda s: registry.set_value(s, "ui_language", lang), parent=self)
         self.language_note.setText(self.tr("已保存。新语言在重新启动程序后完整生效。"))

@@ -224,7 +224,7 @@ class AdjustmentsEditor(QWidget):
             row.addWidget(cb)
         row.addStretch(1)
         cheaper = self.tr("价格低于中选价格且质量相同的非中选产品或可替代产品：其采购不计入考核"
-                          "（不影响完成率、非中选占比和可替代药品的统计）。只能标记在非中选产品上。")
+                          "（不计入完成进度、非中选占比和可替代药品的统计）。只能标记在非中选产品上。")
         self.mark_boxes["cheaper_equal_quality"].setToolTip(cheaper)
         self.mark_help = QLabel(cheaper, box)
         self.mark_help.setObjectName("markHelp")

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from PySide6.QtCharts import (QBarCategoryAxis, QBarSeries, QBarSet, QChart, QChartView, QLineSeries,
-                              QHorizontalStackedBarSeries, QValueAxis)
+from PySide6.QtCharts import (QBarCategoryAxis, QBarSet, QChart, QChartView, QHorizontalBarSeries,
+                              QHorizontalStackedBarSeries, QLineSeries, QScatterSeries, QStackedBarSeries,
+                              QValueAxis)
 from PySide6.QtCore import QCoreApplication, QPointF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QWidget
@@ -19,7 +20,7 @@ from ui.status_style import STATUS_COLOURS
 BLUE = QColor("#2f6fb3")
 GREY = QColor("#9aa5b1")
 ORANGE = QColor("#e08a1e")
-
+RED = QColor("#c62828")
 
 
 class _ChartView(QChartView):
@@ -70,44 +71,41 @@ def _short_labels(labels: Sequence[str]) -> list[str]:
     return [label[2:] if len(label) == 7 else label for label in labels]
 
 
-class BurnUpChart(_ChartView):
-    """Cumulative purchases against the cumulative schedule (targets) month by month."""
+class BatchProgressChart(_ChartView):
+    """Per batch: completion against the schedule, in percent (R8). Never a sum of quantities:
+    a batch mixes tablets, vials and stents."""
 
-    def set_data(self, labels: Sequence[str], target_cumulative: Sequence[int],
-                 purchased_cumulative: Sequence[int], title: str = "") -> None:
+    def set_data(self, rows: Sequence[tuple[str, float, float]], title: str = "") -> None:
+        """``rows``: (batch name, completion, schedule) as ratios (0.5 = 50 %)."""
         chart = self._clear(title)
-        self.labels = list(labels)
-        self.purchased = list(purchased_cumulative)
-        self.targets = list(target_cumulative)
-        if not labels:
+        self.rows = list(rows)
+        if not rows:
             return
-        target = QLineSeries()
-        target.setName(QCoreApplication.translate("Charts", "序时进度（累计）"))
-        target.setPen(QPen(GREY, 2, Qt.PenStyle.DashLine))
-        bought = QLineSeries()
-        bought.setName(QCoreApplication.translate("Charts", "实际采购（累计）"))
-        bought.setPen(QPen(BLUE, 3))
-        for i, value in enumerate(target_cumulative):
-            target.append(QPointF(i, value))
-        for i, value in enumerate(purchased_cumulative):
-            bought.append(QPointF(i, value))
-        chart.addSeries(target)
-        chart.addSeries(bought)
-        x_axis = QBarCategoryAxis()
-        x_axis.append(_short_labels(labels))
-        x_axis.setLabelsAngle(-60)
-        y_axis = _y_axis(max([*target_cumulative, *purchased_cumulative, 1]))
-        chart.addAxis(x_axis, Qt.AlignmentFlag.AlignBottom)
-        chart.addAxis(y_axis, Qt.AlignmentFlag.AlignLeft)
-        for series in (target, bought):
-            series.attachAxis(y_axis)
-            # Line points sit on category indexes; a value axis hidden under the categories keeps them aligned.
-        hidden_x = QValueAxis()
-        hidden_x.setRange(-0.5, len(labels) - 0.5)
-        hidden_x.setVisible(False)
-        chart.addAxis(hidden_x, Qt.AlignmentFlag.AlignBottom)
-        target.attachAxis(hidden_x)
-        bought.attachAxis(hidden_x)
+        shown = list(reversed(self.rows))  # Qt draws the first category at the bottom
+        done = QBarSet(QCoreApplication.translate("Charts", "完成进度"))
+        done.setColor(BLUE)
+        due = QBarSet(QCoreApplication.translate("Charts", "序时进度"))
+        due.setColor(GREY)
+        for _name, completion, schedule in shown:
+            done.append(round(completion * 100, 1))
+            due.append(round(schedule * 100, 1))
+        series = QHorizontalBarSeries()
+        series.append(done)
+        series.append(due)
+        series.setLabelsVisible(True)
+        series.setLabelsFormat("@value%")
+        chart.addSeries(series)
+        categories = QBarCategoryAxis()
+        categories.append([name for name, _c, _s in shown])
+        values = QValueAxis()
+        top = max(100.0, *(max(c, s) * 100 for _n, c, s in shown))
+        values.setRange(0, 20 * (int(top * 1.1) // 20 + 1))
+        values.setLabelFormat("%d%%")
+        values.setTickCount(int(values.max() // 20) + 1)
+        chart.addAxis(categories, Qt.AlignmentFlag.AlignLeft)
+        chart.addAxis(values, Qt.AlignmentFlag.AlignBottom)
+        series.attachAxis(categories)
+        series.attachAxis(values)
         chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
 
 
@@ -144,30 +142,76 @@ class StatusChart(_ChartView):
 
 
 class MonthlyTargetChart(_ChartView):
-    """R7 monthly targets (bars) and purchases (bars) of one agreement period."""
+    """One agreement period month by month: the R7 monthly target (dashed line) and purchases
+    (bars); clustered months (R12) in orange, empty months marked with a red dot on the axis,
+    and the agreement end as a vertical line after the last month."""
 
     def set_data(self, labels: Sequence[str], targets: Sequence[int], purchased: Sequence[int],
-                 title: str = "") -> None:
+                 title: str = "", *, clustered: Sequence[bool] = (), empty: Sequence[bool] = (),
+                 end_label: str = "") -> None:
         chart = self._clear(title)
         self.labels, self.targets, self.purchased = list(labels), list(targets), list(purchased)
+        n = len(self.labels)
+        self.clustered = [bool(x) for x in clustered] or [False] * n
+        self.empty = [bool(x) for x in empty] or [False] * n
         if not labels:
             return
-        target_set = QBarSet(QCoreApplication.translate("Charts", "月度目标"))
-        target_set.setColor(GREY)
-        target_set.append([int(v) for v in targets])
-        bought_set = QBarSet(QCoreApplication.translate("Charts", "实际采购"))
-        bought_set.setColor(BLUE)
-        bought_set.append([int(v) for v in purchased])
-        series = QBarSeries()
-        series.append(target_set)
-        series.append(bought_set)
-        chart.addSeries(series)
+        normal = QBarSet(QCoreApplication.translate("Charts", "实际采购"))
+        normal.setColor(BLUE)
+        heavy = QBarSet(QCoreApplication.translate("Charts", "扎堆采购"))
+        heavy.setColor(ORANGE)
+        for value, is_clustered in zip(self.purchased, self.clustered):
+            normal.append(0 if is_clustered else int(value))
+            heavy.append(int(value) if is_clustered else 0)
+        bars = QStackedBarSeries()  # one of the two is 0 in every month: one bar per month
+        bars.append(normal)
+        if any(self.clustered):
+            bars.append(heavy)
+        chart.addSeries(bars)
+        top, ticks = nice_top(max([*targets, *purchased, 1]))
+        target = QLineSeries()
+        target.setName(QCoreApplication.translate("Charts", "月度目标"))
+        target.setPen(QPen(GREY, 2, Qt.PenStyle.DashLine))
+        for i, value in enumerate(targets):
+            target.append(QPointF(i, int(value)))
+        chart.addSeries(target)
+        extra = [target]
+        if any(self.empty):
+            dots = QScatterSeries()
+            dots.setName(QCoreApplication.translate("Charts", "无采购的月份"))
+            dots.setColor(RED)
+            dots.setBorderColor(RED)
+            dots.setMarkerSize(9)
+            for i, is_empty in enumerate(self.empty):
+                if is_empty:
+                    dots.append(QPointF(i, 0))
+            chart.addSeries(dots)
+            extra.append(dots)
+        if end_label:
+            end = QLineSeries()
+            end.setName(end_label)
+            end.setPen(QPen(RED, 2, Qt.PenStyle.DotLine))
+            end.append(QPointF(n - 0.5, 0))
+            end.append(QPointF(n - 0.5, top))
+            chart.addSeries(end)
+            extra.append(end)
         x_axis = QBarCategoryAxis()
         # Month numbers only: twelve bars in a narrow pane; the title names the period.
         x_axis.append([label[5:] if len(label) == 7 else label for label in labels])
-        y_axis = _y_axis(max([*targets, *purchased, 1]))
+        y_axis = QValueAxis()
+        y_axis.setLabelFormat("%d")
+        y_axis.setRange(0, top)
+        y_axis.setTickCount(ticks)
         chart.addAxis(x_axis, Qt.AlignmentFlag.AlignBottom)
         chart.addAxis(y_axis, Qt.AlignmentFlag.AlignLeft)
-        series.attachAxis(x_axis)
-        series.attachAxis(y_axis)
+        bars.attachAxis(x_axis)
+        bars.attachAxis(y_axis)
+        # Lines and dots sit on category indexes through a hidden value axis under the categories.
+        hidden_x = QValueAxis()
+        hidden_x.setRange(-0.5, n - 0.5)
+        hidden_x.setVisible(False)
+        chart.addAxis(hidden_x, Qt.AlignmentFlag.AlignBottom)
+        for series in extra:
+            series.attachAxis(hidden_x)
+            series.attachAxis(y_axis)
         chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from hospital_app.i18n import tr
+
 from hospital_app.cli.commands._base import leaf
 
 
@@ -19,8 +21,10 @@ def run_gui(ctx, args) -> int:
 
 def register(sub, common) -> None:
     p = leaf(sub, common, "gui", "启动桌面程序", "start the desktop app", run_gui)
-    p.add_argument("--smoke", action="store_true", help="open, wait until idle, print 'ready <ms>', exit")
+    p.add_argument("--smoke", action="store_true",
+                   help=tr("打开窗口，显示首帧时输出 first-frame <毫秒>，数据就绪时输出 ready <毫秒>，然后退出",
+                           "open, print 'first-frame <ms>' at the first frame and 'ready <ms>' once the "
+                           "figures are shown, exit"))
     p.add_argument("--screenshot", metavar="FILE.png")
-    p.add_argument("--page", choices=["dashboard", "products", "purchases", "issues", "payments", "volumes",
-                                       "suppliers", "retention",
-                                      "reports", "settings"])
+    # The pages are those of ui/main_window.PAGES (checked when the window starts: no Qt import here).
+    p.add_argument("--page", metavar="PAGE", help=tr("首先显示的页面", "the page to show first"))
