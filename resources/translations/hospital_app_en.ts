@@ -2790,8 +2790,8 @@
     </message>
     <message>
         <location filename="../../ui/pages/retention.py" line="42"/>
-        <source>估算值，以医保部门核定为准。节约金额 = (集采前单价 − 中选单价) × min(报量, 计入采购量)；估算 = 节约金额 × 留用比例。双击一行查看产品。</source>
-        <translation>An estimate; the bureau decides the amount. Saving = (pre-VBP unit price − selected unit price) × min(reported, counted purchases); estimate = saving × retention rate. Double-click a row to see the product.</translation>
+        <source>估算值，以医保部门核定为准。节约金额 = (集采前单价 − 中选单价) × 报量与计入采购量中较小者；估算 = 节约金额 × 留用比例。双击一行查看产品。</source>
+        <translation>An estimate; the insurance bureau decides. Saving = (pre-VBP unit price − selected unit price) × the smaller of reported volume and counted purchases; estimate = saving × retention rate. Double-click a row to see the product.</translation>
     </message>
     <message>
         <location filename="../../ui/pages/retention.py" line="49"/>

@@ -11,13 +11,17 @@ from tests.ui.conftest import AS_OF
 
 
 def _file_issue(ctx, product_id: int, reported: datetime, purchase_ids=()):
-    """File an issue (and link purchases) through ctx.change, as a dialog elsewhere would (no topics named)."""
+    """File an issue (and link purchases, reported to the bureau and confirmed by it the same
+    day, as R11 v2 requires for them to be excused) through ctx.change, as a dialog elsewhere
+    would (no topics named)."""
     from hospital_app.services import supply_issues as si
 
     def work(session):
         view = si.add_issue(session, product_id, "shortage", reported, as_of=AS_OF)
         if purchase_ids:
             si.link_purchases(session, view.id, list(purchase_ids))
+            si.report_to_bureau(session, view.id, reported)
+            si.confirm_by_bureau(session, view.id, reported)
         return view.id
 
     got = []
@@ -41,9 +45,9 @@ def _nonselected_case(db):
 
 
 def test_products_page_share_follows_linked_purchases(make_page, ctx, filled_db):
-    """R9/R11: GIVEN the products page showing a product's non-selected share WHEN an issue filed at the start
-    of its period links the non-selected purchases (elsewhere, through ctx.change) THEN the page's share falls
-    at once to what the progress service now computes."""
+    """R9/R11: GIVEN the products page showing a product's non-selected share WHEN an issue filed, reported
+    and confirmed at the start of its period links the non-selected purchases (elsewhere, through ctx.change)
+    THEN the page's share falls at once to what the progress service now computes."""
     from hospital_app.services.progress import compute_progress
     from ui.pages.products import ProductsPage
 

@@ -67,7 +67,8 @@ def test_draft_from_alerts_then_save_is_used_by_the_next_report(page, filled_db)
 
     editor.draft_button.click()
     draft = editor.edit.toPlainText()
-    assert draft.startswith("一、存在的问题") and "二、整改措施" in draft
+    # One line per kind of finding with its count; every item is in the report's appendix (R19).
+    assert draft.startswith("（一）") and "（逐项列于附表）" in draft and "（11）" not in draft
     assert editor.is_modified() and editor.save_button.isEnabled()
 
     editor.edit.appendPlainText("3. 药学部每月初召开集采执行分析会。")
@@ -150,4 +151,4 @@ def test_reset_to_automatic_draft_drops_the_stored_text(page, filled_db, answers
     page.findings.clear_button.click()
     assert _stored(filled_db) is None
     assert page.findings.edit.toPlainText() == "" and not page.findings.clear_button.isEnabled()
-    assert _report_text(filled_db).startswith("一、存在的问题")
+    assert _report_text(filled_db).startswith("（一）")

@@ -31,7 +31,7 @@ def test_dashboard_batch_table_and_charts(main_window):
     page = main_window.show_page("dashboard")
     assert page.batch_table.rowCount() == len(page.data.batches) > 0
     headers = [page.batch_table.horizontalHeaderItem(c).text() for c in range(page.batch_table.columnCount())]
-    assert headers == ["批次", "中选产品", "进度落后", "完成率", "进度要求"]
+    assert headers == ["批次", "中选产品", "进度落后", "完成进度", "序时进度"]
     assert page.batch_table.item(0, 3).text().endswith("%")
     assert [name for name, _c, _s in page.batch_chart.rows] == [b.batch for b in page.data.batches]
     assert all(0 <= c <= 2 and 0 <= s <= 1 for _n, c, s in page.batch_chart.rows)

@@ -39,7 +39,7 @@ class RetentionPage(BasePage):
         top.addWidget(self.year)
         top.addWidget(self.total, 1)
         top.addWidget(self.export_button)
-        self.note = QLabel(self.tr("估算值，以医保部门核定为准。节约金额 = (集采前单价 − 中选单价) × min(报量, 计入采购量)；"
+        self.note = QLabel(self.tr("估算值，以医保部门核定为准。节约金额 = (集采前单价 − 中选单价) × 报量与计入采购量中较小者；"
                                    "估算 = 节约金额 × 留用比例。双击一行查看产品。"), self)
         self.note.setWordWrap(True)
         self.note.setStyleSheet("color: #5f6368;")
