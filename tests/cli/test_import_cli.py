@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook, load_workbook
 
-SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "samples"
+from tests.conftest import SAMPLES  # noqa: E402 - copies of the shared samples
 PRODUCTS = SAMPLES / "selected_products_and_volumes.xlsx"
 PURCHASES = SAMPLES / "platform_purchases_2023-09_2025-08.xlsx"
 REPORTED = SAMPLES / "reported_volumes_2026.xlsx"
