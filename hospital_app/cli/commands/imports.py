@@ -16,9 +16,9 @@ def _error_document(exc: BadInput) -> dict:
     result = getattr(exc, "result", None)
     if result is not None:
         return result.as_dict()
-    return {"rows": 0, "inserted": 0, "updated": 0, "unchanged": 0,
-            "errors": [{"sheet": p.sheet, "row": p.row, "column": p.column, "message": p.message}
-                       for p in exc.problems]}
+    errors = [{"sheet": p.sheet, "row": p.row, "column": p.column, "message": p.message} for p in exc.problems]
+    return {"rows": 0, "inserted": 0, "updated": 0, "unchanged": 0, "errors": errors,
+            "error_count": len(errors), "errors_truncated": False, "skipped": []}
 
 
 def _import(ctx, args) -> int:
@@ -28,7 +28,8 @@ def _import(ctx, args) -> int:
     try:
         with ctx.db.session() as s:
             result = import_file(s, args.kind, args.file, sheet=args.sheet, mapping=args.mapping,
-                                 batch=args.batch, dry_run=args.dry_run, who=current_user())
+                                 batch=args.batch, dry_run=args.dry_run, who=current_user(),
+                                 skip_invalid=args.skip_invalid)
     except BadInput as exc:
         if args.json:
             ctx.out_json(_error_document(exc))
@@ -46,6 +47,13 @@ def _import(ctx, args) -> int:
                "{h} {w}: sheet '{s}', {r} rows; inserted {i}, updated {u}, unchanged {n}.",
                h=head, w=what, s=result.sheet, r=result.rows, i=result.inserted, u=result.updated,
                n=result.unchanged))
+    if result.skipped:
+        rows = sorted({s["row"] for s in result.skipped})
+        ctx.out(tr("跳过了 {n} 行有问题的行（--skip-invalid）：", "{n} row(s) with problems were skipped "
+                   "(--skip-invalid):", n=len(rows)))
+        for s in result.skipped:
+            col = tr("列“{c}”", "column '{c}'", c=s["column"]) if s["column"] else ""
+            ctx.out("  " + tr("第 {r} 行", "row {r}", r=s["row"]) + (f" {col}" if col else "") + "：" + s["message"])
     if result.created_products:
         ctx.out(tr("其中新建了 {n} 个非中选/目录产品。", "{n} non-selected/catalogue products were created.",
                    n=result.created_products))
@@ -63,4 +71,7 @@ def register(sub, common) -> None:
     p.add_argument("--mapping")
     p.add_argument("--batch")
     p.add_argument("--dry-run", action="store_true")
+    p.add_argument("--skip-invalid", action="store_true",
+                   help=tr("跳过有问题的行，导入其余各行（并列出跳过的行及原因）",
+                           "skip rows with problems, import the rest (and list the skipped rows and why)"))
     p.add_argument("--json", action="store_true")

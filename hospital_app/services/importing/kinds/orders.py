@@ -19,7 +19,7 @@ _ORDER_COMPARE = ("product_id", "company_id", "quantity", "amount", "placed_at",
                   "delivered_at", "accepted_on", "emergency")
 
 
-def _import_orders(run: Run, run_id: int | None) -> None:
+def import_orders(run: Run, *, batch: str | None = None, run_id: int | None = None) -> None:
     """Orders for R4/R5: placed / responded / delivered / accepted, emergency flag."""
     index = ProductIndex(run.s)
     seen: dict[str, int] = {}

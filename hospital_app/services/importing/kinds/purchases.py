@@ -95,7 +95,7 @@ def _flush_purchases(run: Run, pending: list[dict], run_id: int | None) -> None:
     pending.clear()
 
 
-def _import_purchases(run: Run, run_id: int | None) -> None:
+def import_purchases(run: Run, *, batch: str | None = None, run_id: int | None = None) -> None:
     index = ProductIndex(run.s)
     seen: dict[str, int] = {}
     pending: list[dict] = []
