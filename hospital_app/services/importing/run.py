@@ -52,6 +52,7 @@ class Run:
         self.companies = Companies(session)
         self.skip_invalid = skip_invalid
         self._groups: dict[tuple[str | None, str], list[int | None]] = {}
+        self.last_pack_id: int | None = None  # the pack the last ``to_base_units`` converted with
         self._quiet = 0
 
     @property
@@ -150,11 +151,13 @@ class Run:
             return None, 1
         number, glued = parsed
         key = None if factors is None else (factor_key, glued)
-        factor = factors.get(key) if factors is not None else None
-        if factor is None:
-            factor = self.unit_factor(rec, fname, glued, ident, prod, default_pack)
+        cached = factors.get(key) if factors is not None else None
+        if cached is None:
+            self.last_pack_id = None
+            cached = (self.unit_factor(rec, fname, glued, ident, prod, default_pack), self.last_pack_id)
             if factors is not None:
-                factors[key] = factor
+                factors[key] = cached
+        factor, self.last_pack_id = cached
         value = number * factor
         if value != value.to_integral_value():
             if factor == 1:
@@ -185,8 +188,10 @@ class Run:
         """
         base_unit = ident.get("base_unit") or (prod.base_unit if prod else None) or ident.get("learned_base_unit")
         pack_unit = ident.get("pack_unit") or (prod.pack_unit if prod else None) or ident.get("learned_pack_unit")
-        upp = ident.get("upp") or (prod.upp if prod else None)
         unit, column = self._unit_of(rec, fname, glued, base_unit, pack_unit)
+        if prod is not None and prod.packs and unit and not ident.get("pack_unit") and unit != base_unit and any(
+                p[2] == unit for p in prod.packs):
+            pack_unit = unit  # one of the product's packs is named by the line's unit
         if not unit:
             is_pack = default_pack
         elif _says_base_unit(unit) or unit == base_unit:
@@ -202,6 +207,7 @@ class Run:
             raise self.fail(rec, column, _unit_mismatch(unit, base_unit, pack_unit))
         if not is_pack:
             return 1
+        upp = self.pick_pack(rec, fname, ident, prod, unit)
         if not upp:
             raise self.fail(rec, fname, tr(
                 "数量按“{u}”计，但没有转换比（包装数量），无法换算为最小制剂单位",
@@ -212,6 +218,37 @@ class Run:
             if prod is not None:
                 prod.pack_unit = unit
         return upp
+
+    def pick_pack(self, rec: Record, fname: str, ident: dict, prod: _Prod | None, unit: str) -> int | None:
+        """IMPORT.md v2 "One product, several packs": a line in packs is converted with its own
+        pack — the line's pack column (or spec), else the pack its code names, else the only pack
+        (of the unit it names); several candidates is an error listing them, never a guess.
+        Sets ``last_pack_id``."""
+        packs = list(prod.packs) if prod is not None else []
+        line_upp = ident.get("upp")
+        if line_upp:
+            same = [p for p in packs if p[1] == line_upp and (not ident.get("pack_unit") or p[2] in (
+                None, ident.get("pack_unit")))]
+            self.last_pack_id = same[0][0] if same else None
+            return line_upp
+        code = normalize_key(ident.get("code"))
+        by_code = [p for p in packs if code and normalize_key(p[3]) == code]
+        if len(by_code) == 1:
+            self.last_pack_id = by_code[0][0]
+            return by_code[0][1]
+        named = [p for p in packs if unit and p[2] == unit] or packs
+        if len({p[1] for p in named}) == 1:
+            self.last_pack_id = named[0][0] if len(named) == 1 else None
+            return named[0][1]
+        if named:
+            listed = "、".join(p[4] or f"{p[1]}{prod.base_unit or ''}/{p[2] or ''}" for p in named)
+            raise self.fail(rec, fname, tr(
+                "产品 {p} 有 {n} 种包装（{c}），这一行没有写明是哪一种，无法把“{q}”换算为最小单位；"
+                "请在包装列注明（如“5mg×14片/盒”）或使用该包装的编码",
+                "Product {p} has {n} packs ({c}) and the line does not say which, so '{q}' cannot be converted "
+                "to base units; give the pack (e.g. 5mg×14片/盒) or the pack's code",
+                p=prod.label, n=len(named), c=listed, q=V.text(rec.values.get(fname))))
+        return prod.upp if prod is not None else None
 
     def _unit_of(self, rec: Record, fname: str, glued: str, base_unit: str | None,
                  pack_unit: str | None) -> tuple[str, str]:
