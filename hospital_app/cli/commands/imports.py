@@ -1,4 +1,4 @@
-"""`import KIND FILE` (IMPORT.md, CLI.md)."""
+"""`import KIND FILE` (IMPORT.md, CLI.md) and `products list` (CLI.md v2: products with every pack)."""
 
 from __future__ import annotations
 
@@ -63,7 +63,42 @@ def _import(ctx, args) -> int:
     return 0
 
 
+def _products_list(ctx, args) -> int:
+    from hospital_app.services.products_list import list_products
+
+    selected = True if args.selected else (False if args.non_selected else None)
+    with ctx.db.session() as s:
+        rows = list_products(s, batch=args.batch, selected=selected)
+    if args.json:
+        ctx.out_json([r.as_dict() for r in rows])
+        return 0
+    if not rows:
+        ctx.out(tr("没有产品。", "No products."))
+        return 0
+    for r in rows:
+        flag = tr("中选", "selected") if r.selected else (
+            tr("非中选", "non-selected") if r.category == "nonselected" else tr("目录", "catalogue"))
+        ctx.out(f"#{r.product_id} {r.generic_name} {r.spec or ''} {r.manufacturer or ''} [{flag}] "
+                f"{r.batch or ''}".rstrip())
+        for p in r.packs:
+            price = tr("{a} 元/{u}，{b} 元/{base}", "{a} per {u}, {b} per {base}",
+                       a=p.price_per_pack if p.price_per_pack is not None else "-", u=p.pack_unit or tr("包装", "pack"),
+                       b=p.price_per_unit if p.price_per_unit is not None else "-", base=r.base_unit or "")
+            ctx.out(f"    {p.pack_desc or p.units_per_pack}: {p.units_per_pack}{r.base_unit or ''}/"
+                    f"{p.pack_unit or ''}  {price}" + (f"  {p.product_code}" if p.product_code else ""))
+    return 0
+
+
 def register(sub, common) -> None:
+    pp = sub.add_parser("products", help=tr("产品（含各包装）", "products (with their packs)"))
+    psub = pp.add_subparsers(dest="products_command", metavar="SUBCOMMAND", required=True)
+    lp = leaf(psub, common, "list", "列出产品及其全部包装", "list products with every pack", _products_list)
+    lp.add_argument("--batch")
+    which = lp.add_mutually_exclusive_group()
+    which.add_argument("--selected", action="store_true")
+    which.add_argument("--non-selected", action="store_true")
+    lp.add_argument("--json", action="store_true")
+
     p = leaf(sub, common, "import", "导入 Excel/CSV 文件", "import an Excel/CSV file", _import)
     p.add_argument("kind", choices=KINDS)
     p.add_argument("file")
