@@ -8,6 +8,7 @@ sub-titles) and merged title rows above it are handled.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -149,6 +150,14 @@ _NOISE = re.compile(r"[\s*:：#\"'`※★▲△]")
 
 
 def normalize_header(value: object) -> tuple[str, str]:
+    """Header text → (name, bracket hint): "中选价格（元/盒）" → ("中选价格", "元/盒") (memoised)."""
+    if isinstance(value, str):
+        return _normalize_header(value)
+    return _normalize_header(None if value is None else str(value))
+
+
+@functools.lru_cache(maxsize=4096)
+def _normalize_header(value: str | None) -> tuple[str, str]:
     """Header text → (name, bracket hint): "中选价格（元/盒）" → ("中选价格", "元/盒")."""
     if value is None:
         return "", ""

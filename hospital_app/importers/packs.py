@@ -19,6 +19,7 @@ count unit, the pack unit the last "/unit" (or the outer count unit of "7ç‰‡*4æ
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -71,7 +72,19 @@ def split_top(raw: str) -> list[str]:
 
 
 def parse_pack_cell(value: object) -> PackCell:
-    """The grammar above; never raises (a cell without counts is all spec, ``counted`` False)."""
+    """The grammar above; never raises (a cell without counts is all spec, ``counted`` False).
+    A list repeats its pack cells thousands of times: texts are parsed once (``_parse_text``)."""
+    if isinstance(value, str):
+        return _parse_text(value)
+    return _parse(value)
+
+
+@functools.lru_cache(maxsize=65536)
+def _parse_text(value: str) -> PackCell:
+    return _parse(value)
+
+
+def _parse(value: object) -> PackCell:
     raw = normalise(value)
     if not raw:
         return PackCell(None)

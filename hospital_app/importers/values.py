@@ -7,6 +7,7 @@ pharmacist understands. ``None`` / blank cells return ``None``.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
@@ -33,12 +34,20 @@ def text(value: object) -> str | None:
     """Trimmed half-width text, None when blank. Numbers like 14.0 print as 14."""
     if value is None:
         return None
+    if value.__class__ is str:
+        return _clean_str(value)
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     elif isinstance(value, datetime):
         value = value.strftime("%Y-%m-%d %H:%M:%S") if value.time() != time() else value.date().isoformat()
     result = clean_text(value)
     return result or None
+
+
+@functools.lru_cache(maxsize=65536)
+def _clean_str(value: str) -> str | None:
+    """``text`` of a str; lists repeat names, forms and companies thousands of times."""
+    return clean_text(value) or None
 
 
 # ---------------------------------------------------------------- numbers

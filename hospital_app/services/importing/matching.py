@@ -115,10 +115,33 @@ class Companies:
         self.session = session
         self.ids: dict[str, int] = {}
         self.flags: dict[int, tuple[bool, bool]] = {}
+        self.pending: dict[str, None] = {}  # new manufacturers waiting for ``flush_later``
         for cid, name, man, dis in session.execute(
                 select(Company.id, Company.name, Company.is_manufacturer, Company.is_distributor)):
             self.ids[name] = cid
             self.flags[cid] = (bool(man), bool(dis))
+
+    def later(self, name: str) -> int | None:
+        """A manufacturer's id if known, else None and the name waits for ``flush_later`` (one
+        multi-row insert for the thousands of new companies of a provincial list)."""
+        cid = self.ids.get(name)
+        if cid is None:
+            self.pending.setdefault(name, None)
+            return None
+        return self.get(name, manufacturer=True)
+
+    def flush_later(self) -> None:
+        names = [n for n in self.pending if n not in self.ids]
+        self.pending = {}
+        if not names:
+            return
+        table = Company.__table__
+        ids = self.session.connection().execute(
+            table.insert().returning(table.c.id, sort_by_parameter_order=True),
+            [{"name": n, "is_manufacturer": True, "is_distributor": False, "version": 1} for n in names]).scalars().all()
+        for name, cid in zip(names, ids):
+            self.ids[name] = cid
+            self.flags[cid] = (True, False)
 
     def get(self, name: str | None, *, manufacturer: bool = False, distributor: bool = False) -> int | None:
         if not name:

@@ -13,6 +13,7 @@ adds only its new rows (``_line_key``, ``_unique``).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Iterable
@@ -26,6 +27,13 @@ from hospital_app.importers import values as V
 from hospital_app.importers.table import Record, Table
 from hospital_app.services.importing.matching import Companies, ProductIndex, _form_key, _Prod
 from hospital_app.services.importing.results import CHUNK, MAX_PROBLEMS, ImportResult, ProgressFn
+
+
+# Pure key functions of R9 / IMPORT.md, memoised for the run's repeated names, forms and companies.
+_generic_key = functools.lru_cache(maxsize=65536)(normalize_generic)
+_spec_key = functools.lru_cache(maxsize=65536)(normalize_spec)
+_name_key = functools.lru_cache(maxsize=65536)(normalize_key)
+_form = functools.lru_cache(maxsize=4096)(_form_key)
 
 
 class _RowError(Exception):
@@ -136,8 +144,8 @@ class Run:
             "upp": pk.units_per_pack or sp.units_per_pack, "base_unit": base_unit,
             "pack_unit": pk.pack_unit or sp.pack_unit, "pack_desc": pk.pack_desc or sp.pack_desc,
             "approval": self.text(rec, "approval_number"),
-            "keys": (normalize_key(code), normalize_generic(generic), _form_key(form),
-                     normalize_spec(sp.spec or pk.spec), normalize_key(maker)),
+            "keys": (_name_key(code), _generic_key(generic), _form(form),
+                     _spec_key(sp.spec or pk.spec), _name_key(maker)),
         }
 
     def to_base_units(self, rec: Record, fname: str, ident: dict, prod: _Prod | None,

@@ -58,11 +58,13 @@ class Entry:
     dirty: set[str] = field(default_factory=set)
     new_distributors: list[int] = field(default_factory=list)
     row: int | None = None
+    maker_name: str | None = None  # for a manufacturer created with the next flush
 
 
 class ProductBook:
-    def __init__(self, session) -> None:
+    def __init__(self, session, companies=None) -> None:
         self.s = session
+        self.companies = companies
         self.by_key: dict[tuple, Entry] = {}
         self.by_loose: dict[tuple, list[Entry]] = {}  # the key without the form
         self.by_code: dict[str, list[Entry]] = {}
@@ -141,8 +143,9 @@ class ProductBook:
             return found
         return None
 
-    def add(self, values: dict, maker_key: str, row: int, consumable_code: str | None) -> Entry:
-        entry = Entry(None, values, maker_key, row=row)
+    def add(self, values: dict, maker_key: str, row: int, consumable_code: str | None,
+            maker_name: str | None = None) -> Entry:
+        entry = Entry(None, values, maker_key, row=row, maker_name=maker_name)
         self.pending.append(entry)
         self._index(entry, consumable_code)
         return entry
@@ -197,6 +200,11 @@ class ProductBook:
     def flush(self) -> None:
         """Write the new and changed products, packs, periods and distributors."""
         conn = self.s.connection()
+        if self.companies is not None:
+            self.companies.flush_later()
+            for e in self.pending:
+                if e.values["manufacturer_id"] is None and e.maker_name:
+                    e.values["manufacturer_id"] = self.companies.ids[e.maker_name]
         if self.pending:
             table = Product.__table__
             rows = [{**e.values, "version": 1, "suspension_reported_to": []} for e in self.pending]

@@ -41,7 +41,7 @@ def import_products(run: Run, *, batch: str | None = None, run_id: int | None = 
     """products: see the module docstring."""
     batches: dict[str, Batch] = {b.name: b for b in run.s.scalars(select(Batch))}
     new_batches: set[str] = set()
-    book = ProductBook(run.s)
+    book = ProductBook(run.s, run.companies)
     default_kind = shape_kind(run)
     touched_generics: set[str] = set()
     spans: dict[str, _BatchSpan] = {}
@@ -87,11 +87,14 @@ def import_products(run: Run, *, batch: str | None = None, run_id: int | None = 
         touched_generics.add(ident["keys"][1])
         spans.setdefault(bname, _BatchSpan()).see(rec.row, *(period[1:] if period else (None, None)))
         setattr(run.result, outcome, getattr(run.result, outcome) + 1)
-        if len(book.pending) >= CHUNK and not run.total_problems:
+        if len(book.pending) >= CHUNK and not run.total_problems and not run.result.dry_run:
             book.flush()
     if run.total_problems:
         return
-    book.flush()
+    if not run.result.dry_run:
+        # Every count and check of a dry run comes from the book (which holds what a real run would
+        # write); the rows themselves would be rolled back, so they are not sent (issue 15 item 8).
+        book.flush()
     for bname, span in spans.items():
         _set_batch_dates(run, batches[bname], span)
     if touched_generics:
@@ -176,7 +179,7 @@ def _write_row(run: Run, rec: Record, book: ProductBook, batch: Batch, entry: En
         "dosage_form": ident["form"], "spec": rp.spec, "spec_norm": spec or None,
         "pack_desc": rp.pack_desc, "units_per_pack": rp.upp, "base_unit": rp.base_unit,
         "pack_unit": rp.pack_unit, "approval_number": ident["approval"],
-        "manufacturer_id": run.companies.get(ident["maker"], manufacturer=True),
+        "manufacturer_id": run.companies.later(ident["maker"]),
         "selected": selected, "category": "selected" if selected else "catalogue",
         "supply_role": _supply_role(run, rec) if selected else None, "group_name": run.text(rec, "group"),
         "selected_price": rp.price_per_unit, "batch_id": batch.id,
@@ -184,14 +187,14 @@ def _write_row(run: Run, rec: Record, book: ProductBook, batch: Batch, entry: En
     created = entry is None
     changed = False
     if created:
-        entry = book.add(values, maker, rec.row, code_key if kind == CONSUMABLE else None)
+        entry = book.add(values, maker, rec.row, code_key if kind == CONSUMABLE else None, ident["maker"])
     else:
         first_pack = entry.values["units_per_pack"] in (None, rp.upp) and entry.values["pack_unit"] in (
             None, rp.pack_unit)
         changes = {}
         for key, value in values.items():
             if value is None and key != "selected_price":
-                continue  # a blank cell does not erase what is known
+                continue  # a blank cell does not erase what is known (nor a manufacturer not yet written)
             if key in ("units_per_pack", "pack_unit", "pack_desc", "selected_price") and not first_pack:
                 continue  # the product's columns describe its first pack; this row adds another
             if key == "code" and entry.values["code"]:
@@ -202,11 +205,12 @@ def _write_row(run: Run, rec: Record, book: ProductBook, batch: Batch, entry: En
                 changes[key] = value
         book.set(entry, changes)
         changed = bool(changes)
+    new_pack = False
     if rp.upp:
         if pack is None:
             book.add_pack(entry, Pack(None, rp.upp, rp.pack_unit, rp.pack_desc, rp.price_per_pack,
                                       rp.price_per_unit, ident["code"], rec.row))
-            changed = True
+            new_pack = True
         else:
             changes = {k: v for k, v in (("price_per_pack", rp.price_per_pack), ("price_per_unit", rp.price_per_unit),
                                          ("pack_desc", rp.pack_desc), ("code", ident["code"]))
@@ -224,6 +228,6 @@ def _write_row(run: Run, rec: Record, book: ProductBook, batch: Batch, entry: En
     for name in _split_names(run.text(rec, "distributor")):
         if book.add_distributor(entry, run.companies.get(name, distributor=True)):
             changed = True
-    if created:
-        return "inserted"
+    if created or new_pack:
+        return "inserted"  # a new product, or a new pack of a known one
     return "updated" if changed else "unchanged"
