@@ -222,3 +222,15 @@ def test_spreadsheetml_with_entities_is_refused(session, tmp_path):
     with pytest.raises(BadInput) as exc:
         import_file(session, "orders", bomb)
     assert "实体" in str(exc.value)
+
+
+def test_preview_shows_how_packs_and_the_selected_flag_are_read(tmp_path):
+    """GIVEN a mixed list WHEN previewed (the wizard's first page) THEN an extra column shows each row's
+    pack as read (10片/盒, spec 5mg — not 50 mg) and its 是否中选 value."""
+    from hospital_app.services.importing import preview
+
+    rows = [["通用名", "规格", "包装", "生产企业", "中选价格", "是否中选"],
+            ["非那雄胺片", "5mg", "5mg×10片/盒", "甲厂", "5.98", "是"]]
+    p = preview(xlsx(tmp_path / "v.xlsx", {"s": rows}), "products")
+    assert p.headers[-1] == "识别结果"
+    assert p.rows[0][-1] == "10片/盒 · 规格 5mg · 是否中选：是"
