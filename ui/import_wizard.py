@@ -12,7 +12,7 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QSettings, Qt
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
                                QPushButton, QScrollArea, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
                                QWizard, QWizardPage)
 
@@ -279,16 +279,27 @@ class DryRunPage(QWizardPage):
         self.row_view.setWordWrap(True)
         self.row_view.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.row_view.setStyleSheet("background: #f8f9fa; padding: 6px;")
+        self.skip = QCheckBox(self.tr("跳过这些有问题的行，导入其余各行（导入后列出跳过的行及原因）"), self)
+        self.skip.setObjectName("skipInvalid")
+        self.skip.setVisible(False)
+        self.skip.toggled.connect(self._skip_toggled)
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
         layout.addWidget(self.errors, 1)
         layout.addWidget(self.row_view)
+        layout.addWidget(self.skip)
         self.errors.cellClicked.connect(lambda r, _c: self.show_row(r))
         self.result = None
         self.problems: list[Any] = []
 
+    def _skip_toggled(self, on: bool) -> None:
+        self.wiz.skip_invalid = on
+        self.completeChanged.emit()
+
     def initializePage(self) -> None:  # noqa: N802
         self.result, self.problems = None, []
+        self.skip.setChecked(False)
+        self.skip.setVisible(False)
         self.errors.setRowCount(0)
         self.row_view.clear()
         self.summary.setText(self.tr("正在检查…"))
@@ -322,6 +333,7 @@ class DryRunPage(QWizardPage):
             return
         self.problems = list(exc.problems)
         self.summary.setText(describe_error(exc))
+        self.skip.setVisible(bool(self.problems) and any(p.row for p in self.problems))
         self._show_problems()
         self.completeChanged.emit()
 
@@ -356,6 +368,8 @@ class DryRunPage(QWizardPage):
         wiz.ctx.run(load, done, parent=self)
 
     def isComplete(self) -> bool:  # noqa: N802
+        if self.problems and self.skip.isVisible() and self.skip.isChecked():
+            return True  # the user chose to skip the rows with problems (import --skip-invalid)
         return self.result is not None and not self.problems
 
 
@@ -400,7 +414,7 @@ class ImportPage(QWizardPage):
             from hospital_app.services.audit import current_user
 
             return wiz.api().import_file(session, kind, path, sheet=sheet, mapping=mapping, who=current_user(),
-                                         progress=task)
+                                         progress=task, skip_invalid=wiz.skip_invalid)
 
         wiz.ctx.change(work, self._done, self._failed, topics=KIND_TOPICS.get(kind, ("all",)),
                        progress=self.tr("正在导入 %1…").replace("%1", Path(path).name), parent=self)
@@ -414,6 +428,11 @@ class ImportPage(QWizardPage):
                  .replace("%3", str(result.unchanged))]
         if getattr(result, "created_products", 0):
             lines.append(self.tr("新建了 %1 个非中选产品").replace("%1", str(result.created_products)))
+        skipped = list(getattr(result, "skipped", None) or [])
+        if skipped:
+            lines.append(self.tr("跳过了 %1 行有问题的行：").replace("%1", str(len({s["row"] for s in skipped}))))
+            lines.extend(self.tr("第 %1 行：%2").replace("%1", str(s["row"])).replace("%2", s["message"])
+                         for s in skipped[:50])
         self.summary.setText("\n".join(lines))
         self._show_warnings(list(getattr(result, "warnings", None) or []))
         self.completeChanged.emit()
@@ -450,6 +469,7 @@ class ImportWizard(QWizard):
         self.setWizardStyle(QWizard.WizardStyle.ClassicStyle)
         self.resize(900, 600)
         self.preview = None
+        self.skip_invalid = False  # "skip these rows" on the check page (import --skip-invalid)
         self.file_page = FilePage(self)
         self.preview_page = PreviewPage(self)
         self.mapping_page = MappingPage(self)

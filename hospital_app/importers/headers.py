@@ -8,6 +8,7 @@ sub-titles) and merged title rows above it are handled.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -19,26 +20,36 @@ HEADER_SCAN_ROWS = 20
 # field → spellings, in priority order (the first spelling found wins when a file
 # holds two columns for one field, e.g. 通用名 and 产品名称).
 SYNONYMS: dict[str, tuple[str, ...]] = {
-    "batch": ("批次", "采购批次", "集采批次", "项目名称", "联盟名称"),
+    "batch": ("批次", "采购批次", "集采批次", "项目名称", "联盟名称", "批次名称", "项目编号"),
     "product_code": ("药品编码", "产品编码", "药品代码", "产品代码", "医保编码", "医保代码", "产品ID", "药品ID",
-                     "平台编码", "平台产品编号", "产品编号", "商品编码", "YPID", "药品编号", "国家医保编码"),
+                     "平台编码", "平台产品编号", "产品编号", "商品编码", "YPID", "药品编号", "国家医保编码",
+                     "药品统一编码", "耗材统一编码", "国家药品编码", "院内药品唯一码", "省级药品编码",
+                     "省级药品集中采购平台药品编码", "品种编码", "医保耗材编码", "耗材编码"),
     "generic_name": ("通用名", "药品通用名", "通用名称", "药品通用名称", "药品名称", "产品名称", "品种名称",
-                     "物资名称", "注册证产品名称"),
+                     "物资名称", "注册证产品名称", "耗材名称", "医用耗材单件产品名称", "目录名称", "注册证名称"),
+    "catalogue_number": ("目录号",),
     "dosage_form": ("剂型", "剂型名称"),
-    "spec": ("规格", "制剂规格", "规格型号", "规格包装", "药品规格"),
-    "pack": ("包装数量", "转换比", "转换系数", "包装转换比", "包装", "包装规格"),
+    "spec": ("规格", "制剂规格", "规格型号", "规格包装", "药品规格", "通用规格"),
+    "pack": ("包装数量", "转换比", "转换系数", "包装转换比", "包装", "包装规格", "通用包装"),
+    "pack_unit": ("最小销售包装单位", "包装单位名称"),
     "base_unit": ("最小制剂单位", "最小使用单位", "最小单位", "制剂单位"),
     "unit": ("采购单位", "计量单位", "单位", "包装单位"),
     "manufacturer": ("生产企业", "生产企业名称", "企业名称", "中选企业", "中选厂家", "药品企业", "生产厂家",
-                     "生产厂商", "申报企业"),
+                     "生产厂商", "申报企业", "挂网企业", "申报企业名称"),
     "distributor": ("配送企业", "配送企业名称", "配送商", "配送单位", "供货商", "供应商"),
-    "selected_price": ("中选价格", "中选价", "中选单价", "挂网价格", "单价", "最小制剂单位价格", "单位价格"),
+    "selected_price": ("中选价格", "中选价", "中选单价", "挂网价格", "单价", "最小制剂单位价格", "单位价格", "集采价格",
+                       "当前中标价格", "价格"),
+    "pack_price": ("包装价格",),
+    "selected_flag": ("是否中选", "中选标识", "中选状态", "类型"),
+    "batch_kind": ("类别", "品种类型"),
     "supply_role": ("供应类型", "主供/备供", "是否备供", "供应角色"),
     "group": ("组别", "产品组别", "分组"),
     "agreed_volume": ("约定采购量", "协议采购量", "约定量", "年度约定采购量", "首年约定采购量", "年度任务量",
-                      "任务量", "合同量", "合同数量"),
-    "period_start": ("执行开始日期", "开始日期", "协议开始日期", "执行起始日期"),
-    "period_end": ("执行结束日期", "结束日期", "协议结束日期", "执行截止日期"),
+                      "任务量", "合同量", "合同数量", "最低限量", "计划数量"),
+    "period_start": ("执行开始日期", "开始日期", "协议开始日期", "执行起始日期", "批次开始时间", "起始时间", "起始日期",
+                     "集采起始时间"),
+    "period_end": ("执行结束日期", "结束日期", "协议结束日期", "执行截止日期", "批次结束时间", "结束时间", "终止日期",
+                   "集采结束时间"),
     "order_number": ("订单编号", "订单号", "采购单号", "订单明细编号"),
     "line_number": ("订单行号", "明细行号", "行号", "明细序号"),
     "order_time": ("下单时间", "订单时间", "采购时间", "订单日期"),
@@ -46,29 +57,35 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "quantity": ("采购数量", "数量", "采购量", "订购数量", "入库数量", "到货数量", "配送数量"),
     "purchase_price": ("采购单价", "采购价", "进价", "单价"),
     "approval_number": ("批准文号", "注册证号", "注册证编号"),
-    "amount": ("采购金额", "金额", "入库金额"),
+    "amount": ("采购金额", "金额", "入库金额", "入库总金额"),
+    "paid_on": ("付款日期", "回款日期", "支付日期", "结算日期"),
+    "paid_amount": ("付款金额", "结算金额", "回款金额", "支付金额"),
     "response_time": ("响应时间", "企业响应时间", "确认时间"),
     "delivery_time": ("配送时间", "到货时间", "送达时间"),
     "acceptance_date": ("验收日期", "验收时间", "入库日期"),
     "emergency": ("是否急救", "紧急订单", "订单类型", "是否紧急"),
     "return_flag": ("是否退货", "退货标志", "退货", "单据类型", "业务类型"),
-    "reported_volume": ("报量", "报送量", "需求量", "采购需求量", "申报量", "预计采购量"),
+    "reported_volume": ("报量", "报送量", "需求量", "采购需求量", "申报量", "预计采购量", "第三年采购需求量"),
+    # A second quantity column in packs beside the base-unit one (IMPORT.md v2, set by ``auto_map``).
+    "pack_quantity": (),
 }
 
 # Which fields each import kind reads, and which it cannot do without.
 KIND_FIELDS: dict[str, tuple[str, ...]] = {
     "products": ("batch", "product_code", "generic_name", "dosage_form", "spec", "pack", "base_unit", "unit",
                  "manufacturer", "distributor", "selected_price", "supply_role", "group", "agreed_volume",
-                 "period_start", "period_end", "approval_number"),
+                 "period_start", "period_end", "approval_number", "catalogue_number", "pack_unit", "pack_price",
+                 "selected_flag", "batch_kind"),
     "volumes": ("batch", "product_code", "generic_name", "dosage_form", "spec", "pack", "base_unit", "unit",
                 "manufacturer", "agreed_volume", "period_start", "period_end", "approval_number"),
     "purchases": ("product_code", "generic_name", "dosage_form", "spec", "pack", "base_unit", "unit",
                   "manufacturer", "distributor", "order_number", "line_number", "order_time", "purchase_date",
-                  "quantity", "purchase_price", "amount", "approval_number", "return_flag", "emergency"),
+                  "quantity", "purchase_price", "amount", "approval_number", "return_flag", "emergency", "pack_quantity",
+                  "pack_unit"),
     "orders": ("product_code", "generic_name", "dosage_form", "spec", "pack", "base_unit", "unit",
                "manufacturer", "distributor", "order_number", "line_number", "order_time", "quantity", "amount",
                "response_time", "delivery_time", "acceptance_date", "emergency", "approval_number",
-               "purchase_price"),
+               "purchase_price", "paid_on", "paid_amount", "return_flag"),
     "reported-volumes": ("product_code", "generic_name", "dosage_form", "spec", "pack", "base_unit", "unit",
                          "manufacturer", "reported_volume", "approval_number"),
 }
@@ -98,6 +115,10 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "response_time": ("响应时间", "response time"), "delivery_time": ("配送时间", "delivery time"),
     "acceptance_date": ("验收日期", "acceptance date"), "emergency": ("是否急救", "emergency"),
     "return_flag": ("是否退货", "return flag"), "reported_volume": ("报量", "reported volume"),
+    "catalogue_number": ("目录号", "catalogue number"), "pack_unit": ("最小销售包装单位", "pack unit"),
+    "pack_price": ("包装价格", "price per pack"), "selected_flag": ("是否中选", "selected flag"),
+    "batch_kind": ("类别", "kind"), "paid_on": ("付款日期", "paid on"), "paid_amount": ("付款金额", "paid amount"),
+    "pack_quantity": ("数量（包装）", "quantity in packs"),
 }
 
 # Mapping keys users may write in a JSON mapping file besides the field names.
@@ -129,6 +150,14 @@ _NOISE = re.compile(r"[\s*:：#\"'`※★▲△]")
 
 
 def normalize_header(value: object) -> tuple[str, str]:
+    """Header text → (name, bracket hint): "中选价格（元/盒）" → ("中选价格", "元/盒") (memoised)."""
+    if isinstance(value, str):
+        return _normalize_header(value)
+    return _normalize_header(None if value is None else str(value))
+
+
+@functools.lru_cache(maxsize=4096)
+def _normalize_header(value: str | None) -> tuple[str, str]:
     """Header text → (name, bracket hint): "中选价格（元/盒）" → ("中选价格", "元/盒")."""
     if value is None:
         return "", ""
@@ -202,7 +231,31 @@ def auto_map(columns: list[str], kind: str | None,
             if fname not in best or rank < best[fname][0]:
                 best[fname] = (rank, idx)
     mapping = {f: idx for f, (_r, idx) in best.items()}
+    if "quantity" in mapping and (wanted is None or "pack_quantity" in wanted):
+        _split_quantities(columns, mapping, user)
     return mapping, len(mapping)
+
+
+def _split_quantities(columns: list[str], mapping: dict[str, int], user: dict[str, str] | None) -> None:
+    """IMPORT.md v2 two quantity columns: 入库数量（最小销售包装单位） beside 入库数量（最小制剂单位）.
+    The header's bracketed unit decides: the base-unit column is ``quantity``, the pack column
+    ``pack_quantity`` (cross-checked through the pack)."""
+    same = [i for i, h in enumerate(columns)
+            if any(f == "quantity" for f, _r in fields_for(h)) and not (user and normalize_header(h)[0] in user)]
+    if len(same) < 2:
+        return
+    base = [i for i in same if _hint_is_base(normalize_header(columns[i])[1])]
+    pack = [i for i in same if i not in base and _hint_is_pack(normalize_header(columns[i])[1])]
+    if base and pack:
+        mapping["quantity"], mapping["pack_quantity"] = base[0], pack[0]
+
+
+def _hint_is_base(hint: str) -> bool:
+    return ("最小" in hint and "包装" not in hint) or hint in ("片", "粒", "支", "袋", "丸", "个", "基本单位")
+
+
+def _hint_is_pack(hint: str) -> bool:
+    return "包装" in hint or hint in ("盒", "瓶", "箱")
 
 
 def _row_score(row: list[object], user: dict[str, str] | None = None) -> int:

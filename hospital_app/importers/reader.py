@@ -1,4 +1,6 @@
-"""Streaming readers: xlsx (openpyxl read-only), xls (xlrd), CSV (UTF-8/BOM/GBK/GB18030).
+"""Streaming readers: xlsx (openpyxl read-only), xls (xlrd), CSV (UTF-8/BOM/GBK/GB18030); HTML
+tables and SpreadsheetML named .xls are in ``markup``. The content decides, never the name
+(``safety.sniff``); every text cell passes through ``reader_base.cell_text``.
 
 Each reader lists its sheets and yields rows as ``(excel_row_number, values,
 formula_columns)``: ``formula_columns`` holds the 0-based columns whose cell is a
@@ -19,15 +21,14 @@ from __future__ import annotations
 import codecs
 import csv
 import logging
-import re
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 from hospital_app.errors import BadInput
 from hospital_app.i18n import tr
 from hospital_app.importers import safety
+from hospital_app.importers.reader_base import Row, SheetInfo, cell_text, damaged, sheet_info
 
 log = logging.getLogger(__name__)
 
@@ -35,30 +36,8 @@ log = logging.getLogger(__name__)
 # the importer reports those cells itself, with sheet, row and column, in the user's language.
 warnings.filterwarnings("ignore", category=UserWarning, module=r"openpyxl(\..*)?")
 
-Row = tuple[int, list[object], tuple[int, ...]]
-
-_NOTE_SHEET = re.compile(r"说明|备注|注意|填报要求|填表|封面|目录|readme|note|instruction|help|字典|参数", re.I)
-
-
-@dataclass(frozen=True)
-class SheetInfo:
-    name: str
-    hidden: bool = False
-    note: bool = False  # a sheet of notes/instructions, by its name
-
-    def as_dict(self) -> dict:
-        return {"name": self.name, "hidden": self.hidden, "note": self.note}
-
-
-def _sheet(name: str, hidden: bool) -> SheetInfo:
-    return SheetInfo(name, hidden, bool(_NOTE_SHEET.search(name)))
-
-
-def _damaged(file: str, sheet: str | None, exc: BaseException, row: int | None = None) -> BadInput:
-    return BadInput(tr("文件内容已损坏，无法读取（{e}）。请在 Excel 中打开并另存为 .xlsx 后再试。",
-                       "The file content is damaged and cannot be read ({e}). Open it in Excel, save as "
-                       ".xlsx and try again.", e=type(exc).__name__),
-                    file=file, sheet=sheet, row=row)
+_sheet = sheet_info
+_damaged = damaged
 
 
 class XlsxSource:
@@ -69,11 +48,16 @@ class XlsxSource:
 
         safety.ensure_defusedxml()
         self.file = path.name
+        # A file object, not the path: openpyxl refuses a name ending in .xls, and platforms name
+        # their xlsx exports .xls (IMPORT.md v2 "File types lie"); the content was sniffed already.
+        self._fh = open(path, "rb")
         try:
-            self._wb = openpyxl.load_workbook(path, read_only=True, data_only=False, keep_links=False)
+            self._wb = openpyxl.load_workbook(self._fh, read_only=True, data_only=False, keep_links=False)
         except BadInput:
+            self._fh.close()
             raise
         except Exception as exc:  # noqa: BLE001 - any parser failure of an untrusted file
+            self._fh.close()
             raise _damaged(self.file, None, exc) from None
         self.sheets = [_sheet(ws.title, ws.sheet_state != "visible") for ws in self._wb.worksheets]
 
@@ -83,7 +67,7 @@ class XlsxSource:
         try:
             ws.reset_dimensions()  # some exporters write a wrong <dimension>; read what is there
             for row_no, cells in enumerate(ws.iter_rows(), start=1):
-                values = [c.value for c in cells]
+                values = [cell_text(v) if v.__class__ is str else v for v in (c.value for c in cells)]
                 formulas = tuple(i for i, c in enumerate(cells) if c.data_type == "f")
                 for i in formulas:  # array / data-table formulas arrive as objects: keep their text
                     if not isinstance(values[i], str):
@@ -104,6 +88,7 @@ class XlsxSource:
     def close(self) -> None:
         try:
             self._wb.close()
+            self._fh.close()
         except Exception:  # noqa: BLE001 pragma: no cover - closing must not hide the real outcome
             log.debug("closing %s failed", self.file, exc_info=True)
 
@@ -153,7 +138,7 @@ class XlsSource:
                     elif ctype == xlrd.XL_CELL_ERROR:
                         values.append(xlrd.error_text_from_code.get(v, "#ERR"))
                     else:
-                        values.append(v)
+                        values.append(cell_text(v) if isinstance(v, str) else v)
                 yield r + 1, values, ()
         except BadInput:
             raise
@@ -209,7 +194,7 @@ class CsvSource:
             with open(self._path, "r", encoding=self.encoding, errors="strict", newline="") as fh:
                 for row_no, values in enumerate(csv.reader(fh, delimiter=self.delimiter), start=1):
                     formulas = tuple(i for i, v in enumerate(values) if v[:1] == "=" and len(v) > 1)
-                    yield row_no, [v if v.strip() else None for v in values], formulas
+                    yield row_no, [cell_text(v) if v.strip() else None for v in values], formulas
         except UnicodeDecodeError:
             raise BadInput(tr("CSV 文件的文字编码无法识别（第 {r} 行附近）。请另存为 UTF-8 编码再导入。",
                               "The CSV text encoding is not recognised (near row {r}). Save it as UTF-8 and "
@@ -232,5 +217,13 @@ def open_source(path: Path, max_mb: int):
         return XlsxSource(path)
     if kind == "xls":
         return XlsSource(path)
+    if kind == "html":
+        from hospital_app.importers.markup import HtmlSource
+
+        return HtmlSource(path)
+    if kind == "spreadsheetml":
+        from hospital_app.importers.markup import SpreadsheetMLSource
+
+        return SpreadsheetMLSource(path)
     return CsvSource(path)
 

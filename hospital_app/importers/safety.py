@@ -38,7 +38,8 @@ def _bad(file: str, zh: str, en: str, **kw) -> BadInput:
 
 
 def sniff(path: Path, max_mb: int) -> str:
-    """Check the file and say how to read it: 'xlsx', 'xls' or 'csv'."""
+    """Check the file and say how to read it: 'xlsx', 'xls', 'html', 'spreadsheetml' or 'csv' — by
+    its content, whatever its name says (IMPORT.md v2 "File types lie")."""
     name = path.name
     try:
         size = os.path.getsize(path)
@@ -65,6 +66,11 @@ def sniff(path: Path, max_mb: int) -> str:
         check_ole(path)
         return "xls"
     lowered = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if lowered.startswith(b"<?xml") and b"urn:schemas-microsoft-com:office:spreadsheet" in _head(path, 65536):
+        return "spreadsheetml"  # Excel 2003 XML (read with defusedxml)
+    if (lowered.startswith((b"<html", b"<!doctype html", b"<table", b"<meta", b"<head", b"<body", b"<style"))
+            or (lowered.startswith(b"<") and b"<table" in _head(path, 65536).lower())):
+        return "html"  # an HTML table export (read with the standard library's tokenizer)
     if lowered.startswith((b"<html", b"<!doctype", b"<table", b"<?xml", b"mime-version")):
         raise _bad(name, "这个文件是网页/XML 格式，只是扩展名为 Excel。请用 Excel 打开后“另存为”.xlsx 再导入。",
                    "This file is HTML/XML with an Excel extension. Open it in Excel, save as .xlsx and import that.")
@@ -74,6 +80,11 @@ def sniff(path: Path, max_mb: int) -> str:
     if b"\x00" in head or suffix not in (".csv", ".txt", ".tsv", ""):
         raise _bad(name, "这不是 Excel 工作簿或 CSV 文本文件。", "This is neither an Excel workbook nor a CSV text file.")
     return "csv"
+
+
+def _head(path: Path, n: int) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read(n)
 
 
 def check_zip(path: Path, max_mb: int) -> None:

@@ -7,6 +7,7 @@ pharmacist understands. ``None`` / blank cells return ``None``.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
@@ -14,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 
 from hospital_app.domain.normalize import clean_text, to_halfwidth
 from hospital_app.i18n import tr
+from hospital_app.importers.packs import parse_pack_cell
 
 
 class CellError(ValueError):
@@ -32,12 +34,20 @@ def text(value: object) -> str | None:
     """Trimmed half-width text, None when blank. Numbers like 14.0 print as 14."""
     if value is None:
         return None
+    if value.__class__ is str:
+        return _clean_str(value)
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     elif isinstance(value, datetime):
         value = value.strftime("%Y-%m-%d %H:%M:%S") if value.time() != time() else value.date().isoformat()
     result = clean_text(value)
     return result or None
+
+
+@functools.lru_cache(maxsize=65536)
+def _clean_str(value: str) -> str | None:
+    """``text`` of a str; lists repeat names, forms and companies thousands of times."""
+    return clean_text(value) or None
 
 
 # ---------------------------------------------------------------- numbers
@@ -210,10 +220,6 @@ BASE_UNITS = frozenset({"片", "粒", "丸", "支", "袋", "贴", "枚", "揿", 
 # Pack units: quantities in these are packs (× units per pack).
 PACK_UNITS = frozenset({"盒", "板", "箱", "件", "提", "排", "听", "桶", "罐"})
 
-_COUNT_S = re.compile(r"(\d+)['’]?[sS]$")  # "14s" / "14's": a count without a unit word
-_PACK_PART = re.compile(r"^(\d+(?:\.\d+)?)\s*([^\d/*]*?)\s*(?:/\s*([^\d/*]+))?$")
-
-
 @dataclass(frozen=True)
 class SpecPack:
     spec: str | None
@@ -223,73 +229,53 @@ class SpecPack:
     pack_desc: str | None = None
 
 
+def _pack_expected(raw: str) -> CellError:
+    return CellError(tr(
+        "无法识别的包装“{v}”：应为“规格×数量+单位/包装单位”（如“5mg×10片/盒”“0.25g*24粒/盒”“10mg*7片*4板”），"
+        "或每包装的数量（如 28）",
+        "unrecognised pack '{v}': expected 'strength × count unit / pack unit' (e.g. 5mg×10片/盒, "
+        "0.25g*24粒/盒, 10mg*7片*4板) or the count per pack (e.g. 28)", v=raw[:60]))
+
+
 def parse_pack(value: object) -> SpecPack:
-    """A pack cell: 28, "28", "28片/盒", "7片*4板", "24粒/盒" → units per pack, units."""
+    """A pack column (IMPORT.md v2 grammar, ``packs.parse_pack_cell``): 28, "28", "28片/盒",
+    "7片*4板", "5mg×10片/盒" (the strength is the spec, never a count) → units per pack, units.
+    A word without a count ("盒") names the pack unit; a cell with no count is an error that
+    quotes it and says what was expected."""
     if is_blank(value):
         return SpecPack(None)
     if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
         n = parse_int(value)
         if n is None or n <= 0:
-            raise CellError(tr("包装数量应为正整数：{v}", "units per pack must be a positive whole number: {v}", v=value))
+            raise CellError(tr("包装数量“{v}”应为正整数（每包装含多少最小单位，如 28）",
+                               "units per pack '{v}' must be a positive whole number (e.g. 28)", v=value))
         return SpecPack(None, n)
-    raw = clean_text(value).replace("×", "*").replace(" ", "")
-    raw = re.sub(r"(?<=[\d\u4e00-\u9fff])[xX](?=\d)", "*", raw)
+    raw = clean_text(value)
     if not re.search(r"\d", raw):
         # "盒" names the pack unit; "铝塑板装" describes the packaging: neither gives a count.
         return SpecPack(None, None, None, raw if raw in PACK_UNITS else None, raw)
-    raw = _COUNT_S.sub(r"\1", raw)  # "14s", "14's" (English labels): 14 units, unit not named
-    parts = [p for p in raw.split("*") if p]
-    total, base, pack = 1, None, None
-    for part in parts:
-        m = _PACK_PART.match(part)
-        if not m:
-            raise CellError(tr("无法识别的包装“{v}”（例：7片*4板 或 28片/盒）",
-                               "unrecognised pack '{v}' (e.g. 7片*4板 or 28片/盒)", v=raw[:40]))
-        n = Decimal(m.group(1))
-        if n != n.to_integral_value() or n <= 0:
-            raise CellError(tr("包装数量应为正整数：{v}", "units per pack must be a positive whole number: {v}", v=raw))
-        total *= int(n)
-        if base is None and m.group(2):
-            base = m.group(2)
-        if m.group(3):
-            pack = m.group(3)
-    return SpecPack(None, total, base, pack, raw)
-
-
-_SPEC_SPLIT = re.compile(r"[*]")
+    if re.fullmatch(r"\d+", raw.replace(",", "")):
+        return parse_pack(int(raw.replace(",", "")))
+    cell = parse_pack_cell(value)
+    if not cell.counted:
+        raise _pack_expected(str(value).strip())
+    return SpecPack(cell.spec, cell.units_per_pack, cell.base_unit, cell.pack_unit, cell.pack_desc)
 
 
 def parse_spec_pack(value: object) -> SpecPack:
-    """Spec and pack in one cell: "10mg*7片*4板" → spec 10mg, 28 片 per pack;
-    "0.25g×24粒/盒" → spec 0.25g, 24 粒, pack unit 盒; "20mg" → spec only.
-
-    The first part is the spec (it may hold ':' like "100ml:0.9g"); each following
-    "N unit" multiplies the units per pack; "/盒" names the pack unit.
-    """
+    """A spec column that may hold the pack too: "10mg*7片*4板" → spec 10mg, 28 片 per pack;
+    "0.25g×24粒/盒" → spec 0.25g, 24 粒 per 盒; "20mg" → spec only; a size "4.0*40mm" stays
+    one spec (no count unit); "20mg/片" names the base unit."""
     if is_blank(value):
         return SpecPack(None)
-    raw = clean_text(value).replace("×", "*")
-    raw = re.sub(r"(?<=[A-Za-z\u4e00-\u9fff\d])[xX](?=\d)", "*", raw)
-    if "*" not in raw:
-        m = re.match(r"^(.*?\d\s*[A-Za-zμµ%]+[^/]*)/([\u4e00-\u9fff]+)$", raw)
-        if m and m.group(2) in PACK_UNITS | BASE_UNITS:  # "20mg/片" names the base unit
-            return SpecPack(m.group(1).strip(), None, m.group(2))
-        return SpecPack(raw)
-    head, _, rest = raw.partition("*")
-    head = head.strip()
-    rest = rest.strip()
-    if not rest:
-        return SpecPack(head)
-    if _COUNT_S.fullmatch(rest):  # "20mg×14s": 14 per pack, the base unit comes from elsewhere (片/粒 …)
-        return SpecPack(head, int(_COUNT_S.fullmatch(rest).group(1)), None, None, rest)
-    # A spec whose second part has no unit ("10*20") is not a pack: keep it as written.
-    try:
-        pack = parse_pack(rest)
-    except CellError:
-        return SpecPack(raw)
-    if pack.base_unit is None:
-        return SpecPack(raw)
-    return SpecPack(head, pack.units_per_pack, pack.base_unit, pack.pack_unit, pack.pack_desc)
+    cell = parse_pack_cell(value)
+    return SpecPack(cell.spec, cell.units_per_pack, cell.base_unit, cell.pack_unit, cell.pack_desc)
+
+
+def spec_text(value: object) -> SpecPack:
+    """A consumable's spec (IMPORT.md v2: sizes, never packs): the cell as written."""
+    t = text(value)
+    return SpecPack(t)
 
 
 # --------------------------------------------------------------- yes / no

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook, load_workbook
 
-SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "samples"
+from tests.conftest import SAMPLES  # noqa: E402 - copies of the shared samples
 PRODUCTS = SAMPLES / "selected_products_and_volumes.xlsx"
 PURCHASES = SAMPLES / "platform_purchases_2023-09_2025-08.xlsx"
 REPORTED = SAMPLES / "reported_volumes_2026.xlsx"
@@ -107,7 +107,9 @@ def _encrypted(path: Path) -> Path:
 @pytest.mark.parametrize("make, words", [
     (lambda p: (p.write_bytes(b"hello, this is not a workbook \x00\x01"), p)[1], "不是"),
     (lambda p: (p.write_bytes(b"PK\x03\x04garbage-garbage"), p)[1], "不是有效的 Excel"),
-    (lambda p: (p.write_bytes(b"<html><table><tr><td>1</td></tr></table></html>"), p)[1], "网页"),
+    # issue 15: an HTML table is read (v1 refused it); a page without a header is refused for that
+    (lambda p: (p.write_bytes(b"<html><table><tr><td>1</td></tr></table></html>"), p)[1], "表头"),
+    (lambda p: (p.write_bytes(b"MIME-Version: 1.0\r\nContent-Type: multipart/related\r\n\r\n<html>"), p)[1], "网页"),
     (_encrypted, "加密"),
     (_zip_bomb, "压缩炸弹"),
     (_external_link, "外部链接"),

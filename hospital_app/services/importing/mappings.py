@@ -94,6 +94,35 @@ def _max_mb(session: Session) -> int:
 # ------------------------------------------------------------------------ preview
 
 
+def _reading(header, values: list) -> str:
+    """How the import reads a preview row's pack and selected flag (IMPORT.md v2): "10片/盒 ·
+    规格 5mg · 中选" — so the pharmacist sees packs and the flag before running the import."""
+    from hospital_app.importers.packs import parse_pack_cell
+
+    def cell(fname: str):
+        i = header.mapping.get(fname)
+        return values[i] if i is not None and i < len(values) else None
+
+    parts = []
+    for fname in ("pack", "spec"):
+        raw = cell(fname)
+        if raw is None or str(raw).strip() == "":
+            continue
+        if isinstance(raw, (int, float)) and fname == "pack":
+            parts.append(tr("每包装 {n}", "{n} per pack", n=V.text(raw)))
+            break
+        p = parse_pack_cell(raw)
+        if p.counted:
+            parts.append(f"{p.units_per_pack}{p.base_unit or ''}/{p.pack_unit or tr('包装', 'pack')}")
+            if p.spec:
+                parts.append(tr("规格 {s}", "spec {s}", s=p.spec))
+            break
+    flag = cell("selected_flag")
+    if flag is not None and str(flag).strip():
+        parts.append(f"{header.column_of('selected_flag')}：{V.text(flag)}")
+    return " · ".join(parts)
+
+
 def preview(path: str | Path, kind: str, sheet: str | None = None, *, mapping: dict | None = None,
             session: Session | None = None, max_rows: int = 10) -> Preview:
     """The wizard's first page: sheets, detected header, proposed field → column mapping."""
@@ -102,11 +131,11 @@ def preview(path: str | Path, kind: str, sheet: str | None = None, *, mapping: d
     table = open_table(path, kind, sheet=sheet, mapping=mapping, max_mb=max_mb, strict=False)
     try:
         header = table.header
-        rows = [[("" if v is None else str(V.text(v) or "")) for v in values]
+        rows = [[("" if v is None else str(V.text(v) or "")) for v in values] + [_reading(header, values)]
                 for _r, values in table.raw_rows(max_rows)]
         return Preview(
             file=table.file, kind=kind, sheets=[s.as_dict() for s in table.sheets], sheet=table.sheet,
-            header_row=header.row, headers=list(header.columns),
+            header_row=header.row, headers=list(header.columns) + [tr("识别结果", "Read as")],
             mapping={f: header.columns[i] for f, i in sorted(header.mapping.items(), key=lambda kv: kv[1])},
             missing=missing_required(kind, header.mapping), rows=rows)
     finally:

@@ -8,12 +8,12 @@ that; ``Companies`` gets or creates a company by its name as written (R16 distri
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from db.models import Company, Product
+from db.models import Company, Product, ProductPack
 from hospital_app.domain.normalize import normalize_generic, normalize_key, normalize_spec
 
 
@@ -35,6 +35,9 @@ class _Prod:
     base_unit: str | None
     pack_unit: str | None
     label: str
+    # The product's packs (IMPORT.md v2: several per product): (pack id, units per pack, pack unit,
+    # code, description).
+    packs: list = field(default_factory=list)
 
 
 class ProductIndex:
@@ -52,11 +55,21 @@ class ProductIndex:
                 .outerjoin(Company, Product.manufacturer_id == Company.id))
         if selected_only:
             stmt = stmt.where(Product.selected.is_(True))
+        packs: dict[int, list] = {}
+        for pk in session.execute(select(ProductPack.product_id, ProductPack.id, ProductPack.units_per_pack,
+                                         ProductPack.pack_unit, ProductPack.code, ProductPack.pack_desc)
+                                  .order_by(ProductPack.id)):
+            packs.setdefault(pk[0], []).append(tuple(pk[1:]))
         for row in session.execute(stmt):
-            self.add(_Prod(row[0], normalize_key(row[1]), row[3] or normalize_generic(row[2]),
-                           _form_key(row[4]), row[6] or normalize_spec(row[5]), normalize_key(row[11]),
-                           bool(row[7]), row[8], row[9], row[10],
-                           f"#{row[0]} {row[2]} {row[5] or ''} {row[11] or ''}".strip()))
+            prod = _Prod(row[0], normalize_key(row[1]), row[3] or normalize_generic(row[2]),
+                         _form_key(row[4]), row[6] or normalize_spec(row[5]), normalize_key(row[11]),
+                         bool(row[7]), row[8], row[9], row[10],
+                         f"#{row[0]} {row[2]} {row[5] or ''} {row[11] or ''}".strip(), packs.get(row[0], []))
+            self.add(prod)
+            for _pid, _upp, _unit, code, _desc in prod.packs:  # a pack's own code finds its product
+                key = normalize_key(code)
+                if key and prod not in self.by_code.get(key, ()):
+                    self.by_code.setdefault(key, []).append(prod)
 
     def add(self, p: _Prod) -> None:
         if p.code:
@@ -102,10 +115,33 @@ class Companies:
         self.session = session
         self.ids: dict[str, int] = {}
         self.flags: dict[int, tuple[bool, bool]] = {}
+        self.pending: dict[str, None] = {}  # new manufacturers waiting for ``flush_later``
         for cid, name, man, dis in session.execute(
                 select(Company.id, Company.name, Company.is_manufacturer, Company.is_distributor)):
             self.ids[name] = cid
             self.flags[cid] = (bool(man), bool(dis))
+
+    def later(self, name: str) -> int | None:
+        """A manufacturer's id if known, else None and the name waits for ``flush_later`` (one
+        multi-row insert for the thousands of new companies of a provincial list)."""
+        cid = self.ids.get(name)
+        if cid is None:
+            self.pending.setdefault(name, None)
+            return None
+        return self.get(name, manufacturer=True)
+
+    def flush_later(self) -> None:
+        names = [n for n in self.pending if n not in self.ids]
+        self.pending = {}
+        if not names:
+            return
+        table = Company.__table__
+        ids = self.session.connection().execute(
+            table.insert().returning(table.c.id, sort_by_parameter_order=True),
+            [{"name": n, "is_manufacturer": True, "is_distributor": False, "version": 1} for n in names]).scalars().all()
+        for name, cid in zip(names, ids):
+            self.ids[name] = cid
+            self.flags[cid] = (True, False)
 
     def get(self, name: str | None, *, manufacturer: bool = False, distributor: bool = False) -> int | None:
         if not name:

@@ -49,6 +49,11 @@ class ImportResult:
     warnings: list[InputProblem] = field(default_factory=list)
     # Batch dates the run filled in: {"batch", "execution_start", "cycle_end"} (ISO dates or None).
     batch_dates: list[dict] = field(default_factory=list)
+    # Every problem found (``errors`` may list fewer: grouped and capped at MAX_PROBLEMS).
+    error_count: int = 0
+    errors_truncated: bool = False
+    # --skip-invalid: every row left out and why ({"row", "column", "message"}).
+    skipped: list[dict] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {
@@ -61,6 +66,8 @@ class ImportResult:
             "kind": self.kind, "file": self.file, "sheet": self.sheet, "header_row": self.header_row,
             "dry_run": self.dry_run, "created_products": self.created_products,
             "batch_dates": list(self.batch_dates),
+            "error_count": self.error_count, "errors_truncated": self.errors_truncated,
+            "skipped": list(self.skipped),
         }
 
 

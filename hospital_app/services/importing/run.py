@@ -13,6 +13,7 @@ adds only its new rows (``_line_key``, ``_unique``).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Iterable
@@ -28,29 +29,54 @@ from hospital_app.services.importing.matching import Companies, ProductIndex, _f
 from hospital_app.services.importing.results import CHUNK, MAX_PROBLEMS, ImportResult, ProgressFn
 
 
+# Pure key functions of R9 / IMPORT.md, memoised for the run's repeated names, forms and companies.
+_generic_key = functools.lru_cache(maxsize=65536)(normalize_generic)
+_spec_key = functools.lru_cache(maxsize=65536)(normalize_spec)
+_name_key = functools.lru_cache(maxsize=65536)(normalize_key)
+_form = functools.lru_cache(maxsize=4096)(_form_key)
+
+
 class _RowError(Exception):
     """Stop processing this row (its problem is already recorded)."""
 
 
 class Run:
-    """One import run: reads records, collects problems, counts."""
+    """One import run: reads records, collects problems, counts.
 
-    def __init__(self, session: Session, table: Table, result: ImportResult, progress: ProgressFn | None) -> None:
+    Problems are grouped by (column, message): rows sharing one problem ("中选企业不能为空" on
+    2 195 rows) become one error naming their rows (issue 15 item 10), and collecting them is
+    linear in the rows. With ``skip_invalid`` a row's problem skips that row instead
+    (``result.skipped``); the writers check a row completely before writing any of it.
+    """
+
+    def __init__(self, session: Session, table: Table, result: ImportResult, progress: ProgressFn | None,
+                 skip_invalid: bool = False) -> None:
         self.s = session
         self.t = table
         self.result = result
-        self.problems: list[InputProblem] = []
         self.total_problems = 0
         self.progress = progress
         self.total_estimate = table.estimated_rows()
         self.companies = Companies(session)
+        self.skip_invalid = skip_invalid
+        self._groups: dict[tuple[str | None, str], list[int | None]] = {}
+        self.last_pack_id: int | None = None  # the pack the last ``to_base_units`` converted with
+        self._quiet = 0
+
+    @property
+    def problems(self) -> list[InputProblem]:
+        return self.result.errors
 
     # -- problems
     def problem(self, row: int | None, fname: str | None, message: str) -> None:
+        if self._quiet:
+            return
+        column = self.t.column(fname) if fname else None
+        if self.skip_invalid and row is not None:
+            self.result.skipped.append({"row": row, "column": column, "message": message})
+            return
         self.total_problems += 1
-        if len(self.problems) < MAX_PROBLEMS:
-            self.problems.append(InputProblem(message, file=self.t.file, sheet=self.t.sheet, row=row,
-                                              column=self.t.column(fname) if fname else None))
+        self._groups.setdefault((column, message), []).append(row)
 
     def warn(self, row: int | None, fname: str | None, message: str) -> None:
         """A note for the user in ``result.warnings``; the run goes on."""
@@ -73,13 +99,13 @@ class Run:
 
     def quietly(self, fn):
         """fn() or None when it fails; its problem is not recorded."""
-        kept, total = len(self.problems), self.total_problems
+        self._quiet += 1
         try:
             return fn()
         except _RowError:
-            del self.problems[kept:]
-            self.total_problems = total
             return None
+        finally:
+            self._quiet -= 1
 
     def text(self, rec: Record, fname: str, required: bool = False) -> str | None:
         return self.get(rec, fname, V.text, required)
@@ -114,12 +140,12 @@ class Run:
         pk = self.get(rec, "pack", V.parse_pack) or V.SpecPack(None)
         base_unit = self.text(rec, "base_unit") or pk.base_unit or sp.base_unit
         return {
-            "code": code, "generic": generic, "form": form, "maker": maker, "spec": sp.spec,
+            "code": code, "generic": generic, "form": form, "maker": maker, "spec": sp.spec or pk.spec,
             "upp": pk.units_per_pack or sp.units_per_pack, "base_unit": base_unit,
             "pack_unit": pk.pack_unit or sp.pack_unit, "pack_desc": pk.pack_desc or sp.pack_desc,
             "approval": self.text(rec, "approval_number"),
-            "keys": (normalize_key(code), normalize_generic(generic), _form_key(form),
-                     normalize_spec(sp.spec), normalize_key(maker)),
+            "keys": (_name_key(code), _generic_key(generic), _form(form),
+                     _spec_key(sp.spec or pk.spec), _name_key(maker)),
         }
 
     def to_base_units(self, rec: Record, fname: str, ident: dict, prod: _Prod | None,
@@ -133,11 +159,13 @@ class Run:
             return None, 1
         number, glued = parsed
         key = None if factors is None else (factor_key, glued)
-        factor = factors.get(key) if factors is not None else None
-        if factor is None:
-            factor = self.unit_factor(rec, fname, glued, ident, prod, default_pack)
+        cached = factors.get(key) if factors is not None else None
+        if cached is None:
+            self.last_pack_id = None
+            cached = (self.unit_factor(rec, fname, glued, ident, prod, default_pack), self.last_pack_id)
             if factors is not None:
-                factors[key] = factor
+                factors[key] = cached
+        factor, self.last_pack_id = cached
         value = number * factor
         if value != value.to_integral_value():
             if factor == 1:
@@ -168,8 +196,10 @@ class Run:
         """
         base_unit = ident.get("base_unit") or (prod.base_unit if prod else None) or ident.get("learned_base_unit")
         pack_unit = ident.get("pack_unit") or (prod.pack_unit if prod else None) or ident.get("learned_pack_unit")
-        upp = ident.get("upp") or (prod.upp if prod else None)
         unit, column = self._unit_of(rec, fname, glued, base_unit, pack_unit)
+        if prod is not None and prod.packs and unit and not ident.get("pack_unit") and unit != base_unit and any(
+                p[2] == unit for p in prod.packs):
+            pack_unit = unit  # one of the product's packs is named by the line's unit
         if not unit:
             is_pack = default_pack
         elif _says_base_unit(unit) or unit == base_unit:
@@ -185,6 +215,7 @@ class Run:
             raise self.fail(rec, column, _unit_mismatch(unit, base_unit, pack_unit))
         if not is_pack:
             return 1
+        upp = self.pick_pack(rec, fname, ident, prod, unit)
         if not upp:
             raise self.fail(rec, fname, tr(
                 "数量按“{u}”计，但没有转换比（包装数量），无法换算为最小制剂单位",
@@ -195,6 +226,37 @@ class Run:
             if prod is not None:
                 prod.pack_unit = unit
         return upp
+
+    def pick_pack(self, rec: Record, fname: str, ident: dict, prod: _Prod | None, unit: str) -> int | None:
+        """IMPORT.md v2 "One product, several packs": a line in packs is converted with its own
+        pack — the line's pack column (or spec), else the pack its code names, else the only pack
+        (of the unit it names); several candidates is an error listing them, never a guess.
+        Sets ``last_pack_id``."""
+        packs = list(prod.packs) if prod is not None else []
+        line_upp = ident.get("upp")
+        if line_upp:
+            same = [p for p in packs if p[1] == line_upp and (not ident.get("pack_unit") or p[2] in (
+                None, ident.get("pack_unit")))]
+            self.last_pack_id = same[0][0] if same else None
+            return line_upp
+        code = normalize_key(ident.get("code"))
+        by_code = [p for p in packs if code and normalize_key(p[3]) == code]
+        if len(by_code) == 1:
+            self.last_pack_id = by_code[0][0]
+            return by_code[0][1]
+        named = [p for p in packs if unit and p[2] == unit] or packs
+        if len({p[1] for p in named}) == 1:
+            self.last_pack_id = named[0][0] if len(named) == 1 else None
+            return named[0][1]
+        if named:
+            listed = "、".join(p[4] or f"{p[1]}{prod.base_unit or ''}/{p[2] or ''}" for p in named)
+            raise self.fail(rec, fname, tr(
+                "产品 {p} 有 {n} 种包装（{c}），这一行没有写明是哪一种，无法把“{q}”换算为最小单位；"
+                "请在包装列注明（如“5mg×14片/盒”）或使用该包装的编码",
+                "Product {p} has {n} packs ({c}) and the line does not say which, so '{q}' cannot be converted "
+                "to base units; give the pack (e.g. 5mg×14片/盒) or the pack's code",
+                p=prod.label, n=len(named), c=listed, q=V.text(rec.values.get(fname))))
+        return prod.upp if prod is not None else None
 
     def _unit_of(self, rec: Record, fname: str, glued: str, base_unit: str | None,
                  pack_unit: str | None) -> tuple[str, str]:
@@ -225,7 +287,33 @@ class Run:
         return prod
 
     def finish(self) -> None:
-        self.result.errors = self.problems
+        """Grouped problems → ``result.errors`` (at most MAX_PROBLEMS), with the total count."""
+        errors = []
+        for (column, message), rows in self._groups.items():
+            if len(errors) >= MAX_PROBLEMS:
+                break
+            if len(rows) > 1:
+                message = tr("{m}（共 {n} 行：第 {r} 行）", "{m} ({n} rows: {r})", m=message, n=len(rows),
+                             r=_row_ranges(rows))
+            errors.append(InputProblem(message, file=self.t.file, sheet=self.t.sheet, row=rows[0], column=column))
+        self.result.errors = errors
+        self.result.error_count = self.total_problems
+        self.result.errors_truncated = len(errors) < len(self._groups)
+
+
+def _row_ranges(rows: list[int | None], limit: int = 100) -> str:
+    """[3, 4, 5, 9] → "3–5、9"; more than ``limit`` ranges end with "…"."""
+    nums = sorted({r for r in rows if r is not None})
+    ranges: list[str] = []
+    i = 0
+    while i < len(nums):
+        j = i
+        while j + 1 < len(nums) and nums[j + 1] == nums[j] + 1:
+            j += 1
+        ranges.append(str(nums[i]) if i == j else f"{nums[i]}–{nums[j]}")
+        i = j + 1
+    text = "、".join(ranges[:limit])
+    return text + ("…" if len(ranges) > limit else "")
 
 
 def _says_base_unit(unit: str) -> bool:

@@ -20,10 +20,7 @@ from hospital_app.errors import BadInput
 from hospital_app.i18n import tr
 from hospital_app.importers.headers import field_label
 from hospital_app.importers.table import open_table
-from hospital_app.services.importing.kinds.orders import _import_orders
-from hospital_app.services.importing.kinds.products import _import_products
-from hospital_app.services.importing.kinds.purchases import _import_purchases
-from hospital_app.services.importing.kinds.reported_volumes import _import_reported
+from hospital_app.services.importing.kinds import writer_for
 from hospital_app.services.importing.mappings import _check_kind, _max_mb, resolve_mapping
 from hospital_app.services.importing.results import ImportFailed, ImportResult, ProgressFn
 from hospital_app.services.importing.run import Run
@@ -37,12 +34,18 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def _skipped_rows(result: ImportResult) -> int:
+    return len({s["row"] for s in result.skipped})
+
+
 def import_file(session: Session, kind: str, path: str | Path, *, sheet: str | None = None,
                 mapping: dict | str | None = None, batch: str | None = None, dry_run: bool = False,
-                who: str | None = None, progress: ProgressFn | None = None) -> ImportResult:
+                who: str | None = None, progress: ProgressFn | None = None,
+                skip_invalid: bool = False) -> ImportResult:
     """Import one file (IMPORT.md). Raises ``ImportFailed`` (BadInput, exit 3) listing every
     problem, after rolling the session back; a dry run rolls back too and returns the counts
-    a real run would have."""
+    a real run would have. ``skip_invalid`` (issue 15 item 10): rows with a problem are left out and
+    listed in ``result.skipped`` with their reason; the rest is imported."""
     _check_kind(kind)
     path = Path(path)
     mapping = resolve_mapping(session, kind, mapping)
@@ -59,25 +62,26 @@ def import_file(session: Session, kind: str, path: str | Path, *, sheet: str | N
                             started_at=datetime.now(), who=who)
         session.add(run_row)
         session.flush()
-        run = Run(session, table, result, progress)
-        if kind == "purchases":
-            _import_purchases(run, run_row.id)
-        elif kind == "orders":
-            _import_orders(run, run_row.id)
-        elif kind in ("products", "volumes"):
-            _import_products(run, batch, kind)
-        else:
-            _import_reported(run, batch)
+        run = Run(session, table, result, progress, skip_invalid=skip_invalid)
+        writer_for(kind)(run, batch=batch, run_id=run_row.id)
         run.finish()
         if run.total_problems:
             session.rollback()
             raise ImportFailed(result, run.total_problems)
+        if result.rows and result.rows == _skipped_rows(result):
+            session.rollback()
+            first = result.skipped[0]
+            raise BadInput(tr("全部 {n} 行都有问题，没有可导入的行。第一处（第 {r} 行）：{m}",
+                              "All {n} rows have problems; nothing to import. First (row {r}): {m}",
+                              n=result.rows, r=first["row"], m=first["message"]),
+                           file=path.name, sheet=table.sheet, row=first["row"], column=first["column"])
         if result.rows == 0:
             session.rollback()
             raise BadInput(tr("工作表“{s}”在表头（第 {r} 行）下面没有数据行。",
                               "Sheet '{s}' has no data rows below its header (row {r}).",
                               s=table.sheet, r=table.header.row), file=path.name, sheet=table.sheet)
         run_row.rows, run_row.inserted = result.rows, result.inserted
+        run_row.skipped = _skipped_rows(result)
         run_row.updated, run_row.unchanged = result.updated, result.unchanged
         run_row.finished_at = datetime.now()
         session.flush()
@@ -91,7 +95,8 @@ def import_file(session: Session, kind: str, path: str | Path, *, sheet: str | N
             audit.record(session, who, "import", "import_run", str(run_row.id), None,
                          {"kind": kind, "file": path.name, "sha256": run_row.sha256, "rows": result.rows,
                           "inserted": result.inserted, "updated": result.updated,
-                          "unchanged": result.unchanged, "batch_dates": result.batch_dates})
+                          "unchanged": result.unchanged, "skipped": run_row.skipped,
+                          "batch_dates": result.batch_dates})
         return result
     except BaseException:
         session.rollback()

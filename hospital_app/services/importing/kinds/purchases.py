@@ -21,12 +21,40 @@ from hospital_app.services.importing.results import AMOUNT_Q, CHUNK, PRICE_Q
 from hospital_app.services.importing.run import Run, _line_key, _q, _RowError, _unique
 
 
-def _is_return(run: Run, rec: Record, amount: Decimal | None) -> bool:
+def _return_flag(run: Run, rec: Record) -> bool | None:
+    """What the line itself says: True (退货 in a type column, 是 in 是否退货), False (否 in a
+    return column, or a type such as 采购/入库), None when it says nothing."""
     for fname in ("return_flag", "emergency"):
         t = run.text(rec, fname) if run.t.has(fname) else None
-        if t and ("退" in t or (fname == "return_flag" and V.parse_flag(t) is True and "退" in run.t.column(fname))):
+        if not t:
+            continue
+        if "退" in t or (fname == "return_flag" and V.parse_flag(t) is True and "退" in run.t.column(fname)):
             return True
-    return amount is not None and amount < 0
+        if fname == "return_flag" and (V.parse_flag(t) is False or t in ("采购", "入库", "正常", "购进", "进货")):
+            return False
+    return None
+
+
+def _is_return(run: Run, rec: Record, qty: int, amount: Decimal | None) -> bool:
+    """IMPORT.md: a negative quantity is a return only when the line says so (a return column, or
+    a negative amount as well). A line whose signs disagree with each other or with its return
+    column is an error for that row (issue 23 item 7: +3 with −9.78 and 是否退货=否 is no return)."""
+    flag = _return_flag(run, rec)
+    negative_amount = amount is not None and amount < 0
+    if flag is True:
+        return True
+    if flag is False and (qty < 0 or negative_amount):
+        raise run.fail(rec, "quantity" if qty < 0 else "amount", tr(
+            "“{c}”写的是“{f}”（不是退货），但数量为 {q}、金额为 {a}；退货行应标明退货且数量、金额都为负数，请核对",
+            "'{c}' says '{f}' (not a return) but the quantity is {q} and the amount {a}; a return must say so "
+            "and have a negative quantity and amount — please check", c=run.t.column("return_flag"),
+            f=run.text(rec, "return_flag"), q=qty, a=amount))
+    if qty > 0 and negative_amount:
+        raise run.fail(rec, "amount", tr(
+            "数量为 {q}（正数）但金额为 {a}（负数）：无法判断是否退货；退货行的数量和金额都应为负数，或在退货列中标明",
+            "The quantity {q} is positive but the amount {a} is negative: it is unclear whether this is a return; "
+            "a return has a negative quantity and amount, or says so in a return column", q=qty, a=amount))
+    return negative_amount
 
 
 def _create_product(run: Run, index: ProductIndex, ident: dict, rec: Record) -> _Prod:
@@ -57,12 +85,31 @@ def _create_product(run: Run, index: ProductIndex, ident: dict, rec: Record) -> 
     return prod
 
 
+def _two_quantities(run: Run, rec: Record, ident: dict, prod: _Prod | None, qty: int | None,
+                    pack_id: int | None) -> tuple[int, int | None]:
+    """IMPORT.md v2 two quantity columns (入库数量 in packs and in base units): the base-unit column
+    counts; the pack column is converted through the line's pack and a disagreement is warned
+    for that row. Only the pack column given: it is converted."""
+    packs, _f = run.to_base_units(rec, "pack_quantity", ident, prod, default_pack=True)
+    if qty is None:
+        if packs is None:
+            raise run.fail(rec, "quantity", tr("“{c}”不能为空", "'{c}' must not be empty", c=run.t.column("quantity")))
+        return packs, run.last_pack_id
+    if packs is not None and packs != qty:
+        run.warn(rec.row, "pack_quantity", tr(
+            "“{p}”{pv} 换算为 {n} 个最小单位，与“{b}”{q} 不一致；已按“{b}”{q} 计入，请核对",
+            "'{p}' {pv} converts to {n} base units, which disagrees with '{b}' {q}; {q} was counted — please check",
+            p=run.t.column("pack_quantity"), pv=V.text(rec.values.get("pack_quantity")), n=packs,
+            b=run.t.column("quantity"), q=qty))
+    return qty, pack_id
+
+
 # Cells that identify the product of a line (and the unit of its quantity).
 _IDENT_FIELDS = ("product_code", "generic_name", "dosage_form", "spec", "pack", "base_unit", "manufacturer",
-                 "approval_number", "unit")
+                 "approval_number", "unit", "pack_unit")
 
 _PURCHASE_COMPARE = ("product_id", "purchase_date", "quantity", "unit_price", "amount", "distributor_id",
-                     "is_return", "order_time")
+                     "is_return", "order_time", "pack_id")
 
 
 def _flush_purchases(run: Run, pending: list[dict], run_id: int | None) -> None:
@@ -95,11 +142,12 @@ def _flush_purchases(run: Run, pending: list[dict], run_id: int | None) -> None:
     pending.clear()
 
 
-def _import_purchases(run: Run, run_id: int | None) -> None:
+def import_purchases(run: Run, *, batch: str | None = None, run_id: int | None = None) -> None:
     index = ProductIndex(run.s)
     seen: dict[str, int] = {}
     pending: list[dict] = []
     has_upp = run.t.has("pack")
+    has_pack_qty = run.t.has("pack_quantity")
     idents: dict[tuple, tuple[dict, _Prod | None]] = {}
     factors: dict = {}
     distributors: dict[object, int | None] = {}
@@ -122,13 +170,16 @@ def _import_purchases(run: Run, run_id: int | None) -> None:
                     raise run.fail(rec, "purchase_date" if run.t.has("purchase_date") else "order_time",
                                    tr("缺少采购日期", "The purchase date is missing"))
                 pdate = order_time.date()
-            qty, factor = run.to_base_units(rec, "quantity", ident, prod, default_pack=has_upp,
+            qty, factor = run.to_base_units(rec, "quantity", ident, prod, default_pack=has_upp and not has_pack_qty,
                                             factors=factors, factor_key=raw_ident)
-            if qty is None:
+            if qty is None and not has_pack_qty:
                 raise run.fail(rec, "quantity", tr("采购数量不能为空", "The quantity must not be empty"))
+            pack_id = run.last_pack_id
+            if has_pack_qty:
+                qty, pack_id = _two_quantities(run, rec, ident, prod, qty, pack_id)
             price = run.get(rec, "purchase_price", V.parse_decimal)
             amount = run.get(rec, "amount", V.parse_decimal)
-            is_return = _is_return(run, rec, amount)
+            is_return = _is_return(run, rec, qty, amount) if qty else False
             if qty == 0:
                 raise run.fail(rec, "quantity", tr("采购数量为 0", "The quantity is 0"))
             if qty < 0 and not is_return:
@@ -163,7 +214,7 @@ def _import_purchases(run: Run, run_id: int | None) -> None:
         pending.append({
             "product_id": prod.id, "dedup_key": key, "order_no": order_no, "line_no": line_no,
             "order_time": order_time, "purchase_date": pdate, "quantity": qty, "unit_price": unit_price,
-            "amount": amount, "distributor_id": distributor_id, "is_return": is_return,
+            "amount": amount, "distributor_id": distributor_id, "is_return": is_return, "pack_id": pack_id,
             "source_file": run.t.file, "source_row": rec.row,
         })
         if len(pending) >= CHUNK:

@@ -16,7 +16,8 @@ from hospital_app.services.importing.matching import ProductIndex
 from hospital_app.services.importing.run import Run, _RowError
 
 
-def _import_reported(run: Run, batch_name: str | None) -> None:
+def import_reported(run: Run, *, batch: str | None = None, run_id: int | None = None) -> None:
+    batch_name = batch
     """R13: a volume report (报量) with its lines in base units."""
     index = ProductIndex(run.s)
     batch_id = None
