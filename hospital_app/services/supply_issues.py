@@ -454,17 +454,6 @@ def link_purchases(session: Session, issue_id: int, purchase_ids: list[int], who
     return len(new)
 
 
-def set_emergency_verified(session: Session, issue_id: int, verified: bool, who: str | None = None) -> None:
-    """R11: mark the issue as a verified supply emergency (backup purchases then count as selected)."""
-    who = who or audit.current_user()
-    issue = _get(session, issue_id)
-    before = _snapshot(issue)
-    issue.emergency_verified = verified
-    _event(session, issue, datetime.now(), who, "emergency_verified", None,
-           tr("已核实为供应紧急情况", "verified as a supply emergency") if verified
-           else tr("撤销供应紧急情况核实", "supply emergency verification withdrawn"), before)
-
-
 # ----------------------------------------------------------------------------- alerts
 
 

@@ -9,6 +9,7 @@ R13) — not with the application's own functions.
 from __future__ import annotations
 
 import calendar as cal
+import math
 import io
 import shutil
 from contextlib import redirect_stderr, redirect_stdout
@@ -83,7 +84,9 @@ ORDERS = [
 
 PROGRESS_KEYS = ["product_id", "batch", "generic_name", "dosage_form", "spec", "manufacturer", "unit",
                  "period_start", "period_end", "agreed_volume", "target_to_date", "purchased", "completion",
-                 "schedule", "status", "shortfall", "nonselected_share", "flags"]
+                 "schedule", "status", "shortfall", "nonselected_share", "flags",
+                 # version 2 (R8 v2), after the version 1 keys
+                 "remaining", "over_purchase", "period_days_left", "lag_reason", "failed_reasons"]
 ISSUE_KEYS = ["id", "product_id", "type", "status", "reported_at", "reply_due", "replied_at", "promised_date",
               "resolution_due", "resolution_due_provisional", "overdue", "promise_exceeds_limit"]
 
@@ -189,10 +192,13 @@ def expected_row(code: str, as_of: date) -> dict:
     else:
         status = "behind"
     share = Fraction(non, bought + non) if bought + non else Fraction(0)
+    # R8 v2: one shortfall everywhere, the whole units still needed to reach the schedule.
+    shortfall = max(0, math.ceil(s * volume - bought))
     return {"generic_name": p[1], "spec": p[3], "manufacturer": p[6], "unit": p[5],
             "period_start": start.isoformat(), "period_end": end.isoformat(), "agreed_volume": volume,
             "target_to_date": target, "purchased": bought, "completion": round(float(c), 4),
-            "schedule": round(float(s), 4), "status": status, "shortfall": max(0, target - bought),
+            "schedule": round(float(s), 4), "status": status, "shortfall": int(shortfall),
+            "remaining": max(0, volume - bought), "over_purchase": max(0, bought - volume),
             "nonselected_share": round(float(share), 4)}
 
 
@@ -239,6 +245,8 @@ def vbp(tmp_path_factory) -> Path:
         folder = tmp_path_factory.mktemp("acc")
         files = write_files(folder)
         db = folder / "acc.db"
+        # R19: documents name the hospital (never a placeholder); set once like a new user does.
+        assert invoke("--db", db, "settings", "set", "hospital.name", "验收测试医院")[0] == 0
         for kind in ("products", "purchases", "orders", "reported-volumes"):
             code, out, err = invoke("--db", db, "import", kind, files[kind], "--json")
             assert code == 0, (kind, out, err)
@@ -270,15 +278,20 @@ def test_r7_r8_r9_progress_matches_the_independent_calculation(vbp, as_of):
     started and one completed
     WHEN `progress --json` at several as-of dates
     THEN every product whose agreement period contains the date is listed with the figures of R7
-    (S(d), target half up), R8 (completion, status, shortfall) and R9 (non-selected share)."""
+    (S(d), target half up), R8 v2 (completion, status, shortfall ⌈S·V − bought⌉, remaining,
+    over-purchase) and R9 (non-selected share); a product whose only period has ended is listed
+    with its final assessment (flag ``ended``); one whose period has not begun is not listed."""
     d = date.fromisoformat(as_of)
     doc = jcli(vbp, as_of, "progress")
     assert doc["as_of"] == as_of
     rows = {r["generic_name"]: r for r in doc["rows"]}
     for code in PROGRESS_CODES:
         p = next(p for p in PRODUCTS if p[0] == code)
-        if not p[10] <= d <= p[11]:
-            assert p[1] not in rows, (code, as_of)  # "current agreement period" only
+        if d < p[10]:
+            assert p[1] not in rows, (code, as_of)  # not begun: nothing to assess yet
+            continue
+        if d > p[11]:
+            assert "ended" in rows[p[1]]["flags"], (code, as_of)  # R8 v2: the final assessment stays
             continue
         exp = expected_row(code, d)
         got = {k: rows[p[1]][k] for k in exp}
@@ -323,7 +336,11 @@ def test_progress_batch_filter_and_global_options_after_the_command(vbp):
 
     code, out, err = invoke("progress", "--batch", BATCH, "--json", "--db", vbp, "--as-of", "2025-03-31")
     assert code == 0, err
-    assert len(json.loads(out)["rows"]) == 4
+    # The four running products and the five R13 products whose 2024 period ended (R8 v2).
+    rows = json.loads(out)["rows"]
+    assert len(rows) == 9
+    assert sorted(r["generic_name"] for r in rows if "ended" in r["flags"]) == sorted(
+        p[1] for p in PRODUCTS if p[0].startswith("TV"))
     code, _, err = invoke("--db", vbp, "progress", "--batch", "没有这个批次")
     assert code == 3 and "批次" in err
 
@@ -463,7 +480,8 @@ def test_r13_volume_check_thresholds_are_strict(vbp):
         "验收戊片": (0, 100, None, True, "no_history"),
     }
     assert list(rows["验收甲片"]) == ["generic_name", "spec", "baseline", "reported", "change",
-                                   "needs_explanation", "reason"]
+                                   "needs_explanation", "reason", "baseline_covered", "data_to"]
+    assert rows["验收甲片"]["baseline_covered"] is True  # purchases on record span all of 2024 (R13 v2)
     # The default baseline year is the calendar year before --as-of.
     assert jcli(vbp, "2025-03-31", "volume-check") == jcli(vbp, "2025-03-31", "volume-check",
                                                            "--baseline-year", "2024")

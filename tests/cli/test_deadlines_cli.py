@@ -138,31 +138,36 @@ def test_r5_payments_json(run_cli, seeded):
     assert "逾期未付" in human.out
 
 
-def test_r11_link_purchases_and_verify_emergency_through_the_cli(run_cli, db_path):
-    """R11: a backup supplier's purchases linked to a verified supply emergency count as purchases of
-    the selected product; `issues link` and `issues verify-emergency` make that happen, `--off` undoes it."""
+def test_r11_verified_backup_purchases_count_as_the_selected_products(run_cli, db_path):
+    """R11 v2: GIVEN the demo's emergency, whose backup-supplier purchases are linked to a supply issue
+    the bureau confirmed (核实) WHEN the confirmation is taken away THEN the selected product's counted
+    purchases fall by exactly the linked backup units; `issues link` adds purchases, a bad id is exit 3."""
+    import shutil
     import sqlite3
 
     assert run_cli("--db", db_path, "--as-of", "2026-06-30", "demo").code == 0
     con = sqlite3.connect(db_path)
-    backup_id, primary_id = con.execute(
-        "select b.id, p.id from product b join product p on p.generic_name_norm = b.generic_name_norm "
-        "and p.spec_norm = b.spec_norm and p.supply_role = 'primary' where b.supply_role = 'backup'").fetchone()
-    issue_id, linked = con.execute("select issue_id, count(*) from supply_issue_purchase group by issue_id").fetchone()
+    primary_id, issue_id, linked_units = con.execute(
+        "select p.id, l.issue_id, sum(u.quantity) from supply_issue_purchase l"
+        " join purchase u on u.id = l.purchase_id join product b on b.id = u.product_id"
+        " join product p on p.generic_name_norm = b.generic_name_norm and p.spec_norm = b.spec_norm"
+        " and p.supply_role = 'primary' where b.supply_role = 'backup' group by p.id, l.issue_id").fetchone()
+    assert con.execute("select bureau_confirmed_at from supply_issue where id = ?", (issue_id,)).fetchone()[0]
+    con.close()
+    unconfirmed = db_path.with_name("unconfirmed.db")
+    shutil.copyfile(db_path, unconfirmed)
+    con = sqlite3.connect(unconfirmed)
+    con.execute("update supply_issue set bureau_confirmed_at = null where id = ?", (issue_id,))
+    con.commit()
     con.close()
 
-    def purchased(as_of="2026-06-30"):
-        rows = run_cli("--db", db_path, "--as-of", as_of, "progress", "--json").json()["rows"]
-        return {r["product_id"]: r["purchased"] for r in rows}.get(primary_id)
+    def purchased(db):
+        rows = run_cli("--db", db, "--as-of", "2026-06-30", "progress", "--json").json()["rows"]
+        return {r["product_id"]: r["purchased"] for r in rows}[primary_id]
 
-    counted = purchased()
-    off = run_cli("--db", db_path, "issues", "verify-emergency", issue_id, "--off")
-    assert off.code == 0, off
-    assert purchased() < counted  # the backup purchases no longer count as selected
-    assert run_cli("--db", db_path, "issues", "verify-emergency", issue_id).code == 0
-    assert purchased() == counted
+    assert linked_units > 0
+    assert purchased(db_path) - purchased(unconfirmed) == linked_units
     again = run_cli("--db", db_path, "issues", "link", issue_id, "--purchases", "1,2")
     assert again.code == 0 and "2" in again.out
     bad = run_cli("--db", db_path, "issues", "link", issue_id, "--purchases", "999999999")
     assert bad.code == 3
-    assert backup_id and linked >= 1

@@ -1,6 +1,6 @@
 """`issues add | reply | resolve | close | escalate | report | confirm | list` (R3, as of d), and for R11
 `issues link ID --purchases 12,13` (purchases the issue excuses) and
-`issues verify-emergency ID [--off]` (backup-supplier purchases then count as selected)."""
+`issues confirm` records the bureau's verification (backup-supplier purchases then count as selected)."""
 
 from __future__ import annotations
 
@@ -162,16 +162,6 @@ def cmd_link(ctx, args) -> int:
     return 0
 
 
-def cmd_verify(ctx, args) -> int:
-    from hospital_app.services.supply_issues import set_emergency_verified
-
-    with ctx.db.session() as s:
-        set_emergency_verified(s, args.id, not args.off)
-    ctx.out(tr("供应问题 #{id} 已{w}为供应紧急情况。", "Supply issue #{id} {w} as a supply emergency.",
-               id=args.id, w=tr("撤销核实", "no longer verified") if args.off else tr("核实", "verified")))
-    return 0
-
-
 def register(sub, common) -> None:
     p = sub.add_parser("issues", help="供应问题 / supply issues")
     isub = p.add_subparsers(dest="issues_command", metavar="SUBCOMMAND", required=True)
@@ -204,13 +194,9 @@ def register(sub, common) -> None:
     cf.add_argument("--at", type=datetime_arg, required=True)
     cf.add_argument("--ref", help=tr("核实文号或记录", "the confirmation's reference"))
     cf.add_argument("--json", action="store_true")
-    lk = leaf(isub, common, "link", "关联本问题所涉采购（R11）", "link the purchases this issue excuses (R11)", cmd_link)
+    lk = leaf(isub, common, "link", "关联本问题所涉采购", "link the purchases this issue excuses", cmd_link)
     lk.add_argument("id", type=int)
     lk.add_argument("--purchases", type=_ids, required=True, metavar="ID,ID,…")
-    ve = leaf(isub, common, "verify-emergency", "核实为供应紧急情况（R11）", "verify as a supply emergency (R11)",
-              cmd_verify)
-    ve.add_argument("id", type=int)
-    ve.add_argument("--off", action="store_true", help=tr("撤销核实", "withdraw the verification"))
     ls = leaf(isub, common, "list", "列出供应问题", "list supply issues", cmd_list)
     ls.add_argument("--open", action="store_true")
     ls.add_argument("--overdue", action="store_true")

@@ -275,7 +275,7 @@ def cmd_batch_extend(ctx, args) -> int:
 def register(sub, common) -> None:
     from hospital_app.domain.monitoring import EXEMPTION_REASONS, PRODUCT_MARKS
 
-    e = sub.add_parser("exemption", help=tr("免考核（R11）", "assessment exemptions (R11)"))
+    e = sub.add_parser("exemption", help=tr("免考核", "assessment exemptions"))
     esub = e.add_subparsers(dest="exemption_command", metavar="SUBCOMMAND", required=True)
     a = leaf(esub, common, "add", "登记免考核", "exempt a product", cmd_exemption_add)
     a.add_argument("--product", type=int, required=True)
@@ -291,7 +291,7 @@ def register(sub, common) -> None:
     rm = leaf(esub, common, "remove", "删除免考核", "remove an exemption", cmd_exemption_remove)
     rm.add_argument("id", type=int)
 
-    sb = sub.add_parser("substitute", help=tr("可替代药品（R10）", "substitute drugs (R10)"))
+    sb = sub.add_parser("substitute", help=tr("可替代药品", "substitute drugs"))
     ssub = sb.add_subparsers(dest="substitute_command", metavar="SUBCOMMAND", required=True)
     a = leaf(ssub, common, "add", "登记可替代药品", "map a substitute", cmd_substitute_add)
     a.add_argument("--selected", required=True, help=tr("中选药品通用名", "selected generic name"))

@@ -153,11 +153,11 @@ def notes_reopen(ctx, args) -> int:
 
 
 def register(sub, common) -> None:
-    p = leaf(sub, common, "volume-check", "报量核查（R13）", "check reported volumes (R13)", volume_check)
+    p = leaf(sub, common, "volume-check", "报量核查", "check reported volumes", volume_check)
     p.add_argument("--baseline-year", type=int, metavar="YYYY")
     p.add_argument("--json", action="store_true")
 
-    n = sub.add_parser("notes", help=tr("报量情况说明（R13）", "explanatory notes of volume reports (R13)"))
+    n = sub.add_parser("notes", help=tr("报量情况说明", "explanatory notes of volume reports"))
     nsub = n.add_subparsers(dest="notes_command", metavar="SUBCOMMAND", required=True)
 
     def with_common(parser, *, line: bool, year: bool = True):
