@@ -112,3 +112,8 @@ def verify_chain(session: Session) -> int | None:
             return row.id
         prev = row.hash
     return None
+
+
+def restored(session: Session, info: dict) -> AuditLog:
+    """The restore of a backup, recorded in the restored database's own chain."""
+    return record(session, None, "database.restore", "database", None, None, info)
