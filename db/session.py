@@ -95,6 +95,14 @@ def _sqlite_read_only_pragmas(dbapi_conn, _record) -> None:
 
 
 def make_engine(url: str) -> Engine:
+    from db import text_limits
+
+    engine = _make_engine(url)
+    text_limits.install(engine)  # the same text limits on SQLite as on PostgreSQL (issue 23 §9)
+    return engine
+
+
+def _make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         path = sqlite_path(url)
         if path is not None and sqlite_read_only(path):
@@ -265,6 +273,23 @@ def optimize(db: Database) -> None:
         log.warning("could not refresh the planner statistics", exc_info=True)
 
 
+SUPPORTED_BACKENDS = ("sqlite", "postgresql")
+
+
+def _check_backend(url: str) -> None:
+    """Only SQLite files and PostgreSQL servers (CLI.md); anything else is bad input (exit 3)."""
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        backend = make_url(url).get_backend_name()
+    except ArgumentError:
+        backend = None
+    if backend not in SUPPORTED_BACKENDS:
+        raise BadInput(tr("不支持的数据库类型：{u}（只支持 SQLite 文件和 PostgreSQL）。",
+                          "Unsupported database type: {u} (only SQLite files and PostgreSQL).",
+                          u=mask_url(url)), column="--db")
+
+
 def _check_sqlite_location(path: Path) -> None:
     parent = path.parent
     if path.is_dir():
@@ -283,6 +308,7 @@ def _check_sqlite_location(path: Path) -> None:
 def open_database(url_or_path: str, *, migrate: bool = True) -> Database:
     """Open (create or upgrade) the database. Raises Refused / MigrationFailed (exit 4)."""
     url = to_url(url_or_path)
+    _check_backend(url)
     path = sqlite_path(url)
     new_file = False
     if path is not None:

@@ -148,6 +148,9 @@ def main(argv: list[str] | None = None) -> int:
         handler = run_gui
         args.smoke, args.screenshot, args.page = False, None, None
     try:
+        from hospital_app.cli.dates import check_dates
+
+        check_dates(args)  # impossible dates exit 3, far ones are warned about (issue 23 §11/§14)
         result = handler(ctx, args)
         return int(result or 0)
     except AppError as exc:

@@ -227,10 +227,11 @@ class CsvSource:
 
 def open_source(path: Path, max_mb: int):
     """Check the file (safety.sniff) and open the matching reader."""
+    from hospital_app.importers import limits  # text bounds, same on every backend (issue 23 §4/§9)
+
     kind = safety.sniff(path, max_mb)
     if kind == "xlsx":
-        return XlsxSource(path)
-    if kind == "xls":
-        return XlsSource(path)
-    return CsvSource(path)
+        limits.scan_xlsx(path)
+        return limits.Bounded(XlsxSource(path))
+    return limits.Bounded(XlsSource(path) if kind == "xls" else CsvSource(path))
 

@@ -136,13 +136,18 @@ class _WithoutTables(_Source):
         return self.inner.rows(table)
 
 
-def backup(db: Database, out_path: str | os.PathLike, *, include_users: bool = True) -> BackupResult:
+def backup(db: Database, out_path: str | os.PathLike, *, include_users: bool | None = None) -> BackupResult:
     """Back up the open database to ``out_path`` (.zip: portable archive; else SQLite copy).
 
     Written to a temporary file first and renamed, so an interrupted or failed backup
     never leaves a file under the requested name nor a temporary one (issue 23 §1).
-    ``include_users=False`` leaves out the user table (a non-administrator's backup).
+    ``include_users=False`` leaves out the user table; the default (None) does so unless
+    the database is single-user or the logged-in user is an administrator.
     """
+    if include_users is None:
+        from hospital_app.services.users import full_backup_allowed
+
+        include_users = full_backup_allowed(db)
     out = Path(out_path).expanduser().absolute()
     db_file = sqlite_path(db.url)
     archive = out.suffix.lower() == ".zip"

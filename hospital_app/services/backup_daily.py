@@ -80,7 +80,7 @@ def _dailies(folder: Path, prefix: str, ext: str) -> list[Path]:
     return sorted(p for p in folder.glob(f"{prefix}*{ext}") if p.name[len(prefix):-len(ext)].isdigit())
 
 
-def _write_verified(db: Database, target: Path, include_users: bool) -> bool:
+def _write_verified(db: Database, target: Path, include_users: bool | None) -> bool:
     """Write the copy under a temporary name, check it, then move it into place."""
     from hospital_app.services.backup import backup
 
@@ -99,7 +99,7 @@ def _write_verified(db: Database, target: Path, include_users: bool) -> bool:
             tmp.unlink()
 
 
-def daily_backup_if_due(db: Database, today: date | None = None, *, include_users: bool = True) -> Path | None:
+def daily_backup_if_due(db: Database, today: date | None = None) -> Path | None:
     """Take today's backup if it is due. Raises :class:`DamagedDatabase` (exit 3) when the
     SQLite source is damaged; every other failure is logged and returns None."""
     from hospital_app import settings
@@ -124,7 +124,9 @@ def daily_backup_if_due(db: Database, today: date | None = None, *, include_user
             folder.mkdir(parents=True, exist_ok=True)
         finally:
             os.umask(old)
-        if not _write_verified(db, target, include_users):
+        # Next to an SQLite file a full copy adds nothing the file does not hold; a server's
+        # backup on a workstation leaves out the users unless an administrator took it (§6).
+        if not _write_verified(db, target, True if source is not None else None):
             return None
         for stale in _dailies(folder, prefix, ext)[:-keep]:
             stale.unlink()

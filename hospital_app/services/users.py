@@ -79,6 +79,24 @@ def _require_admin(session: Session, actor: str | None) -> None:
                          "Only an administrator can manage users; log in as an admin."))
 
 
+def is_admin(session: Session, username: str | None) -> bool:
+    user = username and session.scalar(select(AppUser).where(AppUser.username == username))
+    return bool(user and user.active and user.role == "admin")
+
+
+def require_admin_if_shared(session: Session, actor: str | None, zh: str, en: str) -> None:
+    """Shared mode: only an active administrator may go on (issue 23 §6); single-user: anyone."""
+    if shared_mode(session) and not is_admin(session, actor or audit.current_user()):
+        raise Refused(tr(zh, en))
+
+
+def full_backup_allowed(db) -> bool:
+    """A full backup (with the user table's password hashes) is for administrators only in
+    shared mode; everyone else's backup leaves the user table out (issue 23 §6)."""
+    with db.read_session() as s:
+        return not shared_mode(s) or is_admin(s, audit.current_user())
+
+
 def add_user(session: Session, username: str, password: str, role: str,
              display_name: str | None = None, actor: str | None = None) -> UserInfo:
     username = (username or "").strip()
