@@ -100,13 +100,39 @@ def _invariants(session: Session, report: CheckReport) -> None:
         report.add("negative_purchase", tr("非退货的采购数量为负数，采购编号：{ids}",
                                            "Negative quantity on a purchase that is not a return, ids: {ids}",
                                            ids=bad))
-    from hospital_app.services.audit import verify_chain
+    _audit(session, report)
 
-    broken = verify_chain(session)
-    if broken is not None:
-        report.add("audit_chain", tr("审计日志从第 {id} 条起被修改或删除过（哈希链断裂）。",
-                                     "The audit log was altered or rows were deleted from entry {id} on "
-                                     "(hash chain broken).", id=broken))
+
+def _audit(session: Session, report: CheckReport) -> None:
+    """The keyed audit chain and the digests of audited and imported rows (issue 23 §10)."""
+    from hospital_app.services import audit
+
+    report.checks.append("row_digests")
+    for code, detail, row_id in audit.verify(session):
+        if code == "chain":
+            report.add("audit_chain", tr("审计日志从第 {id} 条起被修改或删除过（哈希链断裂）。",
+                                         "The audit log was altered or rows were deleted from entry {id} on "
+                                         "(hash chain broken).", id=row_id))
+        elif code == "key_missing":
+            report.add("audit_key_missing", tr(
+                "本机没有审计密钥 {k}（自第 {id} 条起的审计记录无法核验）。请从建库的电脑复制密钥文件到 {d}。",
+                "The audit key {k} is not on this computer (entries from {id} on cannot be verified). Copy the "
+                "key file from the computer that created the database into {d}.",
+                k=detail, id=row_id, d=audit.audit_key.key_dir()))
+        elif code == "unkeyed":
+            report.add("audit_unkeyed", tr("审计日志没有密钥保护（可能在程序之外被改写过）。",
+                                           "The audit log is not protected by a key (it may have been rewritten "
+                                           "outside the app)."))
+    for entity, entity_id, audit_id in audit.changed_rows(session):
+        if entity == "purchase":
+            report.add("purchases_changed", tr(
+                "采购记录在最近一次导入（审计第 {a} 条）之后被程序以外的方式修改过（数量、金额等）。",
+                "Purchase lines were changed outside the app after the last import (audit entry {a}): "
+                "quantities, amounts or other fields.", a=audit_id))
+        else:
+            report.add("row_changed", tr("{e} 第 {i} 条记录在程序以外被修改过（与审计第 {a} 条记录的内容不符）。",
+                                         "{e} {i} was changed outside the app (it differs from audit entry {a}).",
+                                         e=entity, i=entity_id, a=audit_id))
 
 
 def check(db: Database) -> CheckReport:

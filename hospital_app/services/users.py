@@ -178,7 +178,23 @@ def login(db, username: str | None, password: str | None) -> UserInfo | None:
     with db.session() as s:
         if not shared_mode(s):
             audit.set_current_user(None)
-            return None
-        user = authenticate(s, username, password)
-    audit.set_current_user(user.username)
+            user = None
+        else:
+            user = authenticate(s, username, password)
+            audit.set_current_user(user.username)
+    _key_the_audit_log(db)
     return user
+
+
+def _key_the_audit_log(db) -> None:
+    """A log written before the keyed chain gets its key now (issue 23 §10); best effort
+    (a read-only medium keeps it as it is — `check` then says so)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        with db.session() as s:
+            audit.ensure_keyed(s)
+    except (SQLAlchemyError, OSError):
+        import logging
+
+        logging.getLogger(__name__).warning("could not key the audit log", exc_info=True)
