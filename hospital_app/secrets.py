@@ -53,7 +53,7 @@ def split_password(url: str) -> tuple[str, str | None]:
         if key.lower() in _SECRET_PARAMS:
             value = query.pop(key)
             password = password or (value if isinstance(value, str) else value[0])
-    u = u.set(password=None, query=query)
+    u = u.set(query=query)._replace(password=None)  # set(password=None) would keep it
     return u.render_as_string(hide_password=False), password
 
 
@@ -126,3 +126,23 @@ class MaskingFilter(logging.Filter):
         record.msg, record.args = masked, None
         return True
 
+
+
+def store_location(location: str) -> tuple[str, bool]:
+    """What may be written to a config file for ``location``: the URL without its password
+    (which goes to the OS keyring). Returns (location to store, password kept in keyring)."""
+    stored, password = split_password(location)
+    if not password:
+        return stored, False
+    return stored, keyring_set(stored, password)
+
+
+def complete_password(location: str, ask=None) -> str:
+    """A server URL with a user but no password gets it from the OS keyring, else from
+    ``ask(masked_url)`` (a prompt at start; None = no prompt). Anything else is returned as is."""
+    if not needs_password(location):
+        return location
+    password = keyring_get(location)
+    if password is None and ask is not None:
+        password = ask(mask_url(location))
+    return join_password(location, password) if password else location

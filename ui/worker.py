@@ -142,7 +142,9 @@ def describe_error(exc: BaseException) -> str:
     from hospital_app.i18n import tr
 
     if isinstance(exc, AppError):
-        return exc.message
+        from hospital_app.secrets import mask_text
+
+        return mask_text(exc.message)
     try:  # database conflicts/locks: the same wording as the CLI (one code path)
         from hospital_app.cli.main import _map_database_error
 

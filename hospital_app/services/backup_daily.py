@@ -25,7 +25,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from db.session import Database, daily_backup_place, newest_daily_backup, sqlite_path
+from db.session import Database, daily_backup_place, newest_daily_backup, sqlite_path, sqlite_read_only_uri
 from hospital_app import paths
 from hospital_app.errors import AppError, BadInput
 from hospital_app.i18n import tr
@@ -40,7 +40,7 @@ class DamagedDatabase(BadInput):
 def quick_check(path: Path) -> list[str]:
     """``PRAGMA quick_check`` of an SQLite file, read-only: [] when it is sound, else the findings."""
     try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+        con = sqlite3.connect(sqlite_read_only_uri(path), uri=True, timeout=10)
         try:
             found = [r[0] for r in con.execute("PRAGMA quick_check(10)")]
         finally:

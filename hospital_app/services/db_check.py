@@ -12,7 +12,7 @@ from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session
 
 from db.models import AgreementPeriod, Product, Purchase
-from db.session import Database, current_revision, sqlite_path
+from db.session import Database, current_revision, sqlite_path, sqlite_read_only_uri
 from hospital_app.i18n import tr
 
 
@@ -51,7 +51,7 @@ def _sqlite_checks(path: Path, report: CheckReport) -> bool:
         report.add("missing", tr("数据库文件不存在：{p}", "The database file does not exist: {p}", p=path))
         return False
     try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+        con = sqlite3.connect(sqlite_read_only_uri(path), uri=True, timeout=10)  # read-only media too
         try:
             integrity = [r[0] for r in con.execute("PRAGMA integrity_check(20)")]
             fk = con.execute("PRAGMA foreign_key_check").fetchall()
