@@ -25,7 +25,7 @@ from sqlalchemy.exc import DatabaseError as DBAPIDatabaseError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from hospital_app.errors import DatabaseLocked, MigrationFailed, Refused
+from hospital_app.errors import BadInput, DatabaseLocked, MigrationFailed, Refused
 from hospital_app.i18n import tr
 
 log = logging.getLogger(__name__)
@@ -48,6 +48,20 @@ def sqlite_path(url: str) -> Path | None:
     return Path(u.database)
 
 
+def daily_backup_place(path: Path) -> tuple[Path, str]:
+    """Folder and name prefix of an SQLite file's daily backups (``backups/<stem>-daily-YYYYMMDD.db``)."""
+    return path.parent / "backups", f"{path.stem}-daily-"
+
+
+def newest_daily_backup(path: Path) -> Path | None:
+    """The newest daily backup of an SQLite file (each was checked when written), if any."""
+    folder, prefix = daily_backup_place(path)
+    if not folder.is_dir():
+        return None
+    found = sorted(p for p in folder.glob(f"{prefix}*.db") if p.name[len(prefix):-3].isdigit())
+    return found[-1] if found else None
+
+
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur = dbapi_conn.cursor()
     cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -57,8 +71,45 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
+def sqlite_read_only(path: Path) -> bool:
+    """The file exists but cannot be written here (read-only medium, share or file)."""
+    return path.is_file() and not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK))
+
+
+def sqlite_read_only_uri(path: Path) -> str:
+    """An ``sqlite3`` URI that reads ``path`` without writing anything next to it. On a folder
+    nobody can write (read-only medium) the file is opened immutable: SQLite then needs no
+    ``-shm``/``-wal`` file, so a WAL database is readable from a CD or a read-only share
+    (issue 23 §12)."""
+    from urllib.parse import quote
+
+    uri = f"file:{quote(str(path))}?mode=ro"
+    return uri + ("&immutable=1" if not os.access(path.parent, os.W_OK) else "")
+
+
+def _sqlite_read_only_pragmas(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    cur.execute("PRAGMA query_only = ON")
+    cur.close()
+
+
 def make_engine(url: str) -> Engine:
+    from db import text_limits
+
+    engine = _make_engine(url)
+    text_limits.install(engine)  # the same text limits on SQLite as on PostgreSQL (issue 23 §9)
+    return engine
+
+
+def _make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
+        path = sqlite_path(url)
+        if path is not None and sqlite_read_only(path):
+            engine = create_engine("sqlite:///" + sqlite_read_only_uri(path) + "&uri=true",
+                                   connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+            event.listen(engine, "connect", _sqlite_read_only_pragmas)
+            return engine
         engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -169,7 +220,7 @@ class Database:
         path = sqlite_path(self.url)
         if path is not None:
             return str(path)
-        return make_url(self.url).render_as_string(hide_password=True)
+        return mask_url(self.url)
 
     @contextlib.contextmanager
     def session(self) -> Iterator[Session]:
@@ -222,6 +273,23 @@ def optimize(db: Database) -> None:
         log.warning("could not refresh the planner statistics", exc_info=True)
 
 
+SUPPORTED_BACKENDS = ("sqlite", "postgresql")
+
+
+def _check_backend(url: str) -> None:
+    """Only SQLite files and PostgreSQL servers (CLI.md); anything else is bad input (exit 3)."""
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        backend = make_url(url).get_backend_name()
+    except ArgumentError:
+        backend = None
+    if backend not in SUPPORTED_BACKENDS:
+        raise BadInput(tr("不支持的数据库类型：{u}（只支持 SQLite 文件和 PostgreSQL）。",
+                          "Unsupported database type: {u} (only SQLite files and PostgreSQL).",
+                          u=mask_url(url)), column="--db")
+
+
 def _check_sqlite_location(path: Path) -> None:
     from hospital_app.paths import network_location
 
@@ -236,6 +304,8 @@ def _check_sqlite_location(path: Path) -> None:
             "let the workstations share a PostgreSQL database (--db postgresql+psycopg://user@server/db).",
             p=path, s=share))
     parent = path.parent
+    if path.is_dir():
+        raise BadInput(tr("{p} 是一个文件夹，不是数据库文件。", "{p} is a folder, not a database file.", p=path))
     if path.exists():
         if not os.access(path, os.R_OK):
             raise Refused(tr("无法读取数据库文件：{p}", "Cannot read the database file: {p}", p=path))
@@ -250,6 +320,7 @@ def _check_sqlite_location(path: Path) -> None:
 def open_database(url_or_path: str, *, migrate: bool = True) -> Database:
     """Open (create or upgrade) the database. Raises Refused / MigrationFailed (exit 4)."""
     url = to_url(url_or_path)
+    _check_backend(url)
     path = sqlite_path(url)
     new_file = False
     if path is not None:
@@ -273,15 +344,17 @@ def open_database(url_or_path: str, *, migrate: bool = True) -> Database:
     except DBAPIDatabaseError as exc:
         engine.dispose()
         if "not a database" in str(exc).lower() or "malformed" in str(exc).lower():
-            raise Refused(tr("文件 {p} 不是有效的数据库或已损坏。请从备份恢复（hospital-app restore 备份文件）。",
-                             "{p} is not a valid database or is damaged. Restore it from a backup "
-                             "(hospital-app restore BACKUP).", p=path or url)) from exc
+            good = newest_daily_backup(path) if path is not None else None
+            hint = tr("最近的每日备份：{b}。", "The newest daily backup is {b}. ", b=good) if good else ""
+            raise BadInput(tr("文件 {p} 不是有效的数据库或已损坏。{h}请从备份恢复（hospital-app restore 备份文件）。",
+                              "{p} is not a valid database or is damaged. {h}Restore it from a backup "
+                              "(hospital-app restore BACKUP).", p=path or mask_url(url), h=hint)) from exc
         if "locked" in str(exc).lower():
             raise DatabaseLocked(tr("数据库正被其他程序占用，请稍后重试。",
                                     "The database is locked by another program; try again later.")) from exc
         raise Refused(tr("无法打开数据库 {loc}：{err}", "Cannot open the database {loc}: {err}",
-                         loc=path or make_url(url).render_as_string(hide_password=True),
-                         err=str(exc.orig))) from exc
+                         loc=path or mask_url(url),
+                         err=mask_url(str(exc.orig)))) from exc
     factory = sessionmaker(engine, expire_on_commit=False)
     return Database(url=url, engine=engine, factory=factory)
 
@@ -292,10 +365,16 @@ def _migrate(engine: Engine, path: Path | None) -> None:
     if current == head:
         return
     tables = set(inspect(engine).get_table_names())
+    if current is None and tables - {"alembic_version"} and _never_used(engine, tables):
+        # Left by a crash during the first start of an older version (tables, no version,
+        # no rows): nothing to lose, so it is built again (issue 23 §3).
+        log.warning("rebuilding %s: app tables without a schema revision and without any rows", path)
+        _drop_all(engine, tables)
+        tables = set()
     if current is None and tables - {"alembic_version"}:
         raise MigrationFailed(tr("此文件不是本程序的数据库（没有版本信息）：{p}",
                                  "This file is not a database of this app (no schema revision): {p}",
-                                 p=path or engine.url.render_as_string(hide_password=True)))
+                                 p=path or mask_url(str(engine.url))))
     if current is None:
         _create_fresh(engine)
         return
@@ -344,6 +423,32 @@ def _create_fresh(engine: Engine) -> None:
             conn.exec_driver_sql("ROLLBACK")
             raise
         conn.exec_driver_sql("COMMIT")
+
+
+def _never_used(engine: Engine, tables: set[str]) -> bool:
+    """Only this app's tables (and Alembic's), every one of them empty."""
+    from db.models import Base
+
+    if not tables <= set(Base.metadata.tables) | {"alembic_version"}:
+        return False
+    with engine.connect() as conn:
+        return all(conn.exec_driver_sql(f'SELECT 1 FROM "{t}" LIMIT 1').first() is None for t in tables)
+
+
+def _drop_all(engine: Engine, tables: set[str]) -> None:
+    from db.models import Base
+
+    with engine.begin() as conn:
+        Base.metadata.drop_all(conn, tables=[t for t in Base.metadata.sorted_tables if t.name in tables])
+        if "alembic_version" in tables:
+            conn.exec_driver_sql("DROP TABLE alembic_version")
+
+
+def mask_url(url: str) -> str:
+    """A database URL for people: no password, neither in the URL nor as ``?password=``."""
+    from hospital_app.secrets import mask_url as mask
+
+    return mask(url)
 
 
 def _restore_file(backup: Path, path: Path) -> None:

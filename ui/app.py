@@ -65,6 +65,24 @@ def stored_language() -> str | None:
     return str(value) if value in ("zh", "en") else None
 
 
+def _with_password(location: str) -> str:
+    """A server URL stored without its password gets it from the OS keyring, else it is asked
+    now (never stored in a config file; issue 23 §5)."""
+    from hospital_app.secrets import complete_password
+
+    def ask(masked: str) -> str | None:
+        from PySide6.QtWidgets import QInputDialog, QLineEdit
+
+        text, ok = QInputDialog.getText(None, QCoreApplication.translate("app", "数据库密码"),
+                                        QCoreApplication.translate("app", "%1 的密码：").replace("%1", masked),
+                                        QLineEdit.EchoMode.Password)
+        return text if ok and text else None
+
+    from PySide6.QtCore import QCoreApplication
+
+    return complete_password(location, ask)
+
+
 def stored_database() -> str | None:
     """The database chosen on the settings page (QSettings ``database/location``), if any."""
     from PySide6.QtCore import QSettings
@@ -124,13 +142,20 @@ def remembered_shared_mode(db_location: str) -> bool:
     """Whether this database needed a log-in last time (QSettings ``shared_mode/…``)."""
     from PySide6.QtCore import QSettings
 
-    return str(QSettings().value(f"shared_mode/{db_location}", "false")).lower() == "true"
+    from hospital_app.secrets import mask_url
+
+    return str(QSettings().value(f"shared_mode/{mask_url(db_location)}", "false")).lower() == "true"
 
 
 def remember_shared_mode(db_location: str, shared: bool) -> None:
     from PySide6.QtCore import QSettings
 
-    QSettings().setValue(f"shared_mode/{db_location}", "true" if shared else "false")
+    from hospital_app.secrets import make_private, mask_url
+
+    settings = QSettings()
+    settings.setValue(f"shared_mode/{mask_url(db_location)}", "true" if shared else "false")
+    settings.sync()
+    make_private(settings.fileName())  # config files are owner-only (issue 23 §5)
 
 
 def create_main_window(db_location: str, as_of: date, lang: str = "zh", *, db=None):
@@ -210,6 +235,7 @@ def run(db_location: str | None, as_of: date, lang: str = "zh", smoke: bool = Fa
     app = _application()
     if not db_location:
         db_location = stored_database() or paths.default_database()
+    db_location = _with_password(db_location)
     if not _explicit_language():
         lang = stored_language() or lang
     install_translator(app, lang)

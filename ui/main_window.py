@@ -96,7 +96,9 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self._user_label)
         self.statusBar().addPermanentWidget(self._db_label)
         self.statusBar().addPermanentWidget(self._as_of_label)
-        self._db_label.setText(self.tr("数据库：%1").replace("%1", ctx.db_location))
+        from hospital_app.secrets import mask_url  # never a password on screen (issue 23 §5)
+
+        self._db_label.setText(self.tr("数据库：%1").replace("%1", mask_url(ctx.db_location)))
         self._as_of_label.setText(self.tr("计算日期：%1").replace("%1", ctx.as_of.isoformat()))
         ctx.events.status_message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         ctx.events.open_product.connect(self._open_product)

@@ -141,13 +141,15 @@ def describe_error(exc: BaseException) -> str:
     from hospital_app.errors import AppError
     from hospital_app.i18n import tr
 
+    from hospital_app.secrets import mask_text
+
     if isinstance(exc, AppError):
-        return exc.message
+        return mask_text(exc.message)
     from hospital_app.errors import map_database_error
 
     mapped = map_database_error(exc)  # database conflicts/locks: the same wording as the CLI
     if mapped is not None:
-        return mapped.message
+        return mask_text(mapped.message)
     if isinstance(exc, (FileNotFoundError, PermissionError)):
         return tr("无法访问文件：{f}", "Cannot access the file: {f}", f=getattr(exc, "filename", exc))
     if isinstance(exc, MemoryError):

@@ -39,6 +39,22 @@ def csv_safe(value: Any) -> Any:
     return value
 
 
+def _with_password(location: str) -> str:
+    """A server URL without its password: from the OS keyring, else asked at a terminal (issue 23 §5)."""
+    from hospital_app.secrets import complete_password
+
+    def ask(masked: str) -> str | None:
+        if sys.stdin is None or not sys.stdin.isatty():
+            return None
+        import getpass
+
+        from hospital_app.i18n import tr
+
+        return getpass.getpass(tr("{u} 的数据库密码：", "Database password for {u}: ", u=masked))
+
+    return complete_password(location, ask)
+
+
 @dataclass
 class Context:
     db_arg: str | None
@@ -60,7 +76,7 @@ class Context:
 
             from hospital_app.cli.session_start import start
 
-            db = open_database(self.db_location)
+            db = open_database(_with_password(self.db_location))
             try:
                 start(db)  # shared-mode log-in, daily backup (issue 11)
             except BaseException:

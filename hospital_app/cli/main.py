@@ -154,13 +154,18 @@ def _setup_logging(debug: bool) -> str | None:
     except OSError:
         return None
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    from hospital_app.secrets import MaskingFilter
+
+    handler.addFilter(MaskingFilter())  # no password reaches the log (issue 23 §5)
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if debug else logging.INFO)
     return str(path)
 
 
 def _print_error(exc: AppError) -> None:
-    sys.stderr.write(tr("错误：", "Error: ") + exc.message + "\n")
+    from hospital_app.secrets import mask_text
+
+    sys.stderr.write(tr("错误：", "Error: ") + mask_text(exc.message) + "\n")
     if isinstance(exc, BadInput) and len(exc.problems) > 1:
         for p in exc.problems:
             where = ", ".join(
@@ -170,7 +175,7 @@ def _print_error(exc: AppError) -> None:
                     p.row and tr("第 {v} 行", "row {v}", v=p.row),
                     p.column and tr("列“{v}”", "column '{v}'", v=p.column),
                 ) if part)
-            sys.stderr.write(f"  - {where}: {p.message}\n" if where else f"  - {p.message}\n")
+            sys.stderr.write(mask_text(f"  - {where}: {p.message}\n" if where else f"  - {p.message}\n"))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -203,6 +208,9 @@ def main(argv: list[str] | None = None) -> int:
         handler = run_gui
         args.smoke, args.screenshot, args.page = False, None, None
     try:
+        from hospital_app.cli.dates import check_dates
+
+        check_dates(args)  # impossible dates exit 3, far ones are warned about (issue 23 §11/§14)
         result = handler(ctx, args)
         return int(result or 0)
     except AppError as exc:

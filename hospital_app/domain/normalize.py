@@ -20,11 +20,21 @@ _FULLWIDTH.update({
     ord("\u00a0"): ord(" "), ord("\u200b"): None, ord("\ufeff"): None,
 })
 
+# Invisible characters that make look-alike names (issue 23 §14): zero-width characters,
+# bidirectional overrides/isolates/marks, soft hyphen, and C0/C1 control characters
+# (tab/newline become spaces). Removed from every name and key.
+_INVISIBLE = dict.fromkeys([0x00AD, 0x034F, 0x061C, 0x180E, *range(0x200B, 0x2010), *range(0x202A, 0x202F),
+                            *range(0x2060, 0x2065), *range(0x2066, 0x206A), 0xFEFF])
+_INVISIBLE.update(dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F, *range(0x80, 0xA0)]))
+_FULLWIDTH.update(_INVISIBLE)
+_FULLWIDTH.update({0x09: 0x20, 0x0A: 0x20, 0x0D: 0x20})
+
 _SPACE = re.compile(r"\s+")
 
 
 def to_halfwidth(text: str) -> str:
-    """Full-width letters, digits, brackets and spaces → half-width; × → *."""
+    """Full-width letters, digits, brackets and spaces → half-width; × → *; invisible and
+    control characters (zero-width, right-to-left overrides …) removed."""
     return text.translate(_FULLWIDTH)
 
 

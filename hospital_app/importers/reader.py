@@ -212,18 +212,21 @@ class CsvSource:
 
 def open_source(path: Path, max_mb: int):
     """Check the file (safety.sniff) and open the matching reader."""
+    from hospital_app.importers import limits  # text bounds, same on every backend (issue 23 §4/§9)
+
     kind = safety.sniff(path, max_mb)
     if kind == "xlsx":
-        return XlsxSource(path)
+        limits.scan_xlsx(path)  # shared strings and cells bounded before openpyxl reads a byte
+        return limits.Bounded(XlsxSource(path))
     if kind == "xls":
-        return XlsSource(path)
+        return limits.Bounded(XlsSource(path))
     if kind == "html":
         from hospital_app.importers.markup import HtmlSource
 
-        return HtmlSource(path)
+        return limits.Bounded(HtmlSource(path))
     if kind == "spreadsheetml":
         from hospital_app.importers.markup import SpreadsheetMLSource
 
-        return SpreadsheetMLSource(path)
-    return CsvSource(path)
+        return limits.Bounded(SpreadsheetMLSource(path))
+    return limits.Bounded(CsvSource(path))
 

@@ -140,5 +140,16 @@ def export_progress(path: str | Path, report: Any, hospital_name: str, as_of: da
     ws.page_margins.left = ws.page_margins.right = 0.4
     ws.oddFooter.center.text = tr("第 &P 页，共 &N 页", "Page &P of &N")
     path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
+    # Owner-only and atomic like every other output (mkstemp makes 0600; issue 23 §14).
+    import os
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".xlsx", dir=str(path.parent))
+    os.close(fd)
+    try:
+        wb.save(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return path

@@ -25,7 +25,11 @@ def set_day(session: Session, day: date, workday: bool, note: str | None = None,
     Dues of supply issues are derived from the calendar when read, so every open
     issue's due date follows this correction at once.
     """
+    from hospital_app.services.users import require_admin_if_shared
+
     who = who or audit.current_user()
+    require_admin_if_shared(session, who, "只有管理员可以修改工作日历（会改变所有截止日期）。",
+                            "Only an administrator can change the working calendar (it moves every due date).")
     row = session.get(CalendarDay, day)
     before = None if row is None else {"workday": row.workday, "note": row.note}
     if row is None:

@@ -79,6 +79,24 @@ def _require_admin(session: Session, actor: str | None) -> None:
                          "Only an administrator can manage users; log in as an admin."))
 
 
+def is_admin(session: Session, username: str | None) -> bool:
+    user = username and session.scalar(select(AppUser).where(AppUser.username == username))
+    return bool(user and user.active and user.role == "admin")
+
+
+def require_admin_if_shared(session: Session, actor: str | None, zh: str, en: str) -> None:
+    """Shared mode: only an active administrator may go on (issue 23 §6); single-user: anyone."""
+    if shared_mode(session) and not is_admin(session, actor or audit.current_user()):
+        raise Refused(tr(zh, en))
+
+
+def full_backup_allowed(db) -> bool:
+    """A full backup (with the user table's password hashes) is for administrators only in
+    shared mode; everyone else's backup leaves the user table out (issue 23 §6)."""
+    with db.read_session() as s:
+        return not shared_mode(s) or is_admin(s, audit.current_user())
+
+
 def add_user(session: Session, username: str, password: str, role: str,
              display_name: str | None = None, actor: str | None = None) -> UserInfo:
     username = (username or "").strip()
@@ -160,7 +178,23 @@ def login(db, username: str | None, password: str | None) -> UserInfo | None:
     with db.session() as s:
         if not shared_mode(s):
             audit.set_current_user(None)
-            return None
-        user = authenticate(s, username, password)
-    audit.set_current_user(user.username)
+            user = None
+        else:
+            user = authenticate(s, username, password)
+            audit.set_current_user(user.username)
+    _key_the_audit_log(db)
     return user
+
+
+def _key_the_audit_log(db) -> None:
+    """A log written before the keyed chain gets its key now (issue 23 §10); best effort
+    (a read-only medium keeps it as it is — `check` then says so)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        with db.session() as s:
+            audit.ensure_keyed(s)
+    except (SQLAlchemyError, OSError):
+        import logging
+
+        logging.getLogger(__name__).warning("could not key the audit log", exc_info=True)

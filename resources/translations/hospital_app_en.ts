@@ -4,7 +4,7 @@
 <context>
     <name></name>
     <message numerus="yes">
-        <location filename="../../ui/worker.py" line="152"/>
+        <location filename="../../ui/worker.py" line="154"/>
         <source>无法访问文件：{f}</source>
         <comment>Cannot access the file: {f}</comment>
         <extracomment>Run jobs inline on the calling thread (tests). Picard does the same with its thread pool. A progress dialog appears only for jobs that last longer than this.</extracomment>
@@ -14,50 +14,50 @@
         </translation>
     </message>
     <message>
-        <location filename="../../ui/worker.py" line="154"/>
+        <location filename="../../ui/worker.py" line="156"/>
         <source>内存不足，无法完成操作。</source>
         <comment>Not enough memory to finish.</comment>
         <translation>Not enough memory to finish.</translation>
     </message>
     <message>
-        <location filename="../../ui/worker.py" line="165"/>
+        <location filename="../../ui/worker.py" line="167"/>
         <source>操作未完成</source>
         <comment>Not done</comment>
         <translation>Not done</translation>
     </message>
     <message>
-        <location filename="../../ui/worker.py" line="187"/>
+        <location filename="../../ui/worker.py" line="189"/>
         <source>记录已被修改</source>
         <comment>Record changed</comment>
         <translation>Record changed</translation>
     </message>
     <message>
-        <location filename="../../ui/worker.py" line="188"/>
+        <location filename="../../ui/worker.py" line="190"/>
         <source>该记录已被其他人修改，请重新加载。</source>
         <comment>This record was changed by someone else; please reload.</comment>
         <translation>This record was changed by someone else; please reload.</translation>
     </message>
     <message>
-        <location filename="../../ui/worker.py" line="193"/>
         <location filename="../../ui/worker.py" line="195"/>
+        <location filename="../../ui/worker.py" line="197"/>
         <source>您的修改没有保存。</source>
         <comment>Your change was not saved.</comment>
         <translation>Your change was not saved.</translation>
     </message>
     <message>
-        <location filename="../../ui/worker.py" line="196"/>
+        <location filename="../../ui/worker.py" line="198"/>
         <source>重新加载</source>
         <comment>Reload</comment>
         <translation>Reload</translation>
     </message>
     <message>
-        <location filename="../../ui/worker.py" line="198"/>
+        <location filename="../../ui/worker.py" line="200"/>
         <source>关闭</source>
         <comment>Close</comment>
         <translation>Close</translation>
     </message>
     <message>
-        <location filename="../../ui/worker.py" line="311"/>
+        <location filename="../../ui/worker.py" line="313"/>
         <source>取消</source>
         <comment>Cancel</comment>
         <translation>Cancel</translation>
@@ -156,7 +156,7 @@
         <translation>, </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/worker.py" line="156"/>
+        <location filename="../../ui/worker.py" line="158"/>
         <source>发生意外错误，详细信息已写入日志。</source>
         <comment>Unexpected error ({e}); details were written to the log.</comment>
         <translation>
@@ -165,7 +165,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/app.py" line="207"/>
+        <location filename="../../ui/app.py" line="232"/>
         <source>用法错误：没有页面“{p}”，可选：{c}
 </source>
         <comment>Usage error: no page &apos;{p}&apos;; choose from {c}
@@ -1586,7 +1586,7 @@
     <name>MainWindow</name>
     <message>
         <location filename="../../ui/main_window.py" line="54"/>
-        <location filename="../../ui/main_window.py" line="206"/>
+        <location filename="../../ui/main_window.py" line="208"/>
         <source>集采执行助手</source>
         <extracomment>(page name, module, class) in side-bar order; the names are those of ``gui --page``. The smallest window: fits 1366×768 minus a task bar, and 1280×720 at 125 % (1024×576 logical). The size when the screen is unknown (tests, offscreen); a screenshot is taken at this size.</extracomment>
         <translation>VBP Execution Assistant</translation>
@@ -1597,77 +1597,77 @@
         <translation>This is a shared database; please log in first.</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="99"/>
+        <location filename="../../ui/main_window.py" line="101"/>
         <source>数据库：%1</source>
         <translation>Database: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="100"/>
+        <location filename="../../ui/main_window.py" line="102"/>
         <source>计算日期：%1</source>
         <translation>As of: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="124"/>
+        <location filename="../../ui/main_window.py" line="126"/>
         <source>正在打开数据库…</source>
         <translation>Opening the database…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="152"/>
+        <location filename="../../ui/main_window.py" line="154"/>
         <source>总览</source>
         <translation>Dashboard</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="154"/>
+        <location filename="../../ui/main_window.py" line="156"/>
         <source>产品进度</source>
         <translation>Products</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="155"/>
+        <location filename="../../ui/main_window.py" line="157"/>
         <source>采购明细</source>
         <translation>Purchases</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="156"/>
+        <location filename="../../ui/main_window.py" line="158"/>
         <source>供应问题</source>
         <translation>Supply issues</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="157"/>
+        <location filename="../../ui/main_window.py" line="159"/>
         <source>回款</source>
         <translation>Payments</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="158"/>
+        <location filename="../../ui/main_window.py" line="160"/>
         <source>报量核对</source>
         <translation>Volume check</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="161"/>
+        <location filename="../../ui/main_window.py" line="163"/>
         <source>报告</source>
         <translation>Reports</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="162"/>
+        <location filename="../../ui/main_window.py" line="164"/>
         <source>设置</source>
         <translation>Settings</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="159"/>
+        <location filename="../../ui/main_window.py" line="161"/>
         <source>供应企业</source>
         <translation>Suppliers</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="160"/>
+        <location filename="../../ui/main_window.py" line="162"/>
         <source>结余留用</source>
         <translation>Surplus retention</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="153"/>
+        <location filename="../../ui/main_window.py" line="155"/>
         <source>今日待办</source>
         <translation>To do today</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="230"/>
+        <location filename="../../ui/main_window.py" line="232"/>
         <source>该页面在此版本中不可用。</source>
         <translation>This page is not available in this version.</translation>
     </message>
@@ -3092,67 +3092,67 @@
         <translation>“.zip” is the portable backup (moves between a local file and a server); any other extension is a copy of the SQLite file. Restoring keeps a copy of the current data first.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="344"/>
+        <location filename="../../ui/pages/settings.py" line="346"/>
         <source>下次启动将使用：%1</source>
         <translation>Next start uses: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="353"/>
+        <location filename="../../ui/pages/settings.py" line="355"/>
         <source>选择数据库文件</source>
         <translation>Choose database file</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="354"/>
+        <location filename="../../ui/pages/settings.py" line="356"/>
         <source>数据库文件 (*.db *.sqlite)</source>
         <translation>Database files (*.db *.sqlite)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="365"/>
+        <location filename="../../ui/pages/settings.py" line="367"/>
         <source>正在连接…</source>
         <translation>Connecting…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="389"/>
+        <location filename="../../ui/pages/settings.py" line="397"/>
         <source>已保存。下次启动程序时将打开：%1</source>
         <translation>Saved. The next start opens: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="397"/>
+        <location filename="../../ui/pages/settings.py" line="405"/>
         <source>备份到</source>
         <translation>Back up to</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="398"/>
+        <location filename="../../ui/pages/settings.py" line="406"/>
         <source>通用备份 (*.zip);;SQLite 文件副本 (*.db)</source>
         <translation>Portable backup (*.zip);;SQLite file copy (*.db)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="406"/>
+        <location filename="../../ui/pages/settings.py" line="414"/>
         <source>正在备份…</source>
         <translation>Backing up…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="410"/>
+        <location filename="../../ui/pages/settings.py" line="418"/>
         <source>已备份到 %1（%2 行）。</source>
         <translation>Backed up to %1 (%2 rows).</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="417"/>
+        <location filename="../../ui/pages/settings.py" line="425"/>
         <source>选择备份文件</source>
         <translation>Choose backup file</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="418"/>
+        <location filename="../../ui/pages/settings.py" line="426"/>
         <source>备份文件 (*.zip *.db *.sqlite);;所有文件 (*)</source>
         <translation>Backup files (*.zip *.db *.sqlite);;All files (*)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="421"/>
+        <location filename="../../ui/pages/settings.py" line="429"/>
         <source>从备份恢复</source>
         <translation>Restore from backup</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="422"/>
+        <location filename="../../ui/pages/settings.py" line="430"/>
         <source>恢复将用备份“%1”替换当前数据库中的全部数据。当前数据会先保留一份副本。
 
 确定恢复吗？</source>
@@ -3161,27 +3161,27 @@
 Restore?</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="427"/>
+        <location filename="../../ui/pages/settings.py" line="435"/>
         <source>正在恢复…</source>
         <translation>Restoring…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="430"/>
+        <location filename="../../ui/pages/settings.py" line="438"/>
         <source>已从 %1 恢复。原数据副本：%2</source>
         <translation>Restored from %1. Copy of the previous data: %2</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="443"/>
+        <location filename="../../ui/pages/settings.py" line="451"/>
         <source>应用</source>
         <translation>Apply</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="446"/>
+        <location filename="../../ui/pages/settings.py" line="454"/>
         <source>界面语言</source>
         <translation>Interface language</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/settings.py" line="473"/>
+        <location filename="../../ui/pages/settings.py" line="481"/>
         <source>已保存。新语言在重新启动程序后完整生效。</source>
         <translation>Saved. The new language fully applies after a restart.</translation>
     </message>
@@ -3890,9 +3890,22 @@ Restore?</translation>
     </message>
 </context>
 <context>
+    <name>app</name>
+    <message>
+        <location filename="../../ui/app.py" line="76"/>
+        <source>数据库密码</source>
+        <translation>Database password</translation>
+    </message>
+    <message>
+        <location filename="../../ui/app.py" line="77"/>
+        <source>%1 的密码：</source>
+        <translation>Password for %1:</translation>
+    </message>
+</context>
+<context>
     <name>i18n</name>
     <message>
-        <location filename="../../ui/app.py" line="108"/>
+        <location filename="../../ui/app.py" line="126"/>
         <source>集采执行助手</source>
         <comment>VBP Execution Assistant</comment>
         <translation>VBP Execution Assistant</translation>

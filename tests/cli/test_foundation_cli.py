@@ -69,7 +69,8 @@ def _dump(path) -> dict[str, list]:
         out = {}
         for t in tables:
             cols = [c[1] for c in con.execute(f"pragma table_info({t})") if c[1] not in skip_cols]
-            out[t] = sorted(con.execute(f"select {', '.join(cols)} from {t}").fetchall(), key=repr)
+            where = " where key != 'audit.keys'" if t == "setting" else ""  # random audit key ids (issue 23)
+            out[t] = sorted(con.execute(f"select {', '.join(cols)} from {t}{where}").fetchall(), key=repr)
         return out
     finally:
         con.close()

@@ -58,6 +58,7 @@ def test_deleted_row_breaks_the_chain(db):
 
 def test_who_defaults_to_os_user_and_then_to_the_logged_in_user(db):
     """GIVEN no explicit who WHEN recording THEN single-user mode names the OS user, shared mode the login."""
+    audit.set_current_user(None)  # an earlier in-process log-in (tests/test_postgres.py) must not leak in
     try:
         with db.session() as s:
             first = audit.record(s, None, "x", "setting", "k", None, {"v": 1})

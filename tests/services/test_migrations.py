@@ -141,12 +141,12 @@ def test_foreign_sqlite_file_is_refused_not_touched(tmp_path):
 
 
 def test_damaged_file_is_refused_with_a_clear_message(tmp_path, cli_subprocess):
-    """GIVEN a file that is not SQLite WHEN any command opens it THEN exit 4, a clear message, file untouched."""
+    """GIVEN a file that is not SQLite WHEN any command opens it THEN exit 3 (damaged data is bad input, issue 23 §2), a clear message, file untouched."""
     path = tmp_path / "damaged.db"
     path.write_bytes(b"this is not a database" * 300)
     before = path.read_bytes()
     result = cli_subprocess("--db", path, "progress", "--json")
-    assert result.code == 4, result
+    assert result.code == 3, result
     assert "不是有效的数据库" in result.err and "Traceback" not in result.err
     assert path.read_bytes() == before
 

@@ -341,7 +341,9 @@ class SettingsPage(BasePage):
         self.restore_button.clicked.connect(self.restore_from_file)
         stored = QSettings().value(DATABASE_KEY)
         if stored:
-            self.check_result.setText(self.tr("下次启动将使用：%1").replace("%1", str(stored)))
+            from hospital_app.secrets import mask_url
+
+            self.check_result.setText(self.tr("下次启动将使用：%1").replace("%1", mask_url(str(stored))))
         return tab
 
     def _kind_toggled(self, sqlite: bool) -> None:
@@ -385,8 +387,14 @@ class SettingsPage(BasePage):
         location = self.chosen_location()
         if not location or self.last_check is None or not self.last_check.ok:
             return
-        QSettings().setValue(DATABASE_KEY, location)
-        self.check_result.setText(self.tr("已保存。下次启动程序时将打开：%1").replace("%1", location))
+        from hospital_app.secrets import make_private, mask_url, store_location
+
+        stored, _in_keyring = store_location(location)  # the password goes to the OS keyring, never here
+        settings = QSettings()
+        settings.setValue(DATABASE_KEY, stored)
+        settings.sync()
+        make_private(settings.fileName())
+        self.check_result.setText(self.tr("已保存。下次启动程序时将打开：%1").replace("%1", mask_url(stored)))
 
     def backup_now(self) -> None:
         from hospital_app.services import backup

@@ -18,7 +18,7 @@ import getpass
 import sys
 
 from hospital_app.cli.commands._base import leaf
-from hospital_app.errors import BadInput, Refused
+from hospital_app.errors import BadInput
 from hospital_app.i18n import tr
 
 
@@ -33,18 +33,18 @@ def cmd_backup(ctx, args) -> int:
         ctx.out_json(result.as_dict())
     else:
         ctx.out(tr("备份已写入：{p}", "Backup written to {p}", p=result.path))
+        if result.without_users:
+            ctx.out(tr("（不含用户账户：只有管理员可以做完整备份。）",
+                       "(Without the user accounts: only an administrator can take a full backup.)"))
     return 0
 
 
 def _require_admin_if_shared(ctx) -> None:
-    from hospital_app.services import audit, users
+    from hospital_app.services import users
 
     with ctx.db.read_session() as s:
-        if not users.shared_mode(s):
-            return
-        me = audit.current_user()
-        if me not in {u.username for u in users.list_users(s) if u.active and u.role == "admin"}:
-            raise Refused(tr("只有管理员可以恢复共享数据库。", "Only an administrator can restore a shared database."))
+        users.require_admin_if_shared(s, None, "只有管理员可以恢复共享数据库。",
+                                      "Only an administrator can restore a shared database.")
 
 
 def _confirmed(ctx, args) -> bool:

@@ -77,9 +77,9 @@ def cmd_notes(ctx, args) -> int:
     with ctx.db.session() as s:
         try:
             written = export_notes(s, path, ctx.as_of)
-        except PermissionError:
-            raise BadInput(tr("无法写入输出文件（没有权限）：{p}", "Cannot write the output file (permission): {p}",
-                              p=path), column="--out") from None
+        except OSError as exc:  # no permission, no such folder, /proc … (issue 23 §11)
+            raise BadInput(tr("无法写入输出文件 {p}：{e}", "Cannot write the output file {p}: {e}",
+                              p=path, e=exc.strerror or exc), column="--out") from None
         written = Path(written or path)
         record_document(s, "notes", written, {"as_of": ctx.as_of.isoformat()})
     ctx.out(tr("已导出报量情况说明：{f}", "Explanatory notes written: {f}", f=written.resolve()))

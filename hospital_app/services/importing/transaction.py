@@ -20,6 +20,7 @@ from hospital_app.errors import BadInput
 from hospital_app.i18n import tr
 from hospital_app.importers.headers import field_label
 from hospital_app.importers.table import open_table
+from hospital_app.services.importing.claim import claim_file
 from hospital_app.services.importing.kinds import writer_for
 from hospital_app.services.importing.mappings import _check_kind, _max_mb, resolve_mapping
 from hospital_app.services.importing.results import ImportFailed, ImportResult, ProgressFn
@@ -58,7 +59,9 @@ def import_file(session: Session, kind: str, path: str | Path, *, sheet: str | N
             raise BadInput(tr("文件中没有批次列（如“采购批次”），请用 --batch 指定批次名称。",
                               "The file has no batch column (e.g. 采购批次); give the batch name with --batch."),
                            file=path.name, sheet=table.sheet, row=table.header.row, column=field_label("batch"))
-        run_row = ImportRun(kind=kind, file_name=path.name, sha256=_sha256(path), sheet=table.sheet,
+        sha = _sha256(path)
+        claim_file(session, kind, sha, path.name)  # one import of a file at a time on a server (issue 23 §8)
+        run_row = ImportRun(kind=kind, file_name=path.name, sha256=sha, sheet=table.sheet,
                             started_at=datetime.now(), who=who)
         session.add(run_row)
         session.flush()

@@ -1,0 +1,182 @@
+"""Bounds on what an imported file may hold (issue 23 §4, §9) — the same on SQLite and PostgreSQL.
+
+Documented limits:
+
+- ``MAX_CELL_CHARS`` (10 000): no cell, shared string, inline string or formula may hold
+  more characters; a longer one is refused (BadInput naming file, sheet, row, column).
+- ``MAX_SHARED_STRING_CHARS`` (50 million) and ``MAX_SHARED_STRINGS`` (5 million): the
+  whole shared-string table of an xlsx (what openpyxl keeps in memory) is bounded.
+- NUL and the other control characters (C0 except tab/newline/carriage return, DEL,
+  C1) are stripped from every text cell; PostgreSQL refuses NUL in text, SQLite would
+  have kept it. Tab, newline and carriage return stay (the reader's callers normalise
+  spaces). Column lengths are then enforced for every write by ``db.text_limits``.
+
+``scan_xlsx`` reads the shared strings and every worksheet part **streaming** with
+expat in 1 MiB chunks, counting characters per element and stopping at the first one
+over the limit — it never holds a whole part (a 600 MiB string in a 3.7 MB file is
+refused after reading ~10 000 characters of it). DTDs and entity declarations are
+refused (no entity expansion).
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+from typing import Iterator
+from xml.parsers import expat
+
+from hospital_app.errors import BadInput
+from hospital_app.i18n import tr
+
+MAX_CELL_CHARS = 10_000
+MAX_SHARED_STRING_CHARS = 50_000_000
+MAX_SHARED_STRINGS = 5_000_000
+CHUNK = 1 << 20
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_TEXT_ELEMENTS = {"t", "v", "f"}
+
+
+class _TooLong(Exception):
+    def __init__(self, what: str, ref: str | None) -> None:
+        super().__init__(what)
+        self.what, self.ref = what, ref
+
+
+def _local(name: str) -> str:
+    return name.rsplit("}", 1)[-1].rsplit(":", 1)[-1]
+
+
+def _scan_part(zf: zipfile.ZipFile, member: str, shared: bool) -> None:
+    """Stream one XML part; raise _TooLong at the first text over a limit."""
+    parser = expat.ParserCreate()
+    state = {"in_text": False, "count": 0, "ref": None, "strings": 0, "total": 0}
+
+    def start(name, attrs):
+        local = _local(name)
+        if local == "c":
+            state["ref"] = attrs.get("r")
+        elif local == "si":
+            state["strings"] += 1
+            if state["strings"] > MAX_SHARED_STRINGS:
+                raise _TooLong("strings", None)
+        if local in _TEXT_ELEMENTS:
+            state["in_text"], state["count"] = True, 0
+
+    def end(name):
+        if _local(name) in _TEXT_ELEMENTS:
+            state["in_text"] = False
+
+    def data(text):
+        if not state["in_text"]:
+            return
+        state["count"] += len(text)
+        state["total"] += len(text)
+        if state["count"] > MAX_CELL_CHARS:
+            raise _TooLong("cell", state["ref"])
+        if shared and state["total"] > MAX_SHARED_STRING_CHARS:
+            raise _TooLong("total", None)
+
+    def refuse(*_args):
+        raise _TooLong("dtd", None)
+
+    parser.StartElementHandler, parser.EndElementHandler = start, end
+    parser.CharacterDataHandler = data
+    parser.buffer_text = False
+    parser.StartDoctypeDeclHandler = refuse
+    parser.EntityDeclHandler = refuse
+    with zf.open(member) as fh:
+        for chunk in iter(lambda: fh.read(CHUNK), b""):
+            parser.Parse(chunk, False)
+        parser.Parse(b"", True)
+
+
+def _sheet_names(zf: zipfile.ZipFile) -> dict[str, str]:
+    """worksheet part → sheet name, for messages (best effort; small parts only)."""
+    names: dict[str, str] = {}
+    try:
+        workbook = zf.read("xl/workbook.xml").decode("utf-8", "replace")
+        rels = zf.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
+    except KeyError:
+        return names
+    targets = dict(re.findall(r'Id="([^"]+)"[^>]*Target="([^"]+)"', rels))
+    targets.update({k: v for v, k in re.findall(r'Target="([^"]+)"[^>]*Id="([^"]+)"', rels)})
+    for sheet, rid in re.findall(r'<(?:\w+:)?sheet\b[^>]*name="([^"]*)"[^>]*r:id="([^"]+)"', workbook):
+        target = targets.get(rid, "")
+        names["xl/" + target.lstrip("/").removeprefix("xl/")] = sheet
+    return names
+
+
+def scan_xlsx(path: Path) -> None:
+    """Refuse an xlsx holding a text over the limits (see the module docstring)."""
+    name = path.name
+    with zipfile.ZipFile(path) as zf:
+        members = [i.filename for i in zf.infolist()]
+        parts = [m for m in members if m.lower().endswith("sharedstrings.xml")]
+        sheets = [m for m in members if m.startswith("xl/worksheets/") and m.endswith(".xml")]
+        for member in parts + sheets:
+            try:
+                _scan_part(zf, member, shared=member in parts)
+            except _TooLong as exc:
+                sheet = None if member in parts else _sheet_names(zf).get(member, member)
+                raise _refusal(name, sheet, exc) from None
+            except expat.ExpatError as exc:
+                raise BadInput(tr("文件内容已损坏（{p}：{e}）。", "The file content is damaged ({p}: {e}).",
+                                  p=member, e=exc), file=name) from None
+
+
+def _refusal(file: str, sheet: str | None, exc: _TooLong) -> BadInput:
+    if exc.what == "dtd":
+        return BadInput(tr("文件包含不允许的 XML 声明（DTD/实体），拒绝导入。",
+                           "The file contains XML declarations that are not allowed (DTD/entities); refused."),
+                        file=file, sheet=sheet)
+    if exc.what in ("total", "strings"):
+        return BadInput(tr("文件中的文字总量超过上限（{n} 个字符 / {m} 个字符串），拒绝导入。",
+                           "The file holds more text than allowed ({n} characters / {m} strings); refused.",
+                           n=f"{MAX_SHARED_STRING_CHARS:,}", m=f"{MAX_SHARED_STRINGS:,}"), file=file)
+    cell = exc.ref or ""
+    column = re.sub(r"\d+", "", cell) or None
+    row = int(re.sub(r"\D+", "", cell)) if re.search(r"\d", cell) else None
+    return BadInput(tr("单元格{c}的内容超过 {n} 个字符，拒绝导入。", "Cell {c} holds more than {n} characters; refused.",
+                       c=f" {cell} " if cell else "", n=f"{MAX_CELL_CHARS:,}"),
+                    file=file, sheet=sheet, row=row, column=column)
+
+
+def clean_text(value: str) -> str:
+    """Strip NUL and other control characters (tab, newline, carriage return stay)."""
+    return _CONTROL.sub("", value) if _CONTROL.search(value) else value
+
+
+def _column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def bounded_rows(rows: Iterator, file: str, sheet: str) -> Iterator:
+    """Rows with control characters stripped; a text over MAX_CELL_CHARS is refused."""
+    for row_no, values, formulas in rows:
+        for i, value in enumerate(values):
+            if isinstance(value, str):
+                if len(value) > MAX_CELL_CHARS:
+                    raise BadInput(tr("单元格内容超过 {n} 个字符，拒绝导入。", "A cell holds more than {n} characters; "
+                                      "refused.", n=f"{MAX_CELL_CHARS:,}"),
+                                   file=file, sheet=sheet, row=row_no, column=_column_letter(i))
+                values[i] = clean_text(value)
+        yield row_no, values, formulas
+
+
+class Bounded:
+    """A reader (xlsx/xls/csv source) whose rows pass through :func:`bounded_rows`."""
+
+    def __init__(self, source) -> None:
+        self._source = source
+
+    def __getattr__(self, name):
+        return getattr(self._source, name)
+
+    def rows(self, sheet: str) -> Iterator:
+        return bounded_rows(self._source.rows(sheet), self._source.file, sheet)
