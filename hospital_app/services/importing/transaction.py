@@ -10,7 +10,7 @@ pending changes.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -39,10 +39,12 @@ def _sha256(path: Path) -> str:
 
 def import_file(session: Session, kind: str, path: str | Path, *, sheet: str | None = None,
                 mapping: dict | str | None = None, batch: str | None = None, dry_run: bool = False,
-                who: str | None = None, progress: ProgressFn | None = None) -> ImportResult:
+                who: str | None = None, progress: ProgressFn | None = None, report_name: str | None = None,
+                as_of: date | None = None) -> ImportResult:
     """Import one file (IMPORT.md). Raises ``ImportFailed`` (BadInput, exit 3) listing every
     problem, after rolling the session back; a dry run rolls back too and returns the counts
-    a real run would have."""
+    a real run would have. ``report_name`` (reported volumes only, R13): the report's own name,
+    default “YYYY年度报量” from the file name's year, else the year after ``as_of`` (today)."""
     _check_kind(kind)
     path = Path(path)
     mapping = resolve_mapping(session, kind, mapping)
@@ -67,7 +69,7 @@ def import_file(session: Session, kind: str, path: str | Path, *, sheet: str | N
         elif kind in ("products", "volumes"):
             _import_products(run, batch, kind)
         else:
-            _import_reported(run, batch)
+            _import_reported(run, batch, report_name, as_of)
         run.finish()
         if run.total_problems:
             session.rollback()
