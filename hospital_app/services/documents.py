@@ -32,7 +32,7 @@ from hospital_app.reports.model import (
 from hospital_app.services import alerts as alert_service
 from hospital_app.services import audit, corrective_measures, orders, payments, progress, supply_issues
 from hospital_app.services import volume_reports
-from hospital_app.services.settings_service import require_identity
+from hospital_app.services.settings_service import hospital_identity, require_identity
 
 EXEMPTION_REASONS = {
     "key_monitoring": ("列入重点监控药品目录", "listed in the key-monitoring drug list"),
@@ -381,13 +381,14 @@ def draft_findings(alerts: list[Alert] | None) -> str:
         return tr("本期未发现需要整改的问题。继续按月跟踪约定采购量完成进度，优先使用中选产品，及时处理供应问题。",
                   "No findings in this period. Keep tracking completion monthly, prefer selected products "
                   "and handle supply issues promptly.")
-    nums = "一二三四五六七八九十"
+    from hospital_app.reports.self_check_tables import cn_number
+
     lines = []
     for i, rule in enumerate(_rule_order(alerts)):
         items = [a for a in alerts if a.rule == rule]
         title = tr(*RULE_TITLES.get(rule, ("其他", "other")))
         serious = sum(1 for a in items if a.severity == "serious")
-        head = tr("（{n}）{t}：共 {c} 项", "({n}) {t}: {c} item(s)", n=nums[i] if i < 10 else i + 1,
+        head = tr("（{n}）{t}：共 {c} 项", "({m}) {t}: {c} item(s)", n=cn_number(i + 1), m=i + 1,
                   t=title, c=len(items))
         if serious:
             head += tr("，其中严重 {s} 项", ", {s} serious", s=serious)
@@ -458,7 +459,8 @@ def measures_for(session: Session, period: str | ReportPeriod, as_of: date | Non
         return stored
     day = p.as_of(as_of)
     found = alert_service.collect_alerts(session, day)
-    return corrective_measures.draft_measures(_problems(found), require_identity(session), day)
+    # The editor may open before the hospital's identity is set: the drafts then name no department.
+    return corrective_measures.draft_measures(_problems(found), hospital_identity(session), day)
 
 
 # ---------------------------------------------------------------- self-check: make
