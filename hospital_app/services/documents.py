@@ -325,8 +325,11 @@ def _suspensions(session: Session, as_of: date) -> list[Suspension]:
     """R17: products suspended on or before the report's day."""
     q = (select(Product).where(Product.suspended_on.is_not(None), Product.suspended_on <= as_of)
          .order_by(Product.suspended_on, Product.generic_name))
+    from hospital_app.services.alerts import _reported_label  # the recipients' names, as the alerts say them
+
     return [Suspension(_product_text(p), p.suspended_on, p.suspension_reason or "",
-                       "、".join(p.suspension_reported_to or [])) for p in session.scalars(q)]
+                       "、".join(_reported_label(x) for x in p.suspension_reported_to or []))
+            for p in session.scalars(q)]
 
 
 # Sections being built by other engineers: each returns its plain rows for the report's day,
