@@ -47,6 +47,7 @@ def _table(parent: QWidget, headers: list[str], rows: list[list[str]]) -> QTable
 class FilePage(QWizardPage):
     def __init__(self, wizard: ImportWizard) -> None:
         super().__init__(wizard)
+        self.ctx = wizard.ctx
         self.setTitle(self.tr("选择要导入的文件"))
         self.setSubTitle(self.tr("可以把 Excel 或 CSV 文件直接拖到这里。"))
         self.setAcceptDrops(True)
@@ -61,11 +62,38 @@ class FilePage(QWizardPage):
         row = QHBoxLayout()
         row.addWidget(self.path, 1)
         row.addWidget(browse)
-        form = QFormLayout(self)
+        # R13: the volume report's own name (printed on the notes and the self-check, never the file name).
+        self.report_name = QLineEdit(self)
+        self.report_name.setObjectName("reportNameEdit")
+        self.report_name.setMaxLength(200)
+        self.report_name.setToolTip(self.tr("打印在报量情况说明和自查报告中；留空则用“YYYY年度报量”："
+                                            "YYYY 取文件名中的年份，文件名没有年份时取计算日期的下一年。"))
+        self.form = form = QFormLayout(self)
         form.addRow(self.tr("数据类型："), self.kind)
         form.addRow(self.tr("文件："), row)
+        form.addRow(self.tr("报量名称："), self.report_name)
         self.registerField("path*", self.path)
         self.path.textChanged.connect(lambda _t: self.completeChanged.emit())
+        self.path.textChanged.connect(lambda _t: self._update_report_name())
+        self.kind.currentIndexChanged.connect(lambda _i: self._update_report_name())
+        self._update_report_name()
+
+    def _update_report_name(self) -> None:
+        """Show 报量名称 for reported volumes only, its default as the placeholder."""
+        from hospital_app.services.importing.kinds.reported_volumes import default_report_name
+
+        shown = self.kind.currentData() == "reported-volumes"
+        self.form.setRowVisible(self.report_name, shown)
+        if shown:
+            text = self.path.text().strip()
+            self.report_name.setPlaceholderText(
+                default_report_name(Path(text).name if text else "", self.ctx.as_of))
+
+    def chosen_report_name(self) -> str | None:
+        """The typed name of a volume report (None: the default; other kinds: None)."""
+        if self.kind.currentData() != "reported-volumes":
+            return None
+        return self.report_name.text().strip() or None
 
     def isComplete(self) -> bool:  # noqa: N802 - Qt API
         text = self.path.text().strip()
@@ -305,9 +333,11 @@ class DryRunPage(QWizardPage):
         self.summary.setText(self.tr("正在检查…"))
         wiz = self.wiz
         path, kind, sheet, mapping = wiz.path(), wiz.kind, wiz.sheet(), wiz.mapping()
+        name, as_of = wiz.file_page.chosen_report_name(), wiz.ctx.as_of
 
         def work(session, task):
             return wiz.api().import_file(session, kind, path, sheet=sheet, mapping=mapping, dry_run=True,
+                                         report_name=name, as_of=as_of,
                                          progress=task)
 
         wiz.ctx.change(work, self._done, self._failed, topics=(), progress=self.tr("正在检查文件…"),
@@ -356,6 +386,7 @@ class DryRunPage(QWizardPage):
         wanted = problem.row - preview.header_row
         wiz = self.wiz
         path, kind, sheet, mapping = wiz.path(), wiz.kind, wiz.sheet(), wiz.mapping()
+        name, as_of = wiz.file_page.chosen_report_name(), wiz.ctx.as_of
 
         def load():
             return wiz.api().preview(path, kind, sheet, mapping=mapping, max_rows=wanted)
@@ -409,11 +440,13 @@ class ImportPage(QWizardPage):
         self._show_warnings([])
         wiz = self.wiz
         path, kind, sheet, mapping = wiz.path(), wiz.kind, wiz.sheet(), wiz.mapping()
+        name, as_of = wiz.file_page.chosen_report_name(), wiz.ctx.as_of
 
         def work(session, task):
             from hospital_app.services.audit import current_user
 
             return wiz.api().import_file(session, kind, path, sheet=sheet, mapping=mapping, who=current_user(),
+                                         report_name=name, as_of=as_of,
                                          progress=task, skip_invalid=wiz.skip_invalid)
 
         wiz.ctx.change(work, self._done, self._failed, topics=KIND_TOPICS.get(kind, ("all",)),

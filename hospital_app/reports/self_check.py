@@ -102,7 +102,7 @@ def render_self_check(path: Path, data: SelfCheckData, *, generated_at: datetime
     flow += _issues(head, data)
     flow += _orders(head, data)
     if data.suppliers is not None:
-        flow += supplier_section(head, data.suppliers)
+        flow += supplier_section(head, data.suppliers, data.as_of)
     flow += _payments(head, data)
     if data.prepayment is not None:
         flow += prepayment_section(head, data.prepayment)
@@ -301,19 +301,37 @@ def _orders(head: _Sections, data: SelfCheckData) -> list[Flowable]:
     return out
 
 
-def supplier_section(head: _Sections, rows: list[SupplierLine]) -> list[Flowable]:
-    """R4 version 2: the supplier scorecard (filled by ``documents._suppliers``)."""
+def supplier_section(head: _Sections, rows: list[SupplierLine], as_of=None) -> list[Flowable]:
+    """R4 version 2: the supplier scorecard (filled by ``documents._suppliers``): manufacturers,
+    then distributors, each with orders, response, timeliness, delivery rate and supply issues."""
     out: list[Flowable] = [head(tr("供应企业履约评价", "Supplier scorecard"))]
     if not rows:
-        return out + [_plain(tr("本期无供应企业履约数据。", "No supplier data in this period."))]
-    table = [[r.company, r.period, num(r.placed), pct(r.response_rate), pct(r.timeliness), pct(r.delivery_rate),
-              num(r.issues), pct(r.issues_on_time_rate), num(r.escalations), r.level or "—"] for r in rows]
-    return out + [doc.data_table([tr("企业", "Company"), tr("期间", "Period"), tr("订单数", "Placed"),
-                                  tr("响应率", "Response"), tr("配送及时率", "Timeliness"), tr("配送率", "Delivery"),
-                                  tr("供应问题", "Issues"), tr("按时处理率", "On time"), tr("上报", "Escalated"),
-                                  tr("评价", "Level")], table,
-                                 [W - 132 * mm, 16 * mm, 13 * mm, 14 * mm, 16 * mm, 14 * mm, 14 * mm, 16 * mm, 12 * mm,
-                                  17 * mm], font_size=7.5, align_right=list(range(2, 9)))]
+        return out + [_plain(tr("本期无供应企业订单或供应问题记录。", "No supplier orders or issues in this period."))]
+    period = rows[0].period
+    span = tr("{y}年度", "year {y}", y=period) if len(period) == 4 else \
+        tr("{y}年第{q}季度", "{y} Q{n}", y=period[:4], q=cn_number(int(period[-1])), n=period[-1])
+    out.append(doc.para(tr("按{p}统计（截至 {a}），生产企业与配送企业分别评价；本期既无订单也无供应问题的企业未列出。",
+                           "Figures for {p} (as of {a}), manufacturers and distributors rated separately; "
+                           "suppliers with neither orders nor supply issues are not listed.",
+                           p=span, a=_d(as_of) if as_of else "—")))
+    role = {"manufacturer": tr("生产企业", "Manufacturer"), "distributor": tr("配送企业", "Distributor")}
+    level = {"serious": tr("严重", "serious"), "warning": tr("预警", "warning"), "incentive": tr("激励", "incentive")}
+    table = [[r.company, role.get(r.role, r.role), num(r.placed), pct(r.response_rate), pct(r.timeliness),
+              pct(r.delivery_rate), num(r.issues), pct(r.issues_on_time_rate), num(r.escalations),
+              level.get(r.level or "", "—")] for r in rows]
+    out.append(doc.data_table([tr("企业", "Company"), tr("类型", "Role"), tr("订单数", "Placed"),
+                               tr("响应率", "Response"), tr("配送及时率", "Timeliness"), tr("订单配送率", "Delivery"),
+                               tr("供应问题", "Issues"), tr("按时解决率", "On time"), tr("上报", "Escalated"),
+                               tr("评价", "Level")], table,
+                              [W - 136 * mm, 16 * mm, 13 * mm, 14 * mm, 16 * mm, 16 * mm, 14 * mm, 16 * mm, 12 * mm,
+                               19 * mm], font_size=7.5, align_right=list(range(2, 9)),
+                              highlight_rows=[i for i, r in enumerate(rows) if r.level in ("warning", "serious")]))
+    out.append(doc.para(tr("注：订单配送率 = 足量配送的订单行 ÷ 订单行；按时解决率 = 在期限内答复并解决的供应问题 ÷ 已有结果的供应问题；"
+                           "未发生订单的企业不计算比率，也不评价。",
+                           "Note: delivery rate = order lines delivered in full ÷ order lines; on time = issues replied "
+                           "to and resolved within their dues ÷ issues with an outcome; no orders: no rates, no level."),
+                        "note"))
+    return out
 
 
 def _payments(head: _Sections, data: SelfCheckData) -> list[Flowable]:

@@ -90,8 +90,8 @@ def parse_due(text: str) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise BadInput(tr("整改期限应为 YYYY-MM-DD：{v}", "A due date must be YYYY-MM-DD: {v}", v=text),
-                       column=tr("整改期限", "Due")) from None
+        raise BadInput(tr("完成时限应为 YYYY-MM-DD：{v}", "A due date must be YYYY-MM-DD: {v}", v=text),
+                       column=tr("完成时限", "Due")) from None
 
 
 def default_due(day: date) -> date:

@@ -27,12 +27,12 @@ from hospital_app.errors import Conflict
 from hospital_app.i18n import tr
 from hospital_app.reports.model import (
     AgreementBlock, BatchSummary, IssueDocData, IssueLine, Measure, MissedDue, NoteDoc, NoteLine, OverduePayment,
-    PaymentSummary, SelectedShare, SelfCheckData, Suspension,
+    PaymentSummary, SelectedShare, SelfCheckData, SupplierLine, Suspension,
 )
 from hospital_app.services import alerts as alert_service
 from hospital_app.services import audit, corrective_measures, orders, payments, progress, supply_issues
 from hospital_app.services import volume_reports
-from hospital_app.services.settings_service import require_identity
+from hospital_app.services.settings_service import hospital_identity, require_identity
 
 EXEMPTION_REASONS = {
     "key_monitoring": ("列入重点监控药品目录", "listed in the key-monitoring drug list"),
@@ -62,8 +62,8 @@ RULE_MEASURES = {
            "Meet distributors with low response or timeliness rates and set deadlines for improvement."),
     "R5": ("规范货款结算流程，确保在交货验收合格后次月底前完成货款支付。",
            "Pay every accepted delivery by the end of the following month."),
-    "R6": ("按时签订年度采购协议，约定采购量原则上不低于首年。",
-           "Sign the yearly agreements on time; agreed volumes not below the first year."),
+    "R6": ("按时签订年度采购协议，约定采购量原则上不低于上一年度协议采购量。",
+           "Sign the yearly agreements on time; agreed volumes not below the previous year's."),
     "R8": ("对完成进度滞后的品种逐一分析原因，督促临床科室优先使用中选产品，按月跟踪序时进度，确保协议期内完成约定采购量。",
            "Analyse every product behind schedule, make departments prefer selected products and track monthly."),
     "R9": ("加强非中选产品采购管控，将同通用名非中选产品采购占比控制在规定比例以内。",
@@ -247,7 +247,10 @@ def _payments(session: Session, period: ReportPeriod, as_of: date) -> tuple[list
     """R5: per company, payments due in the period (up to as_of): on time, late, unpaid."""
     per: dict[str, dict] = {}
     overdue: list[OverduePayment] = []
-    for p in payments.list_payments(session, as_of):
+    # R5: due = the end of the month after acceptance, so a delivery due in [period start, as_of]
+    # was accepted from the first day of the month before the period's first month, up to as_of.
+    first = (period.start.replace(day=1) - timedelta(days=1)).replace(day=1)
+    for p in payments.list_payments(session, as_of, accepted_from=first, accepted_to=as_of):
         due, paid = p["due"], p["paid_on"]
         if not (period.start <= due <= as_of):
             continue
@@ -285,8 +288,11 @@ def _suspensions(session: Session, as_of: date) -> list[Suspension]:
     """R17: products suspended on or before the report's day."""
     q = (select(Product).where(Product.suspended_on.is_not(None), Product.suspended_on <= as_of)
          .order_by(Product.suspended_on, Product.generic_name))
+    from hospital_app.services.alerts import _reported_label  # the recipients' names, as the alerts say them
+
     return [Suspension(_product_text(p), p.suspended_on, p.suspension_reason or "",
-                       "、".join(p.suspension_reported_to or [])) for p in session.scalars(q)]
+                       "、".join(_reported_label(x) for x in p.suspension_reported_to or []))
+            for p in session.scalars(q)]
 
 
 # Sections being built by other engineers: each returns its plain rows for the report's day,
@@ -298,9 +304,22 @@ def _prepayment(session: Session, p: ReportPeriod, day: date):
     return None
 
 
-def _suppliers(session: Session, p: ReportPeriod, day: date):
-    """R4 version 2 supplier scorecard for the period → list[reports.model.SupplierLine]."""
-    return None
+def _suppliers(session: Session, p: ReportPeriod, day: date) -> list[SupplierLine]:
+    """R4 version 2: the supplier scorecard as of the report's day — for a year report the
+    calendar year, otherwise the calendar quarter holding the period (a month's report shows
+    its quarter up to that day: the scorecard is kept per quarter and per year). Manufacturers
+    first, then distributors; suppliers with neither orders nor supply issues are left out."""
+    from hospital_app.domain.orders import Quarter
+    from hospital_app.services.progress import ratio4
+    from hospital_app.services.suppliers import scorecard
+
+    if p.kind == "year":
+        scores = scorecard(session, day, year=p.start.year)
+    else:
+        scores = scorecard(session, day, quarter=str(Quarter.of(p.start)))
+    return [SupplierLine(s.company, s.role, s.period, s.placed, ratio4(s.response_rate), ratio4(s.timeliness),
+                         ratio4(s.delivery_rate), s.issues, ratio4(s.issues_on_time_rate), s.escalations, s.level)
+            for s in scores if s.placed or s.issues]
 
 
 def _departments(session: Session, p: ReportPeriod, day: date):
@@ -335,7 +354,7 @@ def draft_findings(alerts: list[Alert] | None) -> str:
         items = [a for a in alerts if a.rule == rule]
         title = tr(*RULE_TITLES.get(rule, ("其他", "other")))
         serious = sum(1 for a in items if a.severity == "serious")
-        head = tr("（{n}）{t}：共 {c} 项", "({n}) {t}: {c} item(s)", n=cn_number(i + 1),
+        head = tr("（{n}）{t}：共 {c} 项", "({m}) {t}: {c} item(s)", n=cn_number(i + 1), m=i + 1,
                   t=title, c=len(items))
         if serious:
             head += tr("，其中严重 {s} 项", ", {s} serious", s=serious)
@@ -406,7 +425,8 @@ def measures_for(session: Session, period: str | ReportPeriod, as_of: date | Non
         return stored
     day = p.as_of(as_of)
     found = alert_service.collect_alerts(session, day)
-    return corrective_measures.draft_measures(_problems(found), require_identity(session), day)
+    # The editor may open before the hospital's identity is set: the drafts then name no department.
+    return corrective_measures.draft_measures(_problems(found), hospital_identity(session), day)
 
 
 # ---------------------------------------------------------------- self-check: make

@@ -94,8 +94,8 @@
         </translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/findings_editor.py" line="34"/>
-        <location filename="../../ui/widgets/findings_editor.py" line="203"/>
+        <location filename="../../ui/widgets/findings_editor.py" line="36"/>
+        <location filename="../../ui/widgets/findings_editor.py" line="213"/>
         <source>自查报告文字已被他人修改，请重新打开后再编辑。</source>
         <comment>The findings were changed by someone else; reopen them before editing.</comment>
         <translation>The findings were changed by someone else; reopen them before editing.</translation>
@@ -724,57 +724,57 @@
 <context>
     <name>DryRunPage</name>
     <message>
-        <location filename="../../ui/import_wizard.py" line="266"/>
+        <location filename="../../ui/import_wizard.py" line="294"/>
         <source>检查（试导入）</source>
         <translation>Check (dry run)</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="267"/>
+        <location filename="../../ui/import_wizard.py" line="295"/>
         <source>先检查全部数据，不写入数据库。有问题时请修改文件后重新选择。</source>
         <translation>Every row is checked first; nothing is written. If there are problems, fix the file and choose it again.</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="272"/>
+        <location filename="../../ui/import_wizard.py" line="300"/>
         <source>行</source>
         <translation>Row</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="272"/>
+        <location filename="../../ui/import_wizard.py" line="300"/>
         <source>列</source>
         <translation>Column</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="272"/>
+        <location filename="../../ui/import_wizard.py" line="300"/>
         <source>问题</source>
         <translation>Problem</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="305"/>
+        <location filename="../../ui/import_wizard.py" line="333"/>
         <source>正在检查…</source>
         <translation>Checking…</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="313"/>
+        <location filename="../../ui/import_wizard.py" line="343"/>
         <source>正在检查文件…</source>
         <translation>Checking the file…</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="321"/>
+        <location filename="../../ui/import_wizard.py" line="351"/>
         <source>检查通过：共 %1 行，将新增 %2 行、更新 %3 行、%4 行不变。</source>
         <translation>Check passed: %1 rows; %2 will be added, %3 updated, %4 unchanged.</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="346"/>
+        <location filename="../../ui/import_wizard.py" line="376"/>
         <source>发现 %1 处问题，没有写入任何数据。点击一行查看原始数据。</source>
         <translation>%1 problem(s) found; nothing was written. Click a problem to see the row.</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="366"/>
+        <location filename="../../ui/import_wizard.py" line="397"/>
         <source>第 %1 行：</source>
         <translation>Row %1: </translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="282"/>
+        <location filename="../../ui/import_wizard.py" line="310"/>
         <source>跳过这些有问题的行，导入其余各行（导入后列出跳过的行及原因）</source>
         <translation>Skip these rows with problems and import the rest (the skipped rows and why are listed afterwards)</translation>
     </message>
@@ -782,111 +782,121 @@
 <context>
     <name>FilePage</name>
     <message>
-        <location filename="../../ui/import_wizard.py" line="50"/>
+        <location filename="../../ui/import_wizard.py" line="51"/>
         <source>选择要导入的文件</source>
         <translation>Choose the file to import</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="51"/>
+        <location filename="../../ui/import_wizard.py" line="52"/>
         <source>可以把 Excel 或 CSV 文件直接拖到这里。</source>
         <translation>You can drop an Excel or CSV file here.</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="59"/>
+        <location filename="../../ui/import_wizard.py" line="60"/>
         <source>浏览…</source>
         <translation>Browse…</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="65"/>
+        <location filename="../../ui/import_wizard.py" line="72"/>
         <source>数据类型：</source>
         <translation>Data type:</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="66"/>
+        <location filename="../../ui/import_wizard.py" line="73"/>
         <source>文件：</source>
         <translation>File:</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="76"/>
+        <location filename="../../ui/import_wizard.py" line="104"/>
         <source>选择文件</source>
         <translation>Choose a file</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="77"/>
+        <location filename="../../ui/import_wizard.py" line="105"/>
         <source>表格文件 (*.xlsx *.xlsm *.xls *.csv)</source>
         <translation>Spreadsheets (*.xlsx *.xlsm *.xls *.csv)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/import_wizard.py" line="69"/>
+        <source>打印在报量情况说明和自查报告中；留空则用“YYYY年度报量”：YYYY 取文件名中的年份，文件名没有年份时取计算日期的下一年。</source>
+        <translation>Printed on the volume-report notes and the self-check; empty: &apos;YYYY年度报量&apos; with YYYY the year in the file name, else the year after the calculation date.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/import_wizard.py" line="74"/>
+        <source>报量名称：</source>
+        <translation>Report name:</translation>
     </message>
 </context>
 <context>
     <name>FindingsEditor</name>
     <message>
-        <location filename="../../ui/widgets/findings_editor.py" line="54"/>
+        <location filename="../../ui/widgets/findings_editor.py" line="56"/>
         <source>尚未编辑：生成报告时将根据预警自动起草“存在的问题及整改措施”。点击“从预警生成草稿”可先生成草稿再修改。</source>
         <translation>Not edited: the report drafts the “findings and corrective measures” from the alerts. Click “Draft from alerts” to start from that draft and edit it.</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/findings_editor.py" line="60"/>
+        <location filename="../../ui/widgets/findings_editor.py" line="62"/>
         <source>从预警生成草稿</source>
         <translation>Draft from alerts</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/findings_editor.py" line="62"/>
-        <location filename="../../ui/widgets/findings_editor.py" line="196"/>
+        <location filename="../../ui/widgets/findings_editor.py" line="64"/>
+        <location filename="../../ui/widgets/findings_editor.py" line="206"/>
         <source>恢复自动起草</source>
         <translation>Back to automatic draft</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/findings_editor.py" line="64"/>
+        <location filename="../../ui/widgets/findings_editor.py" line="66"/>
         <source>删除已保存的文字，报告重新根据预警自动起草</source>
         <translation>Delete the saved text; the report drafts the findings from the alerts again</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/findings_editor.py" line="65"/>
+        <location filename="../../ui/widgets/findings_editor.py" line="67"/>
         <source>保存</source>
         <translation>Save</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/findings_editor.py" line="75"/>
+        <location filename="../../ui/widgets/findings_editor.py" line="77"/>
         <source>存在的问题及整改措施（打印在本期报告中）</source>
         <translation>Findings and corrective measures (printed in this period&apos;s report)</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/findings_editor.py" line="97"/>
+        <location filename="../../ui/widgets/findings_editor.py" line="106"/>
         <source>有未保存的修改</source>
         <translation>Unsaved changes</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/findings_editor.py" line="99"/>
+        <location filename="../../ui/widgets/findings_editor.py" line="108"/>
         <source>未编辑（报告将自动起草）</source>
         <translation>Not edited (the report drafts it automatically)</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/findings_editor.py" line="101"/>
+        <location filename="../../ui/widgets/findings_editor.py" line="110"/>
         <source>已保存，下次生成的报告将使用此文字</source>
         <translation>Saved; the next report uses this text</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/findings_editor.py" line="134"/>
+        <location filename="../../ui/widgets/findings_editor.py" line="144"/>
         <source>您未保存的文字已复制到剪贴板。</source>
         <translation>Your unsaved text was copied to the clipboard.</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/findings_editor.py" line="145"/>
+        <location filename="../../ui/widgets/findings_editor.py" line="155"/>
         <source>生成草稿</source>
         <translation>Draft</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/findings_editor.py" line="146"/>
+        <location filename="../../ui/widgets/findings_editor.py" line="156"/>
         <source>用根据预警生成的草稿替换编辑框中的文字吗？</source>
         <translation>Replace the text in the editor with the draft from the alerts?</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/findings_editor.py" line="185"/>
+        <location filename="../../ui/widgets/findings_editor.py" line="195"/>
         <source>已保存 %1 的整改措施。</source>
         <translation>Findings of %1 saved.</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/findings_editor.py" line="197"/>
+        <location filename="../../ui/widgets/findings_editor.py" line="207"/>
         <source>删除已保存的整改措施，报告改为根据预警自动起草吗？</source>
         <translation>Delete the saved findings so that the report drafts them from the alerts?</translation>
     </message>
@@ -927,72 +937,72 @@
 <context>
     <name>ImportPage</name>
     <message>
-        <location filename="../../ui/import_wizard.py" line="383"/>
+        <location filename="../../ui/import_wizard.py" line="414"/>
         <source>导入</source>
         <translation>Import</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="393"/>
+        <location filename="../../ui/import_wizard.py" line="424"/>
         <source>行</source>
         <translation>Row</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="393"/>
+        <location filename="../../ui/import_wizard.py" line="424"/>
         <source>列</source>
         <translation>Column</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="393"/>
+        <location filename="../../ui/import_wizard.py" line="424"/>
         <source>说明</source>
         <translation>Note</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="408"/>
+        <location filename="../../ui/import_wizard.py" line="439"/>
         <source>正在导入…</source>
         <translation>Importing…</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="420"/>
+        <location filename="../../ui/import_wizard.py" line="453"/>
         <source>正在导入 %1…</source>
         <translation>Importing %1…</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="424"/>
+        <location filename="../../ui/import_wizard.py" line="457"/>
         <source>导入完成：%1</source>
         <translation>Imported: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="425"/>
+        <location filename="../../ui/import_wizard.py" line="458"/>
         <source>工作表“%1”，共 %2 行</source>
         <translation>Sheet &apos;%1&apos;, %2 rows</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="426"/>
+        <location filename="../../ui/import_wizard.py" line="459"/>
         <source>新增 %1 行，更新 %2 行，%3 行与已有数据相同（未重复导入）</source>
         <translation>%1 added, %2 updated, %3 already present (not imported twice)</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="430"/>
+        <location filename="../../ui/import_wizard.py" line="463"/>
         <source>新建了 %1 个非中选产品</source>
         <translation>%1 non-selected products were created</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="447"/>
+        <location filename="../../ui/import_wizard.py" line="480"/>
         <source>请注意 %1 条提示（数据已导入，以下内容未改动）：</source>
         <translation>Please note %1 remark(s) (the data was imported; the following was left unchanged):</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="455"/>
+        <location filename="../../ui/import_wizard.py" line="488"/>
         <source>导入未完成，没有写入任何数据：</source>
         <translation>The import did not finish; nothing was written:</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="433"/>
+        <location filename="../../ui/import_wizard.py" line="466"/>
         <source>跳过了 %1 行有问题的行：</source>
         <translation>%1 row(s) with problems were skipped:</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="434"/>
+        <location filename="../../ui/import_wizard.py" line="467"/>
         <source>第 %1 行：%2</source>
         <translation>Row %1: %2</translation>
     </message>
@@ -1025,27 +1035,27 @@
         <translation>Reported volumes</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="468"/>
+        <location filename="../../ui/import_wizard.py" line="501"/>
         <source>导入数据</source>
         <translation>Import data</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="480"/>
+        <location filename="../../ui/import_wizard.py" line="513"/>
         <source>下一步 &gt;</source>
         <translation>Next &gt;</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="481"/>
+        <location filename="../../ui/import_wizard.py" line="514"/>
         <source>&lt; 上一步</source>
         <translation>&lt; Back</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="482"/>
+        <location filename="../../ui/import_wizard.py" line="515"/>
         <source>完成</source>
         <translation>Finish</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="483"/>
+        <location filename="../../ui/import_wizard.py" line="516"/>
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
@@ -1675,64 +1685,158 @@
 <context>
     <name>MappingPage</name>
     <message>
-        <location filename="../../ui/import_wizard.py" line="199"/>
+        <location filename="../../ui/import_wizard.py" line="227"/>
         <source> *（或%1）</source>
         <translation> * (or %1)</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="198"/>
+        <location filename="../../ui/import_wizard.py" line="226"/>
         <source>、</source>
         <translation>, </translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="145"/>
+        <location filename="../../ui/import_wizard.py" line="173"/>
         <source>列对应关系</source>
         <translation>Column mapping</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="146"/>
+        <location filename="../../ui/import_wizard.py" line="174"/>
         <source>已按常见表头自动对应，带 * 的为必需项。可保存为预设，下次直接选用。</source>
         <translation>Columns were matched by their usual names; * marks required fields. Save the mapping as a preset to reuse it.</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="151"/>
+        <location filename="../../ui/import_wizard.py" line="179"/>
         <source>预设名称</source>
         <translation>Preset name</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="152"/>
+        <location filename="../../ui/import_wizard.py" line="180"/>
         <source>保存为预设</source>
         <translation>Save as preset</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="158"/>
+        <location filename="../../ui/import_wizard.py" line="186"/>
         <source>预设：</source>
         <translation>Preset:</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="188"/>
+        <location filename="../../ui/import_wizard.py" line="216"/>
         <source>（不导入）</source>
         <translation>(not imported)</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="209"/>
+        <location filename="../../ui/import_wizard.py" line="237"/>
         <source>（自动识别）</source>
         <translation>(detected)</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="237"/>
+        <location filename="../../ui/import_wizard.py" line="265"/>
         <source>或</source>
         <translation> or </translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="242"/>
+        <location filename="../../ui/import_wizard.py" line="270"/>
         <source>缺少必需的列：%1</source>
         <translation>Missing required columns: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="252"/>
+        <location filename="../../ui/import_wizard.py" line="280"/>
         <source>已保存预设“%1”</source>
         <translation>Saved preset &apos;%1&apos;</translation>
+    </message>
+</context>
+<context>
+    <name>MeasuresEditor</name>
+    <message>
+        <location filename="../../ui/widgets/measures_editor.py" line="54"/>
+        <source>问题</source>
+        <translation>Problem</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/measures_editor.py" line="54"/>
+        <source>原因</source>
+        <translation>Cause</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/measures_editor.py" line="54"/>
+        <source>整改措施</source>
+        <translation>Measure</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/measures_editor.py" line="55"/>
+        <source>责任科室</source>
+        <translation>Department</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/measures_editor.py" line="55"/>
+        <source>责任人</source>
+        <translation>Responsible</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/measures_editor.py" line="55"/>
+        <source>完成时限</source>
+        <translation>Due</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/measures_editor.py" line="62"/>
+        <source>双击单元格修改；完成时限按 YYYY-MM-DD 填写。</source>
+        <translation>Double-click a cell to edit; due dates as YYYY-MM-DD.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/measures_editor.py" line="66"/>
+        <source>添加一行</source>
+        <translation>Add row</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/measures_editor.py" line="68"/>
+        <source>删除所选行</source>
+        <translation>Delete selected rows</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/measures_editor.py" line="70"/>
+        <location filename="../../ui/widgets/measures_editor.py" line="216"/>
+        <source>恢复自动起草</source>
+        <translation>Back to automatic draft</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/measures_editor.py" line="72"/>
+        <source>删除已保存的整改措施，报告重新根据预警起草</source>
+        <translation>Delete the saved measures; the report drafts them from the alerts again</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/measures_editor.py" line="73"/>
+        <source>保存整改措施</source>
+        <translation>Save measures</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/measures_editor.py" line="82"/>
+        <source>整改措施（问题、原因、措施、责任科室、责任人、完成时限，打印在本期报告中）</source>
+        <translation>Corrective measures (problem, cause, measure, department, person, due date; printed in this period&apos;s report)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/measures_editor.py" line="104"/>
+        <source>有未保存的修改</source>
+        <translation>Unsaved changes</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/measures_editor.py" line="106"/>
+        <source>已保存，下次生成的报告将打印这些整改措施</source>
+        <translation>Saved; the next report prints these measures</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/measures_editor.py" line="108"/>
+        <source>根据预警起草（未保存），报告将打印这些整改措施</source>
+        <translation>Drafted from the alerts (not saved); the report prints these measures</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/measures_editor.py" line="205"/>
+        <source>已保存 %1 的整改措施。</source>
+        <translation>Measures of %1 saved.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/measures_editor.py" line="217"/>
+        <source>删除已保存的整改措施，改为根据预警起草吗？</source>
+        <translation>Delete the saved measures and draft them from the alerts instead?</translation>
     </message>
 </context>
 <context>
@@ -1952,22 +2056,22 @@
 <context>
     <name>PreviewPage</name>
     <message>
-        <location filename="../../ui/import_wizard.py" line="100"/>
+        <location filename="../../ui/import_wizard.py" line="128"/>
         <source>工作表与表头</source>
         <translation>Sheet and header</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="108"/>
+        <location filename="../../ui/import_wizard.py" line="136"/>
         <source>工作表：</source>
         <translation>Sheet:</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="125"/>
+        <location filename="../../ui/import_wizard.py" line="153"/>
         <source>（隐藏）</source>
         <translation> (hidden)</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="129"/>
+        <location filename="../../ui/import_wizard.py" line="157"/>
         <source>表头在第 %1 行，共 %2 列；下面是前几行数据。</source>
         <translation>The header is on row %1 (%2 columns); the first data rows follow.</translation>
     </message>
@@ -2591,197 +2695,197 @@
 <context>
     <name>ReportsPage</name>
     <message>
-        <location filename="../../ui/pages/reports.py" line="59"/>
+        <location filename="../../ui/pages/reports.py" line="60"/>
         <source>报告</source>
         <translation>Reports</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="63"/>
+        <location filename="../../ui/pages/reports.py" line="64"/>
         <source>自查自纠报告</source>
         <translation>Self-check report</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="66"/>
+        <location filename="../../ui/pages/reports.py" line="67"/>
         <source>月度</source>
         <translation>Month</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="67"/>
+        <location filename="../../ui/pages/reports.py" line="68"/>
         <source>季度</source>
         <translation>Quarter</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="68"/>
+        <location filename="../../ui/pages/reports.py" line="69"/>
         <source>年度</source>
         <translation>Year</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="72"/>
+        <location filename="../../ui/pages/reports.py" line="73"/>
         <source> 年</source>
         <translation> </translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="77"/>
+        <location filename="../../ui/pages/reports.py" line="78"/>
         <source>生成并打开</source>
         <translation>Generate and open</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="85"/>
+        <location filename="../../ui/pages/reports.py" line="86"/>
         <source>报告包括执行总体情况、各批次完成进度、非中选产品占比、供应问题、订单与回款、报量说明及整改措施，统计截至所选期间末（或计算日期）。</source>
         <translation>The report covers overall execution, progress per batch, the share of non-selected products, supply issues, orders and payments, volume notes and corrective measures, as of the end of the period (or the as-of date).</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="96"/>
+        <location filename="../../ui/pages/reports.py" line="97"/>
         <source>执行进度表</source>
         <translation>Progress workbook</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="97"/>
+        <location filename="../../ui/pages/reports.py" line="98"/>
         <source>导出执行进度表（Excel）…</source>
         <translation>Export progress workbook (Excel)…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="100"/>
+        <location filename="../../ui/pages/reports.py" line="101"/>
         <source>各中选产品当前协议期的约定量、序时进度、完成进度和状态。</source>
         <translation>Agreed volume, schedule, completion and status of every selected product in its current agreement period.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="103"/>
+        <location filename="../../ui/pages/reports.py" line="104"/>
         <source>已生成的文档</source>
         <translation>Generated documents</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="106"/>
+        <location filename="../../ui/pages/reports.py" line="107"/>
         <source>生成时间</source>
         <translation>Generated</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="106"/>
+        <location filename="../../ui/pages/reports.py" line="107"/>
         <source>类型</source>
         <translation>Type</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="106"/>
+        <location filename="../../ui/pages/reports.py" line="107"/>
         <source>内容</source>
         <translation>Content</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="107"/>
+        <location filename="../../ui/pages/reports.py" line="108"/>
         <source>经办人</source>
         <translation>By</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="107"/>
+        <location filename="../../ui/pages/reports.py" line="108"/>
         <source>文件</source>
         <translation>File</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="114"/>
+        <location filename="../../ui/pages/reports.py" line="115"/>
         <source>打开</source>
         <translation>Open</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="116"/>
+        <location filename="../../ui/pages/reports.py" line="117"/>
         <source>打开所在文件夹</source>
         <translation>Open folder</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="118"/>
+        <location filename="../../ui/pages/reports.py" line="119"/>
         <source>还没有生成过文档。</source>
         <translation>No documents generated yet.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="159"/>
+        <location filename="../../ui/pages/reports.py" line="160"/>
         <source>第一季度</source>
         <translation>Q1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="159"/>
+        <location filename="../../ui/pages/reports.py" line="160"/>
         <source>第二季度</source>
         <translation>Q2</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="159"/>
+        <location filename="../../ui/pages/reports.py" line="160"/>
         <source>第三季度</source>
         <translation>Q3</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="160"/>
+        <location filename="../../ui/pages/reports.py" line="161"/>
         <source>第四季度</source>
         <translation>Q4</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="184"/>
+        <location filename="../../ui/pages/reports.py" line="185"/>
         <source>期间：%1（%2 至 %3）</source>
         <translation>Period: %1 (%2 to %3)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="187"/>
+        <location filename="../../ui/pages/reports.py" line="188"/>
         <source>——尚未开始</source>
         <translation> — not started yet</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="199"/>
+        <location filename="../../ui/pages/reports.py" line="200"/>
         <source>未保存的修改</source>
         <translation>Unsaved changes</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="200"/>
+        <location filename="../../ui/pages/reports.py" line="201"/>
         <source>%1 的整改措施有未保存的修改。放弃这些修改吗？</source>
         <translation>The findings of %1 have unsaved changes. Discard them?</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="227"/>
+        <location filename="../../ui/pages/reports.py" line="228"/>
         <source>问题 %1</source>
         <translation>Issue %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="229"/>
+        <location filename="../../ui/pages/reports.py" line="230"/>
         <source>（文件已不存在）</source>
         <translation> (file no longer exists)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="258"/>
+        <location filename="../../ui/pages/reports.py" line="260"/>
         <source>正在汇总数据…</source>
         <translation>Gathering data…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="272"/>
+        <location filename="../../ui/pages/reports.py" line="283"/>
         <source>正在生成自查自纠报告…</source>
         <translation>Writing the self-check report…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="281"/>
+        <location filename="../../ui/pages/reports.py" line="292"/>
         <source>导出执行进度表</source>
         <translation>Export progress workbook</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="281"/>
+        <location filename="../../ui/pages/reports.py" line="292"/>
         <source>Excel 文件 (*.xlsx)</source>
         <translation>Excel files (*.xlsx)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="287"/>
+        <location filename="../../ui/pages/reports.py" line="298"/>
         <source>正在计算进度…</source>
         <translation>Computing progress…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="296"/>
+        <location filename="../../ui/pages/reports.py" line="307"/>
         <source>正在导出执行进度表…</source>
         <translation>Exporting the progress workbook…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="301"/>
+        <location filename="../../ui/pages/reports.py" line="312"/>
         <source>已生成：%1</source>
         <translation>Written: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="310"/>
+        <location filename="../../ui/pages/reports.py" line="321"/>
         <source>打开文档</source>
         <translation>Open document</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/reports.py" line="310"/>
+        <location filename="../../ui/pages/reports.py" line="321"/>
         <source>文件已被移动或删除：%1</source>
         <translation>The file was moved or deleted: %1</translation>
     </message>

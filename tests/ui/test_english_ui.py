@@ -5,6 +5,7 @@ descriptions), which are stripped using the strings stored in the database."""
 from __future__ import annotations
 
 import re
+import json
 import unicodedata
 
 import pytest
@@ -45,6 +46,13 @@ def data_values(filled_db) -> list[str]:
                         if isinstance(value, str) and CJK.search(value):
                             found.add(value.strip())
                             found.update(part for part in re.split(r"[\s/，,；;]+", value) if CJK.search(part))
+        # Stored settings (the hospital's identity: name, department, person) are data too.
+        from db.models import Setting
+
+        for raw in s.scalars(select(Setting.value)):
+            value = json.loads(raw) if raw else None
+            if isinstance(value, str) and CJK.search(value):
+                found.add(value.strip())
     from hospital_app.settings import REGISTRY
 
     # Defaults of text settings (e.g. insurance_bureau 医疗保障局) are data too, and a language

@@ -151,4 +151,79 @@ def test_reset_to_automatic_draft_drops_the_stored_text(page, filled_db, answers
     page.findings.clear_button.click()
     assert _stored(filled_db) is None
     assert page.findings.edit.toPlainText() == "" and not page.findings.clear_button.isEnabled()
-    assert _report_text(filled_db).startswith("（一）")
+    assert _report_text(filled_db).startswith("（一）")  # the v2 automatic draft
+
+
+# ------------------------------------------------------------- corrective measures (issue 18, R19)
+
+
+def _stored_measures(db, period: str = PERIOD):
+    from hospital_app.services import corrective_measures
+
+    with db.session() as s:
+        return corrective_measures.list_measures(s, period)
+
+
+def _set(table, row: int, col: int, text: str) -> None:
+    from PySide6.QtWidgets import QTableWidgetItem
+
+    table.setItem(row, col, QTableWidgetItem(text))
+
+
+def test_measures_table_opens_with_drafts_then_edited_rows_are_printed(page, filled_db, opened):
+    """R19: GIVEN 2025Q3 with no stored measures WHEN the page opens THEN the table shows one drafted measure
+    per kind of finding (due 2025-10-31, the end of the month after 2025-09-15) and nothing is stored;
+    WHEN the first row's cause, person and due date are edited, a row is added and 保存整改措施 is clicked
+    THEN the stored measures are those rows; WHEN the report is generated THEN it prints them."""
+    from pypdf import PdfReader
+
+    editor = page.findings.measures
+    table = editor.table
+    drafted = table.rowCount()
+    assert drafted >= 1 and _stored_measures(filled_db) == []
+    assert table.item(0, 5).text() == "2025-10-31" and "起草" in editor.state.text()
+    _set(table, 0, 1, "配送企业库存不足")
+    _set(table, 0, 4, "赵科长")
+    _set(table, 0, 5, "2025-11-15")
+    editor.add_button.click()
+    last = table.rowCount() - 1
+    _set(table, last, 0, "二甲双胍片报量说明未签字")
+    _set(table, last, 2, "负责人本周内签字确认")
+    assert editor.modified and editor.save_button.isEnabled()
+    editor.save_button.click()
+
+    stored = _stored_measures(filled_db)
+    assert len(stored) == drafted + 1
+    assert (stored[0].cause, stored[0].responsible, stored[0].due_date.isoformat()) == \
+        ("配送企业库存不足", "赵科长", "2025-11-15")
+    assert (stored[-1].problem, stored[-1].measure) == ("二甲双胍片报量说明未签字", "负责人本周内签字确认")
+    assert not editor.modified and "已保存" in editor.state.text()
+
+    page.generate_button.click()
+    text = "".join(p.extract_text() for p in PdfReader(opened[-1]).pages).replace("\n", "")
+    assert "配送企业库存不足" in text and "赵科长" in text and "2025-11-15" in text
+
+
+def test_measures_bad_due_date_is_refused_and_nothing_stored(page, filled_db):
+    """R19: GIVEN a due date typed as 2025/11/15 WHEN 保存整改措施 is clicked THEN the save is refused with a
+    message naming the column and the value, and nothing is stored."""
+    editor = page.findings.measures
+    _set(editor.table, 0, 5, "2025/11/15")
+    editor.save_button.click()
+    assert _stored_measures(filled_db) == []
+    assert editor.modified
+    texts = [b.text() for b in worker.open_boxes()]
+    assert any("完成时限" in t and "2025/11/15" in t for t in texts), texts
+
+
+def test_measures_redraft_deletes_the_stored_rows(page, filled_db, answers):
+    """R19: GIVEN saved measures WHEN 恢复自动起草 is confirmed THEN nothing is stored and the table shows the
+    drafted measures again."""
+    editor = page.findings.measures
+    _set(editor.table, 0, 1, "原因")
+    editor.save_button.click()
+    assert _stored_measures(filled_db) and editor.redraft_button.isEnabled()
+    answers["answers"] = [True]
+    editor.redraft_button.click()
+    assert _stored_measures(filled_db) == [] and editor.table.item(0, 1).text() == ""
+    assert not editor.stored and not editor.redraft_button.isEnabled()

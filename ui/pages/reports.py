@@ -19,6 +19,7 @@ from ui.pages.base import BasePage
 from ui.widgets import common
 from ui.widgets.common import fmt_datetime
 from ui.widgets.findings_editor import FindingsEditor, save_findings
+from ui.widgets.measures_editor import save_rows as save_measures_rows
 
 PATH_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -195,7 +196,7 @@ class ReportsPage(BasePage):
         editor = self.findings
         if period == editor.period:
             return
-        if editor.period is not None and editor.period != period and editor.is_modified():
+        if editor.period is not None and editor.period != period and editor.has_unsaved():
             if not common.ask(self, self.tr("未保存的修改"),
                               self.tr("%1 的整改措施有未保存的修改。放弃这些修改吗？").replace("%1", editor.period)):
                 self._reverting = True
@@ -254,23 +255,33 @@ class ReportsPage(BasePage):
         path = common.document_path(f"自查自纠报告-{period}", ".pdf")
         # Unsaved findings of this period are saved with the report (one unit of work).
         pending = self.findings.pending() if self.findings.period == period else None
+        measures = self.findings.measures.pending() if self.findings.measures.period == period else None
 
         gathering = self.tr("正在汇总数据…")
 
         def work(s, task):
             version = save_findings(s, *pending) if pending else None
+            stored = save_measures_rows(s, *measures) if measures else None
             task.report(0, 2, gathering)
             result = documents.make_self_check(s, period, path, as_of=as_of)
             task.report(2, 2)
-            return {**result, "findings_version": version}
+            return {**result, "findings_version": version, "measures": stored}
 
         def ready(result: dict) -> None:
             if pending:
                 self.findings.mark_saved(pending[0], pending[1], result["findings_version"])
+            if measures:
+                self.findings.measures.mark_saved(measures[0], result["measures"])
             self._ready(result)
 
+        def reload() -> None:
+            if pending:
+                self.findings.reload_after_conflict()
+            if measures:
+                self.findings.measures.reload()
+
         self.ctx.change(work, ready, topics=("documents",), progress=self.tr("正在生成自查自纠报告…"),
-                        parent=self, on_reload=self.findings.reload_after_conflict if pending else None)
+                        parent=self, on_reload=reload if pending or measures else None)
 
     def export_progress(self) -> None:
         """The progress table as a formatted workbook (choose where, then open it)."""

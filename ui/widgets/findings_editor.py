@@ -1,5 +1,6 @@
 """The self-check report's “存在的问题及整改措施” for one period, editable (issue 10).
 
+Below the text, the period's corrective measures as a table (``measures_editor``, R19).
 The stored text (``documents.get_findings_text``) is what the next self-check report
 prints; without one, the report drafts it from the alerts. 从预警生成草稿 fills the
 editor with that draft (``documents.draft_findings``) to edit before saving.
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (QApplication, QHBoxLayout, QLabel, QPlainTextEdit
 
 from ui.app_context import AppContext
 from ui.widgets import common
+from ui.widgets.measures_editor import MeasuresEditor
 
 
 def save_findings(session, period: str, text: str, expected_text: str | None,
@@ -75,6 +77,9 @@ class FindingsEditor(QWidget):
         layout.addWidget(QLabel(self.tr("存在的问题及整改措施（打印在本期报告中）"), self))
         layout.addWidget(self.edit, 1)
         layout.addLayout(row)
+        self.measures = MeasuresEditor(ctx, self)  # R19: the table of corrective measures
+        self.measures.setObjectName("measuresEditor")
+        layout.addWidget(self.measures, 2)
 
         self.edit.modificationChanged.connect(lambda _m: self._update_state())
         self.draft_button.clicked.connect(self.draft)
@@ -85,6 +90,10 @@ class FindingsEditor(QWidget):
     # ------------------------------------------------------------------ state
     def is_modified(self) -> bool:
         return self.edit.document().isModified()
+
+    def has_unsaved(self) -> bool:
+        """Unsaved findings text or corrective measures."""
+        return self.is_modified() or self.measures.modified
 
     def text(self) -> str:
         return self.edit.toPlainText().strip()
@@ -110,6 +119,7 @@ class FindingsEditor(QWidget):
         unless ``force``)."""
         from hospital_app.services import documents
 
+        self.measures.load(period, as_of, force=force)
         if period == self.period and self.is_modified() and not force:
             return
         self.as_of = as_of

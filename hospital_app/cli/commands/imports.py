@@ -25,11 +25,15 @@ def _import(ctx, args) -> int:
     from hospital_app.services.audit import current_user
     from hospital_app.services.importing import import_file
 
+    if args.name is not None and args.kind != "reported-volumes":
+        raise BadInput(tr("--name 只用于 reported-volumes（报量名称）。",
+                          "--name is only for reported-volumes (the report's name)."))
+
     try:
         with ctx.db.session() as s:
             result = import_file(s, args.kind, args.file, sheet=args.sheet, mapping=args.mapping,
                                  batch=args.batch, dry_run=args.dry_run, who=current_user(),
-                                 skip_invalid=args.skip_invalid)
+                                 skip_invalid=args.skip_invalid, report_name=args.name, as_of=ctx.as_of)
     except BadInput as exc:
         if args.json:
             ctx.out_json(_error_document(exc))
@@ -105,6 +109,11 @@ def register(sub, common) -> None:
     p.add_argument("--sheet")
     p.add_argument("--mapping")
     p.add_argument("--batch")
+    p.add_argument("--name", help=tr(
+        "报量名称（仅 reported-volumes），打印在报量情况说明和自查报告中；默认“YYYY年度报量”："
+        "YYYY 取文件名中的年份（报量_2026.xlsx → 2026年度报量），文件名没有年份时取 --as-of 的下一年",
+        "the report's name (reported-volumes only), printed on the notes and the self-check; default "
+        "'YYYY年度报量': the year in the file name (报量_2026.xlsx → 2026年度报量), else the year after --as-of"))
     p.add_argument("--dry-run", action="store_true")
     p.add_argument("--skip-invalid", action="store_true",
                    help=tr("跳过有问题的行，导入其余各行（并列出跳过的行及原因）",

@@ -50,8 +50,9 @@ class Run:
     """
 
     def __init__(self, session: Session, table: Table, result: ImportResult, progress: ProgressFn | None,
-                 skip_invalid: bool = False) -> None:
+                 skip_invalid: bool = False, options: dict | None = None) -> None:
         self.s = session
+        self.options = dict(options or {})  # kind-specific choices, e.g. a volume report's name
         self.t = table
         self.result = result
         self.total_problems = 0

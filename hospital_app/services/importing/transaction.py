@@ -10,7 +10,7 @@ pending changes.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -42,11 +42,14 @@ def _skipped_rows(result: ImportResult) -> int:
 def import_file(session: Session, kind: str, path: str | Path, *, sheet: str | None = None,
                 mapping: dict | str | None = None, batch: str | None = None, dry_run: bool = False,
                 who: str | None = None, progress: ProgressFn | None = None,
-                skip_invalid: bool = False) -> ImportResult:
+                skip_invalid: bool = False, report_name: str | None = None,
+                as_of: date | None = None) -> ImportResult:
     """Import one file (IMPORT.md). Raises ``ImportFailed`` (BadInput, exit 3) listing every
     problem, after rolling the session back; a dry run rolls back too and returns the counts
     a real run would have. ``skip_invalid`` (issue 15 item 10): rows with a problem are left out and
-    listed in ``result.skipped`` with their reason; the rest is imported."""
+    listed in ``result.skipped`` with their reason; the rest is imported. ``report_name`` (reported
+    volumes only, R13): the report's own name, default “YYYY年度报量” from the file name's year,
+    else the year after ``as_of`` (today)."""
     _check_kind(kind)
     path = Path(path)
     mapping = resolve_mapping(session, kind, mapping)
@@ -65,7 +68,8 @@ def import_file(session: Session, kind: str, path: str | Path, *, sheet: str | N
                             started_at=datetime.now(), who=who)
         session.add(run_row)
         session.flush()
-        run = Run(session, table, result, progress, skip_invalid=skip_invalid)
+        run = Run(session, table, result, progress, skip_invalid=skip_invalid,
+                  options={"report_name": report_name, "as_of": as_of})
         writer_for(kind)(run, batch=batch, run_id=run_row.id)
         run.finish()
         if run.total_problems:

@@ -1,9 +1,16 @@
 """Reported volumes (报量) import (R13): one volume report per file and batch, its lines
 in base units, matched to products where possible; the same product twice is an error.
+
+The report's own name (what the notes and the self-check print, never the file name) is
+given by the user (``import reported-volumes FILE --name``, the wizard's 报量名称) or
+defaults to “YYYY年度报量”: the year the file name states (报量_2026.xlsx → 2026), else the
+year after the import's day (a report is made in the year before the cycle it asks for).
 """
 
 from __future__ import annotations
 
+import re
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy import select
@@ -16,9 +23,31 @@ from hospital_app.services.importing.matching import ProductIndex
 from hospital_app.services.importing.run import Run, _RowError
 
 
+_YEAR = re.compile(r"(?<!\d)(20\d{2})(?!\d)")
+
+
+def report_year(file_name: str, as_of: date) -> int:
+    """R13: the cycle year of a volume report — the last year (20xx) the file name states,
+    else the year after ``as_of``."""
+    found = _YEAR.findall(Path(file_name).stem)
+    return int(found[-1]) if found else as_of.year + 1
+
+
+def default_report_name(file_name: str, as_of: date) -> str:
+    """R13: “2026年度报量” for ``报量_2026.xlsx`` (see :func:`report_year`)."""
+    return f"{report_year(file_name, as_of)}年度报量"
+
+
 def import_reported(run: Run, *, batch: str | None = None, run_id: int | None = None) -> None:
+    """R13: a volume report (报量) with its lines in base units, named ``run.options["report_name"]``
+    (default :func:`default_report_name`). Importing the file again with another name renames it."""
     batch_name = batch
-    """R13: a volume report (报量) with its lines in base units."""
+    name = (run.options.get("report_name") or "").strip()
+    as_of = run.options.get("as_of")
+    if len(name) > 200:
+        raise BadInput(tr("报量名称不能超过 200 个字符。", "The report name must not exceed 200 characters."),
+                       file=run.t.file)
+    as_of = as_of or date.today()
     index = ProductIndex(run.s)
     batch_id = None
     if batch_name:
@@ -70,10 +99,16 @@ def import_reported(run: Run, *, batch: str | None = None, run_id: int | None = 
             run.result.updated += 1
         else:
             run.result.unchanged += 1
-    if run.total_problems or not new_lines:
+    if run.total_problems:
+        return
+    if report is not None and (name or report.name == Path(run.t.file).stem) and \
+            report.name != (name or default_report_name(run.t.file, as_of)):
+        report.name = name or default_report_name(run.t.file, as_of)  # renamed, or a file-stem name of old
+    if not new_lines:
         return
     if report is None:
-        report = VolumeReport(batch_id=batch_id, name=Path(run.t.file).stem, source_file=run.t.file)
+        report = VolumeReport(batch_id=batch_id, name=name or default_report_name(run.t.file, as_of),
+                              cycle=str(report_year(run.t.file, as_of)), source_file=run.t.file)
         run.s.add(report)
         run.s.flush()
     for line in new_lines:
