@@ -163,6 +163,10 @@ class ProgressReport:
     as_of: date
     rows: list[ProgressRow]
     batch: str | None = None  # only this batch's rows (None: every batch)
+    #: units bought per product from each period start to ``as_of`` (every product sharing a
+    #: generic name with a row of that start, selected or not; absent = none bought): the
+    #: figures behind the rows, reused by the R20 indicators instead of a second count.
+    units_since: dict[date, dict[int, int]] = field(default_factory=dict, repr=False, compare=False)
 
     def as_dict(self) -> dict:
         return {"as_of": self.as_of.isoformat(), "rows": [r.as_dict() for r in self.rows]}
@@ -303,8 +307,10 @@ def _core(session: Session, stmt):
 
 
 def _compute(session: Session, as_of: date, batch: str | None = None,
-             product_ids: list[int] | None = None) -> list[ProgressRow]:
-    """All progress rows (see module docstring); the shared engine of progress and alerts."""
+             product_ids: list[int] | None = None,
+             units_since: dict[date, dict[int, int]] | None = None) -> list[ProgressRow]:
+    """All progress rows (see module docstring); the shared engine of progress and alerts.
+    ``units_since`` (filled when given): see ``ProgressReport.units_since``."""
     session.flush()  # the Core queries below must see pending ORM changes
     batch_q = select(Batch)
     if batch is not None:
@@ -358,6 +364,8 @@ def _compute(session: Session, as_of: date, batch: str | None = None,
                 mk = month_keys[key] = _parse_month(key)
             per_product[pid][mk] = int(qty or 0)
         monthly[start] = per_product
+        if units_since is not None:
+            units_since[start] = {pid: sum(months.values()) for pid, months in per_product.items()}
     all_generics = set().union(*generics_by_start.values())
     kinds = {pid: (g, monitoring.share_class(selected=bool(sel), supply_role=role,
                                              cheaper_equal_quality=bool(cheaper)))
@@ -612,7 +620,9 @@ def _share_since(row: ProgressRow, buckets, as_of: date) -> date:
 
 def compute_progress(session: Session, as_of: date, batch: str | None = None) -> ProgressReport:
     """R7/R8/R9 for every selected product in the agreement period containing ``as_of``."""
-    return ProgressReport(as_of=as_of, rows=_compute(session, as_of, batch), batch=batch)
+    units: dict[date, dict[int, int]] = {}
+    rows = _compute(session, as_of, batch, units_since=units)
+    return ProgressReport(as_of=as_of, rows=rows, batch=batch, units_since=units)
 
 
 @dataclass

@@ -41,6 +41,7 @@ from hospital_app.domain import supply_issues as issue_rules
 from hospital_app.domain.orders import Quarter
 from hospital_app.errors import BadInput
 from hospital_app.i18n import tr
+from hospital_app.services.orders import one_line_per_order
 from hospital_app.services.progress import ratio4
 
 ROLES = ("manufacturer", "distributor")
@@ -170,16 +171,9 @@ def _in_range(start: date, end: date, as_of: date):
             Order.placed_at <= min(_end_of(end), _end_of(as_of)))
 
 
-def _one_line_per_order(session: Session) -> bool:
-    """True when no order number has several lines (each order is one row): the per-order
-    GROUP BY can then be skipped. Walks ``ix_orders_order_no`` and stops at the first repeat."""
-    repeated = select(Order.order_no).group_by(Order.order_no).having(func.count() > 1).limit(1)
-    return session.execute(repeated).first() is None
-
-
 def _line_tallies(session: Session, start: date, end: date, as_of: date) -> dict[str, dict[tuple[int, Quarter], _Tally]]:
     """R4 counts per (company, quarter) for both roles in one pass over the covering index
-    ``ix_orders_placed_cover`` when every order is one line (``_one_line_per_order``): the
+    ``ix_orders_placed_cover`` when every order is one line (``orders.one_line_per_order``): the
     same counts as ``_tallies`` (an order of one line is placed, responded and delivered
     when that line is), grouped by (manufacturer, distributor, quarter) and summed per role."""
     now = _end_of(as_of)
@@ -324,7 +318,7 @@ def scorecard(session: Session, as_of: date, quarter: str | None = None, year: i
     names = dict(session.execute(select(Company.id, Company.name)).all())
     out: list[SupplierScore] = []
     first = period.quarters[0].previous().start  # a quarter's level needs the quarter before
-    by_role = _line_tallies(session, first, period.end, as_of) if _one_line_per_order(session) else None
+    by_role = _line_tallies(session, first, period.end, as_of) if one_line_per_order(session) else None
     for r in ROLES if role is None else (role,):
         tallies = by_role[r] if by_role is not None else _tallies(session, r, first, period.end, as_of)
         facts = _issue_facts(session, r, period.start, period.end, as_of)
