@@ -284,7 +284,14 @@ class Order(Base):
     """A platform order: placed, responded, delivered, accepted — R4, R5."""
 
     __tablename__ = "orders"
-    __table_args__ = (Index("ix_orders_company_placed", "company_id", "placed_at"),)
+    __table_args__ = (
+        Index("ix_orders_company_placed", "company_id", "placed_at"),
+        # Covering indexes (issues 17, 21): the R4 scorecard/alerts read orders by placing time,
+        # the R5 payments by acceptance date, without visiting the table.
+        Index("ix_orders_placed_cover", "placed_at", "company_id", "product_id", "order_no", "responded_at",
+              "delivered_at", "emergency", "quantity", "delivered_quantity"),
+        Index("ix_orders_accepted_cover", "accepted_on", "order_no", "company_id", "amount"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     dedup_key: Mapped[str] = mapped_column(String(200), unique=True)
@@ -312,6 +319,8 @@ class Payment(Versioned, Base):
     """Payment of an accepted delivery — R5 (due: end of the month after acceptance)."""
 
     __tablename__ = "payment"
+    # R5 sums of a delivery's payments known on d, read from the index alone (issue 21).
+    __table_args__ = (Index("ix_payment_order_paid", "order_id", "paid_on", "amount"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)

@@ -210,9 +210,14 @@ class _Other:
     bought: int  # base units in the period up to d
 
 
-def _others(session: Session, rows: list[ProgressRow], as_of: date, *, substitutes: bool) -> dict[int, list[_Other]]:
+def _others(session: Session, rows: list[ProgressRow], as_of: date, *, substitutes: bool,
+            units_since: dict[date, dict[int, int]] | None = None) -> dict[int, list[_Other]]:
     """Non-selected products (or substitute products, R10) of each batch's generic names on record,
-    with their units bought from the row's period start to d (one GROUP BY per period start)."""
+    with their units bought from the row's period start to d.
+
+    The products come from one query; the units of non-selected products from progress's own
+    per-product figures (``units_since``, the same generic names and dates), the others from
+    one indexed GROUP BY per distinct period start (``product_id IN …``, date-bounded)."""
     from db.models import Company
 
     keys: dict[tuple[int, date], set[str]] = defaultdict(set)  # (batch, start) → selected generics
@@ -224,30 +229,42 @@ def _others(session: Session, rows: list[ProgressRow], as_of: date, *, substitut
         for sel, sub in session.execute(select(Substitute.selected_generic_norm, Substitute.substitute_generic_norm)
                                         .where(Substitute.selected_generic_norm.in_(sorted(all_generics)))):
             mapping[sub].add(sel)
-    out: dict[int, dict[int, _Other]] = defaultdict(dict)
-    for (batch_id, start), generics in keys.items():
-        if substitutes:
-            targets = sorted(g for g, sels in mapping.items() if sels & generics)
-            where = Product.generic_name_norm.in_(targets)
-        else:
-            targets = sorted(generics)
-            where = and_(Product.generic_name_norm.in_(targets), Product.selected.is_(False))
-        if not targets:
+    targets_of: dict[tuple[int, date], list[str]] = {}
+    for key, generics in keys.items():
+        targets = (sorted(g for g, sels in mapping.items() if sels & generics) if substitutes
+                   else sorted(generics))
+        if targets:
+            targets_of[key] = targets
+    if not targets_of:
+        return {}
+    where = Product.generic_name_norm.in_(sorted(set().union(*targets_of.values())))
+    if not substitutes:
+        where = and_(where, Product.selected.is_(False))
+    by_generic: dict[str, list[tuple]] = defaultdict(list)
+    for pid, norm, name, spec, maker in session.execute(
+            select(Product.id, Product.generic_name_norm, Product.generic_name, Product.spec, Company.name)
+            .outerjoin(Company, Company.id == Product.manufacturer_id).where(where)):
+        by_generic[norm].append((pid, name, spec, maker))
+    units: dict[date, dict[int, int]] = {}
+    for start in sorted({start for _b, start in targets_of}):
+        if not substitutes and units_since is not None and start in units_since:
+            units[start] = units_since[start]
             continue
-        bought = func.coalesce(func.sum(Purchase.quantity), 0)
-        q = (select(Product.id, Product.generic_name, Product.spec, Company.name, bought)
-             .select_from(Product)
-             .outerjoin(Company, Company.id == Product.manufacturer_id)
-             .outerjoin(Purchase, and_(Purchase.product_id == Product.id, Purchase.purchase_date >= start,
-                                       Purchase.purchase_date <= as_of))
-             .where(where)
-             .group_by(Product.id, Product.generic_name, Product.spec, Company.name))
-        q = _walk_by_product(session, q)
-        seen = out[batch_id]
-        for pid, name, spec, maker, units in session.execute(q):
-            old = seen.get(pid)
-            if old is None or int(units or 0) > old.bought:
-                seen[pid] = _Other(pid, name, spec, maker, int(units or 0))
+        pids = sorted({p[0] for (_b, s), targets in targets_of.items() if s == start
+                       for g in targets for p in by_generic.get(g, ())})
+        q = (select(Purchase.product_id, func.sum(Purchase.quantity))
+             .where(Purchase.product_id.in_(pids), Purchase.purchase_date >= start, Purchase.purchase_date <= as_of)
+             .group_by(Purchase.product_id))
+        units[start] = {pid: int(n or 0) for pid, n in session.execute(_walk_by_product(session, q))}
+    out: dict[int, dict[int, _Other]] = defaultdict(dict)
+    for (batch_id, start), targets in targets_of.items():
+        seen, bought = out[batch_id], units[start]
+        for g in targets:
+            for pid, name, spec, maker in by_generic.get(g, ()):
+                n = bought.get(pid, 0)
+                old = seen.get(pid)
+                if old is None or n > old.bought:
+                    seen[pid] = _Other(pid, name, spec, maker, n)
     return {b: sorted(v.values(), key=lambda o: (o.generic_name, o.spec or "", o.product_id)) for b, v in out.items()}
 
 
@@ -275,7 +292,7 @@ def compute_indicators(session: Session, as_of: date, batch: str | None = None,
         if r.batch_id is not None:
             by_batch[r.batch_id].append(r)
     amount_share = _amount_shares(session, rows, as_of)
-    nonselected = _others(session, rows, as_of, substitutes=False)
+    nonselected = _others(session, rows, as_of, substitutes=False, units_since=report.units_since)
     subs = _others(session, rows, as_of, substitutes=True)
 
     out = []
@@ -297,13 +314,15 @@ def compute_indicators(session: Session, as_of: date, batch: str | None = None,
             if cat == "below_schedule" and over_q:
                 products["below_and_nonselected_over"].append(_ref(r, f"{_pct(r.completion)} / {_pct(share_q)}"))
         for o in nonselected.get(bid, []):
-            products["nonselected_total"].append(_other_ref(o))
+            ref = _other_ref(o)
+            products["nonselected_total"].append(ref)
             if o.bought > 0:
-                products["nonselected_bought"].append(_other_ref(o))
+                products["nonselected_bought"].append(ref)
         for o in subs.get(bid, []):
-            products["substitute_total"].append(_other_ref(o))
+            ref = _other_ref(o)
+            products["substitute_total"].append(ref)
             if o.bought > 0:
-                products["substitute_bought"].append(_other_ref(o))
+                products["substitute_bought"].append(ref)
         summary = summaries.get(bid)
         out.append(BatchIndicators(
             batch_id=bid, batch=b.name, start=b.execution_start, end=b.extended_to or b.cycle_end,

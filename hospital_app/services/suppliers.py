@@ -41,6 +41,7 @@ from hospital_app.domain import supply_issues as issue_rules
 from hospital_app.domain.orders import Quarter
 from hospital_app.errors import BadInput
 from hospital_app.i18n import tr
+from hospital_app.services.orders import one_line_per_order
 from hospital_app.services.progress import ratio4
 
 ROLES = ("manufacturer", "distributor")
@@ -157,14 +158,57 @@ def _year_quarter(session: Session, expr):
     return cast(func.extract("year", expr), Integer), cast(func.extract("quarter", expr), Integer)
 
 
+def _windows(session: Session) -> tuple[int, int, int]:
+    """R4 windows in seconds: response, ordinary delivery, emergency delivery."""
+    return (3600 * settings.get(session, "r4_response_hours"),
+            3600 * settings.get(session, "r4_delivery_hours_ordinary"),
+            3600 * settings.get(session, "r4_delivery_hours_emergency"))
+
+
+def _in_range(start: date, end: date, as_of: date):
+    """Orders placed in [start, min(end, d)] (bounded on the covering index's first column)."""
+    return (Order.placed_at >= datetime.combine(start, time.min),
+            Order.placed_at <= min(_end_of(end), _end_of(as_of)))
+
+
+def _line_tallies(session: Session, start: date, end: date, as_of: date) -> dict[str, dict[tuple[int, Quarter], _Tally]]:
+    """R4 counts per (company, quarter) for both roles in one pass over the covering index
+    ``ix_orders_placed_cover`` when every order is one line (``orders.one_line_per_order``): the
+    same counts as ``_tallies`` (an order of one line is placed, responded and delivered
+    when that line is), grouped by (manufacturer, distributor, quarter) and summed per role."""
+    now = _end_of(as_of)
+    response_s, ordinary_s, emergency_s = _windows(session)
+    responded, delivered = _known(Order.responded_at, now), _known(Order.delivered_at, now)
+    placed_s = _epoch(session, Order.placed_at)
+    resp_ok = and_(responded.is_not(None), _epoch(session, responded) - placed_s <= response_s)
+    window = case((Order.emergency, emergency_s), else_=ordinary_s)
+    deliv_ok = and_(delivered.is_not(None), _epoch(session, delivered) - placed_s <= window)
+    in_full = and_(Order.delivered_at <= now, or_(Order.delivered_quantity.is_(None), Order.quantity.is_(None),
+                                                  Order.delivered_quantity >= Order.quantity))
+    # An order still inside its response window on d is not assessable yet (as the R4 alerts).
+    assessable = or_(responded.is_not(None), _epoch(session, literal(now, DateTime)) - placed_s > response_s)
+    year, quarter = _year_quarter(session, Order.placed_at)
+    one = lambda cond: func.sum(case((cond, 1), else_=0))  # noqa: E731
+    q = (select(Product.manufacturer_id, Order.company_id, year, quarter, func.count(), one(resp_ok),
+                one(delivered.is_not(None)), one(deliv_ok), one(in_full))
+         .select_from(Order).outerjoin(Product, Product.id == Order.product_id)
+         .where(*_in_range(start, end, as_of), assessable)
+         .group_by(Product.manufacturer_id, Order.company_id, year, quarter))
+    out: dict[str, dict[tuple[int, Quarter], _Tally]] = {r: defaultdict(_Tally) for r in ROLES}
+    for maker, distributor, y, qq, placed, resp, deliv, deliv_in, full in session.execute(q):
+        t = _Tally(int(placed), int(resp or 0), int(deliv or 0), int(deliv_in or 0), int(placed), int(full or 0))
+        for role, cid in (("manufacturer", maker), ("distributor", distributor)):
+            if cid is not None:
+                out[role][(cid, Quarter(int(y), int(qq)))].add(t)
+    return {r: dict(v) for r, v in out.items()}
+
+
 def _tallies(session: Session, role: str, start: date, end: date, as_of: date) -> dict[tuple[int, Quarter], _Tally]:
     """R4 counts per (company, quarter): an inner GROUP BY (company, order_no) makes each order
     one row (placed at its first line, responded/delivered when its last line was, as known on
     d); the outer GROUP BY counts them with the clock-hour windows compared in whole seconds."""
     now = _end_of(as_of)
-    response_s = 3600 * settings.get(session, "r4_response_hours")
-    ordinary_s = 3600 * settings.get(session, "r4_delivery_hours_ordinary")
-    emergency_s = 3600 * settings.get(session, "r4_delivery_hours_emergency")
+    response_s, ordinary_s, emergency_s = _windows(session)
     responded, delivered = _known(Order.responded_at, now), _known(Order.delivered_at, now)
     in_full = case((and_(Order.delivered_at <= now,
                          or_(Order.delivered_quantity.is_(None), Order.quantity.is_(None),
@@ -176,8 +220,7 @@ def _tallies(session: Session, role: str, start: date, end: date, as_of: date) -
                     func.count().label("n"), func.max(case((Order.emergency, 1), else_=0)).label("emerg"),
                     func.sum(in_full).label("full"))
              .select_from(Order)
-             .where(Order.placed_at >= datetime.combine(start, time.min),
-                    Order.placed_at <= min(_end_of(end), now), key.is_not(None))
+             .where(*_in_range(start, end, as_of), key.is_not(None))
              .group_by(key, Order.order_no))
     if role == "manufacturer":
         inner = inner.join(Product, Product.id == Order.product_id)
@@ -274,8 +317,10 @@ def scorecard(session: Session, as_of: date, quarter: str | None = None, year: i
     session.flush()
     names = dict(session.execute(select(Company.id, Company.name)).all())
     out: list[SupplierScore] = []
+    first = period.quarters[0].previous().start  # a quarter's level needs the quarter before
+    by_role = _line_tallies(session, first, period.end, as_of) if one_line_per_order(session) else None
     for r in ROLES if role is None else (role,):
-        tallies = _tallies(session, r, period.quarters[0].previous().start, period.end, as_of)
+        tallies = by_role[r] if by_role is not None else _tallies(session, r, first, period.end, as_of)
         facts = _issue_facts(session, r, period.start, period.end, as_of)
         ids = set(_companies(session, r)) | {cid for cid, _q in tallies} | set(facts)
         for cid in ids:

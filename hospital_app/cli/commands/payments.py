@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
+import sys
+
 from hospital_app.cli.commands._base import date_arg, leaf
+from hospital_app.cli.context import dumps
 from hospital_app.i18n import tr
+
+
+def _out_json_list(rows: list[dict], chunk: int = 5000) -> None:
+    """The same text as ``ctx.out_json(rows)``, written a chunk of rows at a time: a hospital's
+    500 000 deliveries never sit in memory as one 100 MB string (issue 21)."""
+    sys.stdout.write("[")
+    for i in range(0, len(rows), chunk):
+        sys.stdout.write((", " if i else "") + dumps(rows[i:i + chunk])[1:-1])
+    sys.stdout.write("]\n")
 
 
 def cmd_payments(ctx, args) -> int:
@@ -12,7 +24,7 @@ def cmd_payments(ctx, args) -> int:
     with ctx.db.session() as s:
         rows = list_payments(s, ctx.as_of, open_only=args.open)
     if args.json:
-        ctx.out_json(rows)
+        _out_json_list(rows)
         return 0
     if not rows:
         ctx.out(tr("没有已验收的订单。", "No accepted deliveries."))

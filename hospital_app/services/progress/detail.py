@@ -23,7 +23,9 @@ from hospital_app.services.progress.model import MonthFigure, ProgressReport, Pr
 def compute_progress(session: Session, as_of: date, batch: str | None = None) -> ProgressReport:
     """R7/R8/R9 for every selected product: the agreement period containing ``as_of``, else the
     final assessment of its latest ended period."""
-    return ProgressReport(as_of=as_of, rows=compute_rows(session, as_of, batch), batch=batch)
+    units: dict[date, dict[int, int]] = {}
+    rows = compute_rows(session, as_of, batch, units_since=units)
+    return ProgressReport(as_of=as_of, rows=rows, batch=batch, units_since=units)
 
 
 @dataclass

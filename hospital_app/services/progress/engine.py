@@ -123,18 +123,21 @@ def _no_gc():
 
 
 def compute_rows(session: Session, as_of: date, batch: str | None = None,
-                 product_ids: list[int] | None = None) -> list[ProgressRow]:
-    """The progress rows (see module docstring), sorted by batch, generic name, spec, product."""
+                 product_ids: list[int] | None = None,
+                 units_since: dict[date, dict[int, int]] | None = None) -> list[ProgressRow]:
+    """The progress rows (see module docstring), sorted by batch, generic name, spec, product.
+    ``units_since`` (filled when given): see ``ProgressReport.units_since``."""
     session.flush()  # the Core queries must see pending ORM changes
     batches = load_batches(session, batch)
     chosen, _ = q.periods(session, as_of, list(batches) if batch is not None else None, product_ids)
     with _no_gc():
-        rows = assess(session, list(chosen.values()), as_of, batches)
+        rows = assess(session, list(chosen.values()), as_of, batches, units_since=units_since)
     return sorted(rows, key=lambda r: (r.batch or "", r.generic_name_norm, r.spec or "", r.product_id))
 
 
 def assess(session: Session, periods: list[q.PeriodRow], as_of: date,
-           batches: dict[int, Batch], *, months: bool = True) -> list[ProgressRow]:
+           batches: dict[int, Batch], *, months: bool = True,
+           units_since: dict[date, dict[int, int]] | None = None) -> list[ProgressRow]:
     """R7–R12 for the given periods as of ``as_of`` (rows in the order of ``periods``).
 
     ``months=False``: the assessment only (status, figures, share, failed reasons), without the
@@ -150,6 +153,11 @@ def assess(session: Session, periods: list[q.PeriodRow], as_of: date,
     for p in periods:
         windows[(p.start, p.upto(as_of))].add(p.generic_norm)
     monthly = q.monthly_purchases(session, windows)
+    if units_since is not None:  # per period start, units bought up to as_of (the R20 indicators reuse them)
+        starts = [start for start, _ in monthly]
+        for (start, upto), per_product in monthly.items():
+            if starts.count(start) == 1 and upto == as_of:
+                units_since[start] = {pid: sum(m.values()) for pid, m in per_product.items()}
     classes = q.product_classes(session, set().union(*windows.values()))
     links = q.linked_purchases(session, as_of)
     links_by_generic: dict[str, list[q.LinkedPurchase]] = defaultdict(list)

@@ -131,6 +131,10 @@ class ProgressReport:
     as_of: date
     rows: list[ProgressRow]
     batch: str | None = None  # only this batch's rows (None: every batch)
+    #: units bought per product from each period start to ``as_of`` (every product sharing a
+    #: generic name with a row of that start, selected or not; absent = none bought): the
+    #: figures behind the rows, reused by the R20 indicators instead of a second count.
+    units_since: dict[date, dict[int, int]] = field(default_factory=dict, repr=False, compare=False)
 
     def as_dict(self) -> dict:
         return {"as_of": self.as_of.isoformat(), "rows": [r.as_dict() for r in self.rows]}
