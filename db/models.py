@@ -115,9 +115,10 @@ class Product(Versioned, Base):
     generic_name: Mapped[str] = mapped_column(String(200))  # as written
     generic_name_norm: Mapped[str] = mapped_column(String(200))  # R9 normalised
     dosage_form: Mapped[str | None] = mapped_column(String(60))
-    spec: Mapped[str | None] = mapped_column(String(120))
-    spec_norm: Mapped[str | None] = mapped_column(String(120))
-    pack_desc: Mapped[str | None] = mapped_column(String(120))
+    # Consumable specs can be long ("规格型号" lists sizes and models): 500, widened in 0002
+    spec: Mapped[str | None] = mapped_column(String(500))
+    spec_norm: Mapped[str | None] = mapped_column(String(500))
+    pack_desc: Mapped[str | None] = mapped_column(String(500))
     units_per_pack: Mapped[int | None] = mapped_column(Integer)
     base_unit: Mapped[str | None] = mapped_column(String(20))
     pack_unit: Mapped[str | None] = mapped_column(String(20))  # 盒, 瓶 …
@@ -170,7 +171,7 @@ class ProductPack(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("product.id", ondelete="CASCADE"), index=True)
-    pack_desc: Mapped[str | None] = mapped_column(String(120))  # as written: "5mg×10片/盒"
+    pack_desc: Mapped[str | None] = mapped_column(String(500))  # as written: "5mg×10片/盒"
     units_per_pack: Mapped[int] = mapped_column(Integer)  # base units in one pack
     pack_unit: Mapped[str | None] = mapped_column(String(20))  # 盒, 瓶 …
     price_per_pack: Mapped[Decimal | None] = mapped_column(PRICE)
@@ -473,8 +474,8 @@ class VolumeReportLine(Base):
     generic_name: Mapped[str] = mapped_column(String(200))
     generic_name_norm: Mapped[str] = mapped_column(String(200))
     dosage_form: Mapped[str | None] = mapped_column(String(60))
-    spec: Mapped[str | None] = mapped_column(String(120))
-    spec_norm: Mapped[str | None] = mapped_column(String(120))
+    spec: Mapped[str | None] = mapped_column(String(500))
+    spec_norm: Mapped[str | None] = mapped_column(String(500))
     manufacturer: Mapped[str | None] = mapped_column(String(200))
     reported_quantity: Mapped[int] = mapped_column(BigInteger)  # base units
     source_row: Mapped[int | None] = mapped_column(Integer)

@@ -52,6 +52,7 @@ def test_a_database_in_a_folder_with_chinese_characters_and_spaces(tmp_path, run
     db = folder / "医院 数据库.db"
     assert run_cli("--db", db, "init").code == 0
     assert run_cli("--db", db, "--as-of", "2025-06-30", "demo").code == 0
+    assert run_cli("--db", db, "settings", "set", "hospital.name", "某某市人民医院").code == 0
     out = folder / "自查 报告.pdf"
     result = run_cli("--db", db, "--as-of", "2025-07-01", "report", "self-check", "--period", "2025Q2",
                      "--out", out)

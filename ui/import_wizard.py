@@ -386,7 +386,6 @@ class DryRunPage(QWizardPage):
         wanted = problem.row - preview.header_row
         wiz = self.wiz
         path, kind, sheet, mapping = wiz.path(), wiz.kind, wiz.sheet(), wiz.mapping()
-        name, as_of = wiz.file_page.chosen_report_name(), wiz.ctx.as_of
 
         def load():
             return wiz.api().preview(path, kind, sheet, mapping=mapping, max_rows=wanted)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Iterator
 from xml.parsers import expat
@@ -121,6 +122,10 @@ def scan_xlsx(path: Path) -> None:
                 sheet = None if member in parts else _sheet_names(zf).get(member, member)
                 raise _refusal(name, sheet, exc) from None
             except expat.ExpatError as exc:
+                raise BadInput(tr("文件内容已损坏（{p}：{e}）。", "The file content is damaged ({p}: {e}).",
+                                  p=member, e=exc), file=name) from None
+            except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+                # A damaged member (bad CRC, truncated deflate stream, unknown compression).
                 raise BadInput(tr("文件内容已损坏（{p}：{e}）。", "The file content is damaged ({p}: {e}).",
                                   p=member, e=exc), file=name) from None
 

@@ -126,6 +126,8 @@ def test_a_pharmacists_backup_leaves_out_the_password_hashes(db_path, tmp_path, 
 ])
 def test_impossible_input_exits_3_not_1(db_path, tmp_path, run_cli, args):
     """GIVEN dates outside 1900–2999 or an output that cannot be a file WHEN run THEN exit 3, no traceback."""
+    # Documents need the hospital's name first (R19); the output path is what is tested here.
+    assert run_cli("--db", str(db_path), "settings", "set", "hospital.name", "测试医院").code == 0
     result = run_cli("--db", str(db_path), *[a.replace("{tmp}", str(tmp_path)) for a in args])
     assert result.code == 3, result
     assert "Traceback" not in result.err and "意外" not in result.err

@@ -74,7 +74,7 @@ def upgrade() -> None:
     op.create_table('product_pack',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('product_id', sa.Integer(), nullable=False),
-    sa.Column('pack_desc', sa.String(length=120), nullable=True),
+    sa.Column('pack_desc', sa.String(length=500), nullable=True),
     sa.Column('units_per_pack', sa.Integer(), nullable=False),
     sa.Column('pack_unit', sa.String(length=20), nullable=True),
     sa.Column('price_per_pack', sa.BigInteger(), nullable=True),
@@ -111,6 +111,10 @@ def upgrade() -> None:
         batch_op.create_foreign_key(batch_op.f('fk_payment_import_run_id_import_run'), 'import_run', ['import_run_id'], ['id'])
 
     with op.batch_alter_table('product', schema=None) as batch_op:
+        # Real consumable lists carry specs of 200+ characters (issue 15: Hainan's list).
+        for column in ('spec', 'spec_norm', 'pack_desc'):
+            batch_op.alter_column(column, existing_type=sa.String(length=120), type_=sa.String(length=500),
+                                  existing_nullable=True)
         batch_op.add_column(sa.Column('lag_reason', sa.Text(), nullable=True))
         batch_op.add_column(sa.Column('reference_price', sa.BigInteger(), nullable=True))
 
@@ -122,6 +126,11 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('bureau_report_to', sa.String(length=200), nullable=True))
         batch_op.add_column(sa.Column('bureau_confirmed_at', sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column('bureau_confirm_ref', sa.String(length=200), nullable=True))
+
+    with op.batch_alter_table('volume_report_line', schema=None) as batch_op:
+        for column in ('spec', 'spec_norm'):
+            batch_op.alter_column(column, existing_type=sa.String(length=120), type_=sa.String(length=500),
+                                  existing_nullable=True)
 
     with op.batch_alter_table('volume_report', schema=None) as batch_op:
         batch_op.add_column(sa.Column('baseline_year', sa.Integer(), nullable=True))
