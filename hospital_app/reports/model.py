@@ -168,6 +168,9 @@ class PrepaymentLine:
     prepayment: Decimal
     offset: Decimal
     outstanding: Decimal
+    period_start: date | None = None  # the agreement year's dates (the batch's products together)
+    period_end: date | None = None
+    recover_by: date | None = None  # what is not offset is recovered by this day (cycle end + 2 months)
 
 
 @dataclass(frozen=True)

@@ -356,17 +356,30 @@ def _payments(head: _Sections, data: SelfCheckData) -> list[Flowable]:
 
 
 def prepayment_section(head: _Sections, rows: list[PrepaymentLine]) -> list[Flowable]:
-    """R15: prepayment per batch and agreement year (filled by ``documents._prepayment``)."""
+    """R15: prepayment per batch and agreement year (filled by ``documents._prepayment``), with the
+    day by which what is not offset is recovered."""
     out: list[Flowable] = [head(tr("医保基金预付情况", "Prepayment"))]
     if not rows:
         return out + [_plain(tr("本期无预付记录。", "No prepayment in this period."))]
-    table = [[r.batch, r.year, _yuan(r.agreed_amount), pct(r.rate), _yuan(r.prepayment), _yuan(r.offset),
-              _yuan(r.outstanding)] for r in rows]
-    return out + [doc.data_table([tr("批次", "Batch"), tr("协议年度", "Year"), tr("约定采购金额（元）", "Agreed (CNY)"),
+    out.append(doc.para(tr("医保基金按约定采购金额的一定比例预付，随采购进度逐步冲抵；采购周期结束后 2 个月内收回未冲抵部分。",
+                           "The insurance fund prepays a share of the agreed amount, offset as purchasing "
+                           "progresses; what is not offset is recovered within 2 months after the cycle ends.")))
+    table = [[r.batch, _year_cell(r), _yuan(r.agreed_amount), pct(r.rate), _yuan(r.prepayment), _yuan(r.offset),
+              _yuan(r.outstanding), _d(r.recover_by)] for r in rows]
+    return out + [doc.data_table([tr("批次", "Batch"), tr("协议年度", "Year"), tr("约定金额（元）", "Agreed (CNY)"),
                                   tr("预付比例", "Rate"), tr("预付金额（元）", "Prepaid (CNY)"),
-                                  tr("已冲抵（元）", "Offset (CNY)"), tr("未冲抵（元）", "Outstanding (CNY)")], table,
-                                 [W - 130 * mm, 20 * mm, 24 * mm, 14 * mm, 24 * mm, 24 * mm, 24 * mm], font_size=8,
-                                 align_right=[2, 3, 4, 5, 6])]
+                                  tr("已冲抵（元）", "Offset (CNY)"), tr("未冲抵（元）", "Outstanding (CNY)"),
+                                  tr("收回期限", "Recover by")], table,
+                                 [W - 144 * mm, 22 * mm, 22 * mm, 14 * mm, 22 * mm, 22 * mm, 22 * mm, 20 * mm],
+                                 font_size=8, align_right=[2, 3, 4, 5, 6])]
+
+
+def _year_cell(r: PrepaymentLine) -> str:
+    """“第1年” over the year's dates (R15 is per agreement year)."""
+    text = tr("第{n}年", "Year {n}", n=r.year)
+    if r.period_start and r.period_end:
+        text += "\n" + tr("{s}\n至 {e}", "{s}\nto {e}", s=r.period_start.isoformat(), e=r.period_end.isoformat())
+    return text
 
 
 def _notes(head: _Sections, data: SelfCheckData) -> list[Flowable]:

@@ -27,7 +27,7 @@ from hospital_app.errors import Conflict
 from hospital_app.i18n import tr
 from hospital_app.reports.model import (
     AgreementBlock, BatchSummary, IssueDocData, IssueLine, Measure, MissedDue, NoteDoc, NoteLine, OverduePayment,
-    PaymentSummary, SelectedShare, SelfCheckData, SupplierLine, Suspension,
+    PaymentSummary, PrepaymentLine, SelectedShare, SelfCheckData, SupplierLine, Suspension,
 )
 from hospital_app.services import alerts as alert_service
 from hospital_app.services import audit, corrective_measures, orders, payments, progress, supply_issues
@@ -300,8 +300,13 @@ def _suspensions(session: Session, as_of: date) -> list[Suspension]:
 
 
 def _prepayment(session: Session, p: ReportPeriod, day: date):
-    """R15 prepayment per batch and agreement year → list[reports.model.PrepaymentLine]."""
-    return None
+    """R15 prepayment per batch and agreement year as of the report's day, for the agreement
+    years overlapping the report period (years not begun by that day are not listed)."""
+    from hospital_app.services.prepayment import prepayments
+
+    return [PrepaymentLine(r.batch, str(r.year), r.agreed_amount, float(r.rate), r.prepayment, r.offset,
+                           r.outstanding, r.period_start, r.period_end, r.recover_by)
+            for r in prepayments(session, day) if r.period_start <= p.end and r.period_end >= p.start]
 
 
 def _suppliers(session: Session, p: ReportPeriod, day: date) -> list[SupplierLine]:

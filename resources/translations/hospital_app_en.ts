@@ -309,92 +309,92 @@
 <context>
     <name>BatchEditorDialog</name>
     <message>
-        <location filename="../../ui/dialogs/batch_dialog.py" line="29"/>
+        <location filename="../../ui/dialogs/batch_dialog.py" line="31"/>
         <source>批次设置</source>
         <translation>Batch settings</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/batch_dialog.py" line="37"/>
+        <location filename="../../ui/dialogs/batch_dialog.py" line="39"/>
         <source>批次类别</source>
         <translation>Batch kind</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/batch_dialog.py" line="40"/>
+        <location filename="../../ui/dialogs/batch_dialog.py" line="42"/>
         <source>药品</source>
         <translation>Drug</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/batch_dialog.py" line="41"/>
+        <location filename="../../ui/dialogs/batch_dialog.py" line="43"/>
         <source>耗材</source>
         <translation>Consumable</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/batch_dialog.py" line="42"/>
+        <location filename="../../ui/dialogs/batch_dialog.py" line="44"/>
         <source>保存类别</source>
         <translation>Save kind</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/batch_dialog.py" line="48"/>
+        <location filename="../../ui/dialogs/batch_dialog.py" line="50"/>
         <source>顺延采购周期</source>
         <translation>Extend the procurement cycle</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/batch_dialog.py" line="55"/>
+        <location filename="../../ui/dialogs/batch_dialog.py" line="57"/>
         <source>不选文件时，按上一协议期按月折算约定量</source>
         <translation>Without a file, volumes are pro-rated per month from the last period</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/batch_dialog.py" line="56"/>
+        <location filename="../../ui/dialogs/batch_dialog.py" line="58"/>
         <source>选择文件…</source>
         <translation>Choose file…</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/batch_dialog.py" line="60"/>
+        <location filename="../../ui/dialogs/batch_dialog.py" line="62"/>
         <source>顺延</source>
         <translation>Extend</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/batch_dialog.py" line="66"/>
+        <location filename="../../ui/dialogs/batch_dialog.py" line="68"/>
         <source>顺延至</source>
         <translation>Extend to</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/batch_dialog.py" line="67"/>
+        <location filename="../../ui/dialogs/batch_dialog.py" line="69"/>
         <source>约定量文件</source>
         <translation>Volumes file</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/batch_dialog.py" line="115"/>
+        <location filename="../../ui/dialogs/batch_dialog.py" line="120"/>
         <source>还没有批次。请先导入中选产品。</source>
         <translation>No batches yet. Import the selected products first.</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/batch_dialog.py" line="117"/>
+        <location filename="../../ui/dialogs/batch_dialog.py" line="122"/>
         <source>执行开始 %1，采购周期至 %2，中选产品 %3 个</source>
         <translation>Execution start %1, cycle end %2, %3 selected products</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/batch_dialog.py" line="120"/>
+        <location filename="../../ui/dialogs/batch_dialog.py" line="125"/>
         <source>；已顺延至 %1</source>
         <translation>; extended to %1</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/batch_dialog.py" line="127"/>
+        <location filename="../../ui/dialogs/batch_dialog.py" line="132"/>
         <source>选择约定量文件</source>
         <translation>Choose the volumes file</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/batch_dialog.py" line="127"/>
+        <location filename="../../ui/dialogs/batch_dialog.py" line="132"/>
         <source>表格 (*.xlsx *.xls *.csv)</source>
         <translation>Spreadsheets (*.xlsx *.xls *.csv)</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/batch_dialog.py" line="156"/>
+        <location filename="../../ui/dialogs/batch_dialog.py" line="161"/>
         <source>已顺延至 %1，新增 %2 个顺延协议期。</source>
         <translation>Extended to %1: %2 extension periods added.</translation>
     </message>
     <message>
-        <location filename="../../ui/dialogs/batch_dialog.py" line="159"/>
+        <location filename="../../ui/dialogs/batch_dialog.py" line="164"/>
         <source>没有协议期的产品未顺延：%1</source>
         <translation>Products without a period were not extended: %1</translation>
     </message>
@@ -2051,6 +2051,114 @@
         <location filename="../../ui/pages/payments.py" line="174"/>
         <source>已登记订单 %1 的部分付款，尚欠 %2 元。</source>
         <translation>Part payment of order %1 recorded; %2 yuan outstanding.</translation>
+    </message>
+</context>
+<context>
+    <name>PrepaymentPanel</name>
+    <message>
+        <location filename="../../ui/widgets/prepayment_panel.py" line="33"/>
+        <source>医保预付款</source>
+        <translation>Insurance prepayment</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/prepayment_panel.py" line="44"/>
+        <source>协议年度</source>
+        <translation>Agreement year</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/prepayment_panel.py" line="44"/>
+        <source>协议期</source>
+        <translation>Period</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/prepayment_panel.py" line="44"/>
+        <source>约定金额</source>
+        <translation>Agreed amount</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/prepayment_panel.py" line="44"/>
+        <source>预付比例</source>
+        <translation>Rate</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/prepayment_panel.py" line="44"/>
+        <source>预付金额</source>
+        <translation>Prepayment</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/prepayment_panel.py" line="45"/>
+        <source>已冲抵</source>
+        <translation>Offset</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/prepayment_panel.py" line="45"/>
+        <source>未冲抵</source>
+        <translation>Outstanding</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/prepayment_panel.py" line="45"/>
+        <source>收回期限</source>
+        <translation>Recover by</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/prepayment_panel.py" line="57"/>
+        <source>保存比例</source>
+        <translation>Save rate</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/prepayment_panel.py" line="59"/>
+        <source>恢复默认比例</source>
+        <translation>Back to the default rate</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/prepayment_panel.py" line="64"/>
+        <source>本批次预付比例</source>
+        <translation>Prepayment rate of this batch</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/prepayment_panel.py" line="102"/>
+        <source>截至 %1（计算日期），按采购进度冲抵；未冲抵部分于采购周期结束后 2 个月内收回。</source>
+        <translation>As of %1 (the calculation date); offset as purchasing progresses; what is not offset is recovered within 2 months after the cycle ends.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/prepayment_panel.py" line="106"/>
+        <source>第 %1 年</source>
+        <translation>Year %1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/prepayment_panel.py" line="107"/>
+        <source>%1 至 %2</source>
+        <translation>%1 to %2</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/prepayment_panel.py" line="116"/>
+        <source>截至该日没有已开始的协议年度。</source>
+        <translation> No agreement year has begun by that day.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/prepayment_panel.py" line="118"/>
+        <source>耗材</source>
+        <translation>consumable</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/prepayment_panel.py" line="118"/>
+        <source>药品</source>
+        <translation>drug</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/prepayment_panel.py" line="120"/>
+        <source>本批次单独设置；%1默认 %2</source>
+        <translation>Set for this batch; %1 default %2</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/prepayment_panel.py" line="123"/>
+        <source>按%1默认比例</source>
+        <translation>The %1 default rate</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/prepayment_panel.py" line="128"/>
+        <source>%1 元</source>
+        <translation>CNY %1</translation>
     </message>
 </context>
 <context>

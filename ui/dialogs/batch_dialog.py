@@ -1,5 +1,6 @@
 """Batch editor (R6 v2): a batch's kind (drug / consumable) and the extension of its cycle
-(顺延) with volumes pro-rated from the last period or read from a file.
+(顺延) with volumes pro-rated from the last period or read from a file; its insurance
+prepayment per agreement year and prepayment rate (R15, ``widgets.prepayment_panel``).
 
 Reads and writes go through the worker (``ctx.query`` / ``ctx.change``) to
 ``services.batches``; every change is audited there.
@@ -16,6 +17,7 @@ from ui import worker
 from ui.app_context import AppContext
 from ui.widgets import common
 from ui.widgets.common import fmt_date, from_qdate, to_qdate
+from ui.widgets.prepayment_panel import PrepaymentPanel
 
 
 class BatchEditorDialog(QDialog):
@@ -27,7 +29,7 @@ class BatchEditorDialog(QDialog):
         self._wanted = batch
         self.setObjectName("batchEditorDialog")
         self.setWindowTitle(self.tr("批次设置"))
-        self.resize(560, 420)
+        self.resize(820, 640)
         self.batch = QComboBox(self)
         self.batch.setObjectName("batchChoice")
         self.info = QLabel(self)
@@ -68,6 +70,8 @@ class BatchEditorDialog(QDialog):
         form.addRow("", self.extend_button)
         form.addRow(self.result)
 
+        self.prepayment = PrepaymentPanel(ctx, self)
+
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -75,7 +79,7 @@ class BatchEditorDialog(QDialog):
         layout.addWidget(self.info)
         layout.addWidget(kind_box)
         layout.addWidget(ext_box)
-        layout.addStretch(1)
+        layout.addWidget(self.prepayment, 1)
         layout.addWidget(buttons)
 
         self.batch.currentIndexChanged.connect(self._show_batch)
@@ -111,6 +115,7 @@ class BatchEditorDialog(QDialog):
         enabled = b is not None
         for w in (self.kind, self.kind_button, self.extend_to, self.extend_button):
             w.setEnabled(enabled)
+        self.prepayment.show_batch(b.name if b else None)
         if b is None:
             self.info.setText(self.tr("还没有批次。请先导入中选产品。"))
             return
