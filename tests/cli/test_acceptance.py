@@ -242,6 +242,8 @@ def vbp(tmp_path_factory) -> Path:
         for var in ("XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"):
             mp.setenv(var, str(home / var))
         mp.delenv("HOSPITAL_APP_DB", raising=False)
+        # The audit key lives outside the database (issue 23); the module's copies share one key folder.
+        mp.setenv("HOSPITAL_APP_AUDIT_KEY_DIR", str(home / "audit-keys"))
         folder = tmp_path_factory.mktemp("acc")
         files = write_files(folder)
         db = folder / "acc.db"
