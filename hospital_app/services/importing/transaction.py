@@ -64,6 +64,10 @@ def import_file(session: Session, kind: str, path: str | Path, *, sheet: str | N
             _import_purchases(run, run_row.id)
         elif kind == "orders":
             _import_orders(run, run_row.id)
+        elif kind == "departments":  # R21 (issue 19)
+            from hospital_app.services.importing.kinds.departments import _import_departments
+
+            _import_departments(run, run_row.id)
         elif kind in ("products", "volumes"):
             _import_products(run, batch, kind)
         else:
