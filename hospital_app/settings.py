@@ -107,6 +107,9 @@ _DEFS = [
                "Max distributors per selected drug", "R16", False, _positive),
     SettingDef("r16_max_distributors_consumable", int, 10, "每个中选耗材配送企业上限",
                "Max distributors per selected consumable", "R16", False, _positive),
+    # R21 departments: allocation of agreed volumes to departments, off by default
+    SettingDef("r21_department_allocation", bool, False, "按上一年度科室用量占比分解约定采购量到科室",
+               "Split agreed volumes to departments by last year's shares", "R21", True),
     # Import safety
     SettingDef("import_max_file_mb", int, 200, "导入文件大小上限（MB）", "Import file size limit (MB)",
                None, False, _positive),

@@ -36,6 +36,7 @@ COMMAND_MODULES = (
     "report",       # report self-check / complaint / escalation / notes
     "export",       # export progress
     "maintenance",  # backup / restore / check / users
+    "departments",  # departments, departments list / rename / merge (R21)
 )
 
 
