@@ -588,6 +588,9 @@ def generate_demo(db, options: DemoOptions) -> dict:
         issues = b.build_issues()
         b.build_adjustments()
         lines = b.build_volume_report(drug)
+        from hospital_app.services.demo_departments import build_department_usage
+
+        usage_lines = build_department_usage(s, options.as_of, options.seed)  # R21 (issue 19)
         for key, value in (("hospital_name", "示例市第一人民医院（演示）"), ("hospital_code", "H22020000001"),
                            ("hospital_contact", "药剂科 王药师 0432-00000000")):
             if not settings.get(s, key):
@@ -606,6 +609,7 @@ def generate_demo(db, options: DemoOptions) -> dict:
             "orders": orders,
             "supply_issues": issues,
             "volume_report_lines": lines,
+            "department_usage_lines": usage_lines,
         }
         audit.record(s, None, "demo.generate", "database", None, None, summary)
     optimize(db)  # planner statistics after the bulk insert (issue 12)

@@ -243,3 +243,20 @@ def test_r21_allocation_policy_splits_agreed_volume_by_last_year(session, scene,
     assert (alloc["内分泌科"].allocated, alloc["心血管内科"].allocated) == (11507, 493)
     assert alloc["心血管内科"].used == 3000 and alloc["心血管内科"].behind is False
     assert alloc["内分泌科"].used == 0 and alloc["内分泌科"].behind is True
+
+
+def test_r21_demo_departments_explain_the_lagging_products(db):
+    """GIVEN the demo (as of 2026-11-30) WHEN the department view THEN HIS-style departments exist, every
+    lagging or R9-finding row names its departments, and an R9-finding row's first department is one
+    that used non-selected units (the demo's story: one department prefers the original brand)."""
+    from hospital_app.services.demo import DemoOptions, generate_demo
+
+    generate_demo(db, DemoOptions(as_of=date(2026, 11, 30)))
+    with db.session() as s:
+        names = {d.name for d in list_departments(s)}
+        assert {"心血管内科", "内分泌科", "呼吸与危重症医学科", "普外科"} <= names
+        report = department_view(s, date(2026, 11, 30))
+    problems = [p for p in report.products if p.problem]
+    assert problems and all(p.top_departments() for p in problems)
+    share_rows = [p for p in problems if p.share_over]
+    assert share_rows and all(p.top_departments()[0].nonselected > 0 for p in share_rows)
