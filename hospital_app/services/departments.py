@@ -102,6 +102,9 @@ class ProductDepartments:
             return []
         behind = [f for f in self.departments
                   if (self.share_over and f.nonselected > 0) or (self.lagging and f.shortfall_part > 0)]
+        if not behind and self.lagging:
+            # A merged consumable (R11) lags as a group with no shortfall of its own: its users.
+            behind = [f for f in self.departments if f.used > 0]
         if self.share_over:
             behind.sort(key=lambda f: (-f.nonselected, -f.shortfall_part, f.department))
         else:
