@@ -260,3 +260,30 @@ def test_r21_demo_departments_explain_the_lagging_products(db):
     assert problems and all(p.top_departments() for p in problems)
     share_rows = [p for p in problems if p.share_over]
     assert share_rows and all(p.top_departments()[0].nonselected > 0 for p in share_rows)
+
+
+def test_r21_department_notice_pdf_lists_lagging_and_nonselected(session, scene, run_cli, db_path, tmp_path):
+    """GIVEN the scene WHEN ``report department 内分泌科 --period 2024Q4`` THEN a PDF as of 2024-12-31 naming the
+    department, its non-selected use of 阿托伐他汀钙片 in the quarter (1 200, its share 100 %, the hospital's
+    3 000 / 8 000 = 37.50 %) and no lagging product (5 000 of 12 000 bought is ahead of the schedule then);
+    for 2025Q1 it has no use at all; an unknown department → exit 3."""
+    import subprocess
+
+    _products, path = scene
+    _import(session, path)
+
+    def notice(period):
+        out = tmp_path / f"notice-{period}.pdf"
+        res = run_cli("--db", str(db_path), "--as-of", D.isoformat(), "report", "department", "内分泌科",
+                      "--period", period, "--out", str(out))
+        assert res.code == 0, res
+        return subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True, text=True).stdout
+
+    text = notice("2024Q4")
+    assert "关于内分泌科集采中选产品使用情况的通报" in text and "2024-10-01 至 2024-12-31" in text
+    line = next(t for t in text.splitlines() if "阿托伐他汀钙片 20mg" in t)
+    assert line.split()[2:] == ["0", "1200", "100.00%", "37.50%"]
+    assert "没有涉及未达序时进度的中选产品" in text
+    assert "没有使用同通用名的非中选产品" in notice("2025Q1")
+    assert run_cli("--db", str(db_path), "report", "department", "不存在的科", "--period", "2025Q1",
+                   "--out", str(tmp_path / "x.pdf")).code == 3
