@@ -25,6 +25,7 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ("purchases", "ui.pages.purchases", "PurchasesPage"),
     ("issues", "ui.pages.issues", "IssuesPage"),
     ("volumes", "ui.pages.volumes", "VolumesPage"),
+    ("departments", "ui.pages.departments", "DepartmentsPage"),  # R21
     ("reports", "ui.pages.reports", "ReportsPage"),
     ("settings", "ui.pages.settings", "SettingsPage"),
 )
@@ -128,6 +129,7 @@ class MainWindow(QMainWindow):
             "purchases": self.tr("采购明细"),
             "issues": self.tr("供应问题"),
             "volumes": self.tr("报量核对"),
+            "departments": self.tr("科室"),
             "reports": self.tr("报告"),
             "settings": self.tr("设置"),
         }

@@ -23,7 +23,7 @@ def test_every_page_opens_from_the_side_bar(main_window, qtbot):
         page = main_window.current_page()
         assert page is not None and page.page_name == name
         assert page.title() in main_window.windowTitle()
-    assert main_window.nav.count() == 7
+    assert main_window.nav.count() == 8  # + 科室 (R21, issue 19)
 
 
 def test_pages_are_built_only_when_first_shown(main_window):

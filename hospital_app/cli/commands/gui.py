@@ -21,5 +21,5 @@ def register(sub, common) -> None:
     p = leaf(sub, common, "gui", "启动桌面程序", "start the desktop app", run_gui)
     p.add_argument("--smoke", action="store_true", help="open, wait until idle, print 'ready <ms>', exit")
     p.add_argument("--screenshot", metavar="FILE.png")
-    p.add_argument("--page", choices=["dashboard", "products", "purchases", "issues", "volumes",
+    p.add_argument("--page", choices=["dashboard", "products", "purchases", "issues", "volumes", "departments",
                                       "reports", "settings"])
