@@ -83,6 +83,8 @@ def _import_departments(run: Run, run_id: int | None) -> None:
     dept_keys: dict[object, str] = {}
     dept_ids: dict[object, int] = {}
     skipped: list[int] = []
+    returns: dict[object, bool] = {}  # raw type cell → is a return (a few distinct values)
+    dates: dict[object, object] = {}  # raw date cell → date (365 distinct in a year's export)
     for rec in run.records():
         try:
             raw_dept = rec.values.get("department")
@@ -108,14 +110,21 @@ def _import_departments(run: Run, run_id: int | None) -> None:
                         "No product has code '{c}' and the line has no generic name", c=ident["code"]))
                 skipped.append(rec.row)
                 continue
-            udate = run.get(rec, "usage_date", V.parse_date, required=True)
+            raw_date = rec.values.get("usage_date")
+            udate = dates.get(raw_date) if raw_date is not None else None
+            if udate is None:
+                udate = run.get(rec, "usage_date", V.parse_date, required=True)
+                dates[raw_date] = udate
             qty, _factor = run.to_base_units(rec, "quantity", ident, prod, default_pack=has_upp,
                                              factors=factors, factor_key=raw_ident)
             if qty is None:
                 raise run.fail(rec, "quantity", tr("数量不能为空", "The quantity must not be empty"))
             if qty == 0:
                 raise run.fail(rec, "quantity", tr("数量为 0", "The quantity is 0"))
-            is_return = _is_return(run, rec)
+            raw_type = rec.values.get("return_flag")
+            is_return = returns.get(raw_type)
+            if is_return is None:
+                is_return = returns[raw_type] = _is_return(run, rec)
             if qty < 0 and not is_return:
                 raise run.fail(rec, "quantity", tr(
                     "数量为负数（{q}），但这一行没有标明退药/退库",
