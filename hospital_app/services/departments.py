@@ -218,7 +218,11 @@ def department_view(session: Session, as_of: date, *, product_id: int | None = N
 
 
 def top_departments_by_product(session: Session, rows: list[ProgressRow], as_of: date) -> dict[int, list[dict]]:
-    """The hook for ``progress --json``: product id → its ``top_departments`` (R21)."""
+    """The hook for ``progress --json``: product id → its ``top_departments`` (R21). Only rows
+    with a problem (R8 lag, R9 finding) have any, so only their generic names are aggregated."""
+    rows = [r for r in rows if r.status in LAG_STATES or "share_over" in r.flags]
+    if not rows:
+        return {}
     report = department_view(session, as_of, rows=rows)
     return {p.product_id: [_figure_dict(f) for f in p.top_departments()] for p in report.products}
 
