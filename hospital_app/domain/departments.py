@@ -41,10 +41,14 @@ def apportion(total: int, weights: list[int]) -> list[int]:
     whole = sum(positive)
     if total <= 0 or whole == 0:
         return [0] * len(weights)
-    exact = [Fraction(total * w, whole) for w in positive]
-    parts = [int(x) for x in exact]  # floor (non-negative)
+    # Integer arithmetic: part_i = floor(total·w_i / whole), remainder_i = (total·w_i) mod whole.
+    parts, remainders = [], []
+    for w in positive:
+        q, r = divmod(total * w, whole)
+        parts.append(q)
+        remainders.append(r)
     left = total - sum(parts)
-    order = sorted(range(len(weights)), key=lambda i: (-(exact[i] - parts[i]), -positive[i], i))
+    order = sorted(range(len(weights)), key=lambda i: (-remainders[i], -positive[i], i))
     for i in order[:left]:
         parts[i] += 1
     return parts

@@ -42,9 +42,18 @@ TOP_N = 3
 LAG_STATES = (BEHIND, SEVERELY_BEHIND, NOT_STARTED)
 
 
+def _r4(value: Fraction | None) -> float | None:
+    """``progress.ratio4`` (half up, 4 decimals) in integer arithmetic: the JSON of 1 000 rows'
+    departments stays cheap."""
+    if value is None:
+        return None
+    q, r = divmod(value.numerator * 10_000, value.denominator)
+    return (q + (1 if 2 * r >= value.denominator else 0)) / 10_000
+
+
 def _figure_dict(f: DepartmentFigure) -> dict:
     return {"department": f.department, "selected": f.selected, "nonselected": f.nonselected,
-            "nonselected_share": ratio4(f.nonselected_share), "use_share": ratio4(f.use_share),
+            "nonselected_share": _r4(f.nonselected_share), "use_share": _r4(f.use_share),
             "shortfall_part": f.shortfall_part}
 
 
