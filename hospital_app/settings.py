@@ -123,6 +123,9 @@ _DEFS = [
     # R18 surplus retention estimate
     SettingDef("r18_retention_rate", Decimal, Decimal("0.50"), "结余留用比例（估算）",
                "Surplus retention rate (estimate)", "R18", True, _ratio),
+    # R21 departments: allocation of agreed volumes to departments, off by default
+    SettingDef("r21_department_allocation", bool, False, "按上一年度科室用量占比分解约定采购量到科室",
+               "Split agreed volumes to departments by last year's shares", "R21", True),
     # Import safety
     SettingDef("import_max_file_mb", int, 200, "导入文件大小上限（MB）", "Import file size limit (MB)",
                None, False, _positive),

@@ -22,7 +22,8 @@ SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
 NOT_MAPPED = "-"  # combo data for "do not import this field" (never None, see ui/pages/purchases.py)
 # Which data_changed topics an import of each kind touches.
 KIND_TOPICS = {"purchases": ("purchases", "products"), "orders": ("payments", "issues"),
-               "products": ("products",), "volumes": ("products",), "reported-volumes": ("volumes",)}
+               "products": ("products",), "volumes": ("products",), "reported-volumes": ("volumes",),
+               "departments": ("departments",)}
 
 
 def _kind_labels(wizard: QWizard) -> list[tuple[str, str]]:
@@ -31,7 +32,8 @@ def _kind_labels(wizard: QWizard) -> list[tuple[str, str]]:
             ("products", QCoreApplication.translate("ImportWizard", "中选产品目录")),
             ("volumes", QCoreApplication.translate("ImportWizard", "约定采购量")),
             ("orders", QCoreApplication.translate("ImportWizard", "订单（配送与回款）")),
-            ("reported-volumes", QCoreApplication.translate("ImportWizard", "报量（需求量）"))]
+            ("reported-volumes", QCoreApplication.translate("ImportWizard", "报量（需求量）")),
+            ("departments", QCoreApplication.translate("ImportWizard", "科室用量（HIS 发药/领用）"))]
 
 
 def _table(parent: QWidget, headers: list[str], rows: list[list[str]]) -> QTableWidget:

@@ -35,6 +35,7 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ("volumes", "ui.pages.volumes", "VolumesPage"),
     ("suppliers", "ui.pages.suppliers", "SuppliersPage"),
     ("retention", "ui.pages.retention", "RetentionPage"),
+    ("departments", "ui.pages.departments", "DepartmentsPage"),  # R21
     ("reports", "ui.pages.reports", "ReportsPage"),
     ("settings", "ui.pages.settings", "SettingsPage"),
 )
@@ -160,6 +161,7 @@ class MainWindow(QMainWindow):
             "volumes": self.tr("报量核对"),
             "suppliers": self.tr("供应企业"),
             "retention": self.tr("结余留用"),
+            "departments": self.tr("科室"),
             "reports": self.tr("报告"),
             "settings": self.tr("设置"),
         }

@@ -41,6 +41,7 @@ COMMAND_MODULES = (
     "settings_cmd", # settings list / set
     "export",       # export progress
     "maintenance",  # backup / restore / check / users
+    "departments",  # departments, departments list / rename / merge (R21)
 )
 
 

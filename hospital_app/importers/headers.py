@@ -121,6 +121,19 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "pack_quantity": ("数量（包装）", "quantity in packs"),
 }
 
+# R21 department usage (issue 19): the hospital's HIS dispensing/consumption export
+# (IMPORT.md "Department usage"). Kept in one block so the kind is easy to follow.
+SYNONYMS["department"] = ("科室", "科室名称", "使用科室", "申领科室", "开单科室", "病区")
+SYNONYMS["usage_date"] = ("发药日期", "领用日期", "消耗日期", "日期", "记账日期")
+SYNONYMS["quantity"] = SYNONYMS["quantity"] + ("发药数量", "领用数量", "消耗数量")
+SYNONYMS["return_flag"] = SYNONYMS["return_flag"] + ("发药类型", "领用类型", "退药标志")
+KIND_FIELDS["departments"] = ("department", "product_code", "generic_name", "dosage_form", "spec", "pack",
+                              "base_unit", "unit", "manufacturer", "approval_number", "quantity", "usage_date",
+                              "return_flag")
+KIND_REQUIRED["departments"] = ("department", ("product_code", "generic_name"), "quantity", "usage_date")
+FIELD_LABELS["department"] = ("科室", "department")
+FIELD_LABELS["usage_date"] = ("日期", "date")
+
 # Mapping keys users may write in a JSON mapping file besides the field names.
 FIELD_ALIASES = {"code": "product_code", "order_no": "order_number", "line_no": "line_number",
                  "generic": "generic_name", "form": "dosage_form", "price": "selected_price",

@@ -611,6 +611,9 @@ def generate_demo(db, options: DemoOptions) -> dict:
         issues = b.build_issues()
         b.build_adjustments()
         lines = b.build_volume_report(drug)
+        from hospital_app.services.demo_departments import build_department_usage
+
+        usage_lines = build_department_usage(s, options.as_of, options.seed)  # R21 (issue 19)
         for key, value in (("hospital.name", "示例市第一人民医院（演示）"), ("hospital.code", "H22020000001"),
                            ("hospital.department", "药学部"), ("hospital.responsible", "王药师"),
                            ("hospital.contact", "药学部 王药师 0432-00000000"), ("hospital.region", "示例市")):
@@ -630,6 +633,7 @@ def generate_demo(db, options: DemoOptions) -> dict:
             "orders": orders,
             "supply_issues": issues,
             "volume_report_lines": lines,
+            "department_usage_lines": usage_lines,
         }
         audit.record(s, None, "demo.generate", "database", None, None, summary)
     optimize(db)  # planner statistics after the bulk insert (issue 12)

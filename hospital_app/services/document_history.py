@@ -23,6 +23,7 @@ KINDS: dict[str, tuple[str, str]] = {
     "escalation": ("问题上报函", "escalation letter"),
     "notes": ("报量说明", "volume-report notes"),
     "progress": ("执行进度表", "progress workbook"),
+    "department-notice": ("科室通报", "department notice"),  # R21
 }
 
 

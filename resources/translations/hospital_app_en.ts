@@ -722,59 +722,164 @@
     </message>
 </context>
 <context>
+    <name>DepartmentsPage</name>
+    <message>
+        <location filename="../../ui/pages/departments.py" line="54"/>
+        <location filename="../../ui/pages/departments.py" line="135"/>
+        <source>科室</source>
+        <translation>Departments</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/departments.py" line="75"/>
+        <source>科室详情</source>
+        <translation>Department detail</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/departments.py" line="76"/>
+        <source>请选择一个科室。</source>
+        <translation>Select a department.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/departments.py" line="82"/>
+        <source>药品</source>
+        <translation>Product</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/departments.py" line="82"/>
+        <source>全院状态</source>
+        <translation>Hospital status</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/departments.py" line="82"/>
+        <source>应承担缺口</source>
+        <translation>Shortfall part</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/departments.py" line="82"/>
+        <location filename="../../ui/pages/departments.py" line="135"/>
+        <source>非中选用量</source>
+        <translation>Non-selected units</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/departments.py" line="83"/>
+        <source>科室非中选占比</source>
+        <translation>Dept. non-selected share</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/departments.py" line="95"/>
+        <source>生成科室通报 PDF…</source>
+        <translation>Department notice PDF…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/departments.py" line="99"/>
+        <source>统计期间：</source>
+        <translation>Period:</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/departments.py" line="135"/>
+        <source>非中选占比</source>
+        <translation>Non-selected share</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/departments.py" line="135"/>
+        <source>应承担缺口合计</source>
+        <translation>Shortfall part (total)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/departments.py" line="141"/>
+        <source>全院缺口 %1，全院非中选占比 %2</source>
+        <translation>Hospital shortfall %1, hospital non-selected share %2</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/departments.py" line="152"/>
+        <source>中选 %1，非中选 %2，科室非中选占比 %3，用量占比 %4</source>
+        <translation>Selected %1, non-selected %2, department non-selected share %3, share of use %4</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/departments.py" line="166"/>
+        <source>还没有科室用量数据：请导入医院信息系统的科室发药/领用数据。</source>
+        <translation>No department usage yet: import the HIS dispensing export (import departments).</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/departments.py" line="169"/>
+        <source>截至 %1：%2 个科室，%3 个滞后或非中选超比例的产品。单元格为科室应承担的缺口；红色表示该科室使用了非中选产品。</source>
+        <translation>As of %1: %2 departments, %3 products behind schedule or over the non-selected limit. Cells: the department&apos;s part of the shortfall; red: it used non-selected products.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/departments.py" line="190"/>
+        <source>%1：中选 %2，非中选 %3，非中选占比 %4，应承担缺口 %5</source>
+        <translation>%1: selected %2, non-selected %3, non-selected share %4, shortfall part %5</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/departments.py" line="221"/>
+        <source>生成科室通报</source>
+        <translation>Department notice</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/departments.py" line="221"/>
+        <source>PDF 文件 (*.pdf)</source>
+        <translation>PDF files (*.pdf)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/departments.py" line="232"/>
+        <source>已导出：%1</source>
+        <translation>Exported: %1</translation>
+    </message>
+</context>
+<context>
     <name>DryRunPage</name>
     <message>
-        <location filename="../../ui/import_wizard.py" line="294"/>
+        <location filename="../../ui/import_wizard.py" line="296"/>
         <source>检查（试导入）</source>
         <translation>Check (dry run)</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="295"/>
+        <location filename="../../ui/import_wizard.py" line="297"/>
         <source>先检查全部数据，不写入数据库。有问题时请修改文件后重新选择。</source>
         <translation>Every row is checked first; nothing is written. If there are problems, fix the file and choose it again.</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="300"/>
+        <location filename="../../ui/import_wizard.py" line="302"/>
         <source>行</source>
         <translation>Row</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="300"/>
+        <location filename="../../ui/import_wizard.py" line="302"/>
         <source>列</source>
         <translation>Column</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="300"/>
+        <location filename="../../ui/import_wizard.py" line="302"/>
         <source>问题</source>
         <translation>Problem</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="333"/>
+        <location filename="../../ui/import_wizard.py" line="335"/>
         <source>正在检查…</source>
         <translation>Checking…</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="343"/>
+        <location filename="../../ui/import_wizard.py" line="345"/>
         <source>正在检查文件…</source>
         <translation>Checking the file…</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="351"/>
+        <location filename="../../ui/import_wizard.py" line="353"/>
         <source>检查通过：共 %1 行，将新增 %2 行、更新 %3 行、%4 行不变。</source>
         <translation>Check passed: %1 rows; %2 will be added, %3 updated, %4 unchanged.</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="376"/>
+        <location filename="../../ui/import_wizard.py" line="378"/>
         <source>发现 %1 处问题，没有写入任何数据。点击一行查看原始数据。</source>
         <translation>%1 problem(s) found; nothing was written. Click a problem to see the row.</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="396"/>
+        <location filename="../../ui/import_wizard.py" line="398"/>
         <source>第 %1 行：</source>
         <translation>Row %1: </translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="310"/>
+        <location filename="../../ui/import_wizard.py" line="312"/>
         <source>跳过这些有问题的行，导入其余各行（导入后列出跳过的行及原因）</source>
         <translation>Skip these rows with problems and import the rest (the skipped rows and why are listed afterwards)</translation>
     </message>
@@ -782,47 +887,47 @@
 <context>
     <name>FilePage</name>
     <message>
-        <location filename="../../ui/import_wizard.py" line="51"/>
+        <location filename="../../ui/import_wizard.py" line="53"/>
         <source>选择要导入的文件</source>
         <translation>Choose the file to import</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="52"/>
+        <location filename="../../ui/import_wizard.py" line="54"/>
         <source>可以把 Excel 或 CSV 文件直接拖到这里。</source>
         <translation>You can drop an Excel or CSV file here.</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="60"/>
+        <location filename="../../ui/import_wizard.py" line="62"/>
         <source>浏览…</source>
         <translation>Browse…</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="72"/>
+        <location filename="../../ui/import_wizard.py" line="74"/>
         <source>数据类型：</source>
         <translation>Data type:</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="73"/>
+        <location filename="../../ui/import_wizard.py" line="75"/>
         <source>文件：</source>
         <translation>File:</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="104"/>
+        <location filename="../../ui/import_wizard.py" line="106"/>
         <source>选择文件</source>
         <translation>Choose a file</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="105"/>
+        <location filename="../../ui/import_wizard.py" line="107"/>
         <source>表格文件 (*.xlsx *.xlsm *.xls *.csv)</source>
         <translation>Spreadsheets (*.xlsx *.xlsm *.xls *.csv)</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="69"/>
+        <location filename="../../ui/import_wizard.py" line="71"/>
         <source>打印在报量情况说明和自查报告中；留空则用“YYYY年度报量”：YYYY 取文件名中的年份，文件名没有年份时取计算日期的下一年。</source>
         <translation>Printed on the volume-report notes and the self-check; empty: &apos;YYYY年度报量&apos; with YYYY the year in the file name, else the year after the calculation date.</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="74"/>
+        <location filename="../../ui/import_wizard.py" line="76"/>
         <source>报量名称：</source>
         <translation>Report name:</translation>
     </message>
@@ -937,72 +1042,72 @@
 <context>
     <name>ImportPage</name>
     <message>
-        <location filename="../../ui/import_wizard.py" line="413"/>
+        <location filename="../../ui/import_wizard.py" line="415"/>
         <source>导入</source>
         <translation>Import</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="423"/>
+        <location filename="../../ui/import_wizard.py" line="425"/>
         <source>行</source>
         <translation>Row</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="423"/>
+        <location filename="../../ui/import_wizard.py" line="425"/>
         <source>列</source>
         <translation>Column</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="423"/>
+        <location filename="../../ui/import_wizard.py" line="425"/>
         <source>说明</source>
         <translation>Note</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="438"/>
+        <location filename="../../ui/import_wizard.py" line="440"/>
         <source>正在导入…</source>
         <translation>Importing…</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="452"/>
+        <location filename="../../ui/import_wizard.py" line="454"/>
         <source>正在导入 %1…</source>
         <translation>Importing %1…</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="456"/>
+        <location filename="../../ui/import_wizard.py" line="458"/>
         <source>导入完成：%1</source>
         <translation>Imported: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="457"/>
+        <location filename="../../ui/import_wizard.py" line="459"/>
         <source>工作表“%1”，共 %2 行</source>
         <translation>Sheet &apos;%1&apos;, %2 rows</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="458"/>
+        <location filename="../../ui/import_wizard.py" line="460"/>
         <source>新增 %1 行，更新 %2 行，%3 行与已有数据相同（未重复导入）</source>
         <translation>%1 added, %2 updated, %3 already present (not imported twice)</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="462"/>
+        <location filename="../../ui/import_wizard.py" line="464"/>
         <source>新建了 %1 个非中选产品</source>
         <translation>%1 non-selected products were created</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="479"/>
+        <location filename="../../ui/import_wizard.py" line="481"/>
         <source>请注意 %1 条提示（数据已导入，以下内容未改动）：</source>
         <translation>Please note %1 remark(s) (the data was imported; the following was left unchanged):</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="487"/>
+        <location filename="../../ui/import_wizard.py" line="489"/>
         <source>导入未完成，没有写入任何数据：</source>
         <translation>The import did not finish; nothing was written:</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="465"/>
+        <location filename="../../ui/import_wizard.py" line="467"/>
         <source>跳过了 %1 行有问题的行：</source>
         <translation>%1 row(s) with problems were skipped:</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="466"/>
+        <location filename="../../ui/import_wizard.py" line="468"/>
         <source>第 %1 行：%2</source>
         <translation>Row %1: %2</translation>
     </message>
@@ -1010,54 +1115,59 @@
 <context>
     <name>ImportWizard</name>
     <message>
-        <location filename="../../ui/import_wizard.py" line="30"/>
+        <location filename="../../ui/import_wizard.py" line="31"/>
         <source>采购明细（平台导出）</source>
         <translation>Purchases (platform export)</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="31"/>
+        <location filename="../../ui/import_wizard.py" line="32"/>
         <source>中选产品目录</source>
         <translation>Selected products</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="32"/>
+        <location filename="../../ui/import_wizard.py" line="33"/>
         <source>约定采购量</source>
         <translation>Agreed volumes</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="33"/>
+        <location filename="../../ui/import_wizard.py" line="34"/>
         <source>订单（配送与回款）</source>
         <translation>Orders (delivery and payment)</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="34"/>
+        <location filename="../../ui/import_wizard.py" line="35"/>
         <source>报量（需求量）</source>
         <translation>Reported volumes</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="500"/>
+        <location filename="../../ui/import_wizard.py" line="502"/>
         <source>导入数据</source>
         <translation>Import data</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="512"/>
+        <location filename="../../ui/import_wizard.py" line="514"/>
         <source>下一步 &gt;</source>
         <translation>Next &gt;</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="513"/>
+        <location filename="../../ui/import_wizard.py" line="515"/>
         <source>&lt; 上一步</source>
         <translation>&lt; Back</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="514"/>
+        <location filename="../../ui/import_wizard.py" line="516"/>
         <source>完成</source>
         <translation>Finish</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="515"/>
+        <location filename="../../ui/import_wizard.py" line="517"/>
         <source>取消</source>
         <translation>Cancel</translation>
+    </message>
+    <message>
+        <location filename="../../ui/import_wizard.py" line="36"/>
+        <source>科室用量（HIS 发药/领用）</source>
+        <translation>Department usage (HIS dispensing)</translation>
     </message>
 </context>
 <context>
@@ -1595,152 +1705,157 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../ui/main_window.py" line="54"/>
-        <location filename="../../ui/main_window.py" line="208"/>
+        <location filename="../../ui/main_window.py" line="55"/>
+        <location filename="../../ui/main_window.py" line="210"/>
         <source>集采执行助手</source>
         <extracomment>(page name, module, class) in side-bar order; the names are those of ``gui --page``. The smallest window: fits 1366×768 minus a task bar, and 1280×720 at 125 % (1024×576 logical). The size when the screen is unknown (tests, offscreen); a screenshot is taken at this size.</extracomment>
         <translation>VBP Execution Assistant</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="73"/>
+        <location filename="../../ui/main_window.py" line="74"/>
         <source>此数据库为多用户共享模式，请先登录。</source>
         <translation>This is a shared database; please log in first.</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="101"/>
+        <location filename="../../ui/main_window.py" line="102"/>
         <source>数据库：%1</source>
         <translation>Database: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="102"/>
+        <location filename="../../ui/main_window.py" line="103"/>
         <source>计算日期：%1</source>
         <translation>As of: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="126"/>
+        <location filename="../../ui/main_window.py" line="127"/>
         <source>正在打开数据库…</source>
         <translation>Opening the database…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="154"/>
+        <location filename="../../ui/main_window.py" line="155"/>
         <source>总览</source>
         <translation>Dashboard</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="156"/>
+        <location filename="../../ui/main_window.py" line="157"/>
         <source>产品进度</source>
         <translation>Products</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="157"/>
+        <location filename="../../ui/main_window.py" line="158"/>
         <source>采购明细</source>
         <translation>Purchases</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="158"/>
+        <location filename="../../ui/main_window.py" line="159"/>
         <source>供应问题</source>
         <translation>Supply issues</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="159"/>
+        <location filename="../../ui/main_window.py" line="160"/>
         <source>回款</source>
         <translation>Payments</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="160"/>
+        <location filename="../../ui/main_window.py" line="161"/>
         <source>报量核对</source>
         <translation>Volume check</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="163"/>
+        <location filename="../../ui/main_window.py" line="165"/>
         <source>报告</source>
         <translation>Reports</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="164"/>
+        <location filename="../../ui/main_window.py" line="166"/>
         <source>设置</source>
         <translation>Settings</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="161"/>
+        <location filename="../../ui/main_window.py" line="162"/>
         <source>供应企业</source>
         <translation>Suppliers</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="162"/>
+        <location filename="../../ui/main_window.py" line="163"/>
         <source>结余留用</source>
         <translation>Surplus retention</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="155"/>
+        <location filename="../../ui/main_window.py" line="156"/>
         <source>今日待办</source>
         <translation>To do today</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="232"/>
+        <location filename="../../ui/main_window.py" line="234"/>
         <source>该页面在此版本中不可用。</source>
         <translation>This page is not available in this version.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="164"/>
+        <source>科室</source>
+        <translation>Departments</translation>
     </message>
 </context>
 <context>
     <name>MappingPage</name>
     <message>
-        <location filename="../../ui/import_wizard.py" line="227"/>
+        <location filename="../../ui/import_wizard.py" line="229"/>
         <source> *（或%1）</source>
         <translation> * (or %1)</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="226"/>
+        <location filename="../../ui/import_wizard.py" line="228"/>
         <source>、</source>
         <translation>, </translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="173"/>
+        <location filename="../../ui/import_wizard.py" line="175"/>
         <source>列对应关系</source>
         <translation>Column mapping</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="174"/>
+        <location filename="../../ui/import_wizard.py" line="176"/>
         <source>已按常见表头自动对应，带 * 的为必需项。可保存为预设，下次直接选用。</source>
         <translation>Columns were matched by their usual names; * marks required fields. Save the mapping as a preset to reuse it.</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="179"/>
+        <location filename="../../ui/import_wizard.py" line="181"/>
         <source>预设名称</source>
         <translation>Preset name</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="180"/>
+        <location filename="../../ui/import_wizard.py" line="182"/>
         <source>保存为预设</source>
         <translation>Save as preset</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="186"/>
+        <location filename="../../ui/import_wizard.py" line="188"/>
         <source>预设：</source>
         <translation>Preset:</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="216"/>
+        <location filename="../../ui/import_wizard.py" line="218"/>
         <source>（不导入）</source>
         <translation>(not imported)</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="237"/>
+        <location filename="../../ui/import_wizard.py" line="239"/>
         <source>（自动识别）</source>
         <translation>(detected)</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="265"/>
+        <location filename="../../ui/import_wizard.py" line="267"/>
         <source>或</source>
         <translation> or </translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="270"/>
+        <location filename="../../ui/import_wizard.py" line="272"/>
         <source>缺少必需的列：%1</source>
         <translation>Missing required columns: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="280"/>
+        <location filename="../../ui/import_wizard.py" line="282"/>
         <source>已保存预设“%1”</source>
         <translation>Saved preset &apos;%1&apos;</translation>
     </message>
@@ -2164,22 +2279,22 @@
 <context>
     <name>PreviewPage</name>
     <message>
-        <location filename="../../ui/import_wizard.py" line="128"/>
+        <location filename="../../ui/import_wizard.py" line="130"/>
         <source>工作表与表头</source>
         <translation>Sheet and header</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="136"/>
+        <location filename="../../ui/import_wizard.py" line="138"/>
         <source>工作表：</source>
         <translation>Sheet:</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="153"/>
+        <location filename="../../ui/import_wizard.py" line="155"/>
         <source>（隐藏）</source>
         <translation> (hidden)</translation>
     </message>
     <message>
-        <location filename="../../ui/import_wizard.py" line="157"/>
+        <location filename="../../ui/import_wizard.py" line="159"/>
         <source>表头在第 %1 行，共 %2 列；下面是前几行数据。</source>
         <translation>The header is on row %1 (%2 columns); the first data rows follow.</translation>
     </message>

@@ -6,10 +6,10 @@ from hospital_app.cli.commands._base import leaf
 from hospital_app.errors import BadInput
 from hospital_app.i18n import tr
 
-KINDS = ["products", "volumes", "purchases", "orders", "reported-volumes"]
+KINDS = ["products", "volumes", "purchases", "orders", "reported-volumes", "departments"]
 
 _KIND_ZH = {"products": "中选产品", "volumes": "约定采购量", "purchases": "采购明细", "orders": "订单",
-            "reported-volumes": "报量"}
+            "reported-volumes": "报量", "departments": "科室用量"}
 
 
 def _error_document(exc: BadInput) -> dict:

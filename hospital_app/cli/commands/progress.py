@@ -48,9 +48,9 @@ def cmd_progress(ctx, args) -> int:
 
     with ctx.db.session() as s:
         report = compute_progress(s, ctx.as_of, batch=args.batch)
-    if args.json:
-        ctx.out_json(report.as_dict())
-        return 0
+        if args.json:
+            ctx.out_json(_with_top_departments(s, report, ctx.as_of))
+            return 0
     dicts = [r.as_dict() for r in report.rows]
     if args.csv:
         ctx.out_csv(list(KEYS), [[";".join(d[k]) if k in ("flags", "failed_reasons") else d[k] for k in KEYS]
@@ -75,6 +75,18 @@ def cmd_progress(ctx, args) -> int:
         ctx.out(line)
     ctx.out(tr("共 {n} 个产品。", "{n} product(s).", n=len(rows)))
     return 0
+
+
+def _with_top_departments(session, report, as_of) -> dict:
+    """progress JSON + ``top_departments`` per row (R21): the departments behind its lag or
+    its non-selected share (``services.departments``), [] when none."""
+    from hospital_app.services.departments import top_departments_by_product
+
+    doc = report.as_dict()
+    top = top_departments_by_product(session, report.rows, as_of)
+    for row in doc["rows"]:
+        row["top_departments"] = top.get(row["product_id"], [])
+    return doc
 
 
 def register(sub, common) -> None:

@@ -100,3 +100,6 @@ def register(sub, common) -> None:
     e.add_argument("--out", required=True)
     n = leaf(rsub, common, "notes", "报量情况说明", "explanatory notes", cmd_notes)
     n.add_argument("--out", required=True)
+    from hospital_app.cli.commands.departments import register_report
+
+    register_report(rsub, common)  # report department (R21)

@@ -18,7 +18,7 @@ from hospital_app.errors import BadInput, InputProblem
 from hospital_app.i18n import tr
 
 
-KINDS = ("products", "volumes", "purchases", "orders", "reported-volumes")
+KINDS = ("products", "volumes", "purchases", "orders", "reported-volumes", "departments")
 CHUNK = 2000
 MAX_PROBLEMS = 500
 PRICE_Q = Decimal("0.0001")

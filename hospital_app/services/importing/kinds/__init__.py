@@ -30,6 +30,9 @@ def _register_builtin() -> None:
     register("purchases", import_purchases)
     register("orders", import_orders)
     register("reported-volumes", import_reported)
+    from hospital_app.services.importing.kinds.departments import import_departments
+
+    register("departments", import_departments)  # R21 (issue 19)
 
 
 def writer_for(kind: str) -> Callable[..., None]:
