@@ -11,15 +11,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 
-from sqlalchemy.orm import Session
-
-from hospital_app import settings
 from hospital_app.domain.periods import ReportPeriod
 from hospital_app.domain.status import percent_text
 from hospital_app.i18n import tr
 from hospital_app.reports import document as doc
 from hospital_app.reports.document import mm
-from hospital_app.services.departments import DepartmentDetail, department_detail
 
 
 def _cn_date(d: date) -> str:
@@ -34,11 +30,11 @@ def _product(p) -> str:
     return f"{p.generic_name} {p.spec or ''}".strip()
 
 
-def render_department_notice(path: Path, detail: DepartmentDetail, period: ReportPeriod, *, hospital_name: str,
+def render_department_notice(path: Path, detail, period: ReportPeriod, *, hospital_name: str,
                              hospital_code: str, threshold, generated_at: datetime) -> int:
     """Build the notice PDF; returns the page count."""
     s = detail.summary
-    org = hospital_name or tr("我院", "The hospital")
+    org = hospital_name
     start = detail.since or period.start
     flow = [
         doc.title_block(tr("关于{d}集采中选产品使用情况的通报", "Notice to {d}: use of selected (VBP) products",
@@ -106,20 +102,3 @@ def render_department_notice(path: Path, detail: DepartmentDetail, period: Repor
     ]
     return doc.build_pdf(path, tr("科室通报", "Department notice"), flow, hospital_name=hospital_name,
                          hospital_code=hospital_code, generated_at=generated_at)
-
-
-def make_department_notice(session: Session, name: str, period: ReportPeriod, out_path: str | Path, as_of: date,
-                           who: str | None = None, generated_at: datetime | None = None) -> dict:
-    """R21: the notice of department ``name`` for ``period``, as of its last day (or ``as_of``
-    while it runs); recorded in the document history."""
-    from hospital_app.services.documents import record_document
-
-    day = min(period.end, as_of)
-    detail = department_detail(session, name, day, since=period.start)
-    path = Path(out_path)
-    pages = render_department_notice(path, detail, period, **doc.identity(session),
-                                     threshold=settings.get(session, "r9_share_threshold"),
-                                     generated_at=generated_at or datetime.now())
-    record_document(session, "department-notice", path,
-                    {"department": detail.department, "period": period.key, "as_of": day.isoformat()}, who)
-    return {"path": str(path.resolve()), "pages": pages, "department": detail.department, "as_of": day.isoformat()}

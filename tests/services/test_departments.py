@@ -271,6 +271,7 @@ def test_r21_department_notice_pdf_lists_lagging_and_nonselected(session, scene,
 
     _products, path = scene
     _import(session, path)
+    assert run_cli("--db", str(db_path), "settings", "set", "hospital.name", "测试医院").code == 0  # R19
 
     def notice(period):
         out = tmp_path / f"notice-{period}.pdf"

@@ -207,7 +207,7 @@ class DepartmentsPage(BasePage):
         """R21: the department notice (科室通报) for the period typed, then opened."""
         from hospital_app.domain.periods import parse_period
         from hospital_app.errors import BadInput
-        from hospital_app.reports.department_notice import make_department_notice
+        from hospital_app.services.department_notice import make_department_notice
 
         name = getattr(self, "current", None)
         if not name:

@@ -114,7 +114,7 @@ def cmd_report(ctx, args) -> int:
     """`report department NAME --period P --out FILE.pdf`: the department notice (科室通报)."""
     from hospital_app.cli.commands.report import _pdf_path, _write
     from hospital_app.domain.periods import parse_period
-    from hospital_app.reports.department_notice import make_department_notice
+    from hospital_app.services.department_notice import make_department_notice
 
     period = parse_period(args.period)
     path = _pdf_path(args.out)
