@@ -33,7 +33,7 @@ def _kind_labels(wizard: QWizard) -> list[tuple[str, str]]:
             ("volumes", QCoreApplication.translate("ImportWizard", "约定采购量")),
             ("orders", QCoreApplication.translate("ImportWizard", "订单（配送与回款）")),
             ("reported-volumes", QCoreApplication.translate("ImportWizard", "报量（需求量）")),
-            ("departments", QCoreApplication.translate("ImportWizard", "科室用量（HIS 发药/领用）"))]
+            ("departments", QCoreApplication.translate("ImportWizard", "科室用量（医院信息系统发药/领用）"))]
 
 
 def _table(parent: QWidget, headers: list[str], rows: list[list[str]]) -> QTableWidget:

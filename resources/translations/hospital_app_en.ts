@@ -1140,6 +1140,11 @@
         <translation>Reported volumes</translation>
     </message>
     <message>
+        <location filename="../../ui/import_wizard.py" line="36"/>
+        <source>科室用量（医院信息系统发药/领用）</source>
+        <translation>Department usage (HIS dispensing/consumption)</translation>
+    </message>
+    <message>
         <location filename="../../ui/import_wizard.py" line="502"/>
         <source>导入数据</source>
         <translation>Import data</translation>
@@ -1163,11 +1168,6 @@
         <location filename="../../ui/import_wizard.py" line="517"/>
         <source>取消</source>
         <translation>Cancel</translation>
-    </message>
-    <message>
-        <location filename="../../ui/import_wizard.py" line="36"/>
-        <source>科室用量（HIS 发药/领用）</source>
-        <translation>Department usage (HIS dispensing)</translation>
     </message>
 </context>
 <context>
