@@ -207,6 +207,7 @@ class DepartmentLine:
     product_id: int | None = None
     spec: str = ""
     period_start: date | None = None
+    period_end: date | None = None
     lagging: bool = False
     share_over: bool = False
     shortfall: int = 0

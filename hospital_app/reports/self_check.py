@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from reportlab.lib import colors
 from reportlab.platypus import Flowable, KeepTogether, NextPageTemplate, PageBreak, Table  # noqa: F401
 
 from hospital_app.i18n import tr
@@ -109,7 +110,7 @@ def render_self_check(path: Path, data: SelfCheckData, *, generated_at: datetime
     flow += _notes(head, data)
     flow += _suspensions(head, data)
     if data.departments is not None:
-        flow += department_section(head, data.departments)
+        flow += department_section(head, data.departments, data.blocks)
     flow += _findings(head, data)
     flow += _appendix(data)
     return doc.build_pdf(path, title, flow, hospital_name=ident.name, hospital_code=ident.code,
@@ -419,10 +420,11 @@ def _suspensions(head: _Sections, data: SelfCheckData) -> list[Flowable]:
                                  font_size=8)]
 
 
-def department_section(head: _Sections, rows: list[DepartmentLine]) -> list[Flowable]:
+def department_section(head: _Sections, rows: list[DepartmentLine],
+                       blocks: list[AgreementBlock] | None = None) -> list[Flowable]:
     """R19/R21: the departments behind each lagging product and each non-selected share finding
-    (filled by ``documents._departments``; not printed for a hospital without department data).
-    The product and its problem head each group of department lines."""
+    (filled by ``documents._departments``; not printed for a hospital without department data),
+    one table per agreement period shown; the product and its problem head each group of lines."""
     out: list[Flowable] = [head(tr("问题品种涉及科室情况", "Departments behind the problems"))]
     if not rows:
         return out + [_plain(tr("报告期间没有进度滞后或非中选产品采购占比超过上限的中选产品。",
@@ -435,27 +437,49 @@ def department_section(head: _Sections, rows: list[DepartmentLine]) -> list[Flow
         "the period start to the report's day (an ended agreement period: to its last day): a lagging product's "
         "shortfall is split by the departments' shares of the generic name's use; for a non-selected share above "
         "the limit, the departments using non-selected products are listed. Base units, returns subtracted.")))
-    table, last = [], None
+    spans = [(b.start, b.end, b) for b in blocks or []]
+    groups = [(b, [r for r in rows if (r.period_start, r.period_end) == (s, e)]) for s, e, b in spans]
+    groups = [(b, g) for b, g in groups if g] or [(None, rows)]
+    for i, (b, lines) in enumerate(groups, start=1):
+        if b is not None and len(groups) > 1:
+            out.append(_sub(i, block_title(b)))
+        out.append(_department_table(lines))
+    return out
+
+
+def _problem_text(r: DepartmentLine) -> str:
+    problem = []
+    if r.lagging:  # a merged consumable lags as a group, without a shortfall of its own (R11)
+        problem.append(tr("进度滞后，缺口 {n}", "behind, shortfall {n}", n=num(r.shortfall)) if r.shortfall
+                       else tr("进度滞后", "behind"))
+    if r.share_over:
+        problem.append(tr("非中选占比 {s}", "non-selected {s}", s=pct(r.hospital_share)))
+    return "\n".join(problem)
+
+
+def _department_table(rows: list[DepartmentLine]) -> Table:
+    table, inner, last = [], [], None
     for r in rows:
         key = (r.product_id, r.period_start)
-        first = key != last
-        last = key
-        problem = []
-        if r.lagging:
-            problem.append(tr("进度滞后，缺口 {n}", "behind, shortfall {n}", n=num(r.shortfall)))
-        if r.share_over:
-            problem.append(tr("非中选占比 {s}", "non-selected {s}", s=pct(r.hospital_share)))
+        same, last = key == last, key
+        if same:  # the same product: its cells left blank, the line above them hidden
+            inner.append(len(table) + 1)  # + 1: the header row
         product = r.generic_name if r.share_over and not r.lagging else " ".join(x for x in (r.generic_name, r.spec) if x)
+        head = ["", ""] if same else [product, _problem_text(r)]
         if not r.department:
-            table.append([product, "\n".join(problem), tr("无科室使用记录", "no use recorded"), "", "", "", ""])
+            none = tr("无科室使用非中选产品记录", "no non-selected use recorded") if r.share_over and not r.lagging \
+                else tr("无科室使用记录", "no use recorded")
+            table.append(head + [none, "", "", "", ""])
             continue
-        table.append([product if first else "", "\n".join(problem) if first else "", r.department, num(r.selected),
-                      num(r.nonselected), pct(r.share), num(r.shortfall_part) if r.lagging else "—"])
-    return out + [doc.data_table([tr("产品", "Product"), tr("问题", "Problem"), tr("科室", "Department"),
-                                  tr("中选用量", "Selected"), tr("非中选用量", "Non-selected"),
-                                  tr("科室非中选占比", "Dept. non-selected share"), tr("分摊缺口", "Part of shortfall")],
-                                 table, [W - 144 * mm, 32 * mm, 30 * mm, 18 * mm, 20 * mm, 22 * mm, 22 * mm],
-                                 font_size=8, align_right=[3, 4, 5, 6])]
+        table.append(head + [r.department, num(r.selected), num(r.nonselected), pct(r.share),
+                             num(r.shortfall_part) if r.lagging and r.shortfall else "—"])
+    t = doc.data_table([tr("产品", "Product"), tr("问题", "Problem"), tr("科室", "Department"),
+                        tr("中选用量", "Selected"), tr("非中选用量", "Non-selected"),
+                        tr("科室非中选占比", "Dept. non-selected share"), tr("分摊缺口", "Part of shortfall")],
+                       table, [W - 144 * mm, 32 * mm, 30 * mm, 18 * mm, 20 * mm, 22 * mm, 22 * mm],
+                       font_size=8, align_right=[3, 4, 5, 6])
+    t.setStyle([("LINEABOVE", (0, i), (1, i), 0.6, colors.white) for i in inner])
+    return t
 
 
 def _names(rows: list[DepartmentLine]) -> str:

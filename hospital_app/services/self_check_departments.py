@@ -58,7 +58,7 @@ def department_lines(session: Session, p: ReportPeriod,
                     continue
                 share_listed.add(item.generic_name)
             common = dict(generic_name=item.generic_name, product_id=item.product_id, spec=item.spec or "",
-                          period_start=item.period_start, lagging=item.lagging, share_over=item.share_over,
+                          period_start=item.period_start, period_end=item.period_end, lagging=item.lagging, share_over=item.share_over,
                           shortfall=item.shortfall if item.lagging else 0, unit=item.unit or "",
                           hospital_share=ratio4(item.nonselected_share))
             top = item.top_departments()
