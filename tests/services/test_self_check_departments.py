@@ -131,3 +131,35 @@ def test_r19_r21_hospital_without_department_data_gets_no_section(session, tmp_p
     text = _pdf_text(out)
     assert "问题品种涉及科室情况" not in text and "涉及科室" not in text
     assert "使用非中选产品的主要科室" not in text
+
+
+def test_r19_r21_share_finding_alone_is_listed_once_per_generic_name(session, tmp_path):
+    """GIVEN 阿托伐他汀钙片 on schedule in two selected specs (20mg: 7 000 of 12 000 bought, above the
+    schedule ⌈6 367⌉; 40mg: 1 000 of 1 000) and 4 000 non-selected bought → share 4 000 / 12 000 = 33.33 %
+    > 30 % (R9 finding, no lag); 2025Q1 usage 心血管内科 700 selected + 300 non-selected
+    WHEN the 2025Q1 self-check is made THEN the finding is listed once (not once per spec) with
+    心血管内科 300 / 1 000 = 30 % non-selected and no part of a shortfall."""
+    from tests.services import monitoring_data as md
+
+    b = md.batch(session)
+    qilu, pfizer = md.company(session, "齐鲁制药有限公司"), md.company(session, "辉瑞制药有限公司")
+    p1 = md.product(session, b, maker=qilu, code="P1")
+    md.period(session, p1)
+    p3 = md.product(session, b, spec="40mg", maker=qilu, code="P3")
+    md.period(session, p3, volume=1000)
+    n1 = md.product(session, None, selected=False, maker=pfizer, code="N1")
+    md.buy(session, p1, date(2024, 10, 15), 7000)
+    md.buy(session, p3, date(2024, 10, 15), 1000)
+    md.buy(session, n1, date(2024, 10, 15), 4000)
+    settings.set_value(session, "hospital.name", "测试医院", who="test")
+    lines = [[date(2025, 1, 6), "心血管内科", "P1", *ATO, 700, "片", "发药"],
+             [date(2025, 1, 7), "心血管内科", "N1", *ATO_N, 300, "片", "发药"]]
+    import_file(session, "departments", xlsx(tmp_path / "his.xlsx", {"科室发药": [HEAD, *lines]}), who="test")
+    session.commit()
+    data = documents.self_check_data(session, "2025Q1", date(2025, 4, 10))
+    assert _lines(data) == [("阿托伐他汀钙片", "心血管内科", 700, 300, 0.3, 0)]
+    assert (data.departments[0].lagging, data.departments[0].share_over, data.departments[0].hospital_share) == (
+        False, True, 0.3333)
+    out = tmp_path / "share.pdf"
+    documents.make_self_check(session, "2025Q1", out, date(2025, 4, 10))
+    assert "阿托伐他汀钙片非中选占比33.33%心血管内科70030030.00%—" in _pdf_text(out)
