@@ -192,7 +192,11 @@ class SupplierLine:
 
 @dataclass(frozen=True)
 class DepartmentLine:
-    """R21: a department driving a lag or a non-selected share."""
+    """R21: a department driving a lag or a non-selected share (R19: named in the self-check).
+
+    One line per department behind one problem row; ``department`` is empty when no department
+    used the generic name in the window. ``share`` is the department's non-selected share,
+    ``hospital_share`` the generic name's (R9); ``shortfall`` the row's (0 unless it lags)."""
 
     department: str
     generic_name: str
@@ -200,6 +204,15 @@ class DepartmentLine:
     nonselected: int
     share: float | None
     shortfall_part: int
+    product_id: int | None = None
+    spec: str = ""
+    period_start: date | None = None
+    period_end: date | None = None
+    lagging: bool = False
+    share_over: bool = False
+    shortfall: int = 0
+    unit: str = ""
+    hospital_share: float | None = None
 
 
 @dataclass

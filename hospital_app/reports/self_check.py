@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from reportlab.lib import colors
 from reportlab.platypus import Flowable, KeepTogether, NextPageTemplate, PageBreak, Table  # noqa: F401
 
 from hospital_app.i18n import tr
@@ -109,7 +110,7 @@ def render_self_check(path: Path, data: SelfCheckData, *, generated_at: datetime
     flow += _notes(head, data)
     flow += _suspensions(head, data)
     if data.departments is not None:
-        flow += department_section(head, data.departments)
+        flow += department_section(head, data.departments, data.blocks)
     flow += _findings(head, data)
     flow += _appendix(data)
     return doc.build_pdf(path, title, flow, hospital_name=ident.name, hospital_code=ident.code,
@@ -208,9 +209,14 @@ def _share(head: _Sections, data: SelfCheckData) -> list[Flowable]:
     if data.nonselected:
         rows = [[r["generic_name"], pct(r["share"]), pct(r["threshold"]),
                  tr("超过上限", "above") if r["over"] else tr("未超过", "within")] for r in data.nonselected]
-        out.append(doc.data_table([tr("通用名", "Generic name"), tr("非中选占比", "Share"), tr("控制上限", "Limit"),
-                                   tr("结论", "Result")], rows, [W - 100 * mm, 30 * mm, 30 * mm, 40 * mm],
-                                  font_size=8.5, align_right=[1, 2],
+        header = [tr("通用名", "Generic name"), tr("非中选占比", "Share"), tr("控制上限", "Limit"), tr("结论", "Result")]
+        widths = [W - 100 * mm, 30 * mm, 30 * mm, 40 * mm]
+        if data.departments is not None:  # R21: who buys the non-selected products
+            for row, r in zip(rows, data.nonselected):
+                row.append(share_departments(data, r["generic_name"]) if r["over"] else "")
+            header.append(tr("使用非中选产品的主要科室", "Main departments using non-selected"))
+            widths = [W - 142 * mm, 22 * mm, 22 * mm, 22 * mm, 76 * mm]
+        out.append(doc.data_table(header, rows, widths, font_size=8.5, align_right=[1, 2],
                                   highlight_rows=[i for i, r in enumerate(data.nonselected) if r["over"]]))
     if data.substitutes:
         out.append(doc.para(tr("可替代药品使用超过上年同期的 {n} 项：", "{n} substitute finding(s):",
@@ -414,18 +420,89 @@ def _suspensions(head: _Sections, data: SelfCheckData) -> list[Flowable]:
                                  font_size=8)]
 
 
-def department_section(head: _Sections, rows: list[DepartmentLine]) -> list[Flowable]:
-    """R21: departments driving a lag or the non-selected share (filled by ``documents._departments``)."""
-    out: list[Flowable] = [head(tr("科室使用情况", "Departments"))]
+def department_section(head: _Sections, rows: list[DepartmentLine],
+                       blocks: list[AgreementBlock] | None = None) -> list[Flowable]:
+    """R19/R21: the departments behind each lagging product and each non-selected share finding
+    (filled by ``documents._departments``; not printed for a hospital without department data),
+    one table per agreement period shown; the product and its problem head each group of lines."""
+    out: list[Flowable] = [head(tr("问题品种涉及科室情况", "Departments behind the problems"))]
     if not rows:
-        return out + [_plain(tr("本期无科室使用数据。", "No department data in this period."))]
-    table = [[r.department, r.generic_name, num(r.selected), num(r.nonselected), pct(r.share), num(r.shortfall_part)]
-             for r in rows]
-    return out + [doc.data_table([tr("科室", "Department"), tr("通用名", "Generic name"), tr("中选用量", "Selected"),
-                                  tr("非中选用量", "Non-selected"), tr("非中选占比", "Share"),
-                                  tr("分摊缺口", "Part of shortfall")], table,
-                                 [36 * mm, W - 126 * mm, 22 * mm, 22 * mm, 22 * mm, 24 * mm], font_size=8,
-                                 align_right=[2, 3, 4, 5])]
+        return out + [_plain(tr("报告期间没有进度滞后或非中选产品采购占比超过上限的中选产品。",
+                                "No selected product lags and no non-selected share is above the limit."))]
+    out.append(doc.para(tr(
+        "根据本院科室发药（领用）记录，统计报告期间起至统计截止日（已结束的协议期至其结束日）各科室对存在问题品种的使用情况："
+        "进度滞后的产品，其缺口按各科室用量占该通用名用量的比例分摊；非中选产品采购占比超过上限的通用名，列出使用非中选产品的科室。"
+        "用量为最小使用单位，已扣除退药。",
+        "From the hospital's department dispensing records, each department's use of the problem products from "
+        "the period start to the report's day (an ended agreement period: to its last day): a lagging product's "
+        "shortfall is split by the departments' shares of the generic name's use; for a non-selected share above "
+        "the limit, the departments using non-selected products are listed. Base units, returns subtracted.")))
+    spans = [(b.start, b.end, b) for b in blocks or []]
+    groups = [(b, [r for r in rows if (r.period_start, r.period_end) == (s, e)]) for s, e, b in spans]
+    groups = [(b, g) for b, g in groups if g] or [(None, rows)]
+    for i, (b, lines) in enumerate(groups, start=1):
+        if b is not None and len(groups) > 1:
+            out.append(_sub(i, block_title(b)))
+        out.append(_department_table(lines))
+    return out
+
+
+def _problem_text(r: DepartmentLine) -> str:
+    problem = []
+    if r.lagging:  # a merged consumable lags as a group, without a shortfall of its own (R11)
+        problem.append(tr("进度滞后，缺口 {n}", "behind, shortfall {n}", n=num(r.shortfall)) if r.shortfall
+                       else tr("进度滞后", "behind"))
+    if r.share_over:
+        problem.append(tr("非中选占比 {s}", "non-selected {s}", s=pct(r.hospital_share)))
+    return "\n".join(problem)
+
+
+def _department_table(rows: list[DepartmentLine]) -> Table:
+    table, inner, last = [], [], None
+    for r in rows:
+        key = (r.product_id, r.period_start)
+        same, last = key == last, key
+        if same:  # the same product: its cells left blank, the line above them hidden
+            inner.append(len(table) + 1)  # + 1: the header row
+        product = r.generic_name if r.share_over and not r.lagging else " ".join(x for x in (r.generic_name, r.spec) if x)
+        head = ["", ""] if same else [product, _problem_text(r)]
+        if not r.department:
+            none = tr("无科室使用非中选产品记录", "no non-selected use recorded") if r.share_over and not r.lagging \
+                else tr("无科室使用记录", "no use recorded")
+            table.append(head + [none, "", "", "", ""])
+            continue
+        table.append(head + [r.department, num(r.selected), num(r.nonselected), pct(r.share),
+                             num(r.shortfall_part) if r.lagging and r.shortfall else "—"])
+    t = doc.data_table([tr("产品", "Product"), tr("问题", "Problem"), tr("科室", "Department"),
+                        tr("中选用量", "Selected"), tr("非中选用量", "Non-selected"),
+                        tr("科室非中选占比", "Dept. non-selected share"), tr("分摊缺口", "Part of shortfall")],
+                       table, [W - 144 * mm, 32 * mm, 30 * mm, 18 * mm, 20 * mm, 22 * mm, 22 * mm],
+                       font_size=8, align_right=[3, 4, 5, 6])
+    t.setStyle([("LINEABOVE", (0, i), (1, i), 0.6, colors.white) for i in inner])
+    return t
+
+
+def _names(rows: list[DepartmentLine]) -> str:
+    return tr("、", ", ").join(dict.fromkeys(r.department for r in rows if r.department))
+
+
+def lag_departments(data: SelfCheckData, row: dict) -> str:
+    """R21: the departments behind a product row's problem (its own lines; for an R9 finding
+    listed once per generic name, that generic name's lines of the same period)."""
+    if not data.departments:
+        return ""
+    start = row.get("period_start")
+    mine = [r for r in data.departments if r.period_start is not None and r.period_start.isoformat() == start]
+    own = [r for r in mine if r.product_id == row.get("product_id")]
+    if not own and "share_over" in (row.get("flags") or []):
+        own = [r for r in mine if r.share_over and not r.lagging and r.generic_name == row.get("generic_name")]
+    return _names(own)
+
+
+def share_departments(data: SelfCheckData, generic_name: str) -> str:
+    """R21: the departments using non-selected products of a generic name above the R9 limit."""
+    return _names([r for r in data.departments or [] if r.share_over and r.generic_name == generic_name
+                   and r.nonselected > 0])
 
 
 def _findings(head: _Sections, data: SelfCheckData) -> list[Flowable]:
@@ -439,7 +516,7 @@ def _findings(head: _Sections, data: SelfCheckData) -> list[Flowable]:
     if lagging:
         rows = [[r["generic_name"], r.get("spec") or "", r.get("batch") or "",
                  failed_text(r["failed_reasons"]) if r.get("failed_reasons") else doc.status_label(r["status"]),
-                 r.get("lag_reason") or tr("未填写", "not given")] for r in lagging]
+                 _cause(data, r)] for r in lagging]
         out.append(doc.data_table([tr("通用名", "Generic name"), tr("规格", "Spec"), tr("批次", "Batch"),
                                    tr("问题", "Problem"), tr("未完成原因", "Cause")], rows,
                                   [34 * mm, 22 * mm, 34 * mm, 34 * mm, W - 124 * mm], font_size=8))
@@ -466,6 +543,13 @@ def _findings(head: _Sections, data: SelfCheckData) -> list[Flowable]:
                              tr("分管院领导", "Responsible director")]),
         doc.stamp_block(ident.name)]))
     return out
+
+
+def _cause(data: SelfCheckData, row: dict) -> str:
+    """The pharmacist's 未完成原因, then the departments behind the product (R21)."""
+    cause = row.get("lag_reason") or tr("未填写", "not given")
+    names = lag_departments(data, row)
+    return cause + ("\n" + tr("涉及科室：{d}", "Departments: {d}", d=names) if names else "")
 
 
 def _appendix(data: SelfCheckData) -> list[Flowable]:

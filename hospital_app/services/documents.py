@@ -124,10 +124,11 @@ def _batches(rows: list[progress.ProgressRow], dicts: list[dict], as_of: date) -
     return out
 
 
-def _blocks(session: Session, p: ReportPeriod, day: date) -> tuple[list[AgreementBlock], list]:
+def _blocks(session: Session, p: ReportPeriod, day: date) -> tuple[list[AgreementBlock], list, list]:
     """R19: every agreement period overlapping the report period. One that ended by ``day``
     shows its final assessment (computed as of its last day); one still running its state on
-    ``day``. Returns the blocks (by start, end) and the ProgressRows of the running ones."""
+    ``day``. Returns the blocks (by start, end), the ProgressRows of the running ones and, per
+    block, (the day it is assessed as of, its ProgressRows) for the departments (R21)."""
     spans = session.execute(
         select(AgreementPeriod.start, AgreementPeriod.end).join(Product, Product.id == AgreementPeriod.product_id)
         .where(Product.selected.is_(True), AgreementPeriod.start <= day, AgreementPeriod.end >= p.start)
@@ -148,7 +149,7 @@ def _blocks(session: Session, p: ReportPeriod, day: date) -> tuple[list[Agreemen
         running_rows = [r for r in progress.compute_progress(session, day).rows if not ended(r.period_end)]
         for r in running_rows:
             picked[(r.period_start, r.period_end, False)].append(r)
-    blocks = []
+    blocks, assessed = [], []
     for (start, end, is_ended), rows in sorted(picked.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         rows.sort(key=lambda r: (r.batch or "", r.generic_name, r.spec or "", r.product_id))
         dicts = []
@@ -159,7 +160,8 @@ def _blocks(session: Session, p: ReportPeriod, day: date) -> tuple[list[Agreemen
             dicts.append(d)
         at = end if is_ended else day
         blocks.append(AgreementBlock(start, end, is_ended, at, dicts, _batches(rows, dicts, at)))
-    return blocks, running_rows
+        assessed.append((at, rows))
+    return blocks, running_rows, assessed
 
 
 # ------------------------------------------------------------- self-check: sections
@@ -327,9 +329,12 @@ def _suppliers(session: Session, p: ReportPeriod, day: date) -> list[SupplierLin
             for s in scores if s.placed or s.issues]
 
 
-def _departments(session: Session, p: ReportPeriod, day: date):
-    """R21 departments driving a lag or a non-selected share → list[reports.model.DepartmentLine]."""
-    return None
+def _departments(session: Session, p: ReportPeriod, assessed: list):
+    """R19/R21: the departments behind each lag and non-selected share finding of the blocks
+    (``services.self_check_departments``); None for a hospital without department data."""
+    from hospital_app.services.self_check_departments import department_lines
+
+    return department_lines(session, p, assessed)
 
 
 # -------------------------------------------------------------- findings (editable)
@@ -445,7 +450,7 @@ def self_check_data(session: Session, period: str | ReportPeriod, as_of: date | 
     if day < p.start:
         raise Conflict(tr("报告期间 {p} 尚未开始（统计截止日 {d}）。", "Period {p} has not started (as of {d}).",
                           p=p.key, d=day.isoformat()))
-    blocks, running = _blocks(session, p, day)
+    blocks, running, assessed = _blocks(session, p, day)
     all_rows = [r for b in blocks for r in b.rows]
     threshold = Decimal(str(settings.get(session, "r9_share_threshold")))
     report = progress.ProgressReport(as_of=day, rows=running)
@@ -467,7 +472,7 @@ def self_check_data(session: Session, period: str | ReportPeriod, as_of: date | 
         findings_text=stored if stored is not None else draft_findings(found),
         findings_stored=stored is not None, r9_threshold=threshold,
         prepayment=_prepayment(session, p, day), suppliers=_suppliers(session, p, day),
-        departments=_departments(session, p, day),
+        departments=_departments(session, p, assessed),
         alerts=[(tr(*RULE_TITLES.get(a.rule, ("其他", "other"))), a.message) for a in found],
     )
 
