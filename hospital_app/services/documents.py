@@ -11,7 +11,7 @@ without it the maker refuses (exit 4) before computing anything.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
