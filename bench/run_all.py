@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ["bench_demo.py", "bench_import.py", "bench_progress.py", "bench_pdf.py", "bench_gui.py"]
+SCRIPTS = ["bench_demo.py", "bench_import.py", "bench_progress.py", "bench_pdf.py", "bench_gui.py", "bench_dashboard.py"]
 
 
 def main(argv: list[str]) -> int:

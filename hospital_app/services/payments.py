@@ -3,14 +3,16 @@ insurance prepayment estimates (R15)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import BigInteger, String, and_, func, or_, select, type_coerce
+from sqlalchemy import BigInteger, String, and_, func, literal_column, null, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from db.models import AgreementPeriod, Batch, Company, Order, Payment, Product
+from db.sql_hints import indexed_by
 from db.types import AMOUNT, PRICE
 from hospital_app import settings
 from hospital_app.domain.findings import Alert
@@ -84,23 +86,40 @@ def _money_text(raw) -> str:
     return f"{sign}{fen // 100}.{fen % 100:02d}"
 
 
-def list_payments(session: Session, as_of: date, open_only: bool = False,
-                  accepted_from: date | None = None, accepted_to: date | None = None) -> list[dict]:
-    """R5 v2: one row per accepted delivery known on ``as_of`` (order number, distributor, acceptance).
+def _overdue(session: Session, as_of: date):
+    """R5: the deliveries accepted before ``overdue_accepted_before(as_of)`` and not paid in full
+    on ``as_of`` (the overdue ones), with the columns of ``_deliveries``, in its order.
 
-    ``paid_amount``: the payments dated up to ``as_of``; ``paid_on``: the date of the payment
-    that completed the amount (None while the payments do not cover it); ``overdue``: unpaid
-    after the end of the month following acceptance; ``paid_late``: paid after that date.
-    Deliveries accepted later and payments dated later are not known yet. Amounts are
-    decimal strings (CLI.md). Aggregated in SQL (GROUP BY), bounded by the acceptance dates.
+    An overdue delivery can be years old, so this reads every delivery accepted before the
+    bound — but only what the covering indexes hold (issue 21): when every order is one line,
+    ``ix_orders_accepted_cover`` in acceptance order and, per delivery, the sum of its payments
+    known on d from ``ix_payment_order_paid`` (a correlated sum, no GROUP BY, no sort). Otherwise
+    the per-delivery GROUP BY of ``_deliveries``.
     """
-    session.flush()
-    query, unpaid = _deliveries(session, as_of, accepted_from,
-                                accepted_to + timedelta(days=1) if accepted_to else None)
-    if open_only:
-        query = query.having(unpaid)
-    query = query.order_by(Order.accepted_on, Order.order_no, Order.company_id)
-    names = dict(session.execute(select(Company.id, Company.name)).all())
+    bound = overdue_accepted_before(as_of)
+    if not one_line_per_order(session):
+        query, unpaid = _deliveries(session, as_of, accepted_before=bound)
+        return query.having(unpaid).order_by(Order.accepted_on, Order.order_no, Order.company_id)
+    o = indexed_by(Order.__table__, "ix_orders_accepted_cover", "delivery")
+    paid = (select(func.sum(type_coerce(Payment.amount, BigInteger)))
+            .where(Payment.order_id == o.c.id, Payment.paid_on.is_not(None), Payment.paid_on <= as_of)
+            .scalar_subquery())
+    amount = func.coalesce(type_coerce(o.c.amount, BigInteger), 0)
+    # Unpaid: no payment known yet (the sum is NULL), or less than the amount — one evaluation
+    # of the correlated sum per delivery (NULL stands for one fen less than the amount).
+    return (select(o.c.order_no, o.c.company_id, o.c.accepted_on, amount.label("amount"), paid.label("paid"),
+                   null().label("last"), literal_column("0").label("payments"))
+            .where(o.c.accepted_on.is_not(None), o.c.accepted_on < bound, o.c.accepted_on <= as_of,
+                   func.coalesce(paid, amount - 1) < amount)
+            .order_by(o.c.accepted_on, o.c.order_no, o.c.company_id))
+
+
+def _rows(session: Session, query, as_of: date, names: dict[int, str]) -> list[dict]:
+    """``payments --json`` rows of a ``_deliveries``-shaped query (see ``list_payments``)."""
+    return list(_iter_rows(session, query, as_of, names))
+
+
+def _iter_rows(session: Session, query, as_of: date, names: dict[int, str]) -> Iterator[dict]:
     # Dates come back as they are stored and are parsed once per distinct day (a few hundred
     # days for 500 000 deliveries), not once per row (issue 21).
     raw_dates = query.with_only_columns(
@@ -116,39 +135,76 @@ def list_payments(session: Session, as_of: date, open_only: bool = False,
             parsed = days[value] = date.fromisoformat(value)
         return parsed
 
-    rows = []
-    for order_no, company_id, accepted_on, raw_amount, raw_paid, last, count in \
-            session.connection().execute(raw_dates).all():
+    result = session.connection().execution_options(yield_per=5000).execute(raw_dates)
+    for order_no, company_id, accepted_on, raw_amount, raw_paid, last, count in result:
         accepted_on = day(accepted_on)
         total, paid_amount = int(raw_amount or 0), int(raw_paid or 0)
         paid_on = day(last) if count and paid_amount >= total else None
         due = dues.get(accepted_on)
         if due is None:
             due = dues[accepted_on] = payment_due(accepted_on)
-        rows.append({"order_no": order_no, "company": names.get(company_id, ""), "accepted_on": accepted_on,
-                     "amount": _money_text(total), "due": due, "paid_on": paid_on,
-                     "overdue": is_payment_overdue(due, paid_on, as_of), "paid_amount": _money_text(paid_amount),
-                     "paid_late": is_paid_late(due, paid_on)})
-    return rows
+        yield {"order_no": order_no, "company": names.get(company_id, ""), "accepted_on": accepted_on,
+               "amount": _money_text(total), "due": due, "paid_on": paid_on,
+               "overdue": is_payment_overdue(due, paid_on, as_of), "paid_amount": _money_text(paid_amount),
+               "paid_late": is_paid_late(due, paid_on)}
 
 
-def payment_alerts(session: Session, as_of: date) -> list[Alert]:
-    """R5 findings: unpaid deliveries past their due date, one alert per distributor.
+def _names(session: Session) -> dict[int, str]:
+    return dict(session.execute(select(Company.id, Company.name)).all())
 
-    One SQL aggregate over the deliveries accepted before the overdue bound
-    (``overdue_accepted_before``): count, outstanding amount and the earliest acceptance.
+
+def list_payments(session: Session, as_of: date, open_only: bool = False,
+                  accepted_from: date | None = None, accepted_to: date | None = None) -> list[dict]:
+    """R5 v2: one row per accepted delivery known on ``as_of`` (order number, distributor, acceptance).
+
+    ``paid_amount``: the payments dated up to ``as_of``; ``paid_on``: the date of the payment
+    that completed the amount (None while the payments do not cover it); ``overdue``: unpaid
+    after the end of the month following acceptance; ``paid_late``: paid after that date.
+    Deliveries accepted later and payments dated later are not known yet. Amounts are
+    decimal strings (CLI.md). Aggregated in SQL (GROUP BY), bounded by the acceptance dates.
+    ``open_only`` without dates: the overdue deliveries (``_overdue``, read from the covering
+    indexes) and the unpaid ones accepted since the overdue bound (date-bounded).
+    """
+    return list(iter_payments(session, as_of, open_only, accepted_from, accepted_to))
+
+
+def iter_payments(session: Session, as_of: date, open_only: bool = False,
+                  accepted_from: date | None = None, accepted_to: date | None = None) -> Iterator[dict]:
+    """``list_payments``' rows one at a time, fetched in chunks (``payments --json`` streams
+    500 000 of them without holding them all)."""
+    session.flush()
+    names = _names(session)
+    if open_only and accepted_from is None and accepted_to is None:
+        yield from _iter_rows(session, _overdue(session, as_of), as_of, names)
+        accepted_from = overdue_accepted_before(as_of)
+    query, unpaid = _deliveries(session, as_of, accepted_from,
+                                accepted_to + timedelta(days=1) if accepted_to else None)
+    if open_only:
+        query = query.having(unpaid)
+    query = query.order_by(Order.accepted_on, Order.order_no, Order.company_id)
+    yield from _iter_rows(session, query, as_of, names)
+
+
+def payment_alerts(session: Session, as_of: date, unpaid: list[dict] | None = None) -> list[Alert]:
+    """R5 findings: unpaid deliveries past their due date, one alert per distributor
+    (count, outstanding amount, the earliest due date).
+
+    ``unpaid``: ``list_payments(session, as_of, open_only=True)`` when the caller already has it
+    (the dashboard), else the overdue deliveries are read alone (``_overdue``).
     """
     session.flush()
-    query, open_condition = _deliveries(session, as_of, accepted_before=overdue_accepted_before(as_of))
-    unpaid = query.having(open_condition).subquery()
-    per_company = (select(unpaid.c.company_id, func.count(), func.sum(unpaid.c.amount - unpaid.c.paid),
-                          func.min(unpaid.c.accepted_on))
-                   .group_by(unpaid.c.company_id))
-    names = dict(session.execute(select(Company.id, Company.name)).all())
+    if unpaid is None:
+        overdue = _rows(session, _overdue(session, as_of), as_of, _names(session))
+    else:
+        overdue = [r for r in unpaid if r["overdue"]]
+    per_company: dict[str, list] = {}
+    for r in overdue:
+        entry = per_company.setdefault(r["company"], [0, Decimal(0), r["accepted_on"]])
+        entry[0] += 1
+        entry[1] += Decimal(r["amount"]) - Decimal(r["paid_amount"])
+        entry[2] = min(entry[2], r["accepted_on"])
     alerts = []
-    found = [(names.get(cid, ""), n, AMOUNT.from_sql_sum(raw), first)
-             for cid, n, raw, first in session.execute(per_company)]
-    for name, n, outstanding, first_accepted in sorted(found, key=lambda r: r[0]):
+    for name, (n, outstanding, first_accepted) in sorted(per_company.items()):
         first_due = payment_due(first_accepted)
         alerts.append(Alert(
             "R5", "warning",

@@ -43,7 +43,8 @@ class DashboardData:
 
 
 def load_dashboard(session, as_of: date) -> DashboardData:
-    """Worker job: one progress pass, reused by the batch summary, the alerts and the to-do list."""
+    """Worker job: one progress pass, reused by the batch summary, the alerts, the to-do list and the
+    indicators; the unpaid deliveries, reused by the payment alerts."""
     from hospital_app.services import progress
     from hospital_app.services.alerts import collect_alerts
     from hospital_app.services.indicators import compute_indicators
@@ -56,10 +57,10 @@ def load_dashboard(session, as_of: date) -> DashboardData:
     for row in report.rows:
         data.counts[row.status] = data.counts.get(row.status, 0) + 1
     data.batches = progress.batch_summary(session, as_of, report)
-    data.alerts = collect_alerts(session, as_of, report=report)
+    data.payments = list_payments(session, as_of, open_only=True)
+    data.alerts = collect_alerts(session, as_of, report=report, unpaid=data.payments)
     data.issues = list_issues(session, as_of, open_only=True)
     data.todo = todo_list(session, as_of, alerts=data.alerts, issues=data.issues)
-    data.payments = list_payments(session, as_of, open_only=True)
     data.indicators = compute_indicators(session, as_of, report=report)
     return data
 

@@ -3,32 +3,60 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
+from itertools import islice
 
 from hospital_app.cli.commands._base import date_arg, leaf
-from hospital_app.cli.context import dumps
+from hospital_app.cli.context import dumps, json_default
 from hospital_app.i18n import tr
 
 
-def _out_json_list(rows: list[dict], chunk: int = 5000) -> None:
-    """The same text as ``ctx.out_json(rows)``, written a chunk of rows at a time: a hospital's
-    500 000 deliveries never sit in memory as one 100 MB string (issue 21)."""
+def _batched(rows: Iterable[dict], n: int) -> Iterable[tuple[dict, ...]]:
+    it = iter(rows)
+    while part := tuple(islice(it, n)):
+        yield part
+
+
+def _out_json_list(rows: Iterable[dict], chunk: int = 5000) -> None:
+    """The same text as ``ctx.out_json(list(rows))``, written a chunk of rows at a time as they
+    come from the database: a hospital's 500 000 deliveries never sit in memory, neither as
+    dicts nor as one 100 MB string (issue 21)."""
+    days: dict = {}  # a few hundred distinct days: each is formatted once, not once per row
+
+    def iso(value):
+        text = days.get(value)
+        if text is None:
+            text = days[value] = json_default(value)
+        return text
+
     sys.stdout.write("[")
-    for i in range(0, len(rows), chunk):
-        sys.stdout.write((", " if i else "") + dumps(rows[i:i + chunk])[1:-1])
+    first = True
+    for part in _batched(rows, chunk):
+        for r in part:
+            r["accepted_on"], r["due"] = iso(r["accepted_on"]), iso(r["due"])
+            if r["paid_on"] is not None:
+                r["paid_on"] = iso(r["paid_on"])
+        sys.stdout.write(("" if first else ", ") + dumps(list(part))[1:-1])
+        first = False
     sys.stdout.write("]\n")
 
 
 def cmd_payments(ctx, args) -> int:
-    from hospital_app.services.payments import list_payments
+    from hospital_app.services.payments import iter_payments
 
     with ctx.db.session() as s:
-        rows = list_payments(s, ctx.as_of, open_only=args.open)
-    if args.json:
-        _out_json_list(rows)
-        return 0
-    if not rows:
-        ctx.out(tr("没有已验收的订单。", "No accepted deliveries."))
+        rows = iter_payments(s, ctx.as_of, open_only=args.open)
+        if args.json:
+            _out_json_list(rows)
+            return 0
+        _out_text(ctx, rows)
+    return 0
+
+
+def _out_text(ctx, rows: Iterable[dict]) -> None:
+    empty = True
     for r in rows:
+        empty = False
         if r["paid_on"]:
             state = (tr("已付 {d}（逾期支付）", "paid {d} (late)", d=r["paid_on"].isoformat()) if r["paid_late"]
                      else tr("已付 {d}", "paid {d}", d=r["paid_on"].isoformat()))
@@ -40,7 +68,8 @@ def cmd_payments(ctx, args) -> int:
                    "{no} {c}  accepted {a}  {m} yuan  due {due}  {s}",
                    no=r["order_no"], c=r["company"], a=r["accepted_on"].isoformat(), m=r["amount"],
                    due=r["due"].isoformat(), s=state))
-    return 0
+    if empty:
+        ctx.out(tr("没有已验收的订单。", "No accepted deliveries."))
 
 
 def cmd_record(ctx, args) -> int:
