@@ -121,3 +121,13 @@ def test_gui_labels_use_the_glossary_and_no_rule_ids():
     """GIVEN every Chinese string of the GUI's source THEN none uses a retired term or a rule id."""
     bad = [(f, n, s) for f, n, s in _gui_strings() if problems(s)]
     assert bad == []
+
+
+def test_every_pdf_embeds_every_font_it_uses(documents_of_the_sample):
+    """GIVEN every PDF document of the sample data WHEN its fonts are read THEN each one carries its
+    font program (no unembedded standard font such as Helvetica): it prints the same anywhere."""
+    from tests.services.test_documents import embedded_fonts
+
+    for name, path in documents_of_the_sample.items():
+        if path.suffix == ".pdf":
+            assert embedded_fonts(path) == {"WenQuanYiMicroHei-0"}, name

@@ -132,6 +132,11 @@ def register_fonts() -> str:
         pdfmetrics.registerFont(TTFont(FONT, str(path), subfontIndex=0))
         # No bold face ships with the font: bold maps to the same face so <b> is harmless.
         pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=FONT, italic=FONT, boldItalic=FONT)
+        # A table cell without its own FONTNAME would otherwise pull in reportlab's default
+        # Helvetica, which is never embedded: every document font must be (issue 22 check).
+        from reportlab.platypus import tables
+
+        tables.CellStyle.fontname = FONT
         _chinese_line_rules()
         _registered = True
     return FONT
@@ -593,7 +598,9 @@ def _make_canvas(header_left: str, header_right: str, generated: str):
 
     class NumberedCanvas(rl_canvas.Canvas):
         def __init__(self, *args, **kwargs) -> None:
-            kwargs.setdefault("initialFontName", FONT)  # no stray Helvetica in the font list
+            # No stray, unembedded Helvetica: the doc template passes initialFontName=None itself.
+            if not kwargs.get("initialFontName"):
+                kwargs["initialFontName"] = FONT
             super().__init__(*args, **kwargs)
             self._pages: list[dict] = []
 
