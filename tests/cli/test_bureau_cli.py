@@ -98,3 +98,25 @@ def test_r18_retention_json(run_cli, db_path, world_db, tmp_path):
     out = tmp_path / "ret.xlsx"
     assert run_cli("--db", str(db_path), "--as-of", "2025-06-30", "retention", "--out", str(out)).code == 0
     assert openpyxl.load_workbook(out).active["A3"].value == "批次"
+
+
+def test_r20_compare_text_says_what_the_product_list_is(run_cli, db_path, world_db, tmp_path):
+    """GIVEN the bureau counts 3 zero-purchase products of 批次A where we count 1 (R20) WHEN `indicators compare`
+    prints text THEN the products listed under the difference are introduced as the nearest candidates to check,
+    not left bare under the bureau's count (a reader took bought products for "zero purchase" ones); GIVEN the
+    bureau counts fewer signed products THEN the list is introduced as the products we counted."""
+    out = tmp_path / "report.xlsx"
+    assert run_cli("--db", str(db_path), "--as-of", "2025-06-30", "indicators", "--out", str(out)).code == 0
+    wb = openpyxl.load_workbook(out)
+    ws = wb.active
+    row = [r for r in range(2, 4) if ws.cell(r, 4).value == "批次A"][0]
+    ws.cell(row, 9).value = 3  # 零采购产品数: bureau 3, ours 1
+    ws.cell(row, 8).value = 4  # 签约产品总数: bureau 4, ours 5
+    wb.save(out)
+    res = run_cli("--db", str(db_path), "--as-of", "2025-06-30", "indicators", "compare", str(out))
+    assert res.code == 0, res.err
+    text = res.out
+    zero = text[text.index("零采购产品数：医保 3，本院 1"):]
+    assert zero.splitlines()[1].strip().startswith("本院未计入、最接近该项的产品")
+    total = text[text.index("签约产品总数：医保 4，本院 5"):]
+    assert total.splitlines()[1].strip().startswith("本院计入该项的产品")
