@@ -174,3 +174,22 @@ def test_escalation_refused_when_not_overdue_or_resolved(session, ids, tmp_path)
         documents.make_escalation(session, ids["resolved_issue"], out, as_of=date(2025, 10, 20))
     assert not out.exists()
     assert session.scalars(select(GeneratedDocument)).first() is None
+
+
+def test_r3_complaint_timeline_names_bureau_steps_in_words(session, ids, tmp_path):
+    """GIVEN the R2 example issue reported to the bureau on 10-09 and confirmed (核实) on 10-10 (R3, R11)
+    WHEN the complaint form is made THEN its timeline names both steps in Chinese — never the codes
+    "reported_to_bureau" / "bureau_confirmed" — and shows no status change for them (they change none: the
+    form printed "待答复 → 待答复")."""
+    from hospital_app.services import supply_issues
+
+    supply_issues.report_to_bureau(session, ids["issue"], datetime(2025, 10, 9, 10, 0), to="青山市医保局",
+                                   who="王药师")
+    supply_issues.confirm_by_bureau(session, ids["issue"], datetime(2025, 10, 10, 9, 0), ref="青医保核〔2025〕7号",
+                                    who="王药师")
+    out = tmp_path / "c.pdf"
+    documents.make_complaint(session, ids["issue"], out, as_of=date(2025, 10, 10), generated_at=GEN)
+    text, _ = pdf_text(out)
+    assert "报告医保部门" in text and "医保部门核实" in text
+    assert "reported_to" not in text and "bureau_confirm" not in text
+    assert "待答复 → 待答复" not in text
