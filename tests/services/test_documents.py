@@ -193,3 +193,26 @@ def test_r3_complaint_timeline_names_bureau_steps_in_words(session, ids, tmp_pat
     assert "报告医保部门" in text and "医保部门核实" in text
     assert "reported_to" not in text and "bureau_confirm" not in text
     assert "待答复 → 待答复" not in text
+
+
+def test_r7_batch_schedule_is_the_time_schedule_not_rounded_targets(session, ids, tmp_path):
+    """GIVEN a second batch whose only product has V = 10 in the R7 example period (S(2025-03-31) = 6.3667 / 12
+    = 53.06 %; its target 5 is rounded) WHEN the Q1 self-check is made THEN the batch row's 序时进度 is 53.06 %, the
+    same as its product's (R7: S(d) weighted by V) — Σ targets ÷ Σ V printed 50.00 %."""
+    from db.models import AgreementPeriod, Batch, Product
+
+    b = Batch(name="小批次", kind="drug", execution_start=date(2024, 9, 20))
+    p = Product(batch=b, code="XY009", generic_name="小剂量片", generic_name_norm="小剂量片", spec="1mg",
+                base_unit="片", selected=True, category="selected")
+    session.add_all([b, p])
+    session.flush()
+    session.add(AgreementPeriod(product_id=p.id, year_index=1, start=date(2024, 9, 20), end=date(2025, 9, 19),
+                                agreed_volume=10))
+    session.flush()
+    out = tmp_path / "self.pdf"
+    documents.make_self_check(session, "2025Q1", out, generated_at=GEN)
+    import subprocess
+
+    layout = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True, text=True).stdout
+    row = [line.split() for line in layout.splitlines() if line.startswith("小批次") and "%" in line]
+    assert row and row[0][-2:] == ["0.00%", "53.06%"], row  # completion, schedule
