@@ -148,3 +148,16 @@ def test_demo_text_summary_is_in_chinese(run_cli, db_path):
     again = run_cli("--db", db_path, "--as-of", "2025-06-30", "demo")
     assert again.code == 0 and again.out.splitlines()[0] == "数据库中已有演示数据，未做更改。"
     assert not re.search(r"[A-Za-z]", again.out), again.out
+
+
+def test_check_text_names_the_checks_in_chinese(run_cli, db_path):
+    """GIVEN a fresh database WHEN `check` passes THEN its one line names what was checked in Chinese (it listed
+    "integrity, foreign_keys, schema_revision …" in the Chinese CLI) and `--json` keeps the codes (CLI.md)."""
+    import re
+
+    assert run_cli("--db", db_path, "init").code == 0
+    result = run_cli("--db", db_path, "check")
+    assert result.code == 0, result
+    assert result.out.startswith("检查通过：") and "文件完整性" in result.out
+    assert not re.search(r"[A-Za-z]", result.out.replace(str(db_path), "")), result.out
+    assert "integrity" in run_cli("--db", db_path, "check", "--json").json()["checks"]
