@@ -86,7 +86,9 @@ PROGRESS_KEYS = ["product_id", "batch", "generic_name", "dosage_form", "spec", "
                  "period_start", "period_end", "agreed_volume", "target_to_date", "purchased", "completion",
                  "schedule", "status", "shortfall", "nonselected_share", "flags",
                  # version 2 (R8 v2), after the version 1 keys
-                 "remaining", "over_purchase", "period_days_left", "lag_reason", "failed_reasons"]
+                 "remaining", "over_purchase", "period_days_left", "lag_reason", "failed_reasons",
+                 # issue 19 (R21): the departments behind a lag or a non-selected share
+                 "top_departments"]
 ISSUE_KEYS = ["id", "product_id", "type", "status", "reported_at", "reply_due", "replied_at", "promised_date",
               "resolution_due", "resolution_due_provisional", "overdue", "promise_exceeds_limit"]
 
