@@ -166,8 +166,11 @@ def _setup_logging(debug: bool) -> str | None:
 def _print_error(exc: AppError) -> None:
     from hospital_app.secrets import mask_text
 
-    sys.stderr.write(tr("错误：", "Error: ") + mask_text(exc.message) + "\n")
-    if isinstance(exc, BadInput) and len(exc.problems) > 1:
+    listed = isinstance(exc, BadInput) and len(exc.problems) > 1
+    # An import's headline repeats its first problem, which the list below prints again.
+    headline = getattr(exc, "summary", None) if listed else None
+    sys.stderr.write(tr("错误：", "Error: ") + mask_text(headline or exc.message) + "\n")
+    if listed:
         for p in exc.problems:
             where = ", ".join(
                 part for part in (

@@ -26,6 +26,10 @@ ACTIONS = {
     "closed": ("关闭", "closed"),
     "escalated": ("上报医保部门", "escalated"),
     "note": ("备注", "note"),
+    "linked": ("关联采购", "purchases linked"),
+    "emergency_verified": ("应急采购核实", "emergency purchase verified"),
+    "reported_to_bureau": ("报告医保部门", "reported to the bureau"),
+    "bureau_confirmed": ("医保部门核实", "confirmed by the bureau"),
 }
 
 
@@ -57,7 +61,7 @@ def timeline_table(data: IssueDocData, width: float = doc.CONTENT_WIDTH):
     if events:
         for e in sorted(events, key=lambda e: (e.at, e.recorded_at)):
             change = ""
-            if e.to_status:
+            if e.to_status and e.to_status != e.from_status:  # a report or a note changes no state
                 change = (f"{status_label(e.from_status)} → " if e.from_status else "") + status_label(e.to_status)
             pair = ACTIONS.get(e.action)
             rows.append([dt_text(e.at), tr(*pair) if pair else e.action, change, e.detail or ""])

@@ -38,7 +38,7 @@ class BatchSummary:
     target: int
     purchased: int
     completion: float | None  # Σ purchased / Σ agreed
-    schedule: float | None  # Σ target_to_date / Σ agreed
+    schedule: float | None  # S(d) weighted by agreed volume (R7)
     failed: int = 0  # ended block: products failing the assessment
     burnup_labels: list[str] = field(default_factory=list)
     burnup_purchased: list[int] = field(default_factory=list)

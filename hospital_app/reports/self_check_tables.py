@@ -162,19 +162,16 @@ NUMERIC_COLS = [i for i, (k, _, _) in enumerate(PRODUCT_COLUMNS)
                 if k in ("agreed_volume", "target_to_date", "purchased", "completion", "schedule", "shortfall",
                          "nonselected_share")]
 
-FLAG_LABELS = {
-    "exempt": ("免考核", "exempt"), "suspended": ("暂停使用", "suspended"), "shortage": ("短缺", "shortage"),
-    "emergency": ("急抢救", "emergency"), "key_monitoring": ("重点监控", "key monitoring"),
-    "backup": ("备供", "backup"), "merged": ("合并考核", "merged"), "not_in_hospital": ("未进院", "not in hospital"),
-    "clustered": ("扎堆采购", "clustered"), "empty_month": ("当月未采购", "month without purchases"),
-    "share_over": ("非中选超比例", "share over limit"),
-}
 FAILED_LABELS = {"completion": ("未完成约定采购量", "agreed volume not reached"),
                  "share": ("非中选产品采购占比超过上限", "non-selected share above the limit")}
 
 
 def flag_text(flags: Any) -> str:
-    return "、".join(tr(*FLAG_LABELS[f]) if f in FLAG_LABELS else str(f) for f in (flags or []))
+    """The row's marks in words, through the one label table of ``domain.status`` (R8–R12, R17): this
+    copy lacked over_purchase, ended, failed … and printed the codes."""
+    from hospital_app.domain.status import flag_label
+
+    return tr("、", ", ").join(flag_label(str(f)) for f in (flags or []))
 
 
 def failed_text(reasons: list[str]) -> str:

@@ -98,3 +98,51 @@ def test_r18_retention_json(run_cli, db_path, world_db, tmp_path):
     out = tmp_path / "ret.xlsx"
     assert run_cli("--db", str(db_path), "--as-of", "2025-06-30", "retention", "--out", str(out)).code == 0
     assert openpyxl.load_workbook(out).active["A3"].value == "批次"
+
+
+def test_r20_compare_text_says_what_the_product_list_is(run_cli, db_path, world_db, tmp_path):
+    """GIVEN the bureau counts 3 zero-purchase products of 批次A where we count 1 (R20) WHEN `indicators compare`
+    prints text THEN the products listed under the difference are introduced as the nearest candidates to check,
+    not left bare under the bureau's count (a reader took bought products for "zero purchase" ones); GIVEN the
+    bureau counts fewer signed products THEN the list is introduced as the products we counted."""
+    out = tmp_path / "report.xlsx"
+    assert run_cli("--db", str(db_path), "--as-of", "2025-06-30", "indicators", "--out", str(out)).code == 0
+    wb = openpyxl.load_workbook(out)
+    ws = wb.active
+    row = [r for r in range(2, 4) if ws.cell(r, 4).value == "批次A"][0]
+    ws.cell(row, 9).value = 3  # 零采购产品数: bureau 3, ours 1
+    ws.cell(row, 8).value = 4  # 签约产品总数: bureau 4, ours 5
+    wb.save(out)
+    res = run_cli("--db", str(db_path), "--as-of", "2025-06-30", "indicators", "compare", str(out))
+    assert res.code == 0, res.err
+    text = res.out
+    zero = text[text.index("零采购产品数：医保 3，本院 1"):]
+    assert zero.splitlines()[1].strip().startswith("本院未计入、最接近该项的产品")
+    total = text[text.index("签约产品总数：医保 4，本院 5"):]
+    assert total.splitlines()[1].strip().startswith("本院计入该项的产品")
+
+
+def test_r4_suppliers_text_lists_the_active_companies_first_and_counts_the_idle(run_cli, db_path, world_db):
+    """GIVEN two manufacturers without orders in 2025Q2, plus one distributor with one order placed then
+    (R4) WHEN `suppliers --quarter 2025Q2` prints text THEN the table holds that distributor and not the idle
+    companies (a catalogue import brings hundreds of them, which buried the few that matter), and a closing line
+    counts the idle ones; `--json` still lists every company."""
+    from datetime import datetime
+
+    from db.models import Company, Order
+
+    with world_db.session() as s:
+        s.add_all([Company(name="甲制药有限公司", is_manufacturer=True), Company(name="乙制药有限公司", is_manufacturer=True)])
+        d = Company(name="某某医药配送有限公司", is_distributor=True)
+        s.add(d)
+        s.flush()
+        s.add(Order(dedup_key="Q#1", order_no="Q", line_no=1, company_id=d.id, quantity=10,
+                    placed_at=datetime(2025, 5, 6, 9), responded_at=datetime(2025, 5, 6, 15)))
+    res = run_cli("--db", str(db_path), "--as-of", "2025-06-30", "suppliers", "--quarter", "2025Q2")
+    assert res.code == 0, res.err
+    body = res.out.splitlines()
+    assert [line.split()[0] for line in body[3:-1]] == ["某某医药配送有限公司"]
+    res = run_cli("--db", str(db_path), "--as-of", "2025-06-30", "suppliers", "--quarter", "2025Q2", "--json")
+    every = [r["company"] for r in res.json()]
+    assert {"甲制药有限公司", "乙制药有限公司", "某某医药配送有限公司"} <= set(every)
+    assert body[-1] == f"另有 {len(every) - 1} 家企业本期没有订单和供应问题，未列出（--json 列出全部）。"

@@ -131,3 +131,33 @@ def test_demo_twice_changes_nothing_and_real_data_is_refused(run_cli, db_path):
     refused = run_cli("--db", db_path, "demo")
     assert refused.code == 4
     assert "演示数据" in refused.err
+
+
+def test_demo_text_summary_is_in_chinese(run_cli, db_path):
+    """GIVEN a fresh database WHEN `demo` prints its summary as text THEN every line after the first is a
+    Chinese label with its figure (the Chinese CLI printed "status: created", "orders: 3926"); run again,
+    it says only that nothing changed, not "演示数据已生成" (CLI.md: Chinese messages by default)."""
+    import re
+
+    result = run_cli("--db", db_path, "--as-of", "2025-06-30", "demo")
+    assert result.code == 0, result
+    lines = result.out.splitlines()
+    assert lines[0].startswith("演示数据已生成：")
+    assert not re.search(r"[A-Za-z]", "\n".join(lines[1:])), lines
+    assert any(line.strip().startswith("中选产品：") for line in lines)
+    again = run_cli("--db", db_path, "--as-of", "2025-06-30", "demo")
+    assert again.code == 0 and again.out.splitlines()[0] == "数据库中已有演示数据，未做更改。"
+    assert not re.search(r"[A-Za-z]", again.out), again.out
+
+
+def test_check_text_names_the_checks_in_chinese(run_cli, db_path):
+    """GIVEN a fresh database WHEN `check` passes THEN its one line names what was checked in Chinese (it listed
+    "integrity, foreign_keys, schema_revision …" in the Chinese CLI) and `--json` keeps the codes (CLI.md)."""
+    import re
+
+    assert run_cli("--db", db_path, "init").code == 0
+    result = run_cli("--db", db_path, "check")
+    assert result.code == 0, result
+    assert result.out.startswith("检查通过：") and "文件完整性" in result.out
+    assert not re.search(r"[A-Za-z]", result.out.replace(str(db_path), "")), result.out
+    assert "integrity" in run_cli("--db", db_path, "check", "--json").json()["checks"]

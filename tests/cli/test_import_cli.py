@@ -273,3 +273,19 @@ def test_fuzz_only_exit_0_or_3_never_a_traceback(cli_subprocess, run_cli, db_pat
     res = cli_subprocess("--db", db, "import", "purchases", tmp_path / "m1.xlsx")
     assert res.code in (0, 3)
     assert "Traceback" not in res.err
+
+
+def test_failed_import_text_states_each_problem_once(run_cli, db_path):
+    """GIVEN Guizhou's real list, whose rows 3… lack 中选企业 and whose row 1233 repeats a pack of row 1231 at
+    another price (issue 15) WHEN imported without --skip-invalid THEN exit 3 and stderr opens with the count
+    alone, then lists each problem once (the headline repeated the first problem, which the list printed
+    again)."""
+    from tests.conftest import REAL
+
+    r = run_cli("--db", db_path, "import", "products", str(REAL / "guizhou_selected_drugs.xlsx"),
+                "--batch", "贵州药品集采", "--dry-run")
+    assert r.code == 3
+    lines = r.err.splitlines()
+    assert lines[0] == "错误：导入失败：发现 2196 处问题，没有写入任何数据。"
+    assert sum("“中选企业”不能为空" in line for line in lines) == 1
+    assert lines[1].startswith("  - 文件 guizhou_selected_drugs.xlsx, 工作表 Sheet1, 第 3 行")

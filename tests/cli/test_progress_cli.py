@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from tests.services import monitoring_data as md
@@ -52,7 +53,8 @@ def test_progress_table_and_unknown_batch(db, db_path, run_cli):
 
 
 def test_alerts_json_and_text(db, db_path, run_cli):
-    """GIVEN the example WHEN `alerts --json` THEN R8 serious once with since; text output in Chinese."""
+    """GIVEN the example WHEN `alerts --json` THEN R8 serious once with since; text output in Chinese,
+    naming the topic in words, never the rule id (issue 20: no rule ids in what a user reads)."""
     pid = _example(db)
     r = run_cli("--db", db_path, "--as-of", "2025-03-31", "alerts", "--json")
     assert r.code == 0, r
@@ -60,7 +62,8 @@ def test_alerts_json_and_text(db, db_path, run_cli):
     assert len(r8) == 1 and r8[0]["product_id"] == pid and r8[0]["severity"] == "serious"
     assert r8[0]["since"] == "2025-02-01"  # on schedule at the end of January, behind since
     r = run_cli("--db", db_path, "--as-of", "2025-03-31", "alerts")
-    assert r.code == 0 and "[严重] R8" in r.out
+    assert r.code == 0 and "[严重] 约定采购量完成进度" in r.out
+    assert not re.search(r"\bR\d+\b", r.out), r.out
 
 
 def test_manage_commands_change_progress(db, db_path, run_cli):

@@ -116,3 +116,14 @@ def test_r13_notes_bad_input_exit_3(run_cli, filled):
 def test_r13_notes_need_a_subcommand(run_cli, filled):
     path, _ = filled
     assert run_cli("--db", path, "notes").code == 2
+
+
+def test_r13_volume_check_text_says_the_baseline_year_is_not_covered(run_cli, filled):
+    """GIVEN purchase data from 2024-05-01 to 2025-01-05 and baseline year 2024 (R13 v2: not covered)
+    WHEN `volume-check` prints text THEN it says the data only cover 2024-05-01 to 2025-01-05 and that the
+    2024 baseline is incomplete (only `--json` said so: a reader took 1 200 for a whole year)."""
+    path, _ = filled
+    result = run_cli("--db", path, "--as-of", AS_OF, "volume-check")
+    assert result.code == 0
+    assert result.out.splitlines()[-1] == \
+        "注意：采购数据只覆盖 2024-05-01 至 2025-01-05，基线年度 2024 的采购量不完整，据此计算的变化幅度仅供参考。"

@@ -174,3 +174,45 @@ def test_escalation_refused_when_not_overdue_or_resolved(session, ids, tmp_path)
         documents.make_escalation(session, ids["resolved_issue"], out, as_of=date(2025, 10, 20))
     assert not out.exists()
     assert session.scalars(select(GeneratedDocument)).first() is None
+
+
+def test_r3_complaint_timeline_names_bureau_steps_in_words(session, ids, tmp_path):
+    """GIVEN the R2 example issue reported to the bureau on 10-09 and confirmed (核实) on 10-10 (R3, R11)
+    WHEN the complaint form is made THEN its timeline names both steps in Chinese — never the codes
+    "reported_to_bureau" / "bureau_confirmed" — and shows no status change for them (they change none: the
+    form printed "待答复 → 待答复")."""
+    from hospital_app.services import supply_issues
+
+    supply_issues.report_to_bureau(session, ids["issue"], datetime(2025, 10, 9, 10, 0), to="青山市医保局",
+                                   who="王药师")
+    supply_issues.confirm_by_bureau(session, ids["issue"], datetime(2025, 10, 10, 9, 0), ref="青医保核〔2025〕7号",
+                                    who="王药师")
+    out = tmp_path / "c.pdf"
+    documents.make_complaint(session, ids["issue"], out, as_of=date(2025, 10, 10), generated_at=GEN)
+    text, _ = pdf_text(out)
+    assert "报告医保部门" in text and "医保部门核实" in text
+    assert "reported_to" not in text and "bureau_confirm" not in text
+    assert "待答复 → 待答复" not in text
+
+
+def test_r7_batch_schedule_is_the_time_schedule_not_rounded_targets(session, ids, tmp_path):
+    """GIVEN a second batch whose only product has V = 10 in the R7 example period (S(2025-03-31) = 6.3667 / 12
+    = 53.06 %; its target 5 is rounded) WHEN the Q1 self-check is made THEN the batch row's 序时进度 is 53.06 %, the
+    same as its product's (R7: S(d) weighted by V) — Σ targets ÷ Σ V printed 50.00 %."""
+    from db.models import AgreementPeriod, Batch, Product
+
+    b = Batch(name="小批次", kind="drug", execution_start=date(2024, 9, 20))
+    p = Product(batch=b, code="XY009", generic_name="小剂量片", generic_name_norm="小剂量片", spec="1mg",
+                base_unit="片", selected=True, category="selected")
+    session.add_all([b, p])
+    session.flush()
+    session.add(AgreementPeriod(product_id=p.id, year_index=1, start=date(2024, 9, 20), end=date(2025, 9, 19),
+                                agreed_volume=10))
+    session.flush()
+    out = tmp_path / "self.pdf"
+    documents.make_self_check(session, "2025Q1", out, generated_at=GEN)
+    import subprocess
+
+    layout = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True, text=True).stdout
+    row = [line.split() for line in layout.splitlines() if line.startswith("小批次") and "%" in line]
+    assert row and row[0][-2:] == ["0.00%", "53.06%"], row  # completion, schedule

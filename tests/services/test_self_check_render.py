@@ -72,3 +72,14 @@ def test_nice_axis_steps_are_round_and_whole():
     assert sc._nice_step(125_000) == 25_000
     assert sc._nice_step(12) == 5  # not 2.5: axis labels are whole units
     assert sc._nice_step(0) == 1
+
+
+def test_r8_row_marks_are_words_for_every_flag_progress_gives():
+    """GIVEN a year report's row that ended over-purchased and a failed one (R8 v2: over_purchase, ended, failed
+    are progress flags) WHEN the self-check prints the marks column THEN each is a Chinese word — the annual
+    report printed "over_purchase" because its own label table lacked the v2 flags."""
+    from hospital_app.reports.self_check_tables import flag_text
+
+    assert flag_text(["over_purchase", "ended"]) == "超量采购、协议期已结束"
+    assert flag_text(["failed", "share_over", "agreement_end", "cheaper_equal_quality"]) == \
+        "考核不合格、非中选超比例、协议期即将结束、价低质优"

@@ -14,6 +14,14 @@ def severity_label(severity: str) -> str:
             "info": tr("提示", "info")}.get(severity, severity)
 
 
+def topic_label(rule: str) -> str:
+    """What a finding is about, in words: the human output never shows a rule id (HELPERS, issue 20);
+    ``alerts --json`` keeps ``rule`` (CLI.md)."""
+    from hospital_app.services.documents import RULE_TITLES
+
+    return tr(*RULE_TITLES.get(rule, ("其他", "other")))
+
+
 def cmd_alerts(ctx, args) -> int:
     from hospital_app.services.alerts import collect_alerts
 
@@ -26,7 +34,7 @@ def cmd_alerts(ctx, args) -> int:
     for a in alerts:
         since = a.since.isoformat() if a.since else "-"
         product = tr("产品 {id}", "product {id}", id=a.product_id) if a.product_id is not None else ""
-        ctx.out(f"[{severity_label(a.severity)}] {a.rule}  {since}  {product}  {a.message}".replace("    ", "  "))
+        ctx.out(f"[{severity_label(a.severity)}] {topic_label(a.rule)}  {since}  {product}  {a.message}".replace("    ", "  "))
         if a.action:
             ctx.out("      " + tr("处理建议：", "To do: ") + a.action)
     return 0

@@ -28,10 +28,25 @@ def cmd_demo(ctx, args) -> int:
     if getattr(args, "json", False):
         ctx.out_json(summary)
     else:
-        ctx.out(tr("演示数据已生成：{loc}", "Demo data written to {loc}", loc=ctx.db.location))
+        if summary.get("status") == "exists":
+            ctx.out(str(summary.get("note") or ""))
+        else:
+            ctx.out(tr("演示数据已生成：{loc}", "Demo data written to {loc}", loc=ctx.db.location))
+        labels = demo_labels()
         for key, value in summary.items():
-            ctx.out(f"  {key}: {value}")
+            if key not in ("status", "note"):
+                ctx.out(f"  {labels.get(key, key)}：{value}" if labels.get(key) else f"  {key}: {value}")
     return 0
+
+
+def demo_labels() -> dict[str, str]:
+    """The demo summary's keys for people (the JSON keeps the keys): the text output printed
+    "status: created", "orders: 3926" in the Chinese CLI."""
+    return {"seed": tr("随机种子", "seed"), "as_of": tr("数据截至", "as of"), "batches": tr("批次", "batches"),
+            "selected_products": tr("中选产品", "selected products"), "products": tr("产品", "products"),
+            "purchases": tr("采购明细", "purchase lines"), "orders": tr("订单", "orders"),
+            "supply_issues": tr("供应问题", "supply issues"), "volume_report_lines": tr("报量明细", "volume report lines"),
+            "department_usage_lines": tr("科室用量明细", "department usage lines")}
 
 
 def _positive_int(text: str) -> int:

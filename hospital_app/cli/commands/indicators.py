@@ -75,6 +75,11 @@ def cmd_compare(ctx, args) -> int:
         for d in c.differences:
             ctx.out(tr("  {k}：医保 {t}，本院 {o}", "  {k}: bureau {t}, ours {o}",
                        k=indicator_label(d.key), t=d.bureau, o=d.ours))
+            if d.products:  # say what the list is: ours counted, or merely the nearest (R20)
+                ctx.out(tr("    本院计入该项的产品（已采购/约定量）：", "    Our products in it (bought / agreed):")
+                        if d.bureau is None or d.ours > d.bureau else
+                        tr("    本院未计入、最接近该项的产品（已采购/约定量），请逐一核对：",
+                           "    Not counted by us, nearest to it (bought / agreed); check each:"))
             for p in d.products:
                 name = " ".join(x for x in (p.generic_name, p.spec, p.manufacturer) if x)
                 ctx.out(f"    #{p.product_id} {name}  {p.detail}")

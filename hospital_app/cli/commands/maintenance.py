@@ -75,6 +75,15 @@ def cmd_restore(ctx, args) -> int:
     return 0
 
 
+def check_label(name: str) -> str:
+    """A check's name for people (``check --json`` keeps the codes): the Chinese output listed
+    "integrity, foreign_keys, schema_revision …"."""
+    return {"integrity": tr("文件完整性", "file integrity"), "foreign_keys": tr("数据引用", "references"),
+            "schema_revision": tr("结构版本", "schema revision"), "invariants": tr("数据一致性", "consistency"),
+            "audit_chain": tr("审计日志链", "audit log chain"),
+            "row_digests": tr("数据防篡改校验", "tamper check")}.get(name, name)
+
+
 def cmd_check(ctx, args) -> int:
     from db.session import open_database
     from hospital_app.services.backup import check
@@ -89,7 +98,7 @@ def cmd_check(ctx, args) -> int:
         ctx.out_json(report.as_dict())
     elif report.ok:
         ctx.out(tr("检查通过：{loc}（{c}）", "Check passed: {loc} ({c})", loc=report.location,
-                   c=", ".join(report.checks)))
+                   c=tr("、", ", ").join(check_label(c) for c in report.checks)))
     if not report.ok:
         sys.stderr.write(tr("数据库检查发现 {n} 个问题：{loc}\n", "The check found {n} problem(s): {loc}\n",
                             n=len(report.problems), loc=report.location))

@@ -31,6 +31,14 @@ def cmd_suppliers(ctx, args) -> int:
         return 0
     ctx.out(tr("供应企业评价 {p}（截至 {d}）", "Supplier scorecard {p} (as of {d})", p=rows[0].period,
                d=ctx.as_of.isoformat()))
+    # R4: a company with nothing in the period has no rates and no level; after a catalogue import there are
+    # hundreds of them, which buried the few suppliers that matter. The text lists the active ones.
+    idle = [r for r in rows if not (r.placed or r.issues or r.escalations)]
+    rows = [r for r in rows if r.placed or r.issues or r.escalations]
+    if not rows:
+        ctx.out(tr("本期没有企业有订单或供应问题（共 {n} 家企业）。", "No company has orders or supply issues in "
+                   "the period ({n} companies).", n=len(idle)))
+        return 0
     table = [[r.company, role_label(r.role), str(r.placed), pct(r.response_rate), pct(r.timeliness),
               pct(r.delivery_rate), str(r.issues), pct(r.issues_on_time_rate), str(r.escalations),
               level_label(r.level)] for r in rows]
@@ -39,6 +47,10 @@ def cmd_suppliers(ctx, args) -> int:
                               tr("按时解决", "On time"), tr("上报", "Escalated"), tr("评价", "Level")],
                              table, {2, 3, 4, 5, 6, 7, 8}):
         ctx.out(line)
+    if idle:
+        ctx.out(tr("另有 {n} 家企业本期没有订单和供应问题，未列出（--json 列出全部）。",
+                   "{n} more companies have no orders or supply issues in the period (--json lists all).",
+                   n=len(idle)))
     return 0
 
 

@@ -42,6 +42,13 @@ def volume_check(ctx, args) -> int:
                            vc.format_percent(r.change), need]))
     n = sum(r.needs_explanation for r in rows)
     ctx.out(tr("共 {t} 条，需说明 {n} 条。", "{t} lines, {n} need a note.", t=len(rows), n=n))
+    partial = [r for r in rows if not r.baseline_covered]
+    if partial:  # R13 v2: say so instead of reading a gap as "no purchases"
+        r = partial[0]
+        ctx.out(tr("注意：{c}，基线年度 {y} 的采购量不完整，据此计算的变化幅度仅供参考。",
+                   "Note: {c}; the baseline year {y} is incomplete; the changes are indicative only.",
+                   c=vc.coverage_text(r.data_from, r.data_to),
+                   y=tr("、", ", ").join(sorted({str(x.baseline_year) for x in partial}))))
     return 0
 
 

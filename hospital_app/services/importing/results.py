@@ -85,6 +85,9 @@ class ImportFailed(BadInput):
                      n=total_problems, w=where, m=first.message)
         super().__init__(message, problems=result.errors)
         self.result = result
+        #: the headline without the first problem, for a front end that lists every problem after it
+        self.summary = tr("导入失败：发现 {n} 处问题，没有写入任何数据。", "Import failed: {n} problem(s) found, "
+                          "nothing was written.", n=total_problems)
 
 
 @dataclass
