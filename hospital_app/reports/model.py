@@ -34,15 +34,16 @@ class BatchSummary:
     name: str
     products: int
     by_status: dict[str, int]
-    agreed: int
-    target: int
-    purchased: int
-    completion: float | None  # Σ purchased / Σ agreed
-    schedule: float | None  # S(d) weighted by agreed volume (R7)
+    agreed: float | None  # 元 at the selected price (None when a product has no price on record)
+    target: float | None  # 元 scheduled to date
+    purchased: float | None  # 元 bought (counted purchases × selected price)
+    completion: float | None  # purchased ÷ agreed, in the batch's weights
+    schedule: float | None  # S(d) in the same weights (R7)
     failed: int = 0  # ended block: products failing the assessment
     burnup_labels: list[str] = field(default_factory=list)
-    burnup_purchased: list[int] = field(default_factory=list)
-    burnup_schedule: list[int] = field(default_factory=list)
+    burnup_purchased: list[float] = field(default_factory=list)
+    burnup_schedule: list[float] = field(default_factory=list)
+    weighting: str = "amount"  # "amount" (元) or "products" (each product weighs the same)
 
 
 @dataclass

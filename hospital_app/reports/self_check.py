@@ -153,29 +153,44 @@ def _block_summary(b: AgreementBlock) -> list[Flowable]:
     out: list[Flowable] = [doc.para(text)]
     if b.ended:  # the final assessment: passed / failed per batch
         header = [tr("批次", "Batch"), tr("产品数", "Products"), tr("考核合格", "Passed"), tr("考核不合格", "Failed"),
-                  tr("约定采购量", "Agreed"), tr("已采购", "Purchased"), tr("完成进度", "Completion")]
-        widths = [60 * mm, 16 * mm, 18 * mm, 18 * mm, 24 * mm, 24 * mm, 20 * mm]
-        rows = [[s.name, s.products, s.products - s.failed, s.failed, num(s.agreed), num(s.purchased),
+                  tr("约定采购金额（元）", "Agreed (CNY)"), tr("已采购金额（元）", "Purchased (CNY)"),
+                  tr("完成进度", "Completion")]
+        widths = [60 * mm, 16 * mm, 18 * mm, 18 * mm, 26 * mm, 26 * mm, 20 * mm]
+        rows = [[s.name, s.products, s.products - s.failed, s.failed, _amount(s.agreed), _amount(s.purchased),
                  pct(s.completion)] for s in b.batches]
     else:
         header = [tr("批次", "Batch"), tr("产品数", "Products")] + [doc.status_label(s) for s in STATUS_ORDER] + [
-            tr("约定采购量", "Agreed"), tr("序时目标", "Target"), tr("已采购", "Purchased"),
-            tr("完成进度", "Completion"), tr("序时进度", "Schedule")]
-        widths = [34 * mm, 11 * mm] + [11 * mm] * 6 + [18 * mm, 18 * mm, 18 * mm, 15 * mm, 15 * mm]
+            tr("约定采购金额（元）", "Agreed (CNY)"), tr("序时金额（元）", "Scheduled (CNY)"),
+            tr("已采购金额（元）", "Purchased (CNY)"), tr("完成进度", "Completion"), tr("序时进度", "Schedule")]
+        widths = [34 * mm, 11 * mm] + [11 * mm] * 6 + [20 * mm, 20 * mm, 20 * mm, 15 * mm, 15 * mm]
         rows = [[s.name, s.products] + [s.by_status.get(k, 0) for k in STATUS_ORDER] + [
-            num(s.agreed), num(s.target), num(s.purchased), pct(s.completion), pct(s.schedule)] for s in b.batches]
+            _amount(s.agreed), _amount(s.target), _amount(s.purchased), pct(s.completion), pct(s.schedule)]
+            for s in b.batches]
     scale = W / sum(widths)
     out.append(doc.data_table(header, rows, [w * scale for w in widths], font_size=7.5,
                               align_right=list(range(1, len(header)))))
-    out.append(doc.para(tr("注：完成进度 = 各产品已采购量之和 ÷ 约定采购量之和；序时进度按约定采购量加权。",
-                           "Note: completion = Σ purchased ÷ Σ agreed volume; schedule weighted by agreed volume."),
-                        "note"))
+    out.append(doc.para(tr("注：一个批次包含片、支、粒等不同单位的产品，数量不能相加，故按中选价折算为金额：完成进度 = "
+                           "已采购金额 ÷ 约定采购金额，序时进度同样按金额加权；批次中有产品缺少中选价时，各产品按其自身"
+                           "完成进度平均计算，金额列显示“—”。",
+                           "Note: a batch mixes tablets, vials and other units, which cannot be added up, so its "
+                           "figures are amounts at the selected price: completion = purchased ÷ agreed amount, the "
+                           "schedule weighted the same way; where a product has no selected price, the products' "
+                           "own percentages are averaged and the amount columns show “—”."), "note"))
     for s in b.batches:
         if s.burnup_labels:
-            out.append(BurnUpChart(s.burnup_labels, s.burnup_purchased, s.burnup_schedule, agreed=s.agreed or None,
-                                   title=tr("{b}：累计采购量与序时进度", "{b}: purchases against the schedule",
-                                            b=s.name)))
+            money = s.weighting == "amount"
+            out.append(BurnUpChart(
+                s.burnup_labels, s.burnup_purchased, s.burnup_schedule, agreed=s.agreed if money else 1.0,
+                title=tr("{b}：累计采购金额与序时进度（元，按中选价）", "{b}: purchases against the schedule (CNY at "
+                         "the selected price)", b=s.name) if money else
+                tr("{b}：各产品平均完成进度与序时进度（%）", "{b}: average completion against the schedule (%)",
+                   b=s.name),
+                money=money))
     return out
+
+
+def _amount(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.2f}"
 
 
 def _product_chapter(head: _Sections, data: SelfCheckData) -> list[Flowable]:

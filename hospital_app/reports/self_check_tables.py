@@ -57,21 +57,28 @@ class BurnUpChart(Flowable):
 
     def __init__(self, labels: list[str], purchased: list[float], schedule: list[float], *,
                  agreed: float | None, title: str, width: float = doc.CONTENT_WIDTH,
-                 height: float = 62 * mm) -> None:
+                 height: float = 62 * mm, money: bool = True) -> None:
         super().__init__()
-        self.labels, self.purchased, self.schedule = list(labels), list(purchased), list(schedule)
-        self.agreed, self.title = agreed, title
+        scale = 1.0 if money else 100.0  # without prices the values are fractions of the agreed volume: percent
+        self.labels = list(labels)
+        self.purchased, self.schedule = [v * scale for v in purchased], [v * scale for v in schedule]
+        self.agreed = None if agreed is None else agreed * scale
+        self.title, self.money = title, money
         self.width, self.height = width, height
 
     def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:  # noqa: D102
         return self.width, self.height
 
     def _series(self) -> list[tuple[list[float], Any, float, list[float] | None, str]]:
-        out = [(self.purchased, doc._PURCHASE_COLOUR, 1.6, None, tr("累计采购量", "Purchased (cumulative)")),
-               (self.schedule, doc._SCHEDULE_COLOUR, 1.1, [4, 2], tr("序时进度目标", "Schedule (cumulative)"))]
+        if self.money:
+            names = (tr("累计采购金额", "Purchased (cumulative)"), tr("序时进度金额", "Schedule (cumulative)"),
+                     tr("约定采购金额", "Agreed amount"))
+        else:
+            names = (tr("平均完成进度", "Average completion"), tr("序时进度", "Schedule"), tr("约定量", "Agreed"))
+        out = [(self.purchased, doc._PURCHASE_COLOUR, 1.6, None, names[0]),
+               (self.schedule, doc._SCHEDULE_COLOUR, 1.1, [4, 2], names[1])]
         if self.agreed is not None:
-            out.append(([float(self.agreed)] * len(self.labels), doc._AGREED_COLOUR, 1.1, [3, 2],
-                        tr("约定采购量", "Agreed volume")))
+            out.append(([float(self.agreed)] * len(self.labels), doc._AGREED_COLOUR, 1.1, [3, 2], names[2]))
         return out
 
     def draw(self) -> None:
@@ -102,7 +109,7 @@ class BurnUpChart(Flowable):
             y = py(tick)
             if tick:
                 c.line(x0, y, x0 + w, y)
-            c.drawRightString(x0 - 5, y - 2.5, doc._fmt_axis(tick))
+            c.drawRightString(x0 - 5, y - 2.5, doc._fmt_axis(tick) if self.money else f"{tick:g}%")
             tick += step
         c.setStrokeColor(colors.black)
         c.setLineWidth(1)

@@ -90,14 +90,6 @@ def record_document(session: Session, kind: str, path: Path, params: dict, who: 
 # ------------------------------------------------------- self-check: agreement periods
 
 
-def _burnup(rows: list[progress.ProgressRow], as_of: date) -> tuple[list[str], list[int], list[int]]:
-    """R7/R8 burn-up of one batch: the progress service's one calculation (also the dashboard's)."""
-    from hospital_app.services.progress import burn_up
-
-    b = burn_up(rows, as_of)
-    return b.labels, b.purchased, b.schedule
-
-
 def failed_reasons(row: progress.ProgressRow) -> list[str]:
     """R8/R9 v2 for a period computed as of its own last day (the self-check's final
     assessment): the rule book's one ``failed_reasons``, with the period taken as ended."""
@@ -107,24 +99,31 @@ def failed_reasons(row: progress.ProgressRow) -> list[str]:
                              share_over=monitoring.share_exceeds(row.nonselected_share, row.share_threshold))
 
 
-def _batches(rows: list[progress.ProgressRow], dicts: list[dict], as_of: date) -> list[BatchSummary]:
+def _batches(session: Session, rows: list[progress.ProgressRow], dicts: list[dict],
+             as_of: date) -> list[BatchSummary]:
+    """R8 per batch for the self-check: the progress service's batch figures and burn-up, in
+    money at the selected price (a batch mixes tablets, vials and stents; issue 20)."""
+    from hospital_app.services.progress import burn_up
+    from hospital_app.services.progress.weights import AMOUNT, batch_figures, selected_prices, weights_for
+
     groups: dict[str, list[int]] = defaultdict(list)
     for i, r in enumerate(rows):
         groups[r.batch or ""].append(i)
+    prices = selected_prices(session, (r.product_id for r in rows))
     out = []
     for name in sorted(groups):
         rs = [rows[i] for i in groups[name]]
-        agreed = sum(r.agreed_volume for r in rs)
-        target = sum(r.target_to_date for r in rs)
-        bought = sum(r.purchased for r in rs)
-        labels, cumulative, sched = _burnup(rs, as_of)
-        # R7: the batch's schedule is S(d) weighted by V (as progress.batch_summary), not Σ rounded targets ÷ Σ V,
-        # which printed 78.05 % beside products all at 78.06 % (and 50 % for one product of V 10 at 53.06 %).
-        weighted = sum((Fraction(r.schedule) * r.agreed_volume for r in rs), Fraction(0))
-        out.append(BatchSummary(name, len(rs), dict(Counter(r.status for r in rs)), agreed, target, bought,
-                                ratio(bought, agreed), float(weighted / agreed) if agreed else None,
+        weights = weights_for(rs, prices)
+        fig = batch_figures(rs, weights)
+        b = burn_up(rs, as_of, weights)
+        money = fig.kind == AMOUNT
+        out.append(BatchSummary(name, len(rs), dict(Counter(r.status for r in rs)),
+                                float(fig.agreed) if money else None, float(fig.target) if money else None,
+                                float(fig.purchased) if money else None,
+                                float(fig.completion) if fig.agreed else None,
+                                float(fig.schedule) if fig.agreed else None,
                                 sum(1 for i in groups[name] if dicts[i].get("failed_reasons")),
-                                labels, cumulative, sched))
+                                b.labels, b.purchased, b.schedule, weighting=fig.kind))
     return out
 
 
@@ -163,7 +162,7 @@ def _blocks(session: Session, p: ReportPeriod, day: date) -> tuple[list[Agreemen
             d["failed_reasons"] = failed_reasons(r) if is_ended else []
             dicts.append(d)
         at = end if is_ended else day
-        blocks.append(AgreementBlock(start, end, is_ended, at, dicts, _batches(rows, dicts, at)))
+        blocks.append(AgreementBlock(start, end, is_ended, at, dicts, _batches(session, rows, dicts, at)))
         assessed.append((at, rows))
     return blocks, running_rows, assessed
 

@@ -224,3 +224,25 @@ def test_r9_r11_a_purchase_linked_to_several_issues_is_excluded_or_moved_once(se
     assert row.purchased == 700
     assert (row.share_selected, row.share_nonselected) == (700, 300)
     assert row.nonselected_share == Fraction(3, 10)
+
+
+def test_batch_figures_add_money_never_tablets_and_vials():
+    """R8 per batch (issue 20): GIVEN a batch of a tablet (V 10 000 片 at 0.10 元, 5 000 bought,
+    S 50 %) and a vial (V 100 支 at 50.00 元, 20 bought, S 50 %) WHEN its figures are taken THEN
+    they are money: agreed 1 000 + 5 000 = 6 000 元, bought 500 + 1 000 = 1 500 元, completion
+    1 500 / 6 000 = 25 % (not the unit sum's 5 020 / 10 100 = 49.7 %), schedule 50 %. Without a
+    price for the vial every product weighs the same: (50 % + 20 %) / 2 = 35 %."""
+    from decimal import Decimal
+    from fractions import Fraction
+    from types import SimpleNamespace
+
+    from hospital_app.services.progress.weights import AMOUNT, PRODUCTS, batch_figures, weights_for
+
+    tablet = SimpleNamespace(product_id=1, agreed_volume=10_000, purchased=5_000, schedule=Fraction(1, 2))
+    vial = SimpleNamespace(product_id=2, agreed_volume=100, purchased=20, schedule=Fraction(1, 2))
+    money = batch_figures([tablet, vial], weights_for([tablet, vial], {1: Decimal("0.10"), 2: Decimal("50.00")}))
+    assert money.kind == AMOUNT
+    assert (money.agreed, money.purchased) == (6000, 1500)
+    assert (money.completion, money.schedule) == (Fraction(1, 4), Fraction(1, 2))
+    equal = batch_figures([tablet, vial], weights_for([tablet, vial], {1: Decimal("0.10")}))
+    assert equal.kind == PRODUCTS and equal.completion == Fraction(35, 100)

@@ -52,17 +52,29 @@ def test_product_tables_one_per_batch_with_heading_and_coloured_statuses():
 
 
 def test_burn_up_chart_prints_title_legend_and_axes(tmp_path):
-    """GIVEN a batch's cumulative purchases, schedule and agreed volume WHEN its burn-up chart is
-    rendered THEN the PDF shows its title, the three legend names, the months and round axis
-    values in 万 (R7/R8 picture of the summary section)."""
+    """GIVEN a batch's cumulative purchase amounts, schedule and agreed amount (元: a batch mixes
+    units, issue 20) WHEN its burn-up chart is rendered THEN the PDF shows its title, the three
+    legend names, the months and round axis values in 万 (R7/R8 picture of the summary section)."""
     chart = sc.BurnUpChart(["2025-01", "2025-02", "2025-03"], [20000, 45000], [25000, 50000, 75000],
-                           agreed=100000, title="第九批：累计采购量与序时进度")
+                           agreed=100000, title="第九批：累计采购金额与序时进度（元，按中选价）")
     out = tmp_path / "chart.pdf"
     doc.build_pdf(out, "t", [chart], hospital_name="示例医院", hospital_code="H1", generated_at=GEN)
     text = _text(out)
-    for expected in ("第九批：累计采购量与序时进度", "累计采购量", "序时进度目标", "约定采购量",
+    for expected in ("第九批：累计采购金额与序时进度", "累计采购金额", "序时进度金额", "约定采购金额",
                      "2025-01", "2025-03", "10万", "0"):
         assert expected in text, expected
+
+
+def test_burn_up_chart_without_prices_is_in_percent(tmp_path):
+    """GIVEN a batch where a product has no selected price (fractions of the agreed volume) WHEN
+    rendered THEN the axis is in percent up to at least 100 % and the legend says average completion."""
+    chart = sc.BurnUpChart(["2025-01", "2025-02"], [0.25, 0.5], [0.3, 0.6], agreed=1.0, title="批次", money=False)
+    out = tmp_path / "chart.pdf"
+    doc.build_pdf(out, "t", [chart], hospital_name="示例医院", hospital_code="H1", generated_at=GEN)
+    text = _text(out)
+    for expected in ("平均完成进度", "序时进度", "100%", "0%"):
+        assert expected in text, expected
+    assert "万" not in text
 
 
 def test_nice_axis_steps_are_round_and_whole():

@@ -8,19 +8,22 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from fractions import Fraction
 from typing import Iterable
 
 from hospital_app.domain.targets import round_half_up
 from hospital_app.services.progress.engine import schedule_of
 from hospital_app.services.progress.model import ProgressRow
+from hospital_app.services.progress.weights import PRODUCTS, Weights
 
 
 @dataclass
 class BurnUp:
     labels: list[str] = field(default_factory=list)  # "2025-03", every month of the periods
-    schedule: list[int] = field(default_factory=list)  # Σ round(S(month end)·V) per month (R7)
-    purchased: list[int] = field(default_factory=list)  # cumulative counted purchases, up to as_of's month
-    agreed: int = 0  # Σ V
+    schedule: list[float] = field(default_factory=list)  # Σ w·round(S(month end)·V) per month (R7)
+    purchased: list[float] = field(default_factory=list)  # cumulative Σ w·counted purchases, up to as_of's month
+    agreed: float = 0.0  # Σ w·V
+    weighting: str = ""  # weights.AMOUNT (元) or weights.PRODUCTS
 
 
 def _month_ends(start: date, end: date) -> list[date]:
@@ -33,28 +36,34 @@ def _month_ends(start: date, end: date) -> list[date]:
     return out
 
 
-def burn_up(rows: Iterable[ProgressRow], as_of: date) -> BurnUp:
-    """R7/R8 burn-up of the running periods of ``rows`` (a batch's, or all): at each month end
-    the sum of the products' ``target_to_date`` (round half up of S(d)·V, capped at the period
-    end), and the cumulative counted purchases (the rows' months) up to as_of's month."""
+def burn_up(rows: Iterable[ProgressRow], as_of: date, weights: Weights) -> BurnUp:
+    """R7/R8 burn-up of the running periods of ``rows`` (a batch's, or all), in ``weights``
+    (money at the selected price; a batch mixes units, issue 20): at each month end the sum of
+    the products' weighted ``target_to_date`` (round half up of S(d)·V, capped at the period
+    end), and the weighted cumulative counted purchases (the rows' months) up to as_of's month."""
     rows = [r for r in rows if not r.ended]
     if not rows:
-        return BurnUp()
+        return BurnUp(weighting=weights.kind)
     ends = _month_ends(min(r.period_start for r in rows), max(r.period_end for r in rows))
     labels = [f"{d.year}-{d.month:02d}" for d in ends]
-    periods: dict[tuple[date, date], int] = defaultdict(int)
+    periods: dict[tuple[date, date, int], Fraction] = defaultdict(Fraction)
     for r in rows:  # products sharing a period still round one by one (target_to_date is per product)
-        periods[(r.period_start, r.period_end, r.agreed_volume)] += 1
-    schedule = [sum(n * round_half_up(schedule_of(s, e, min(d, e)) * v)
-                    for (s, e, v), n in periods.items() if d >= s) for d in ends]
-    monthly: dict[str, int] = defaultdict(int)
+        periods[(r.period_start, r.period_end, r.agreed_volume)] += weights.of(r)
+    schedule = [float(sum((w * round_half_up(schedule_of(s, e, min(d, e)) * v)
+                           for (s, e, v), w in periods.items() if d >= s), Fraction(0))) for d in ends]
+    monthly: dict[str, Fraction] = defaultdict(Fraction)
     for r in rows:
+        w = weights.of(r)
         for m in r.months:
-            monthly[m.label] += m.purchased
-    purchased, total = [], 0
+            monthly[m.label] += w * m.purchased
+    purchased, total = [], Fraction(0)
     for label, d in zip(labels, ends):
         if d.replace(day=1) > as_of:
             break
-        total += monthly.get(label, 0)
-        purchased.append(total)
-    return BurnUp(labels, schedule, purchased, sum(r.agreed_volume for r in rows))
+        total += monthly.get(label, Fraction(0))
+        purchased.append(float(total))
+    agreed = float(sum((weights.of(r) * r.agreed_volume for r in rows), Fraction(0)))
+    if weights.kind == PRODUCTS and agreed:  # the products' average completion: 1.0 = every volume bought
+        schedule, purchased = [v / agreed for v in schedule], [v / agreed for v in purchased]
+        agreed = 1.0
+    return BurnUp(labels, schedule, purchased, agreed, weights.kind)

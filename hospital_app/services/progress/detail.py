@@ -152,11 +152,14 @@ class BatchSummary:
     products: int  # selected products of the batch
     no_current_period: int  # selected products without a period containing as_of
     counts: dict[str, int]  # per R8 status
-    agreed_volume: int
+    agreed_volume: int  # Σ base units of mixed units: for counts only, never a ratio (issue 20)
     target_to_date: int
     purchased: int
-    completion: Fraction  # Σ purchased / Σ V
-    schedule: Fraction  # volume-weighted S(d)
+    completion: Fraction  # weights.batch_figures: Σ 元 bought / Σ 元 agreed (selected price)
+    schedule: Fraction  # the same weights applied to S(d)
+    weighting: str = "amount"  # weights.AMOUNT, or weights.PRODUCTS when a price is missing
+    agreed_amount: Fraction = Fraction(0)  # 元 when weighting is AMOUNT
+    purchased_amount: Fraction = Fraction(0)
 
     def as_dict(self) -> dict:
         return {"batch_id": self.batch_id, "batch": self.batch, "kind": self.kind,
@@ -176,19 +179,20 @@ def batch_summary(session: Session, as_of: date, report: ProgressReport | None =
     by_batch: dict[int | None, list[ProgressRow]] = defaultdict(list)
     for row in report.current:
         by_batch[row.batch_id].append(row)
+    from hospital_app.services.progress.weights import batch_figures, selected_prices, weights_for
+
+    prices = selected_prices(session, (r.product_id for r in report.current))
     out = []
     for b in session.scalars(select(Batch).order_by(Batch.name)):
         rows = by_batch.get(b.id, [])
-        volume = sum(r.agreed_volume for r in rows)
-        bought = sum(r.purchased for r in rows)
         counts = {s: 0 for s in st.STATUSES}
         for r in rows:
             counts[r.status] = counts.get(r.status, 0) + 1
-        weighted = sum((r.schedule * r.agreed_volume for r in rows), Fraction(0))
+        fig = batch_figures(rows, weights_for(rows, prices))  # money, never tablets + vials (issue 20)
         out.append(BatchSummary(
             batch_id=b.id, batch=b.name, kind=b.kind, products=int(selected_counts.get(b.id, 0)),
             no_current_period=int(selected_counts.get(b.id, 0)) - len(rows), counts=counts,
-            agreed_volume=volume, target_to_date=sum(r.target_to_date for r in rows), purchased=bought,
-            completion=Fraction(bought, volume) if volume else Fraction(0),
-            schedule=weighted / volume if volume else Fraction(0)))
+            agreed_volume=sum(r.agreed_volume for r in rows), target_to_date=sum(r.target_to_date for r in rows),
+            purchased=sum(r.purchased for r in rows), completion=fig.completion, schedule=fig.schedule,
+            weighting=fig.kind, agreed_amount=fig.agreed, purchased_amount=fig.purchased))
     return out
