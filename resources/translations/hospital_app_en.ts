@@ -554,12 +554,12 @@
 <context>
     <name>Charts</name>
     <message>
-        <location filename="../../ui/widgets/charts.py" line="173"/>
+        <location filename="../../ui/widgets/charts.py" line="194"/>
         <source>月度目标</source>
         <translation>Monthly target</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/charts.py" line="159"/>
+        <location filename="../../ui/widgets/charts.py" line="180"/>
         <source>实际采购</source>
         <translation>Purchased</translation>
     </message>
@@ -574,14 +574,14 @@
         <translation>Schedule</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/charts.py" line="161"/>
+        <location filename="../../ui/widgets/charts.py" line="182"/>
         <source>扎堆采购</source>
         <translation>Clustered buying</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/charts.py" line="181"/>
-        <source>无采购的月份</source>
-        <translation>Months without purchases</translation>
+        <location filename="../../ui/widgets/charts.py" line="202"/>
+        <source>当月未采购</source>
+        <translation>Month without purchases</translation>
     </message>
 </context>
 <context>
@@ -2400,33 +2400,33 @@
         <translation>Selected price: %1 yuan/%2</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="243"/>
+        <location filename="../../ui/pages/products.py" line="244"/>
         <source>没有协议期</source>
         <translation>No agreement period</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="257"/>
+        <location filename="../../ui/pages/products.py" line="258"/>
         <source>（生效中）</source>
         <translation> (active)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="260"/>
-        <location filename="../../ui/pages/products.py" line="264"/>
+        <location filename="../../ui/pages/products.py" line="261"/>
+        <location filename="../../ui/pages/products.py" line="265"/>
         <source>无</source>
         <translation>None</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="266"/>
+        <location filename="../../ui/pages/products.py" line="267"/>
         <source>%1 起停用：%2</source>
         <translation>Suspended from %1: %2</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="269"/>
+        <location filename="../../ui/pages/products.py" line="270"/>
         <source>未停用</source>
         <translation>Not suspended</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="273"/>
+        <location filename="../../ui/pages/products.py" line="274"/>
         <source>未填写</source>
         <translation>Not given</translation>
     </message>
@@ -2451,12 +2451,12 @@
         <translation>Left of the agreed volume: %1 %2</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="237"/>
+        <location filename="../../ui/pages/products.py" line="238"/>
         <source>第 %1 年协议期：月度目标与实际采购（%2）</source>
         <translation>Agreement year %1: monthly target and purchases (%2)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="241"/>
+        <location filename="../../ui/pages/products.py" line="242"/>
         <source>协议期结束 %1</source>
         <translation>Agreement ends %1</translation>
     </message>
@@ -2505,78 +2505,78 @@
 <context>
     <name>ProductsPage</name>
     <message>
-        <location filename="../../ui/pages/products.py" line="290"/>
-        <location filename="../../ui/pages/products.py" line="383"/>
+        <location filename="../../ui/pages/products.py" line="291"/>
+        <location filename="../../ui/pages/products.py" line="384"/>
         <source>全部批次</source>
         <translation>All batches</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="293"/>
+        <location filename="../../ui/pages/products.py" line="294"/>
         <source>全部状态</source>
         <translation>All statuses</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="297"/>
+        <location filename="../../ui/pages/products.py" line="298"/>
         <source>通用名、生产企业或规格</source>
         <translation>Generic name, manufacturer or spec</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="299"/>
+        <location filename="../../ui/pages/products.py" line="300"/>
         <source>导出 Excel…</source>
         <translation>Export to Excel…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="300"/>
+        <location filename="../../ui/pages/products.py" line="301"/>
         <source>批次设置…</source>
         <translation>Batch settings…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="302"/>
+        <location filename="../../ui/pages/products.py" line="303"/>
         <source>批次类别（药品/耗材）与采购周期顺延</source>
         <translation>Batch kind (drug/consumable) and cycle extension</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="365"/>
+        <location filename="../../ui/pages/products.py" line="366"/>
         <source>产品进度</source>
         <translation>Products</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="369"/>
+        <location filename="../../ui/pages/products.py" line="370"/>
         <source>正在计算进度…</source>
         <translation>Computing progress…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="398"/>
+        <location filename="../../ui/pages/products.py" line="399"/>
         <source>显示 %1 / %2 个产品</source>
         <translation>Showing %1 of %2 products</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="446"/>
+        <location filename="../../ui/pages/products.py" line="447"/>
         <source>未填写</source>
         <translation>Not given</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="447"/>
+        <location filename="../../ui/pages/products.py" line="448"/>
         <source>未完成原因</source>
         <translation>Lag reason</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="448"/>
+        <location filename="../../ui/pages/products.py" line="449"/>
         <source>该产品未完成约定采购量的原因（留空即清除）：</source>
         <translation>Why this product lags its agreed volume (empty clears it):</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="492"/>
+        <location filename="../../ui/pages/products.py" line="493"/>
         <source>导出进度表</source>
         <translation>Export progress</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="493"/>
+        <location filename="../../ui/pages/products.py" line="494"/>
         <source>Excel 工作簿 (*.xlsx)</source>
         <translation>Excel workbook (*.xlsx)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="507"/>
+        <location filename="../../ui/pages/products.py" line="508"/>
         <source>已导出：%1</source>
         <translation>Exported: %1</translation>
     </message>

@@ -229,7 +229,8 @@ class ProductDetailPane(QWidget):
         if self.chart is None:
             self.chart = MonthlyTargetChart(self, min_height=200)
             self.chart.setObjectName("monthlyChart")
-            self.chart_holder.addWidget(self.chart)
+            self.chart_holder.addWidget(self.chart, 1)
+            self.chart_holder.addWidget(self.chart.legend_label)
         current = next((p for p in detail.periods if p.current), detail.periods[-1] if detail.periods else None)
         if current is not None:
             self.chart.set_data([m.label for m in current.months], [m.target for m in current.months],
