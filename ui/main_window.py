@@ -157,7 +157,7 @@ class MainWindow(QMainWindow):
             "products": self.tr("产品进度"),
             "purchases": self.tr("采购明细"),
             "issues": self.tr("供应问题"),
-            "payments": self.tr("回款"),
+            "payments": self.tr("货款结算"),
             "volumes": self.tr("报量核对"),
             "suppliers": self.tr("供应企业"),
             "retention": self.tr("结余留用"),

@@ -554,12 +554,12 @@
 <context>
     <name>Charts</name>
     <message>
-        <location filename="../../ui/widgets/charts.py" line="194"/>
+        <location filename="../../ui/widgets/charts.py" line="242"/>
         <source>月度目标</source>
         <translation>Monthly target</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/charts.py" line="180"/>
+        <location filename="../../ui/widgets/charts.py" line="228"/>
         <source>实际采购</source>
         <translation>Purchased</translation>
     </message>
@@ -574,12 +574,12 @@
         <translation>Schedule</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/charts.py" line="182"/>
+        <location filename="../../ui/widgets/charts.py" line="230"/>
         <source>扎堆采购</source>
         <translation>Clustered buying</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/charts.py" line="202"/>
+        <location filename="../../ui/widgets/charts.py" line="250"/>
         <source>当月未采购</source>
         <translation>Month without purchases</translation>
     </message>
@@ -603,12 +603,6 @@
         <location filename="../../ui/pages/dashboard.py" line="107"/>
         <source>未解决供应问题</source>
         <translation>Open supply issues</translation>
-    </message>
-    <message>
-        <location filename="../../ui/pages/dashboard.py" line="109"/>
-        <location filename="../../ui/pages/dashboard.py" line="148"/>
-        <source>待回款</source>
-        <translation>Payments due</translation>
     </message>
     <message>
         <location filename="../../ui/pages/dashboard.py" line="116"/>
@@ -669,16 +663,6 @@
         <translation> (overdue)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="277"/>
-        <source>没有待回款的订单。</source>
-        <translation>No payments due.</translation>
-    </message>
-    <message>
-        <location filename="../../ui/pages/dashboard.py" line="280"/>
-        <source>%1 %2 ￥%3 回款期限 %4</source>
-        <translation>%1 %2 ¥%3 due %4</translation>
-    </message>
-    <message>
         <location filename="../../ui/pages/dashboard.py" line="116"/>
         <source>完成进度</source>
         <translation>Completion</translation>
@@ -697,6 +681,12 @@
         <location filename="../../ui/pages/dashboard.py" line="116"/>
         <source>进度落后</source>
         <translation>Behind</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/dashboard.py" line="109"/>
+        <location filename="../../ui/pages/dashboard.py" line="148"/>
+        <source>待付货款</source>
+        <translation>Payments due</translation>
     </message>
     <message>
         <location filename="../../ui/pages/dashboard.py" line="219"/>
@@ -732,6 +722,16 @@
         <location filename="../../ui/pages/dashboard.py" line="258"/>
         <source> — 解决期限 %1</source>
         <translation> — resolution due %1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/dashboard.py" line="277"/>
+        <source>没有待付款的订单。</source>
+        <translation>No payments due.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/dashboard.py" line="280"/>
+        <source>%1 %2 ￥%3 应付日期 %4</source>
+        <translation>%1 %2 ¥%3 due %4</translation>
     </message>
 </context>
 <context>
@@ -1765,11 +1765,6 @@
         <translation>Supply issues</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="160"/>
-        <source>回款</source>
-        <translation>Payments</translation>
-    </message>
-    <message>
         <location filename="../../ui/main_window.py" line="161"/>
         <source>报量核对</source>
         <translation>Volume check</translation>
@@ -1788,6 +1783,11 @@
         <location filename="../../ui/main_window.py" line="162"/>
         <source>供应企业</source>
         <translation>Suppliers</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="160"/>
+        <source>货款结算</source>
+        <translation>Payments</translation>
     </message>
     <message>
         <location filename="../../ui/main_window.py" line="163"/>
@@ -2077,7 +2077,7 @@
     <name>PaymentsPage</name>
     <message>
         <location filename="../../ui/pages/payments.py" line="38"/>
-        <source>回款</source>
+        <source>货款结算</source>
         <translation>Payments</translation>
     </message>
     <message>
@@ -2137,7 +2137,7 @@
     </message>
     <message>
         <location filename="../../ui/pages/payments.py" line="78"/>
-        <source>没有待回款的订单。导入订单（含验收日期）后，这里按“验收后次月底”列出应付货款。</source>
+        <source>没有待付款的订单。导入订单（含验收日期）后，这里按“验收后次月底”列出应付货款。</source>
         <translation>No deliveries to pay. After importing orders with acceptance dates, payments due by the end of the following month are listed here.</translation>
     </message>
     <message>
@@ -2967,7 +2967,7 @@
     </message>
     <message>
         <location filename="../../ui/pages/reports.py" line="86"/>
-        <source>报告包括执行总体情况、各批次完成进度、非中选产品占比、供应问题、订单与回款、报量说明及整改措施，统计截至所选期间末（或计算日期）。</source>
+        <source>报告包括执行总体情况、各批次完成进度、非中选产品占比、供应问题、订单与货款结算、报量说明及整改措施，统计截至所选期间末（或计算日期）。</source>
         <translation>The report covers overall execution, progress per batch, the share of non-selected products, supply issues, orders and payments, volume notes and corrective measures, as of the end of the period (or the as-of date).</translation>
     </message>
     <message>
