@@ -115,3 +115,40 @@ def test_an_elided_cell_shows_its_whole_text_on_hover(qtbot, text, room, tip):
     table._elided_tips.eventFilter(table.viewport(), event)
     assert (QToolTip.text() == text) == tip
     QToolTip.hideText()
+
+
+def test_a_page_scrolls_only_below_its_minimum_size(qtbot):
+    """GIVEN a page with a word-wrapped label and a part preferring 2000 px but needing 100 px, in the main
+    window's scroll area 600 px high WHEN it is shown THEN it fills the viewport without a vertical scroll
+    bar (before, QScrollArea asked for the preferred height); GIVEN a viewport lower than its minimum THEN
+    it scrolls."""
+    from PySide6.QtCore import QSize
+    from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
+
+    from ui.main_window import _PageHolder
+
+    class Tall(QFrame):
+        def sizeHint(self):  # noqa: N802
+            return QSize(100, 2000)
+
+        def minimumSizeHint(self):  # noqa: N802
+            return QSize(100, 100)
+
+    page = QWidget()
+    layout = QVBoxLayout(page)
+    label = QLabel("说明 " * 40)
+    label.setWordWrap(True)
+    layout.addWidget(label)
+    layout.addWidget(Tall(), 1)
+    area = QScrollArea()
+    qtbot.addWidget(area)
+    area.setWidgetResizable(True)
+    area.setWidget(_PageHolder(page))
+    area.resize(800, 600)
+    area.show()
+    qtbot.waitExposed(area)
+    assert not area.verticalScrollBar().isVisible()
+    assert page.height() == area.viewport().height()
+    area.resize(800, 120)
+    qtbot.wait(20)
+    assert area.verticalScrollBar().isVisible()

@@ -136,7 +136,7 @@ class DashboardPage(BasePage):
         self.payments.setWordWrap(True)
 
         self.chart_box = QGroupBox(self.tr("采购进度"), self)
-        self.chart_box.setMinimumHeight(210)
+        # The charts (220 px: six status labels never elide) set the box's minimum; the lists below scroll.
         self.chart_layout = QHBoxLayout(self.chart_box)
         self.batch_chart = None
         self.status_chart = None
@@ -165,7 +165,7 @@ class DashboardPage(BasePage):
         self.indicators_panel = IndicatorsPanel(ctx, self)
         layout.addWidget(self.indicators_panel)
         layout.addWidget(self.chart_box, 3)
-        bottom.setMinimumHeight(200)
+        bottom.setMinimumHeight(150)
         layout.addWidget(bottom, 4)
 
     def title(self) -> str:
