@@ -16,7 +16,7 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, QSize, Qt
+from PySide6.QtCore import QEvent, QSettings, QSize, Qt
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QIcon
 from PySide6.QtWidgets import (QApplication, QFrame, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
                                QMainWindow, QScrollArea, QStackedWidget, QWidget)
@@ -45,6 +45,33 @@ IMPORTABLE_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
 MINIMUM_SIZE = QSize(960, 560)
 #: The size when the screen is unknown (tests, offscreen); a screenshot is taken at this size.
 DEFAULT_SIZE = QSize(1366, 768)
+
+
+class _PageHolder(QWidget):
+    """Holds a page in its scroll area and fills the viewport with it; scrolls only below the page's
+    *minimum* size. (With a word-wrapped label on a page, QScrollArea would otherwise ask for the page's
+    preferred height for the width and scroll a dashboard that fits 1366×768.)"""
+
+    def __init__(self, page: QWidget) -> None:
+        super().__init__()
+        self.page = page
+        page.setParent(self)
+        page.installEventFilter(self)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt API
+        if watched is self.page and event.type() == QEvent.Type.LayoutRequest:
+            self.updateGeometry()  # the page's minimum may have changed: the scroll area re-measures
+        return False
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt API
+        return self.page.minimumSizeHint().expandedTo(self.page.minimumSize())
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
+        return self.minimumSizeHint()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        self.page.setGeometry(0, 0, self.width(), self.height())
+        super().resizeEvent(event)
 
 
 class MainWindow(QMainWindow):
@@ -117,7 +144,7 @@ class MainWindow(QMainWindow):
         area = QScrollArea(self.stack)
         area.setFrameShape(QFrame.Shape.NoFrame)
         area.setWidgetResizable(True)
-        area.setWidget(page)
+        area.setWidget(_PageHolder(page))
         return area
 
     def set_waiting(self, waiting: bool) -> None:
@@ -157,7 +184,7 @@ class MainWindow(QMainWindow):
             "products": self.tr("产品进度"),
             "purchases": self.tr("采购明细"),
             "issues": self.tr("供应问题"),
-            "payments": self.tr("回款"),
+            "payments": self.tr("货款结算"),
             "volumes": self.tr("报量核对"),
             "suppliers": self.tr("供应企业"),
             "retention": self.tr("结余留用"),

@@ -212,7 +212,7 @@ def payment_alerts(session: Session, as_of: date, unpaid: list[dict] | None = No
                "{c}: {n} accepted deliveries unpaid past due, {a} yuan outstanding (earliest due {d})",
                c=name or tr("（未填配送企业）", "(no distributor)"), n=n, a=money(outstanding), d=first_due),
             None, first_due + timedelta(days=1), f"payments:{name}",
-            tr("通知财务部门按时回款", "Ask the finance department to pay"),
+            tr("通知财务部门按时付款", "Ask the finance department to pay"),
             {"count": n, "amount": money(outstanding)}))
     return alerts
 

@@ -56,7 +56,7 @@ def _titles() -> dict[str, tuple[str, str]]:
                     tr("完成进度低于序时进度：优先采购使用中选产品，补足缺口。",
                        "Completion below schedule: prefer the selected product and make up the shortfall.")),
         "payments": (tr("付款", "Payments"),
-                     tr("已验收的货款逾期未付：通知财务部门回款。",
+                     tr("已验收的货款逾期未付：通知财务部门付款。",
                         "Accepted deliveries unpaid past due: ask the finance department to pay.")),
         "volume_notes": (tr("报量说明", "Volume-report notes"),
                          tr("报量变化超过阈值：填写并签署说明。",

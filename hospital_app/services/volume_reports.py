@@ -428,8 +428,7 @@ def compose_text(row: VolumeCheckRow, months: Sequence[MonthFigure], reasons: Se
     if reasons:
         lines.append(tr("原因：{r}。", "Reasons: {r}.",
                         r=tr("、", ", ").join(vc.reason_label(k) for k in reasons)))
-    else:
-        lines.append(tr("原因：（请选择）", "Reasons: (to be chosen)"))
+    # No reason chosen yet: no reasons line at all (a placeholder such as "（请选择）" must never print, R13 v2).
     if free_text.strip():
         lines.append(free_text.strip())
     return "\n".join(lines)

@@ -554,12 +554,12 @@
 <context>
     <name>Charts</name>
     <message>
-        <location filename="../../ui/widgets/charts.py" line="173"/>
+        <location filename="../../ui/widgets/charts.py" line="242"/>
         <source>月度目标</source>
         <translation>Monthly target</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/charts.py" line="159"/>
+        <location filename="../../ui/widgets/charts.py" line="228"/>
         <source>实际采购</source>
         <translation>Purchased</translation>
     </message>
@@ -574,151 +574,164 @@
         <translation>Schedule</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/charts.py" line="161"/>
+        <location filename="../../ui/widgets/charts.py" line="230"/>
         <source>扎堆采购</source>
         <translation>Clustered buying</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/charts.py" line="181"/>
-        <source>无采购的月份</source>
-        <translation>Months without purchases</translation>
+        <location filename="../../ui/widgets/charts.py" line="250"/>
+        <source>当月未采购</source>
+        <translation>Month without purchases</translation>
+    </message>
+</context>
+<context>
+    <name>ColumnChooser</name>
+    <message>
+        <location filename="../../ui/widgets/table_fit.py" line="137"/>
+        <source>右键点击表头可选择显示的列</source>
+        <translation>Right-click the header to choose the columns shown</translation>
+    </message>
+    <message>
+        <location filename="../../ui/widgets/table_fit.py" line="157"/>
+        <source>显示的列</source>
+        <translation>Columns shown</translation>
     </message>
 </context>
 <context>
     <name>DashboardPage</name>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="107"/>
+        <location filename="../../ui/pages/dashboard.py" line="108"/>
         <source>未解决供应问题</source>
         <translation>Open supply issues</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="109"/>
-        <location filename="../../ui/pages/dashboard.py" line="148"/>
-        <source>待回款</source>
-        <translation>Payments due</translation>
-    </message>
-    <message>
-        <location filename="../../ui/pages/dashboard.py" line="116"/>
+        <location filename="../../ui/pages/dashboard.py" line="117"/>
         <source>批次</source>
         <translation>Batch</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="116"/>
+        <location filename="../../ui/pages/dashboard.py" line="117"/>
         <source>中选产品</source>
         <translation>Selected products</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="138"/>
+        <location filename="../../ui/pages/dashboard.py" line="139"/>
         <source>采购进度</source>
         <translation>Purchasing progress</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="146"/>
+        <location filename="../../ui/pages/dashboard.py" line="147"/>
         <source>未解决的供应问题（双击打开）</source>
         <translation>Open supply issues (double-click to open)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="172"/>
+        <location filename="../../ui/pages/dashboard.py" line="173"/>
         <source>总览</source>
         <translation>Dashboard</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="98"/>
-        <location filename="../../ui/pages/dashboard.py" line="175"/>
+        <location filename="../../ui/pages/dashboard.py" line="99"/>
+        <location filename="../../ui/pages/dashboard.py" line="176"/>
         <source>%1 的执行情况</source>
         <translation>Execution as of %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="99"/>
-        <location filename="../../ui/pages/dashboard.py" line="176"/>
+        <location filename="../../ui/pages/dashboard.py" line="100"/>
+        <location filename="../../ui/pages/dashboard.py" line="177"/>
         <source>正在加载…</source>
         <translation>Loading…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="221"/>
+        <location filename="../../ui/pages/dashboard.py" line="222"/>
         <source>产品状态（共 %1 个）</source>
         <translation>Product status (%1 products)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="231"/>
+        <location filename="../../ui/pages/dashboard.py" line="232"/>
         <source>今天没有待办事项。</source>
         <translation>Nothing to do today.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="264"/>
+        <location filename="../../ui/pages/dashboard.py" line="265"/>
         <source>没有未解决的供应问题。</source>
         <translation>No open supply issues.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="259"/>
-        <location filename="../../ui/pages/dashboard.py" line="283"/>
+        <location filename="../../ui/pages/dashboard.py" line="260"/>
+        <location filename="../../ui/pages/dashboard.py" line="284"/>
         <source>（已逾期）</source>
         <translation> (overdue)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="277"/>
-        <source>没有待回款的订单。</source>
-        <translation>No payments due.</translation>
-    </message>
-    <message>
-        <location filename="../../ui/pages/dashboard.py" line="280"/>
-        <source>%1 %2 ￥%3 回款期限 %4</source>
-        <translation>%1 %2 ¥%3 due %4</translation>
-    </message>
-    <message>
-        <location filename="../../ui/pages/dashboard.py" line="116"/>
+        <location filename="../../ui/pages/dashboard.py" line="117"/>
         <source>完成进度</source>
         <translation>Completion</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="116"/>
+        <location filename="../../ui/pages/dashboard.py" line="117"/>
         <source>序时进度</source>
         <translation>Schedule</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="144"/>
+        <location filename="../../ui/pages/dashboard.py" line="145"/>
         <source>今日待办（双击查看）</source>
         <translation>To do today (double-click to see)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="116"/>
+        <location filename="../../ui/pages/dashboard.py" line="117"/>
         <source>进度落后</source>
         <translation>Behind</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="219"/>
+        <location filename="../../ui/pages/dashboard.py" line="110"/>
+        <location filename="../../ui/pages/dashboard.py" line="149"/>
+        <source>待付货款</source>
+        <translation>Payments due</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/dashboard.py" line="220"/>
         <source>各批次完成进度与序时进度（%）</source>
         <translation>Completion and schedule per batch (%)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="234"/>
+        <location filename="../../ui/pages/dashboard.py" line="235"/>
         <source>%1：%2 项</source>
         <translation>%1: %2</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="236"/>
+        <location filename="../../ui/pages/dashboard.py" line="237"/>
         <source>，最早期限 %1</source>
         <translation>, earliest due %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="249"/>
+        <location filename="../../ui/pages/dashboard.py" line="250"/>
         <source>#%1 %2 %3</source>
         <translation>#%1 %2 %3</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="252"/>
+        <location filename="../../ui/pages/dashboard.py" line="253"/>
         <source> — 已上报医保部门</source>
         <translation> — escalated to the insurance bureau</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="255"/>
+        <location filename="../../ui/pages/dashboard.py" line="256"/>
         <source> — 答复期限 %1</source>
         <translation> — reply due %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="258"/>
+        <location filename="../../ui/pages/dashboard.py" line="259"/>
         <source> — 解决期限 %1</source>
         <translation> — resolution due %1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/dashboard.py" line="278"/>
+        <source>没有待付款的订单。</source>
+        <translation>No payments due.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/dashboard.py" line="281"/>
+        <source>%1 %2 ￥%3 应付日期 %4</source>
+        <translation>%1 %2 ¥%3 due %4</translation>
     </message>
 </context>
 <context>
@@ -1329,322 +1342,322 @@
 <context>
     <name>IssuesPage</name>
     <message>
-        <location filename="../../ui/pages/issues.py" line="52"/>
+        <location filename="../../ui/pages/issues.py" line="53"/>
         <source>供应问题</source>
         <translation>Supply issues</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="57"/>
+        <location filename="../../ui/pages/issues.py" line="58"/>
         <source>登记新问题</source>
         <translation>File new issue</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="59"/>
+        <location filename="../../ui/pages/issues.py" line="60"/>
         <source>只看未解决</source>
         <translation>Unresolved only</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="61"/>
+        <location filename="../../ui/pages/issues.py" line="62"/>
         <source>只看逾期</source>
         <translation>Overdue only</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="65"/>
+        <location filename="../../ui/pages/issues.py" line="66"/>
         <source>按产品、企业或类型筛选</source>
         <translation>Filter by product, company or type</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="78"/>
+        <location filename="../../ui/pages/issues.py" line="79"/>
         <source>编号</source>
         <translation>No.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="78"/>
+        <location filename="../../ui/pages/issues.py" line="79"/>
         <source>产品</source>
         <translation>Product</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="78"/>
+        <location filename="../../ui/pages/issues.py" line="79"/>
         <source>问题类型</source>
         <translation>Issue type</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="78"/>
-        <location filename="../../ui/pages/issues.py" line="130"/>
-        <location filename="../../ui/pages/issues.py" line="175"/>
+        <location filename="../../ui/pages/issues.py" line="79"/>
+        <location filename="../../ui/pages/issues.py" line="134"/>
+        <location filename="../../ui/pages/issues.py" line="179"/>
         <source>状态</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="78"/>
-        <location filename="../../ui/pages/issues.py" line="131"/>
+        <location filename="../../ui/pages/issues.py" line="79"/>
+        <location filename="../../ui/pages/issues.py" line="135"/>
         <source>答复期限</source>
         <translation>Reply due</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="79"/>
-        <location filename="../../ui/pages/issues.py" line="132"/>
+        <location filename="../../ui/pages/issues.py" line="80"/>
+        <location filename="../../ui/pages/issues.py" line="136"/>
         <source>解决期限</source>
         <translation>Resolution due</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="79"/>
+        <location filename="../../ui/pages/issues.py" line="80"/>
         <source>提示</source>
         <translation>Flags</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="79"/>
-        <location filename="../../ui/pages/issues.py" line="130"/>
+        <location filename="../../ui/pages/issues.py" line="80"/>
+        <location filename="../../ui/pages/issues.py" line="134"/>
         <source>涉及企业</source>
         <translation>Company</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="79"/>
+        <location filename="../../ui/pages/issues.py" line="80"/>
         <source>反馈时间</source>
         <translation>Reported</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="94"/>
+        <location filename="../../ui/pages/issues.py" line="98"/>
         <source>暂无供应问题。点击“登记新问题”记录企业供应短缺、配送不及时等情况。</source>
         <translation>No supply issues yet. Click “File new issue” to record a shortage, a late delivery and the like.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="123"/>
+        <location filename="../../ui/pages/issues.py" line="127"/>
         <source>问题详情</source>
         <translation>Issue details</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="124"/>
-        <location filename="../../ui/pages/issues.py" line="338"/>
+        <location filename="../../ui/pages/issues.py" line="128"/>
+        <location filename="../../ui/pages/issues.py" line="342"/>
         <source>请在左侧选择一个问题。</source>
         <translation>Select an issue on the left.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="131"/>
+        <location filename="../../ui/pages/issues.py" line="135"/>
         <source>问题描述</source>
         <translation>Description</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="132"/>
+        <location filename="../../ui/pages/issues.py" line="136"/>
         <source>承诺解决</source>
         <translation>Promised resolution</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="133"/>
+        <location filename="../../ui/pages/issues.py" line="137"/>
         <source>医保局</source>
         <translation>Insurance bureau</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="141"/>
+        <location filename="../../ui/pages/issues.py" line="145"/>
         <source>登记答复</source>
         <translation>Record reply</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="142"/>
+        <location filename="../../ui/pages/issues.py" line="146"/>
         <source>登记解决</source>
         <translation>Record resolution</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="143"/>
-        <location filename="../../ui/pages/issues.py" line="383"/>
+        <location filename="../../ui/pages/issues.py" line="147"/>
+        <location filename="../../ui/pages/issues.py" line="387"/>
         <source>关闭</source>
         <translation>Close</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="144"/>
-        <location filename="../../ui/pages/issues.py" line="481"/>
+        <location filename="../../ui/pages/issues.py" line="148"/>
+        <location filename="../../ui/pages/issues.py" line="485"/>
         <source>上报医保部门</source>
         <translation>Escalate to the medical insurance bureau</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="145"/>
-        <location filename="../../ui/pages/issues.py" line="385"/>
+        <location filename="../../ui/pages/issues.py" line="149"/>
+        <location filename="../../ui/pages/issues.py" line="389"/>
         <source>上报医保局</source>
         <translation>Report to the insurance bureau</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="146"/>
+        <location filename="../../ui/pages/issues.py" line="150"/>
         <source>登记已将本问题上报医保局（时间、上报对象）</source>
         <translation>Record that this issue was reported to the insurance bureau (time, to whom)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="147"/>
-        <location filename="../../ui/pages/issues.py" line="385"/>
+        <location filename="../../ui/pages/issues.py" line="151"/>
+        <location filename="../../ui/pages/issues.py" line="389"/>
         <source>医保局核实</source>
         <translation>Bureau confirmation</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="148"/>
+        <location filename="../../ui/pages/issues.py" line="152"/>
         <source>登记医保局对本问题的核实（时间、文号）</source>
         <translation>Record the insurance bureau&apos;s confirmation of this issue (time, reference)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="152"/>
+        <location filename="../../ui/pages/issues.py" line="156"/>
         <source>打印反馈单</source>
         <translation>Print complaint form</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="153"/>
+        <location filename="../../ui/pages/issues.py" line="157"/>
         <source>打印上报函</source>
         <translation>Print escalation letter</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="175"/>
+        <location filename="../../ui/pages/issues.py" line="179"/>
         <source>时间</source>
         <translation>Time</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="175"/>
+        <location filename="../../ui/pages/issues.py" line="179"/>
         <source>事件</source>
         <translation>Event</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="176"/>
+        <location filename="../../ui/pages/issues.py" line="180"/>
         <source>经办人</source>
         <translation>By</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="176"/>
+        <location filename="../../ui/pages/issues.py" line="180"/>
         <source>说明</source>
         <translation>Note</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="188"/>
+        <location filename="../../ui/pages/issues.py" line="192"/>
         <source>处理时间线</source>
         <translation>Timeline</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="233"/>
+        <location filename="../../ui/pages/issues.py" line="237"/>
         <source>暂定：尚未答复，或该年份官方节假日安排未发布</source>
         <translation>Provisional: no reply yet, or the official holiday schedule of that year is not published</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="245"/>
+        <location filename="../../ui/pages/issues.py" line="249"/>
         <source>共 %1 条，逾期 %2 条</source>
         <translation>%1 issues, %2 overdue</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="251"/>
+        <location filename="../../ui/pages/issues.py" line="255"/>
         <source>%1 年的官方节假日安排尚未发布，相关期限按周一至周五推算，标为“暂定”。可在“设置 → 工作日历”中更正。</source>
         <translation>The official holiday schedule for %1 has not been published; dues assume Monday–Friday and are marked “provisional”. Correct them in “Settings → Working calendar”.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="267"/>
+        <location filename="../../ui/pages/issues.py" line="271"/>
         <source>（暂定）</source>
         <translation> (provisional)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="273"/>
+        <location filename="../../ui/pages/issues.py" line="277"/>
         <source>答复逾期</source>
         <translation>Reply overdue</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="275"/>
+        <location filename="../../ui/pages/issues.py" line="279"/>
         <source>解决逾期</source>
         <translation>Resolution overdue</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="277"/>
+        <location filename="../../ui/pages/issues.py" line="281"/>
         <source>承诺超过5个工作日</source>
         <translation>Promise beyond 5 working days</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="354"/>
+        <location filename="../../ui/pages/issues.py" line="358"/>
         <source>（%1 已答复）</source>
         <translation> (replied %1)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="356"/>
+        <location filename="../../ui/pages/issues.py" line="360"/>
         <source>未承诺</source>
         <translation>No promise</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="358"/>
+        <location filename="../../ui/pages/issues.py" line="362"/>
         <source>；最迟 %1</source>
         <translation>; latest %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="360"/>
+        <location filename="../../ui/pages/issues.py" line="364"/>
         <source>（超过5个工作日期限）</source>
         <translation> (beyond the 5-working-day limit)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="364"/>
+        <location filename="../../ui/pages/issues.py" line="368"/>
         <source>截至 %1 的状态（此后登记的答复、解决等尚未计入）</source>
         <translation>State as of %1 (replies, resolutions etc. recorded later are not counted yet)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="382"/>
+        <location filename="../../ui/pages/issues.py" line="386"/>
         <source>登记</source>
         <translation>Filed</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="382"/>
+        <location filename="../../ui/pages/issues.py" line="386"/>
         <source>企业答复</source>
         <translation>Supplier reply</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="382"/>
+        <location filename="../../ui/pages/issues.py" line="386"/>
         <source>解决</source>
         <translation>Resolved</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="383"/>
+        <location filename="../../ui/pages/issues.py" line="387"/>
         <source>上报</source>
         <translation>Escalated</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="383"/>
+        <location filename="../../ui/pages/issues.py" line="387"/>
         <source>关联采购</source>
         <translation>Purchases linked</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="384"/>
+        <location filename="../../ui/pages/issues.py" line="388"/>
         <source>应急核实</source>
         <translation>Emergency verified</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="384"/>
+        <location filename="../../ui/pages/issues.py" line="388"/>
         <source>备注</source>
         <translation>Note</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="394"/>
+        <location filename="../../ui/pages/issues.py" line="398"/>
         <source>未上报</source>
         <translation>Not reported</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="395"/>
+        <location filename="../../ui/pages/issues.py" line="399"/>
         <source>%1 已上报</source>
         <translation>reported %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="399"/>
+        <location filename="../../ui/pages/issues.py" line="403"/>
         <source>；%1 已核实</source>
         <translation>; confirmed %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="403"/>
+        <location filename="../../ui/pages/issues.py" line="407"/>
         <source>；待医保局核实</source>
         <translation>; awaiting the bureau&apos;s confirmation</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="473"/>
+        <location filename="../../ui/pages/issues.py" line="477"/>
         <source>已记录。注意：承诺解决日期超过 5 个工作日期限（最迟 %1）。</source>
         <translation>Recorded. Note: the promised resolution date is beyond the 5-working-day limit (latest %1).</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="476"/>
+        <location filename="../../ui/pages/issues.py" line="480"/>
         <source>已保存问题 %1。</source>
         <translation>Issue %1 saved.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="481"/>
+        <location filename="../../ui/pages/issues.py" line="485"/>
         <source>问题已标记为上报。现在打印上报函吗？</source>
         <translation>The issue is marked as escalated. Print the escalation letter now?</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="500"/>
+        <location filename="../../ui/pages/issues.py" line="504"/>
         <source>已生成：%1</source>
         <translation>Written: %1</translation>
     </message>
@@ -1705,94 +1718,94 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../ui/main_window.py" line="55"/>
-        <location filename="../../ui/main_window.py" line="210"/>
+        <location filename="../../ui/main_window.py" line="82"/>
+        <location filename="../../ui/main_window.py" line="237"/>
         <source>集采执行助手</source>
         <extracomment>(page name, module, class) in side-bar order; the names are those of ``gui --page``. The smallest window: fits 1366×768 minus a task bar, and 1280×720 at 125 % (1024×576 logical). The size when the screen is unknown (tests, offscreen); a screenshot is taken at this size.</extracomment>
         <translation>VBP Execution Assistant</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="74"/>
+        <location filename="../../ui/main_window.py" line="101"/>
         <source>此数据库为多用户共享模式，请先登录。</source>
         <translation>This is a shared database; please log in first.</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="102"/>
+        <location filename="../../ui/main_window.py" line="129"/>
         <source>数据库：%1</source>
         <translation>Database: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="103"/>
+        <location filename="../../ui/main_window.py" line="130"/>
         <source>计算日期：%1</source>
         <translation>As of: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="127"/>
+        <location filename="../../ui/main_window.py" line="154"/>
         <source>正在打开数据库…</source>
         <translation>Opening the database…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="155"/>
+        <location filename="../../ui/main_window.py" line="182"/>
         <source>总览</source>
         <translation>Dashboard</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="157"/>
+        <location filename="../../ui/main_window.py" line="184"/>
         <source>产品进度</source>
         <translation>Products</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="158"/>
+        <location filename="../../ui/main_window.py" line="185"/>
         <source>采购明细</source>
         <translation>Purchases</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="159"/>
+        <location filename="../../ui/main_window.py" line="186"/>
         <source>供应问题</source>
         <translation>Supply issues</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="160"/>
-        <source>回款</source>
-        <translation>Payments</translation>
-    </message>
-    <message>
-        <location filename="../../ui/main_window.py" line="161"/>
+        <location filename="../../ui/main_window.py" line="188"/>
         <source>报量核对</source>
         <translation>Volume check</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="165"/>
+        <location filename="../../ui/main_window.py" line="192"/>
         <source>报告</source>
         <translation>Reports</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="166"/>
+        <location filename="../../ui/main_window.py" line="193"/>
         <source>设置</source>
         <translation>Settings</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="162"/>
+        <location filename="../../ui/main_window.py" line="189"/>
         <source>供应企业</source>
         <translation>Suppliers</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="163"/>
+        <location filename="../../ui/main_window.py" line="187"/>
+        <source>货款结算</source>
+        <translation>Payments</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="190"/>
         <source>结余留用</source>
         <translation>Surplus retention</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="156"/>
+        <location filename="../../ui/main_window.py" line="183"/>
         <source>今日待办</source>
         <translation>To do today</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="234"/>
+        <location filename="../../ui/main_window.py" line="261"/>
         <source>该页面在此版本中不可用。</source>
         <translation>This page is not available in this version.</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="164"/>
+        <location filename="../../ui/main_window.py" line="191"/>
         <source>科室</source>
         <translation>Departments</translation>
     </message>
@@ -2064,7 +2077,7 @@
     <name>PaymentsPage</name>
     <message>
         <location filename="../../ui/pages/payments.py" line="38"/>
-        <source>回款</source>
+        <source>货款结算</source>
         <translation>Payments</translation>
     </message>
     <message>
@@ -2124,7 +2137,7 @@
     </message>
     <message>
         <location filename="../../ui/pages/payments.py" line="78"/>
-        <source>没有待回款的订单。导入订单（含验收日期）后，这里按“验收后次月底”列出应付货款。</source>
+        <source>没有待付款的订单。导入订单（含验收日期）后，这里按“验收后次月底”列出应付货款。</source>
         <translation>No deliveries to pay. After importing orders with acceptance dates, payments due by the end of the following month are listed here.</translation>
     </message>
     <message>
@@ -2302,32 +2315,32 @@
 <context>
     <name>ProductDetailPane</name>
     <message>
-        <location filename="../../ui/pages/products.py" line="152"/>
+        <location filename="../../ui/pages/products.py" line="153"/>
         <source>选择一个产品查看详情</source>
         <translation>Select a product to see its detail</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="162"/>
+        <location filename="../../ui/pages/products.py" line="163"/>
         <source>年度</source>
         <translation>Year</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="162"/>
+        <location filename="../../ui/pages/products.py" line="163"/>
         <source>开始</source>
         <translation>Start</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="162"/>
+        <location filename="../../ui/pages/products.py" line="163"/>
         <source>结束</source>
         <translation>End</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="163"/>
+        <location filename="../../ui/pages/products.py" line="164"/>
         <source>约定量</source>
         <translation>Agreed volume</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="163"/>
+        <location filename="../../ui/pages/products.py" line="164"/>
         <source>已采购</source>
         <translation>Purchased</translation>
     </message>
@@ -2387,33 +2400,33 @@
         <translation>Selected price: %1 yuan/%2</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="243"/>
+        <location filename="../../ui/pages/products.py" line="244"/>
         <source>没有协议期</source>
         <translation>No agreement period</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="257"/>
+        <location filename="../../ui/pages/products.py" line="258"/>
         <source>（生效中）</source>
         <translation> (active)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="260"/>
-        <location filename="../../ui/pages/products.py" line="264"/>
+        <location filename="../../ui/pages/products.py" line="261"/>
+        <location filename="../../ui/pages/products.py" line="265"/>
         <source>无</source>
         <translation>None</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="266"/>
+        <location filename="../../ui/pages/products.py" line="267"/>
         <source>%1 起停用：%2</source>
         <translation>Suspended from %1: %2</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="269"/>
+        <location filename="../../ui/pages/products.py" line="270"/>
         <source>未停用</source>
         <translation>Not suspended</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="273"/>
+        <location filename="../../ui/pages/products.py" line="274"/>
         <source>未填写</source>
         <translation>Not given</translation>
     </message>
@@ -2438,12 +2451,12 @@
         <translation>Left of the agreed volume: %1 %2</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="237"/>
+        <location filename="../../ui/pages/products.py" line="238"/>
         <source>第 %1 年协议期：月度目标与实际采购（%2）</source>
         <translation>Agreement year %1: monthly target and purchases (%2)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="241"/>
+        <location filename="../../ui/pages/products.py" line="242"/>
         <source>协议期结束 %1</source>
         <translation>Agreement ends %1</translation>
     </message>
@@ -2492,78 +2505,78 @@
 <context>
     <name>ProductsPage</name>
     <message>
-        <location filename="../../ui/pages/products.py" line="290"/>
-        <location filename="../../ui/pages/products.py" line="375"/>
+        <location filename="../../ui/pages/products.py" line="291"/>
+        <location filename="../../ui/pages/products.py" line="384"/>
         <source>全部批次</source>
         <translation>All batches</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="293"/>
+        <location filename="../../ui/pages/products.py" line="294"/>
         <source>全部状态</source>
         <translation>All statuses</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="297"/>
+        <location filename="../../ui/pages/products.py" line="298"/>
         <source>通用名、生产企业或规格</source>
         <translation>Generic name, manufacturer or spec</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="299"/>
+        <location filename="../../ui/pages/products.py" line="300"/>
         <source>导出 Excel…</source>
         <translation>Export to Excel…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="300"/>
+        <location filename="../../ui/pages/products.py" line="301"/>
         <source>批次设置…</source>
         <translation>Batch settings…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="302"/>
+        <location filename="../../ui/pages/products.py" line="303"/>
         <source>批次类别（药品/耗材）与采购周期顺延</source>
         <translation>Batch kind (drug/consumable) and cycle extension</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="357"/>
+        <location filename="../../ui/pages/products.py" line="366"/>
         <source>产品进度</source>
         <translation>Products</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="361"/>
+        <location filename="../../ui/pages/products.py" line="370"/>
         <source>正在计算进度…</source>
         <translation>Computing progress…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="390"/>
+        <location filename="../../ui/pages/products.py" line="399"/>
         <source>显示 %1 / %2 个产品</source>
         <translation>Showing %1 of %2 products</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="438"/>
+        <location filename="../../ui/pages/products.py" line="447"/>
         <source>未填写</source>
         <translation>Not given</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="439"/>
+        <location filename="../../ui/pages/products.py" line="448"/>
         <source>未完成原因</source>
         <translation>Lag reason</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="440"/>
+        <location filename="../../ui/pages/products.py" line="449"/>
         <source>该产品未完成约定采购量的原因（留空即清除）：</source>
         <translation>Why this product lags its agreed volume (empty clears it):</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="484"/>
+        <location filename="../../ui/pages/products.py" line="493"/>
         <source>导出进度表</source>
         <translation>Export progress</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="485"/>
+        <location filename="../../ui/pages/products.py" line="494"/>
         <source>Excel 工作簿 (*.xlsx)</source>
         <translation>Excel workbook (*.xlsx)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="499"/>
+        <location filename="../../ui/pages/products.py" line="508"/>
         <source>已导出：%1</source>
         <translation>Exported: %1</translation>
     </message>
@@ -2571,73 +2584,73 @@
 <context>
     <name>ProgressModel</name>
     <message>
-        <location filename="../../ui/pages/products.py" line="44"/>
+        <location filename="../../ui/pages/products.py" line="45"/>
         <source>通用名</source>
         <extracomment>What a pharmacist reads first comes first, so that at 1366 px the status, completion, schedule, shortfall, remaining volume and non-selected share show without scrolling.</extracomment>
         <translation>Generic name</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="45"/>
+        <location filename="../../ui/pages/products.py" line="46"/>
         <source>规格</source>
         <translation>Spec</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="44"/>
+        <location filename="../../ui/pages/products.py" line="45"/>
         <source>状态</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="45"/>
+        <location filename="../../ui/pages/products.py" line="46"/>
         <source>已采购</source>
         <translation>Purchased</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="46"/>
+        <location filename="../../ui/pages/products.py" line="47"/>
         <source>约定采购量</source>
         <translation>Agreed volumes</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="44"/>
+        <location filename="../../ui/pages/products.py" line="45"/>
         <source>缺口</source>
         <translation>Shortfall</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="45"/>
+        <location filename="../../ui/pages/products.py" line="46"/>
         <source>非中选占比</source>
         <translation>Non-selected share</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="46"/>
+        <location filename="../../ui/pages/products.py" line="47"/>
         <source>生产企业</source>
         <translation>Manufacturer</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="46"/>
+        <location filename="../../ui/pages/products.py" line="47"/>
         <source>批次</source>
         <translation>Batch</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="46"/>
+        <location filename="../../ui/pages/products.py" line="47"/>
         <source>提示</source>
         <translation>Flags</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="44"/>
+        <location filename="../../ui/pages/products.py" line="45"/>
         <source>完成进度</source>
         <translation>Completion</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="44"/>
+        <location filename="../../ui/pages/products.py" line="45"/>
         <source>序时进度</source>
         <translation>Schedule</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="45"/>
+        <location filename="../../ui/pages/products.py" line="46"/>
         <source>序时目标</source>
         <translation>Target to date</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="45"/>
+        <location filename="../../ui/pages/products.py" line="46"/>
         <source>尚余</source>
         <translation>Remaining</translation>
     </message>
@@ -2728,88 +2741,88 @@
 <context>
     <name>PurchasesPage</name>
     <message>
-        <location filename="../../ui/pages/purchases.py" line="35"/>
+        <location filename="../../ui/pages/purchases.py" line="36"/>
         <source>日期</source>
         <translation>Date</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/purchases.py" line="47"/>
-        <location filename="../../ui/pages/purchases.py" line="128"/>
+        <location filename="../../ui/pages/purchases.py" line="48"/>
+        <location filename="../../ui/pages/purchases.py" line="132"/>
         <source>全部产品</source>
         <translation>All products</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/purchases.py" line="50"/>
+        <location filename="../../ui/pages/purchases.py" line="51"/>
         <source>中选与非中选</source>
         <translation>Selected and non-selected</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/purchases.py" line="51"/>
+        <location filename="../../ui/pages/purchases.py" line="52"/>
         <source>仅中选产品</source>
         <translation>Selected products only</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/purchases.py" line="52"/>
+        <location filename="../../ui/pages/purchases.py" line="53"/>
         <source>仅非中选产品</source>
         <translation>Non-selected products only</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/purchases.py" line="54"/>
+        <location filename="../../ui/pages/purchases.py" line="55"/>
         <source>通用名、编码或订单号</source>
         <translation>Generic name, code or order number</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/purchases.py" line="57"/>
+        <location filename="../../ui/pages/purchases.py" line="58"/>
         <source>复制所选</source>
         <translation>Copy selection</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/purchases.py" line="58"/>
+        <location filename="../../ui/pages/purchases.py" line="59"/>
         <source>复制为制表符分隔文本，可直接粘贴到 Excel（Ctrl+C）</source>
         <translation>Copy as tab-separated text for Excel (Ctrl+C)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/purchases.py" line="59"/>
+        <location filename="../../ui/pages/purchases.py" line="60"/>
         <source>导入…</source>
         <translation>Import…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/purchases.py" line="103"/>
+        <location filename="../../ui/pages/purchases.py" line="107"/>
         <source>复制</source>
         <translation>Copy</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/purchases.py" line="112"/>
+        <location filename="../../ui/pages/purchases.py" line="116"/>
         <source>采购明细</source>
         <translation>Purchases</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/purchases.py" line="130"/>
+        <location filename="../../ui/pages/purchases.py" line="134"/>
         <source>（非中选）</source>
         <translation> (non-selected)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/purchases.py" line="153"/>
+        <location filename="../../ui/pages/purchases.py" line="157"/>
         <source>正在加载…</source>
         <translation>Loading…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/purchases.py" line="160"/>
+        <location filename="../../ui/pages/purchases.py" line="164"/>
         <source>产品 #%1</source>
         <translation>Product #%1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/purchases.py" line="170"/>
+        <location filename="../../ui/pages/purchases.py" line="174"/>
         <source>共 %1 条采购记录</source>
         <translation>%1 purchase lines</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/purchases.py" line="186"/>
+        <location filename="../../ui/pages/purchases.py" line="190"/>
         <source>一次最多复制 %1 行。</source>
         <translation>At most %1 rows can be copied at once.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/purchases.py" line="207"/>
+        <location filename="../../ui/pages/purchases.py" line="211"/>
         <source>已复制 %1 行</source>
         <translation>Copied %1 rows</translation>
     </message>
@@ -2954,7 +2967,7 @@
     </message>
     <message>
         <location filename="../../ui/pages/reports.py" line="86"/>
-        <source>报告包括执行总体情况、各批次完成进度、非中选产品占比、供应问题、订单与回款、报量说明及整改措施，统计截至所选期间末（或计算日期）。</source>
+        <source>报告包括执行总体情况、各批次完成进度、非中选产品占比、供应问题、订单与货款结算、报量说明及整改措施，统计截至所选期间末（或计算日期）。</source>
         <translation>The report covers overall execution, progress per batch, the share of non-selected products, supply issues, orders and payments, volume notes and corrective measures, as of the end of the period (or the as-of date).</translation>
     </message>
     <message>
@@ -3116,147 +3129,147 @@
 <context>
     <name>RetentionPage</name>
     <message>
-        <location filename="../../ui/pages/retention.py" line="28"/>
+        <location filename="../../ui/pages/retention.py" line="29"/>
         <source>全部协议年度</source>
         <translation>All agreement years</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/retention.py" line="30"/>
+        <location filename="../../ui/pages/retention.py" line="31"/>
         <source>第 %1 协议年度</source>
         <translation>Agreement year %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/retention.py" line="32"/>
+        <location filename="../../ui/pages/retention.py" line="33"/>
         <source>导出 Excel</source>
         <translation>Export Excel</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/retention.py" line="42"/>
+        <location filename="../../ui/pages/retention.py" line="43"/>
         <source>估算值，以医保部门核定为准。节约金额 = (集采前单价 − 中选单价) × 报量与计入采购量中较小者；估算 = 节约金额 × 留用比例。双击一行查看产品。</source>
         <translation>An estimate; the insurance bureau decides. Saving = (pre-VBP unit price − selected unit price) × the smaller of reported volume and counted purchases; estimate = saving × retention rate. Double-click a row to see the product.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/retention.py" line="49"/>
+        <location filename="../../ui/pages/retention.py" line="50"/>
         <source>产品</source>
         <translation>Product</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/retention.py" line="49"/>
+        <location filename="../../ui/pages/retention.py" line="50"/>
         <source>生产企业</source>
         <translation>Manufacturer</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/retention.py" line="49"/>
+        <location filename="../../ui/pages/retention.py" line="50"/>
         <source>协议年度</source>
         <translation>Agreement year</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/retention.py" line="49"/>
+        <location filename="../../ui/pages/retention.py" line="50"/>
         <source>报量</source>
         <translation>Reported</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/retention.py" line="49"/>
+        <location filename="../../ui/pages/retention.py" line="50"/>
         <source>计入采购量</source>
         <translation>Counted purchases</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/retention.py" line="50"/>
+        <location filename="../../ui/pages/retention.py" line="51"/>
         <source>集采前单价</source>
         <translation>Pre-VBP unit price</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/retention.py" line="50"/>
+        <location filename="../../ui/pages/retention.py" line="51"/>
         <source>单价来源</source>
         <translation>Price from</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/retention.py" line="50"/>
+        <location filename="../../ui/pages/retention.py" line="51"/>
         <source>中选单价</source>
         <translation>Selected unit price</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/retention.py" line="50"/>
+        <location filename="../../ui/pages/retention.py" line="51"/>
         <source>节约金额</source>
         <translation>Saving</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/retention.py" line="50"/>
+        <location filename="../../ui/pages/retention.py" line="51"/>
         <source>估算</source>
         <translation>Estimate</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/retention.py" line="51"/>
+        <location filename="../../ui/pages/retention.py" line="52"/>
         <source>说明</source>
         <translation>Note</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/retention.py" line="67"/>
+        <location filename="../../ui/pages/retention.py" line="68"/>
         <source>结余留用</source>
         <translation>Surplus retention</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/retention.py" line="73"/>
+        <location filename="../../ui/pages/retention.py" line="74"/>
         <source>正在加载…</source>
         <translation>Loading…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/retention.py" line="78"/>
+        <location filename="../../ui/pages/retention.py" line="79"/>
         <source>执行前 12 个月均价</source>
         <translation>Average of the 12 months before</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/retention.py" line="78"/>
+        <location filename="../../ui/pages/retention.py" line="79"/>
         <source>参考价</source>
         <translation>Reference price</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/retention.py" line="93"/>
+        <location filename="../../ui/pages/retention.py" line="94"/>
         <source>估算合计：%1 元（留用比例 %2）</source>
         <translation>Estimated total: %1 yuan (retention rate %2)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/retention.py" line="97"/>
+        <location filename="../../ui/pages/retention.py" line="98"/>
         <source>提醒：以下中选品种在基线年度有采购但未报量，不能获得结余留用：%1</source>
         <translation>Warning: these selected generic names were bought in the baseline year but not reported, so earn no retention: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/retention.py" line="105"/>
+        <location filename="../../ui/pages/retention.py" line="106"/>
         <source>未报量：不予拨付结余留用资金</source>
         <translation>Not reported: no retention is paid</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/retention.py" line="107"/>
+        <location filename="../../ui/pages/retention.py" line="108"/>
         <source>缺少集采前价格</source>
         <translation>No pre-VBP price</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/retention.py" line="109"/>
+        <location filename="../../ui/pages/retention.py" line="110"/>
         <source>缺少中选价格</source>
         <translation>No selected price</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/retention.py" line="111"/>
+        <location filename="../../ui/pages/retention.py" line="112"/>
         <source>集采前价格不高于中选价格，无结余</source>
         <translation>Pre-VBP price not above the selected price: no saving</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/retention.py" line="112"/>
+        <location filename="../../ui/pages/retention.py" line="113"/>
         <source>估算值</source>
         <translation>Estimate</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/retention.py" line="112"/>
+        <location filename="../../ui/pages/retention.py" line="113"/>
         <source>估算值（集采前价格为参考价）</source>
         <translation>Estimate (pre-VBP price is the reference price)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/retention.py" line="122"/>
+        <location filename="../../ui/pages/retention.py" line="123"/>
         <source>导出结余留用估算</source>
         <translation>Export the retention estimate</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/retention.py" line="130"/>
+        <location filename="../../ui/pages/retention.py" line="131"/>
         <source>已导出：%1</source>
         <translation>Exported: %1</translation>
     </message>
@@ -3530,228 +3543,228 @@ Restore?</translation>
 <context>
     <name>SuppliersPage</name>
     <message>
-        <location filename="../../ui/pages/suppliers.py" line="59"/>
+        <location filename="../../ui/pages/suppliers.py" line="60"/>
         <source>生成约谈材料（PDF）</source>
         <translation>Supplier sheet (PDF)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/suppliers.py" line="65"/>
+        <location filename="../../ui/pages/suppliers.py" line="66"/>
         <source>期间</source>
         <translation>Period</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/suppliers.py" line="73"/>
+        <location filename="../../ui/pages/suppliers.py" line="74"/>
         <source>企业</source>
         <translation>Company</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/suppliers.py" line="73"/>
+        <location filename="../../ui/pages/suppliers.py" line="74"/>
         <source>角色</source>
         <translation>Role</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/suppliers.py" line="73"/>
+        <location filename="../../ui/pages/suppliers.py" line="74"/>
         <source>订单数</source>
         <translation>Orders</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/suppliers.py" line="73"/>
+        <location filename="../../ui/pages/suppliers.py" line="74"/>
         <source>响应率</source>
         <translation>Response rate</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/suppliers.py" line="73"/>
+        <location filename="../../ui/pages/suppliers.py" line="74"/>
         <source>配送及时率</source>
         <translation>Timeliness</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/suppliers.py" line="74"/>
+        <location filename="../../ui/pages/suppliers.py" line="75"/>
         <source>订单配送率</source>
         <translation>Delivery rate</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/suppliers.py" line="74"/>
+        <location filename="../../ui/pages/suppliers.py" line="75"/>
         <source>供应问题</source>
         <translation>Supply issues</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/suppliers.py" line="74"/>
+        <location filename="../../ui/pages/suppliers.py" line="75"/>
         <source>按时解决</source>
         <translation>Resolved in time</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/suppliers.py" line="74"/>
+        <location filename="../../ui/pages/suppliers.py" line="75"/>
         <source>上报</source>
         <translation>Escalated</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/suppliers.py" line="74"/>
+        <location filename="../../ui/pages/suppliers.py" line="75"/>
         <source>评价</source>
         <translation>Level</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/suppliers.py" line="75"/>
+        <location filename="../../ui/pages/suppliers.py" line="76"/>
         <source>问题最多的产品</source>
         <translation>Products with most issues</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/suppliers.py" line="87"/>
+        <location filename="../../ui/pages/suppliers.py" line="88"/>
         <source>订单号</source>
         <translation>Order no.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/suppliers.py" line="87"/>
-        <location filename="../../ui/pages/suppliers.py" line="92"/>
+        <location filename="../../ui/pages/suppliers.py" line="88"/>
+        <location filename="../../ui/pages/suppliers.py" line="93"/>
         <source>产品</source>
         <translation>Product</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/suppliers.py" line="87"/>
+        <location filename="../../ui/pages/suppliers.py" line="88"/>
         <source>下单时间</source>
         <translation>Placed</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/suppliers.py" line="87"/>
+        <location filename="../../ui/pages/suppliers.py" line="88"/>
         <source>响应时间</source>
         <translation>Responded</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/suppliers.py" line="87"/>
+        <location filename="../../ui/pages/suppliers.py" line="88"/>
         <source>送达时间</source>
         <translation>Delivered</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/suppliers.py" line="88"/>
+        <location filename="../../ui/pages/suppliers.py" line="89"/>
         <source>订购/到货</source>
         <translation>Ordered/delivered</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/suppliers.py" line="88"/>
+        <location filename="../../ui/pages/suppliers.py" line="89"/>
         <source>按时响应</source>
         <translation>Responded in time</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/suppliers.py" line="88"/>
+        <location filename="../../ui/pages/suppliers.py" line="89"/>
         <source>按时足量送达</source>
         <translation>Delivered in time and in full</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/suppliers.py" line="92"/>
+        <location filename="../../ui/pages/suppliers.py" line="93"/>
         <source>编号</source>
         <translation>No.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/suppliers.py" line="92"/>
+        <location filename="../../ui/pages/suppliers.py" line="93"/>
         <source>反馈时间</source>
         <translation>Reported</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/suppliers.py" line="92"/>
+        <location filename="../../ui/pages/suppliers.py" line="93"/>
         <source>答复时间</source>
         <translation>Replied</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/suppliers.py" line="92"/>
+        <location filename="../../ui/pages/suppliers.py" line="93"/>
         <source>解决时间</source>
         <translation>Resolved</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/suppliers.py" line="93"/>
+        <location filename="../../ui/pages/suppliers.py" line="94"/>
         <source>结果</source>
         <translation>Outcome</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/suppliers.py" line="100"/>
+        <location filename="../../ui/pages/suppliers.py" line="101"/>
         <source>订单</source>
         <translation>Orders</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/suppliers.py" line="101"/>
+        <location filename="../../ui/pages/suppliers.py" line="102"/>
         <source>供应问题（双击打开）</source>
         <translation>Supply issues (double-click to open)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/suppliers.py" line="112"/>
+        <location filename="../../ui/pages/suppliers.py" line="113"/>
         <source>供应企业</source>
         <translation>Suppliers</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/suppliers.py" line="131"/>
+        <location filename="../../ui/pages/suppliers.py" line="132"/>
         <source>正在加载…</source>
         <translation>Loading…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/suppliers.py" line="136"/>
+        <location filename="../../ui/pages/suppliers.py" line="137"/>
         <source>严重</source>
         <translation>serious</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/suppliers.py" line="136"/>
+        <location filename="../../ui/pages/suppliers.py" line="137"/>
         <source>预警</source>
         <translation>warning</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/suppliers.py" line="136"/>
+        <location filename="../../ui/pages/suppliers.py" line="137"/>
         <source>激励</source>
         <translation>incentive</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/suppliers.py" line="137"/>
+        <location filename="../../ui/pages/suppliers.py" line="138"/>
         <source>生产企业</source>
         <translation>Manufacturer</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/suppliers.py" line="137"/>
+        <location filename="../../ui/pages/suppliers.py" line="138"/>
         <source>配送企业</source>
         <translation>Distributor</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/suppliers.py" line="162"/>
+        <location filename="../../ui/pages/suppliers.py" line="163"/>
         <source>共 %1 家企业，%2 家有订单；严重 %3，预警 %4</source>
         <translation>%1 companies, %2 with orders; serious %3, warning %4</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/suppliers.py" line="194"/>
+        <location filename="../../ui/pages/suppliers.py" line="195"/>
         <source>是</source>
         <translation>yes</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/suppliers.py" line="194"/>
+        <location filename="../../ui/pages/suppliers.py" line="195"/>
         <source>否</source>
         <translation>no</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/suppliers.py" line="205"/>
+        <location filename="../../ui/pages/suppliers.py" line="206"/>
         <source>按时</source>
         <translation>on time</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/suppliers.py" line="205"/>
+        <location filename="../../ui/pages/suppliers.py" line="206"/>
         <source>逾期</source>
         <translation>late</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/suppliers.py" line="205"/>
+        <location filename="../../ui/pages/suppliers.py" line="206"/>
         <source>处理中</source>
         <translation>pending</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/suppliers.py" line="208"/>
+        <location filename="../../ui/pages/suppliers.py" line="209"/>
         <source>，已上报</source>
         <translation>, escalated</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/suppliers.py" line="215"/>
+        <location filename="../../ui/pages/suppliers.py" line="216"/>
         <source>订单（%1 行）</source>
         <translation>Orders (%1 lines)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/suppliers.py" line="216"/>
+        <location filename="../../ui/pages/suppliers.py" line="217"/>
         <source>供应问题（%1 件，双击打开）</source>
         <translation>Supply issues (%1, double-click to open)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/suppliers.py" line="238"/>
+        <location filename="../../ui/pages/suppliers.py" line="239"/>
         <source>已生成：%1</source>
         <translation>Written: %1</translation>
     </message>
@@ -3964,254 +3977,254 @@ Restore?</translation>
 <context>
     <name>VolumesPage</name>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="40"/>
+        <location filename="../../ui/pages/volumes.py" line="41"/>
         <source>报量说明</source>
         <translation>Volume notes</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="45"/>
+        <location filename="../../ui/pages/volumes.py" line="46"/>
         <source>导入报量文件…</source>
         <translation>Import volume report…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="47"/>
+        <location filename="../../ui/pages/volumes.py" line="48"/>
         <source>为需说明的品种生成草稿</source>
         <translation>Draft notes where needed</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="49"/>
+        <location filename="../../ui/pages/volumes.py" line="50"/>
         <source>导出说明 PDF</source>
         <translation>Export notes (PDF)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="51"/>
+        <location filename="../../ui/pages/volumes.py" line="52"/>
         <source>导出说明 Excel</source>
         <translation>Export notes (Excel)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="53"/>
+        <location filename="../../ui/pages/volumes.py" line="54"/>
         <source>只看需说明</source>
         <translation>Needing a note only</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="66"/>
+        <location filename="../../ui/pages/volumes.py" line="67"/>
         <source>报量</source>
         <translation>Report</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="65"/>
+        <location filename="../../ui/pages/volumes.py" line="66"/>
         <source>通用名</source>
         <translation>Generic name</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="65"/>
+        <location filename="../../ui/pages/volumes.py" line="66"/>
         <source>规格</source>
         <translation>Spec</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="66"/>
+        <location filename="../../ui/pages/volumes.py" line="67"/>
         <source>生产企业</source>
         <translation>Manufacturer</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="65"/>
+        <location filename="../../ui/pages/volumes.py" line="66"/>
         <source>基线</source>
         <translation>Baseline</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="65"/>
+        <location filename="../../ui/pages/volumes.py" line="66"/>
         <source>报量数</source>
         <translation>Reported</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="65"/>
+        <location filename="../../ui/pages/volumes.py" line="66"/>
         <source>变化</source>
         <translation>Change</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="66"/>
+        <location filename="../../ui/pages/volumes.py" line="67"/>
         <source>需说明</source>
         <translation>Note needed</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="66"/>
+        <location filename="../../ui/pages/volumes.py" line="67"/>
         <source>说明状态</source>
         <translation>Note status</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="106"/>
+        <location filename="../../ui/pages/volumes.py" line="108"/>
         <source>情况说明</source>
         <translation>Note</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="108"/>
-        <location filename="../../ui/pages/volumes.py" line="276"/>
+        <location filename="../../ui/pages/volumes.py" line="110"/>
+        <location filename="../../ui/pages/volumes.py" line="278"/>
         <source>请选择一个需要说明的品种。</source>
         <translation>Select a product that needs a note.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="123"/>
+        <location filename="../../ui/pages/volumes.py" line="125"/>
         <source>补充说明（选择“其他”时必填）</source>
         <translation>Additional explanation (required with “Other”)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="130"/>
+        <location filename="../../ui/pages/volumes.py" line="132"/>
         <source>保存</source>
         <translation>Save</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="132"/>
+        <location filename="../../ui/pages/volumes.py" line="134"/>
         <source>重新生成草稿</source>
         <translation>Redraft</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="134"/>
+        <location filename="../../ui/pages/volumes.py" line="136"/>
         <source>签字确认</source>
         <translation>Sign off</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="136"/>
-        <location filename="../../ui/pages/volumes.py" line="342"/>
+        <location filename="../../ui/pages/volumes.py" line="138"/>
+        <location filename="../../ui/pages/volumes.py" line="344"/>
         <source>撤销签字</source>
         <translation>Withdraw sign-off</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="145"/>
+        <location filename="../../ui/pages/volumes.py" line="147"/>
         <source>原因（可多选）</source>
         <translation>Reasons (choose any)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="150"/>
+        <location filename="../../ui/pages/volumes.py" line="152"/>
         <source>说明草稿（由数据和所选原因生成）</source>
         <translation>Draft (from the data and the chosen reasons)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="181"/>
+        <location filename="../../ui/pages/volumes.py" line="183"/>
         <source>草稿</source>
         <translation>Draft</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="181"/>
+        <location filename="../../ui/pages/volumes.py" line="183"/>
         <source>已签字</source>
         <translation>Signed</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="187"/>
+        <location filename="../../ui/pages/volumes.py" line="189"/>
         <source>无需</source>
         <translation>Not needed</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="191"/>
+        <location filename="../../ui/pages/volumes.py" line="193"/>
         <source>%1 年实际采购量（基本单位）</source>
         <translation>Actual purchases %1 (base units)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="203"/>
+        <location filename="../../ui/pages/volumes.py" line="205"/>
         <source>共 %1 行，需说明 %2 行，已签字 %3 行</source>
         <translation>%1 lines, %2 need a note, %3 signed</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="208"/>
+        <location filename="../../ui/pages/volumes.py" line="210"/>
         <source>尚未导入报量数据。点击“导入报量文件…”选择医保平台导出的报量表（通用名、规格、报量数）。</source>
         <translation>No volume report imported yet. Click “Import volume report…” and choose the file exported from the platform (generic name, spec, reported volume).</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="272"/>
+        <location filename="../../ui/pages/volumes.py" line="274"/>
         <source>%1 %2：变化 %3，在阈值范围内，无需说明。</source>
         <translation>%1 %2: change %3, within the threshold; no note needed.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="286"/>
+        <location filename="../../ui/pages/volumes.py" line="288"/>
         <source>%1 %2（%3）：基线 %4（%5 年），报量 %6，变化 %7 — %8</source>
         <translation>%1 %2 (%3): baseline %4 (%5), reported %6, change %7 — %8</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="292"/>
+        <location filename="../../ui/pages/volumes.py" line="294"/>
         <source>已由 %1 于 %2 签字确认，已锁定。</source>
         <translation>Signed off by %1 on %2; locked.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="296"/>
+        <location filename="../../ui/pages/volumes.py" line="298"/>
         <source>草稿，未签字。</source>
         <translation>Draft, not signed.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="303"/>
+        <location filename="../../ui/pages/volumes.py" line="305"/>
         <source>近12个月采购量</source>
         <translation>Purchases, last 12 months</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="304"/>
+        <location filename="../../ui/pages/volumes.py" line="306"/>
         <source>近12个月趋势：%1</source>
         <translation>Last 12 months: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="343"/>
+        <location filename="../../ui/pages/volumes.py" line="345"/>
         <source>撤销后该说明恢复为草稿，需要重新签字。确定撤销 %1 的签字吗？</source>
         <translation>The note goes back to draft and must be signed again. Withdraw the sign-off of %1?</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="359"/>
+        <location filename="../../ui/pages/volumes.py" line="361"/>
         <source>已为 %1 个品种生成或更新草稿。</source>
         <translation>Drafted or updated notes for %1 product(s).</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="367"/>
+        <location filename="../../ui/pages/volumes.py" line="369"/>
         <source>导入</source>
         <translation>Import</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="367"/>
+        <location filename="../../ui/pages/volumes.py" line="369"/>
         <source>导入功能尚未安装。</source>
         <translation>Import is not installed.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="369"/>
+        <location filename="../../ui/pages/volumes.py" line="371"/>
         <source>选择报量文件</source>
         <translation>Choose volume report file</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="370"/>
+        <location filename="../../ui/pages/volumes.py" line="372"/>
         <source>表格文件 (*.xlsx *.xls *.csv)</source>
         <translation>Spreadsheets (*.xlsx *.xls *.csv)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="378"/>
+        <location filename="../../ui/pages/volumes.py" line="380"/>
         <source>正在导入报量…</source>
         <translation>Importing the volume report…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="384"/>
+        <location filename="../../ui/pages/volumes.py" line="386"/>
         <source>导入完成：%1 行，新增 %2，更新 %3，未变 %4。</source>
         <translation>Imported: %1 lines, %2 new, %3 updated, %4 unchanged.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="394"/>
+        <location filename="../../ui/pages/volumes.py" line="396"/>
         <source>PDF 文件 (*.pdf)</source>
         <translation>PDF files (*.pdf)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="394"/>
+        <location filename="../../ui/pages/volumes.py" line="396"/>
         <source>Excel 文件 (*.xlsx)</source>
         <translation>Excel files (*.xlsx)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="395"/>
+        <location filename="../../ui/pages/volumes.py" line="397"/>
         <source>导出报量说明</source>
         <translation>Export volume notes</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="411"/>
+        <location filename="../../ui/pages/volumes.py" line="413"/>
         <source>已导出：%1</source>
         <translation>Exported: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="296"/>
+        <location filename="../../ui/pages/volumes.py" line="298"/>
         <source>待审核（系统根据采购数据起草）。</source>
         <translation>To review (drafted from the purchase data).</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="181"/>
+        <location filename="../../ui/pages/volumes.py" line="183"/>
         <source>待审核</source>
         <translation>To review</translation>
     </message>

@@ -15,7 +15,8 @@ from ui.main_window import PAGE_NAMES
 WORD = re.compile(r"[A-Za-z][A-Za-z]+")
 #: Units and file formats, which Chinese text writes in Latin letters too.
 UNITS_AND_FORMATS = {"mg", "ml", "mL", "kg", "mm", "cm", "IU", "μg", "ug", "Excel", "PDF", "CSV", "xlsx", "xls",
-                     "xlsm", "csv", "pdf", "db", "MB", "GB", "SQLite", "PostgreSQL", "URL"}
+                     "xlsm", "csv", "pdf", "db", "MB", "GB", "SQLite", "PostgreSQL", "URL",
+                     "HIS"}  # 医院信息系统: the name hospitals use for the system that exports department use
 
 
 @pytest.fixture

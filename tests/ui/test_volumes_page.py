@@ -157,3 +157,13 @@ def test_importing_the_sample_reported_volumes(page, monkeypatch):
     assert not worker.errors(), [worker.describe_error(e) for e in worker.errors()]
     assert len(page.rows) > before
     assert page.model.rowCount() == len(page.rows)
+
+
+def test_a_draft_without_reasons_prints_no_placeholder(page):
+    """GIVEN a line that needs a note and has no reason chosen yet WHEN it is selected THEN the system draft
+    has no reasons line and no placeholder such as “（请选择）” (glossary: print nothing until chosen, R13)."""
+    line = _needing(page)[0]  # the demo drafts no reasons
+    assert page.select_line(line.line_id)
+    draft = page.draft.toPlainText()
+    assert draft
+    assert "（请选择）" not in draft and "原因：" not in draft

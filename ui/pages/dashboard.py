@@ -107,7 +107,7 @@ class DashboardPage(BasePage):
             cards.addWidget(frame)
         frame, self.issue_number = _card(self.tr("未解决供应问题"), "#8e24aa", self)
         cards.addWidget(frame)
-        frame, self.payment_number = _card(self.tr("待回款"), "#00897b", self)
+        frame, self.payment_number = _card(self.tr("待付货款"), "#00897b", self)
         cards.addWidget(frame)
 
         # No sums of quantities: a batch mixes units (片、支、套); completion and schedule are ratios.
@@ -137,7 +137,7 @@ class DashboardPage(BasePage):
         self.payments.setWordWrap(True)
 
         self.chart_box = QGroupBox(self.tr("采购进度"), self)
-        self.chart_box.setMinimumHeight(210)
+        # The charts (220 px: six status labels never elide) set the box's minimum; the lists below scroll.
         self.chart_layout = QHBoxLayout(self.chart_box)
         self.batch_chart = None
         self.status_chart = None
@@ -146,7 +146,7 @@ class DashboardPage(BasePage):
         QVBoxLayout(todo_box).addWidget(self.todo)
         issue_box = QGroupBox(self.tr("未解决的供应问题（双击打开）"), self)
         QVBoxLayout(issue_box).addWidget(self.issues)
-        payment_box = QGroupBox(self.tr("待回款"), self)
+        payment_box = QGroupBox(self.tr("待付货款"), self)
         QVBoxLayout(payment_box).addWidget(self.payments)
         side = QSplitter(Qt.Orientation.Vertical, self)
         side.addWidget(issue_box)
@@ -166,7 +166,7 @@ class DashboardPage(BasePage):
         self.indicators_panel = IndicatorsPanel(ctx, self)
         layout.addWidget(self.indicators_panel)
         layout.addWidget(self.chart_box, 3)
-        bottom.setMinimumHeight(200)
+        bottom.setMinimumHeight(150)
         layout.addWidget(bottom, 4)
 
     def title(self) -> str:
@@ -275,10 +275,10 @@ class DashboardPage(BasePage):
     def _fill_payments(self, payments) -> None:
         self.payments.clear()
         if not payments:
-            self.payments.addItem(self.tr("没有待回款的订单。"))
+            self.payments.addItem(self.tr("没有待付款的订单。"))
             return
         for p in sorted(payments, key=lambda p: (not p["overdue"], p["due"]))[:200]:
-            text = self.tr("%1 %2 ￥%3 回款期限 %4").replace("%1", str(p["order_no"])).replace(
+            text = self.tr("%1 %2 ￥%3 应付日期 %4").replace("%1", str(p["order_no"])).replace(
                 "%2", p["company"]).replace("%3", str(p["amount"])).replace("%4", p["due"].isoformat())
             if p["overdue"]:
                 text += self.tr("（已逾期）")

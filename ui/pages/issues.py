@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QFormLayout, QGroup
                                QHeaderView, QLabel, QLineEdit, QPushButton, QSplitter, QTableView,
                                QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
+from ui.widgets.table_fit import ColumnChooser, fit_width
 from ui.dialogs.issue_dialogs import IssueActionDialog, NewIssueDialog, ReplyDialog
 from ui.pages.base import BasePage
 from ui.status_style import SUSPENDED_COLOUR, suspension_marker
@@ -89,8 +90,11 @@ class IssuesPage(BasePage):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        # Product, type and remarks share the width; company and report time are in the detail pane.
+        fit_width(self.table, (self.COLUMNS.index("product"), self.COLUMNS.index("type"), self.COL_FLAGS))
+        self.columns = ColumnChooser(self.table, [self.model.headerData(c, Qt.Orientation.Horizontal) or ""
+                                                  for c in range(len(self.COLUMNS))],
+                                     (self.COLUMNS.index("company"), self.COLUMNS.index("reported_at")))
         self.empty = QLabel(self.tr("暂无供应问题。点击“登记新问题”记录企业供应短缺、配送不及时等情况。"), self)
         self.empty.setWordWrap(True)
         self.empty.setStyleSheet("color:#666; padding:12px;")

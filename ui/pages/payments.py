@@ -35,7 +35,7 @@ class PaymentsPage(BasePage):
         self._build()
 
     def title(self) -> str:
-        return self.tr("回款")
+        return self.tr("货款结算")
 
     def _build(self) -> None:
         self.open_only = QCheckBox(self.tr("只看未付清"), self)
@@ -75,7 +75,7 @@ class PaymentsPage(BasePage):
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)
-        self.empty = QLabel(self.tr("没有待回款的订单。导入订单（含验收日期）后，这里按“验收后次月底”列出应付货款。"), self)
+        self.empty = QLabel(self.tr("没有待付款的订单。导入订单（含验收日期）后，这里按“验收后次月底”列出应付货款。"), self)
         self.empty.setWordWrap(True)
         self.empty.setStyleSheet("color:#666; padding:12px;")
         self.empty.hide()

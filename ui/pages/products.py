@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QFormL
                                QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
 from ui.app_context import AppContext
+from ui.widgets.table_fit import ColumnChooser, fit_width
 from ui.pages.base import BasePage
 from ui.status_style import (STATUS_ORDER, SUSPENDED_COLOUR, percent, status_background, status_colour,
                              status_label)
@@ -163,8 +164,7 @@ class ProductDetailPane(QWidget):
                                                 self.tr("约定量"), self.tr("已采购")])
         self.periods.verticalHeader().setVisible(False)
         # Five narrow columns: sized to their contents so 已采购 is not hidden behind a scroll bar.
-        self.periods.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.periods.horizontalHeader().setStretchLastSection(True)
+        fit_width(self.periods, (4,))
         self.periods.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.exemptions = QListWidget(self)
         self.exemptions.setObjectName("exemptionList")
@@ -229,7 +229,8 @@ class ProductDetailPane(QWidget):
         if self.chart is None:
             self.chart = MonthlyTargetChart(self, min_height=200)
             self.chart.setObjectName("monthlyChart")
-            self.chart_holder.addWidget(self.chart)
+            self.chart_holder.addWidget(self.chart, 1)
+            self.chart_holder.addWidget(self.chart.legend_label)
         current = next((p for p in detail.periods if p.current), detail.periods[-1] if detail.periods else None)
         if current is not None:
             self.chart.set_data([m.label for m in current.months], [m.target for m in current.months],
@@ -320,13 +321,21 @@ class ProductsPage(BasePage):
         self.table.verticalHeader().setDefaultSectionSize(24)
         from hospital_app.i18n import tr
 
-        header = self.table.horizontalHeader()
         status_width = max(self.table.fontMetrics().horizontalAdvance(status_label(k)) for k in STATUS_ORDER) + 16
-        for column, width in enumerate((120, 84, 60, 60, 64, 70, 70, 100, 80, 80, 80, 160, 160, 160)):
+        for column, width in enumerate((120, 84, 60, 60, 64, 70, 70, 90, 80, 80, 80, 160, 160, 160)):
             if column == 1:
                 width = max(width, status_width)
-            # Never narrower than the header text (English headers are longer).
-            self.table.setColumnWidth(column, max(width, header.sectionSizeHint(column)))
+            self.table.setColumnWidth(column, width)
+        # At 1366 px the table shows what a pharmacist reads first without a horizontal scroll bar;
+        # purchased, target, agreed volume, manufacturer and batch are in the detail pane and can be
+        # shown again from the header's context menu.
+        cols = ProgressModel.COLUMNS
+        fit_width(self.table, (cols.index("flags"),), content_sized=False)
+        header = self.table.horizontalHeader()
+        for column in range(len(cols)):  # never narrower than the title (English titles wrap)
+            self.table.setColumnWidth(column, max(self.table.columnWidth(column), header.sectionSizeHint(column)))
+        self.columns = ColumnChooser(self.table, self.model.headers(), [cols.index(k) for k in (
+            "purchased", "target_to_date", "agreed_volume", "manufacturer", "batch")])
         self.detail = ProductDetailPane(self)
 
         left = QWidget(self)
@@ -338,7 +347,7 @@ class ProductsPage(BasePage):
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(left)
         splitter.addWidget(self.detail)
-        splitter.setSizes([760, 400])
+        splitter.setSizes([810, 370])
         splitter.setStretchFactor(0, 1)
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)

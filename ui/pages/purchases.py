@@ -9,6 +9,7 @@ from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDateEdit, QHBoxLayout, QLabel,
                                QLineEdit, QPushButton, QTableView, QVBoxLayout, QWidget)
 
+from ui.widgets.table_fit import ColumnChooser, fit_width
 from ui.app_context import AppContext
 from ui.models.purchases_model import COLUMNS, PurchasesModel, cell_text
 from ui.pages.base import BasePage
@@ -82,6 +83,9 @@ class PurchasesPage(BasePage):
         # Fixed column widths: ResizeToContents would ask every row of 500 000 for its text.
         for column, width in enumerate((92, 130, 90, 160, 90, 150, 44, 80, 44, 90, 100, 150, 160)):
             self.table.setColumnWidth(column, width)
+        fit_width(self.table, (3, 5, 11), content_sized=False)  # generic name, manufacturer, distributor
+        self.columns = ColumnChooser(self.table, [self.model.headerData(c, Qt.Orientation.Horizontal)
+                                                  for c in range(self.model.columnCount())], (2, 12))
 
         layout = QVBoxLayout(self)
         layout.addLayout(bar)

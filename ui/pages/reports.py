@@ -83,7 +83,7 @@ class ReportsPage(BasePage):
         picker.addWidget(self.part)
         picker.addWidget(self.period_label, 1)
         picker.addWidget(self.generate_button)
-        hint = QLabel(self.tr("报告包括执行总体情况、各批次完成进度、非中选产品占比、供应问题、订单与回款、"
+        hint = QLabel(self.tr("报告包括执行总体情况、各批次完成进度、非中选产品占比、供应问题、订单与货款结算、"
                               "报量说明及整改措施，统计截至所选期间末（或计算日期）。"), self_check)
         hint.setWordWrap(True)
         hint.setStyleSheet("color:#666;")

@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QHeaderView, QLabel, QPushButton, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
+from ui.widgets.table_fit import ColumnChooser, fit_width
 from ui.app_context import AppContext
 from ui.pages.base import BasePage
 from ui.widgets import common
@@ -51,7 +52,7 @@ class RetentionPage(BasePage):
             self.tr("说明")])
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        fit_width(self.table, (0, 1, 10))  # product, manufacturer, remark
         self.table.cellDoubleClicked.connect(self._open)
         self.left_out = QLabel(self)
         self.left_out.setObjectName("retentionLeftOut")

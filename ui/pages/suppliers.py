@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QHeaderView, QLabel, QPus
                                QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
 from hospital_app.domain.orders import Quarter
+from ui.widgets.table_fit import ColumnChooser, fit_width
 from ui.app_context import AppContext
 from ui.pages.base import BasePage
 from ui.status_style import percent
@@ -78,7 +79,7 @@ class SuppliersPage(BasePage):
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
         self.table.setSortingEnabled(True)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        fit_width(self.table, (0, 10))  # company, products with most issues
         self.table.itemSelectionChanged.connect(self._selected)
 
         self.orders = QTableWidget(0, 8, self)

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QGridLayout, QGroup
                                QHeaderView, QLabel, QPlainTextEdit, QPushButton, QSplitter, QTableView,
                                QVBoxLayout, QWidget)
 
+from ui.widgets.table_fit import ColumnChooser, fit_width
 from ui.pages.base import BasePage
 from ui.widgets import common
 from ui.widgets.common import Banner, fmt_datetime
@@ -75,8 +76,9 @@ class VolumesPage(BasePage):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        fit_width(self.table, (0, 7))  # generic name, manufacturer
+        self.columns = ColumnChooser(self.table, [self.model.headerData(c, Qt.Orientation.Horizontal)
+                                                  for c in range(self.model.columnCount())], (8,))  # the report
 
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(self.table)

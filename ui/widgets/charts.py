@@ -13,7 +13,7 @@ from PySide6.QtCharts import (QBarCategoryAxis, QBarSet, QChart, QChartView, QHo
                               QValueAxis)
 from PySide6.QtCore import QCoreApplication, QPointF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QLabel, QWidget
 
 from ui.status_style import STATUS_COLOURS
 
@@ -141,10 +141,78 @@ class StatusChart(_ChartView):
         chart.legend().hide()
 
 
+class LegendLabel(QLabel):
+    """A chart legend that wraps between its entries, never inside one: (symbol, colour, name)."""
+
+    GAP = "\u3000"
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setTextFormat(Qt.TextFormat.RichText)
+        self.items: list[tuple[str, QColor, str]] = []
+        self._width = -1
+
+    def set_items(self, items: Sequence[tuple[str, QColor, str]]) -> None:
+        self.items = list(items)
+        self._width = -1
+        self._layout()
+
+    def lines(self, width: int) -> list[list[int]]:
+        """Indexes of the entries on each line for a label ``width`` px wide."""
+        fm = self.fontMetrics()
+        lines: list[list[int]] = []
+        used = 0
+        for i, (symbol, _colour, name) in enumerate(self.items):
+            need = fm.horizontalAdvance(f"{symbol} {name}{self.GAP}")
+            if lines and used + need <= width:
+                lines[-1].append(i)
+                used += need
+            else:
+                lines.append([i])
+                used = need
+        return lines
+
+    def _layout(self) -> None:
+        from html import escape
+
+        width = self.width()  # re-wrapped on every resize
+        if width == self._width:
+            return
+        self._width = width
+
+        def entry(i: int) -> str:
+            symbol, colour, name = self.items[i]
+            return f'<span style="color:{colour.name()}">{symbol}</span>&nbsp;{escape(name)}'
+
+        self.setText("<br>".join(self.GAP.join(entry(i) for i in line) for line in self.lines(width)))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        self._layout()
+
+    def minimumSizeHint(self):  # noqa: N802 - Qt API: may shrink; the text re-wraps
+        hint = super().minimumSizeHint()
+        hint.setWidth(0)
+        return hint
+
+
 class MonthlyTargetChart(_ChartView):
     """One agreement period month by month: the R7 monthly target (dashed line) and purchases
     (bars); clustered months (R12) in orange, empty months marked with a red dot on the axis,
-    and the agreement end as a vertical line after the last month."""
+    and the agreement end as a vertical line after the last month.
+
+    The legend is :attr:`legend_label`, a word-wrapped label the page puts under the chart: the
+    chart's own legend cannot wrap and cut its names off in a narrow pane (issue 20 §5)."""
+
+    def __init__(self, parent: QWidget | None = None, min_height: int = 220) -> None:
+        super().__init__(parent, min_height)
+        self.legend_label = LegendLabel(parent)
+        self.legend_label.setObjectName("monthlyChartLegend")
+        self.legend_names: list[str] = []
+
+    def _legend(self, items: Sequence[tuple[str, QColor, str]]) -> None:
+        self.legend_names = [name for _s, _c, name in items]
+        self.legend_label.set_items(items)
 
     def set_data(self, labels: Sequence[str], targets: Sequence[int], purchased: Sequence[int],
                  title: str = "", *, clustered: Sequence[bool] = (), empty: Sequence[bool] = (),
@@ -154,6 +222,7 @@ class MonthlyTargetChart(_ChartView):
         n = len(self.labels)
         self.clustered = [bool(x) for x in clustered] or [False] * n
         self.empty = [bool(x) for x in empty] or [False] * n
+        self._legend([])
         if not labels:
             return
         normal = QBarSet(QCoreApplication.translate("Charts", "实际采购"))
@@ -178,7 +247,7 @@ class MonthlyTargetChart(_ChartView):
         extra = [target]
         if any(self.empty):
             dots = QScatterSeries()
-            dots.setName(QCoreApplication.translate("Charts", "无采购的月份"))
+            dots.setName(QCoreApplication.translate("Charts", "当月未采购"))  # glossary term
             dots.setColor(RED)
             dots.setBorderColor(RED)
             dots.setMarkerSize(9)
@@ -198,6 +267,9 @@ class MonthlyTargetChart(_ChartView):
         x_axis = QBarCategoryAxis()
         # Month numbers only: twelve bars in a narrow pane; the title names the period.
         x_axis.append([label[5:] if len(label) == 7 else label for label in labels])
+        small = x_axis.labelsFont()
+        small.setPointSizeF(max(7.0, self.font().pointSizeF() * 0.85))
+        x_axis.setLabelsFont(small)  # twelve month numbers in a narrow pane, never elided
         y_axis = QValueAxis()
         y_axis.setLabelFormat("%d")
         y_axis.setRange(0, top)
@@ -214,4 +286,13 @@ class MonthlyTargetChart(_ChartView):
         for series in extra:
             series.attachAxis(hidden_x)
             series.attachAxis(y_axis)
-        chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
+        chart.legend().hide()
+        legend = [("■", BLUE, normal.label())]
+        if any(self.clustered):
+            legend.append(("■", ORANGE, heavy.label()))
+        legend.append(("┅", GREY, target.name()))
+        if any(self.empty):
+            legend.append(("●", RED, dots.name()))
+        if end_label:
+            legend.append(("┆", RED, end_label))
+        self._legend(legend)

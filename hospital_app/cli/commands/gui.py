@@ -25,6 +25,8 @@ def register(sub, common) -> None:
                    help=tr("打开窗口，显示首帧时输出 first-frame <毫秒>，数据就绪时输出 ready <毫秒>，然后退出",
                            "open, print 'first-frame <ms>' at the first frame and 'ready <ms>' once the "
                            "figures are shown, exit"))
-    p.add_argument("--screenshot", metavar="FILE.png")
+    p.add_argument("--screenshot", metavar="FILE.png",
+                   help=tr("打开首个页面，数据就绪后把窗口（1366×768）存为 PNG 图片，然后退出",
+                           "open the first page, save the window (1366×768) as a PNG once its data is shown, and quit"))
     # The pages are those of ui/main_window.PAGES (checked when the window starts: no Qt import here).
     p.add_argument("--page", metavar="PAGE", help=tr("首先显示的页面", "the page to show first"))
