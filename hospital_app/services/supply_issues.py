@@ -399,7 +399,7 @@ def report_to_bureau(session: Session, issue_id: int, at: datetime, to: str | No
     who = who or audit.current_user()
     issue = _get(session, issue_id)
     if issue.insurance_notified_at is not None:
-        raise Conflict(tr("供应问题 {id} 已于 {t} 上报医保局", "Supply issue {id} was already reported to the "
+        raise Conflict(tr("供应问题 {id} 已于 {t} 报告医保部门", "Supply issue {id} was already reported to the "
                           "insurance bureau on {t}", id=issue.id,
                           t=issue.insurance_notified_at.isoformat(sep=" ", timespec="minutes")))
     _check_after(at, issue.reported_at, "登记", "report")
@@ -407,7 +407,7 @@ def report_to_bureau(session: Session, issue_id: int, at: datetime, to: str | No
     to = (to or "").strip() or None
     issue.insurance_notified_at, issue.bureau_report_to = at, to
     _event(session, issue, at, who, "reported_to_bureau", None,
-           tr("上报医保局", "reported to the insurance bureau") + (f"：{to}" if to else ""), before)
+           tr("报告医保部门", "reported to the insurance bureau") + (f"：{to}" if to else ""), before)
     return _view(issue, load_calendar(session), as_of or at.date(), _company_names(session))
 
 
@@ -417,19 +417,19 @@ def confirm_by_bureau(session: Session, issue_id: int, at: datetime, ref: str | 
     who = who or audit.current_user()
     issue = _get(session, issue_id)
     if issue.insurance_notified_at is None:
-        raise Conflict(tr("供应问题 {id} 尚未上报医保局，不能登记核实",
+        raise Conflict(tr("供应问题 {id} 尚未报告医保部门，不能登记核实",
                           "Supply issue {id} has not been reported to the insurance bureau; "
                           "its confirmation cannot be recorded", id=issue.id))
     if issue.bureau_confirmed_at is not None:
-        raise Conflict(tr("供应问题 {id} 已于 {t} 经医保局核实", "Supply issue {id} was already confirmed by "
+        raise Conflict(tr("供应问题 {id} 已于 {t} 经医保部门核实", "Supply issue {id} was already confirmed by "
                           "the insurance bureau on {t}", id=issue.id,
                           t=issue.bureau_confirmed_at.isoformat(sep=" ", timespec="minutes")))
-    _check_after(at, issue.insurance_notified_at, "上报医保局", "bureau report")
+    _check_after(at, issue.insurance_notified_at, "报告医保部门", "bureau report")
     before = _snapshot(issue)
     ref = (ref or "").strip() or None
     issue.bureau_confirmed_at, issue.bureau_confirm_ref = at, ref
     _event(session, issue, at, who, "bureau_confirmed", None,
-           tr("医保局核实", "confirmed by the insurance bureau") + (f"：{ref}" if ref else ""), before)
+           tr("医保部门核实", "confirmed by the insurance bureau") + (f"：{ref}" if ref else ""), before)
     return _view(issue, load_calendar(session), as_of or at.date(), _company_names(session))
 
 

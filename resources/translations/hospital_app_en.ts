@@ -1275,17 +1275,17 @@
     </message>
     <message>
         <location filename="../../ui/dialogs/issue_dialogs.py" line="293"/>
-        <source>上报医保部门</source>
-        <translation>Escalate to the medical insurance bureau</translation>
+        <source>逾期升级上报</source>
+        <translation>Escalate (overdue)</translation>
     </message>
     <message>
         <location filename="../../ui/dialogs/issue_dialogs.py" line="293"/>
-        <source>上报医保局</source>
-        <translation>Report to the insurance bureau</translation>
+        <source>报告医保部门</source>
+        <translation>Report to the bureau</translation>
     </message>
     <message>
         <location filename="../../ui/dialogs/issue_dialogs.py" line="294"/>
-        <source>医保局核实</source>
+        <source>医保部门核实</source>
         <translation>Bureau confirmation</translation>
     </message>
     <message>
@@ -1384,7 +1384,7 @@
     <message>
         <location filename="../../ui/pages/issues.py" line="79"/>
         <location filename="../../ui/pages/issues.py" line="134"/>
-        <location filename="../../ui/pages/issues.py" line="179"/>
+        <location filename="../../ui/pages/issues.py" line="180"/>
         <source>状态</source>
         <translation>Status</translation>
     </message>
@@ -1428,7 +1428,7 @@
     </message>
     <message>
         <location filename="../../ui/pages/issues.py" line="128"/>
-        <location filename="../../ui/pages/issues.py" line="342"/>
+        <location filename="../../ui/pages/issues.py" line="343"/>
         <source>请在左侧选择一个问题。</source>
         <translation>Select an issue on the left.</translation>
     </message>
@@ -1459,205 +1459,222 @@
     </message>
     <message>
         <location filename="../../ui/pages/issues.py" line="147"/>
-        <location filename="../../ui/pages/issues.py" line="387"/>
+        <location filename="../../ui/pages/issues.py" line="388"/>
         <source>关闭</source>
         <translation>Close</translation>
     </message>
     <message>
         <location filename="../../ui/pages/issues.py" line="148"/>
-        <location filename="../../ui/pages/issues.py" line="485"/>
+        <source>逾期升级上报…</source>
+        <translation>Escalate (overdue)…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="149"/>
+        <source>问题逾期未解决：升级上报医保部门并打印上报函</source>
+        <translation>The issue is overdue: escalate it to the insurance bureau and print the letter</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="150"/>
+        <source>报告医保部门…</source>
+        <translation>Report to the bureau…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="151"/>
+        <source>登记已将本问题报告医保部门（时间、报告对象）</source>
+        <translation>Record that this issue was reported to the bureau (time, to whom)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="152"/>
+        <source>医保部门核实…</source>
+        <translation>Bureau confirmation…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="153"/>
+        <source>登记医保部门对本问题的核实（时间、文号）</source>
+        <translation>Record the bureau&apos;s confirmation of this issue (time, reference)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="408"/>
+        <source>；待医保部门核实</source>
+        <translation>; awaiting the bureau&apos;s confirmation</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="486"/>
         <source>上报医保部门</source>
         <translation>Escalate to the medical insurance bureau</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="149"/>
-        <location filename="../../ui/pages/issues.py" line="389"/>
-        <source>上报医保局</source>
-        <translation>Report to the insurance bureau</translation>
-    </message>
-    <message>
-        <location filename="../../ui/pages/issues.py" line="150"/>
-        <source>登记已将本问题上报医保局（时间、上报对象）</source>
-        <translation>Record that this issue was reported to the insurance bureau (time, to whom)</translation>
-    </message>
-    <message>
-        <location filename="../../ui/pages/issues.py" line="151"/>
-        <location filename="../../ui/pages/issues.py" line="389"/>
-        <source>医保局核实</source>
-        <translation>Bureau confirmation</translation>
-    </message>
-    <message>
-        <location filename="../../ui/pages/issues.py" line="152"/>
-        <source>登记医保局对本问题的核实（时间、文号）</source>
-        <translation>Record the insurance bureau&apos;s confirmation of this issue (time, reference)</translation>
-    </message>
-    <message>
-        <location filename="../../ui/pages/issues.py" line="156"/>
+        <location filename="../../ui/pages/issues.py" line="157"/>
         <source>打印反馈单</source>
         <translation>Print complaint form</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="157"/>
+        <location filename="../../ui/pages/issues.py" line="158"/>
         <source>打印上报函</source>
         <translation>Print escalation letter</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="179"/>
+        <location filename="../../ui/pages/issues.py" line="180"/>
         <source>时间</source>
         <translation>Time</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="179"/>
+        <location filename="../../ui/pages/issues.py" line="180"/>
         <source>事件</source>
         <translation>Event</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="180"/>
+        <location filename="../../ui/pages/issues.py" line="181"/>
         <source>经办人</source>
         <translation>By</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="180"/>
+        <location filename="../../ui/pages/issues.py" line="181"/>
         <source>说明</source>
         <translation>Note</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="192"/>
+        <location filename="../../ui/pages/issues.py" line="193"/>
         <source>处理时间线</source>
         <translation>Timeline</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="237"/>
+        <location filename="../../ui/pages/issues.py" line="238"/>
         <source>暂定：尚未答复，或该年份官方节假日安排未发布</source>
         <translation>Provisional: no reply yet, or the official holiday schedule of that year is not published</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="249"/>
+        <location filename="../../ui/pages/issues.py" line="250"/>
         <source>共 %1 条，逾期 %2 条</source>
         <translation>%1 issues, %2 overdue</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="255"/>
+        <location filename="../../ui/pages/issues.py" line="256"/>
         <source>%1 年的官方节假日安排尚未发布，相关期限按周一至周五推算，标为“暂定”。可在“设置 → 工作日历”中更正。</source>
         <translation>The official holiday schedule for %1 has not been published; dues assume Monday–Friday and are marked “provisional”. Correct them in “Settings → Working calendar”.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="271"/>
+        <location filename="../../ui/pages/issues.py" line="272"/>
         <source>（暂定）</source>
         <translation> (provisional)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="277"/>
+        <location filename="../../ui/pages/issues.py" line="278"/>
         <source>答复逾期</source>
         <translation>Reply overdue</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="279"/>
+        <location filename="../../ui/pages/issues.py" line="280"/>
         <source>解决逾期</source>
         <translation>Resolution overdue</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="281"/>
+        <location filename="../../ui/pages/issues.py" line="282"/>
         <source>承诺超过5个工作日</source>
         <translation>Promise beyond 5 working days</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="358"/>
+        <location filename="../../ui/pages/issues.py" line="359"/>
         <source>（%1 已答复）</source>
         <translation> (replied %1)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="360"/>
+        <location filename="../../ui/pages/issues.py" line="361"/>
         <source>未承诺</source>
         <translation>No promise</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="362"/>
+        <location filename="../../ui/pages/issues.py" line="363"/>
         <source>；最迟 %1</source>
         <translation>; latest %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="364"/>
+        <location filename="../../ui/pages/issues.py" line="365"/>
         <source>（超过5个工作日期限）</source>
         <translation> (beyond the 5-working-day limit)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="368"/>
+        <location filename="../../ui/pages/issues.py" line="369"/>
         <source>截至 %1 的状态（此后登记的答复、解决等尚未计入）</source>
         <translation>State as of %1 (replies, resolutions etc. recorded later are not counted yet)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="386"/>
+        <location filename="../../ui/pages/issues.py" line="387"/>
         <source>登记</source>
         <translation>Filed</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="386"/>
+        <location filename="../../ui/pages/issues.py" line="387"/>
         <source>企业答复</source>
         <translation>Supplier reply</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="386"/>
+        <location filename="../../ui/pages/issues.py" line="387"/>
         <source>解决</source>
         <translation>Resolved</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="387"/>
+        <location filename="../../ui/pages/issues.py" line="388"/>
         <source>上报</source>
         <translation>Escalated</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="387"/>
+        <location filename="../../ui/pages/issues.py" line="388"/>
         <source>关联采购</source>
         <translation>Purchases linked</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="388"/>
+        <location filename="../../ui/pages/issues.py" line="389"/>
         <source>应急核实</source>
         <translation>Emergency verified</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="388"/>
+        <location filename="../../ui/pages/issues.py" line="389"/>
         <source>备注</source>
         <translation>Note</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="398"/>
+        <location filename="../../ui/pages/issues.py" line="390"/>
+        <source>报告医保部门</source>
+        <translation>Report to the bureau</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="390"/>
+        <source>医保部门核实</source>
+        <translation>Bureau confirmation</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/issues.py" line="399"/>
         <source>未上报</source>
         <translation>Not reported</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="399"/>
+        <location filename="../../ui/pages/issues.py" line="400"/>
         <source>%1 已上报</source>
         <translation>reported %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="403"/>
+        <location filename="../../ui/pages/issues.py" line="404"/>
         <source>；%1 已核实</source>
         <translation>; confirmed %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="407"/>
-        <source>；待医保局核实</source>
-        <translation>; awaiting the bureau&apos;s confirmation</translation>
-    </message>
-    <message>
-        <location filename="../../ui/pages/issues.py" line="477"/>
+        <location filename="../../ui/pages/issues.py" line="478"/>
         <source>已记录。注意：承诺解决日期超过 5 个工作日期限（最迟 %1）。</source>
         <translation>Recorded. Note: the promised resolution date is beyond the 5-working-day limit (latest %1).</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="480"/>
+        <location filename="../../ui/pages/issues.py" line="481"/>
         <source>已保存问题 %1。</source>
         <translation>Issue %1 saved.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="485"/>
+        <location filename="../../ui/pages/issues.py" line="486"/>
         <source>问题已标记为上报。现在打印上报函吗？</source>
         <translation>The issue is marked as escalated. Print the escalation letter now?</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/issues.py" line="504"/>
+        <location filename="../../ui/pages/issues.py" line="505"/>
         <source>已生成：%1</source>
         <translation>Written: %1</translation>
     </message>

@@ -290,8 +290,8 @@ class IssueActionDialog(QDialog):
         self.action = action
         self.need_text = action == "close" and issue.status != "resolved"
         titles = {"resolve": self.tr("登记问题解决"), "close": self.tr("关闭问题"),
-                  "escalate": self.tr("上报医保部门"), "report": self.tr("上报医保局"),
-                  "confirm": self.tr("医保局核实")}
+                  "escalate": self.tr("逾期升级上报"), "report": self.tr("报告医保部门"),
+                  "confirm": self.tr("医保部门核实")}
         self.setObjectName(f"{action}Dialog")
         self.setWindowTitle(titles[action] + f" — {issue.id}")
         if action == "report":

@@ -145,11 +145,12 @@ class IssuesPage(BasePage):
         self.reply_button = QPushButton(self.tr("登记答复"), box)
         self.resolve_button = QPushButton(self.tr("登记解决"), box)
         self.close_button = QPushButton(self.tr("关闭"), box)
-        self.escalate_button = QPushButton(self.tr("上报医保部门"), box)
-        self.report_button = QPushButton(self.tr("上报医保局"), box)
-        self.report_button.setToolTip(self.tr("登记已将本问题上报医保局（时间、上报对象）"))
-        self.confirm_button = QPushButton(self.tr("医保局核实"), box)
-        self.confirm_button.setToolTip(self.tr("登记医保局对本问题的核实（时间、文号）"))
+        self.escalate_button = QPushButton(self.tr("逾期升级上报…"), box)
+        self.escalate_button.setToolTip(self.tr("问题逾期未解决：升级上报医保部门并打印上报函"))
+        self.report_button = QPushButton(self.tr("报告医保部门…"), box)
+        self.report_button.setToolTip(self.tr("登记已将本问题报告医保部门（时间、报告对象）"))
+        self.confirm_button = QPushButton(self.tr("医保部门核实…"), box)
+        self.confirm_button.setToolTip(self.tr("登记医保部门对本问题的核实（时间、文号）"))
         self.as_of_label = QLabel(box)
         self.as_of_label.setObjectName("issueAsOf")
         self.as_of_label.setStyleSheet("color:#666;")
@@ -386,7 +387,7 @@ class IssuesPage(BasePage):
         actions = {"filed": self.tr("登记"), "replied": self.tr("企业答复"), "resolved": self.tr("解决"),
                    "closed": self.tr("关闭"), "escalated": self.tr("上报"), "linked": self.tr("关联采购"),
                    "emergency_verified": self.tr("应急核实"), "note": self.tr("备注"),
-                   "reported_to_bureau": self.tr("上报医保局"), "bureau_confirmed": self.tr("医保局核实")}
+                   "reported_to_bureau": self.tr("报告医保部门"), "bureau_confirmed": self.tr("医保部门核实")}
         for e in detail.events:
             item = QTreeWidgetItem(self.timeline, [fmt_datetime(e.at), actions.get(e.action, e.action),
                                                    status_label(e.to_status) if e.to_status else "",
@@ -404,7 +405,7 @@ class IssuesPage(BasePage):
             if v.bureau_confirm_ref:
                 text += f"（{v.bureau_confirm_ref}）"
         else:
-            text += self.tr("；待医保局核实")
+            text += self.tr("；待医保部门核实")
         return text
 
     # ------------------------------------------------------------------ actions

@@ -32,9 +32,9 @@ def _summary(view) -> str:
               id=view.id, s=status_label(view.status), pid=view.product_id, name=view.product_name,
               t=type_label(view.type), r=_dt(view.reported_at), rd=view.reply_due.isoformat(), res=res)
     if view.bureau_reported_at:
-        line += tr("  已上报医保局 {t}", "  reported to the bureau {t}", t=_dt(view.bureau_reported_at))
+        line += tr("  已报告医保部门 {t}", "  reported to the bureau {t}", t=_dt(view.bureau_reported_at))
     if view.bureau_confirmed_at:
-        line += tr("  医保局已核实 {t}", "  confirmed by the bureau {t}", t=_dt(view.bureau_confirmed_at))
+        line += tr("  医保部门已核实 {t}", "  confirmed by the bureau {t}", t=_dt(view.bureau_confirmed_at))
     flags = _overdue_text(view)
     return line + (f"  ⚠ {flags}" if flags else "")
 
@@ -127,7 +127,7 @@ def cmd_report(ctx, args) -> int:
 
     with ctx.db.session() as s:
         view = report_to_bureau(s, args.id, args.at, to=args.to, as_of=ctx.as_of)
-    _print_change(ctx, args, view, "供应问题 #{id} 已登记上报医保局。",
+    _print_change(ctx, args, view, "供应问题 #{id} 已登记报告医保部门。",
                   "Supply issue #{id}: report to the insurance bureau recorded.")
     return 0
 
@@ -137,7 +137,7 @@ def cmd_confirm(ctx, args) -> int:
 
     with ctx.db.session() as s:
         view = confirm_by_bureau(s, args.id, args.at, ref=args.ref, as_of=ctx.as_of)
-    _print_change(ctx, args, view, "供应问题 #{id} 已登记医保局核实。",
+    _print_change(ctx, args, view, "供应问题 #{id} 已登记医保部门核实。",
                   "Supply issue #{id}: the insurance bureau's confirmation recorded.")
     return 0
 
@@ -184,12 +184,12 @@ def register(sub, common) -> None:
         if name == "reply":
             x.add_argument("--promise", type=date_arg)
         x.add_argument("--json", action="store_true")
-    rp = leaf(isub, common, "report", "登记已上报医保局", "record the report to the insurance bureau", cmd_report)
+    rp = leaf(isub, common, "report", "登记已报告医保部门", "record the report to the insurance bureau", cmd_report)
     rp.add_argument("id", type=int)
     rp.add_argument("--at", type=datetime_arg, required=True)
     rp.add_argument("--to", help=tr("上报对象（如 某市医疗保障局）", "to whom (e.g. the city's insurance bureau)"))
     rp.add_argument("--json", action="store_true")
-    cf = leaf(isub, common, "confirm", "登记医保局核实", "record the insurance bureau's confirmation", cmd_confirm)
+    cf = leaf(isub, common, "confirm", "登记医保部门核实", "record the insurance bureau's confirmation", cmd_confirm)
     cf.add_argument("id", type=int)
     cf.add_argument("--at", type=datetime_arg, required=True)
     cf.add_argument("--ref", help=tr("核实文号或记录", "the confirmation's reference"))

@@ -1,12 +1,6 @@
-"""Agreed volumes (约定采购量) import, and the batch-date rules the product import shares.
-
-``products``: the batch (by name, created when new), companies, the selected product with
-its selected price per base unit (IMPORT.md: per pack unless the header says per base unit)
-and, when the row has an agreed volume and a period, its agreement period (R6/R7). Empty
-batch dates are filled from the file; a stored one is never moved, only warned about (R6,
-R8, R14). Catalogue products of a now-selected generic name become non-selected (R9).
-
-``volumes``: agreement periods of known selected products only.
+"""Agreed volumes (约定采购量) import: agreement periods of known selected products (R6/R7);
+and the helpers the product import (``kinds.products``) shares with it: batch dates filled
+from the file (a stored one is never moved, only warned about), the supply role, name lists.
 """
 
 from __future__ import annotations
@@ -14,42 +8,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
-from db.models import AgreementPeriod, Batch, Product, ProductDistributor
-from hospital_app.domain.normalize import normalize_key
+from db.models import AgreementPeriod, Batch, Product
 from hospital_app.i18n import tr
 from hospital_app.importers import values as V
-from hospital_app.importers.headers import normalize_header
 from hospital_app.importers.table import Record
 from hospital_app.services.importing.matching import ProductIndex, _Prod
-from hospital_app.services.importing.results import PRICE_Q
-from hospital_app.services.importing.run import Run, _q, _RowError
-
-
-def _per_base_unit(run: Run, rec: Record, glued: str, upp: int | None, base_unit: str | None) -> bool:
-    """Is the selected price per base unit? IMPORT.md: per pack unless the header says
-    per base unit (最小制剂单位价格, 单位价格, or a bracket such as （元/片））."""
-    name, hint = normalize_header(run.t.column("selected_price"))
-    if name in ("最小制剂单位价格", "单位价格") or "最小" in hint or "最小" in glued:
-        return True
-    per = (hint + "/" + glued).split("/")
-    units = {u.strip() for u in per if u.strip() and u.strip() != "元"}
-    if base_unit and base_unit in units:
-        return True
-    if units & V.PACK_UNITS:
-        return False
-    return bool(units & (V.BASE_UNITS - {"瓶", "包"}))
-
-
-def _price_pack_unit(run: Run, glued: str, base_unit: str | None) -> str | None:
-    """The pack a per-pack selected price names ("中选价格（元/盒）", "3.26元/盒"), if exactly one."""
-    _name, hint = normalize_header(run.t.column("selected_price"))
-    units = {u.strip() for u in (hint + "/" + glued).split("/")} - {"", "元"}
-    if len(units) != 1:
-        return None
-    (unit,) = units
-    return unit if unit != base_unit and (unit in V.PACK_UNITS or unit in V.BASE_UNITS) else None
+from hospital_app.services.importing.run import Run, _RowError
 
 
 def _supply_role(run: Run, rec: Record) -> str | None:
@@ -127,127 +93,33 @@ def _set_batch_dates(run: Run, batch: Batch, span: _BatchSpan) -> None:
 
 
 def import_volumes(run: Run, *, batch: str | None = None, run_id: int | None = None) -> None:
-    """volumes: agreement periods of known selected products (R6/R7)."""
-    _import_products(run, batch, "volumes")
-
-
-def _import_products(run: Run, batch_name: str | None, kind: str) -> None:
-    """products: Batch (by name), Company, selected Product, AgreementPeriod (R6/R7)
-    when the row has an agreed volume and a period. volumes: periods of known selected products."""
+    """volumes: agreement periods of known selected products (R6/R7). (The products kind has
+    its own writer, ``kinds.products``.)"""
     batches: dict[str, Batch] = {b.name: b for b in run.s.scalars(select(Batch))}
-    index = ProductIndex(run.s, selected_only=(kind == "volumes"))
-    touched_generics: set[str] = set()
-    spans: dict[str, _BatchSpan] = {}
+    index = ProductIndex(run.s, selected_only=True)
     for rec in run.records():
         try:
-            bname = run.text(rec, "batch") or batch_name
-            if not bname and kind == "products":
-                raise run.fail(rec, "batch", tr("缺少批次名称（文件无批次列时请用 --batch 指定）",
-                                                "No batch name (use --batch when the file has no batch column)"))
-            batch = None
-            if bname:
-                batch = batches.get(bname)
-                if batch is None and kind == "products":
-                    batch = Batch(name=bname, policy_overrides={})
-                    run.s.add(batch)
-                    run.s.flush()
-                    batches[bname] = batch
+            bname = run.text(rec, "batch") or batch
+            target = batches.get(bname) if bname else None
             ident = run.identity(rec)
-            if kind == "products":
-                product, changed, created = _upsert_product(run, rec, ident, batch, index)
-                touched_generics.add(product.generic_name_norm)
-            else:
-                prod = run.match(rec, index, ident)
-                if prod is None:
-                    raise run.fail(rec, "product_code" if ident["code"] else "generic_name", tr(
-                        "找不到对应的中选产品（请先导入中选产品清单）",
-                        "No matching selected product (import the selected-product list first)"))
-                product = run.s.get(Product, prod.id)
-                if batch is not None and product.batch_id != batch.id:
-                    raise run.fail(rec, "batch", tr("产品 {p} 不属于批次“{b}”", "Product {p} is not in batch '{b}'",
-                                                    p=prod.label, b=bname))
-                changed, created = False, False
-            period_changed, period_created = _upsert_period(run, rec, product, ident, required=(kind == "volumes"))
-            if kind == "products":
-                spans.setdefault(bname, _BatchSpan()).see(rec.row, run.get(rec, "period_start", V.parse_date),
-                                                          run.get(rec, "period_end", V.parse_date))
+            prod = run.match(rec, index, ident)
+            if prod is None:
+                raise run.fail(rec, "product_code" if ident["code"] else "generic_name", tr(
+                    "找不到对应的中选产品（请先导入中选产品清单）",
+                    "No matching selected product (import the selected-product list first)"))
+            product = run.s.get(Product, prod.id)
+            if target is not None and product.batch_id != target.id:
+                raise run.fail(rec, "batch", tr("产品 {p} 不属于批次“{b}”", "Product {p} is not in batch '{b}'",
+                                                p=prod.label, b=bname))
+            period_changed, period_created = _upsert_period(run, rec, product, ident, required=True)
         except _RowError:
             continue
-        if created or (kind == "volumes" and period_created):
+        if period_created:
             run.result.inserted += 1
-        elif changed or period_changed or period_created:
+        elif period_changed:
             run.result.updated += 1
         else:
             run.result.unchanged += 1
-    if kind == "products" and not run.total_problems:
-        for bname, span in spans.items():
-            _set_batch_dates(run, batches[bname], span)
-    if kind == "products" and touched_generics and not run.total_problems:
-        # Catalogue products of a now-selected generic name are non-selected (R9).
-        run.s.execute(update(Product).where(Product.category == "catalogue",
-                                            Product.generic_name_norm.in_(sorted(touched_generics)))
-                      .values(category="nonselected", version=Product.version + 1)
-                      .execution_options(synchronize_session=False))
-
-
-def _upsert_product(run: Run, rec: Record, ident: dict, batch: Batch, index: ProductIndex):
-    code_key, generic, form, spec, maker = ident["keys"]
-    if not ident["generic"]:
-        raise run.fail(rec, "generic_name", tr("通用名不能为空", "The generic name must not be empty"))
-    if not ident["maker"]:
-        raise run.fail(rec, "manufacturer", tr("生产企业不能为空", "The manufacturer must not be empty"))
-    parsed = run.get(rec, "selected_price", V.parse_number, required=True)
-    price, glued = parsed
-    if price <= 0:
-        raise run.fail(rec, "selected_price", tr("中选价格应大于 0", "The selected price must be above 0"))
-    upp = ident["upp"]
-    base_unit = ident["base_unit"] or (run.text(rec, "unit") if (run.text(rec, "unit") or "") in V.BASE_UNITS
-                                       else None)
-    unit_cell = run.text(rec, "unit") or ""
-    pack_unit = ident["pack_unit"] or (unit_cell if unit_cell in V.PACK_UNITS else None)
-    if not _per_base_unit(run, rec, glued, upp, base_unit):
-        if not upp:
-            raise run.fail(rec, "selected_price", tr(
-                "中选价格按包装计，但没有转换比（包装数量），无法换算为最小制剂单位价格",
-                "The selected price is per pack but there is no units-per-pack value to convert it"))
-        price = price / upp
-        # "中选价格（元/盒）" ÷ 转换比 already reads 转换比 as base units per 盒: 盒 is the pack unit.
-        pack_unit = pack_unit or _price_pack_unit(run, glued, base_unit)
-    maker_id = run.companies.get(ident["maker"], manufacturer=True)
-    values = {
-        "code": ident["code"], "generic_name": ident["generic"], "generic_name_norm": generic,
-        "dosage_form": ident["form"], "spec": ident["spec"], "spec_norm": spec or None,
-        "pack_desc": ident["pack_desc"], "units_per_pack": upp, "base_unit": base_unit,
-        "pack_unit": pack_unit,
-        "approval_number": ident["approval"], "manufacturer_id": maker_id, "selected": True,
-        "category": "selected", "supply_role": _supply_role(run, rec), "group_name": run.text(rec, "group"),
-        "selected_price": _q(price, PRICE_Q), "batch_id": batch.id,
-    }
-    product = _find_selected(run, batch, ident)
-    created = product is None
-    changed = False
-    if created:
-        product = Product(**values)
-        run.s.add(product)
-        run.s.flush()
-        index.add(_Prod(product.id, code_key, generic, form, spec, maker, True, upp, base_unit,
-                        values["pack_unit"], f"#{product.id} {ident['generic']}"))
-    else:
-        for key, value in values.items():
-            if value is None and key not in ("selected_price",):
-                continue  # a blank cell does not erase what is known
-            if getattr(product, key) != value:
-                setattr(product, key, value)
-                changed = True
-        if changed:
-            run.s.flush()
-    for name in _split_names(run.text(rec, "distributor")):
-        cid = run.companies.get(name, distributor=True)
-        if run.s.get(ProductDistributor, (product.id, cid)) is None:
-            run.s.add(ProductDistributor(product_id=product.id, company_id=cid))
-            run.s.flush()
-            changed = True
-    return product, changed, created
 
 
 def _split_names(text: str | None) -> list[str]:
@@ -256,27 +128,6 @@ def _split_names(text: str | None) -> list[str]:
     import re
 
     return [p.strip() for p in re.split(r"[、,;；/]", text) if p.strip()]
-
-
-def _find_selected(run: Run, batch: Batch, ident: dict) -> Product | None:
-    """The product this row describes: same batch and code, else same batch and name key;
-    a not-yet-selected product with the same code (bought before the list came) is promoted."""
-    _code, generic, _form, spec, maker = ident["keys"]
-    if ident["code"]:
-        found = run.s.scalars(select(Product).where(Product.code == ident["code"],
-                                                    Product.batch_id == batch.id)).first()
-        if found is None:
-            found = run.s.scalars(select(Product).where(Product.code == ident["code"],
-                                                        Product.batch_id.is_(None))).first()
-        if found is not None:
-            return found
-    cands = run.s.scalars(select(Product).where(Product.generic_name_norm == generic,
-                                                Product.spec_norm == (spec or None))).all()
-    for p in cands:
-        pmaker = normalize_key(p.manufacturer.name) if p.manufacturer else ""
-        if pmaker == maker and (p.batch_id == batch.id or p.batch_id is None) and (not ident["code"] or not p.code):
-            return p
-    return None
 
 
 def _upsert_period(run: Run, rec: Record, product: Product, ident: dict, required: bool) -> tuple[bool, bool]:
