@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from fractions import Fraction
 from pathlib import Path
 
 from sqlalchemy import case, func, select

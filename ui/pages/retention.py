@@ -5,10 +5,10 @@ Excel export. An estimate: the bureau decides the amount."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QHeaderView, QLabel, QPushButton, QTableWidget,
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
-from ui.widgets.table_fit import ColumnChooser, fit_width
+from ui.widgets.table_fit import fit_width
 from ui.app_context import AppContext
 from ui.pages.base import BasePage
 from ui.widgets import common

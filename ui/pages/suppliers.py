@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QHeaderView, QLabel, QPus
                                QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
 from hospital_app.domain.orders import Quarter
-from ui.widgets.table_fit import ColumnChooser, fit_width
+from ui.widgets.table_fit import fit_width
 from ui.app_context import AppContext
 from ui.pages.base import BasePage
 from ui.status_style import percent
