@@ -1,4 +1,4 @@
-"""``hospital-app``: the command-line front end (../shared/CLI.md).
+"""``hospital-app``: the command-line front end (docs/CLI.md).
 
 A thin layer: parse, call a service, print. Errors are typed (hospital_app.errors)
 and mapped to exit codes 0/1/2/3/4 with a message in the user's language; a

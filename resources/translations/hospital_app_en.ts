@@ -2523,7 +2523,7 @@
     <name>ProductsPage</name>
     <message>
         <location filename="../../ui/pages/products.py" line="291"/>
-        <location filename="../../ui/pages/products.py" line="384"/>
+        <location filename="../../ui/pages/products.py" line="382"/>
         <source>全部批次</source>
         <translation>All batches</translation>
     </message>
@@ -2553,47 +2553,47 @@
         <translation>Batch kind (drug/consumable) and cycle extension</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="366"/>
+        <location filename="../../ui/pages/products.py" line="364"/>
         <source>产品进度</source>
         <translation>Products</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="370"/>
+        <location filename="../../ui/pages/products.py" line="368"/>
         <source>正在计算进度…</source>
         <translation>Computing progress…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="399"/>
+        <location filename="../../ui/pages/products.py" line="397"/>
         <source>显示 %1 / %2 个产品</source>
         <translation>Showing %1 of %2 products</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="447"/>
+        <location filename="../../ui/pages/products.py" line="445"/>
         <source>未填写</source>
         <translation>Not given</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="448"/>
+        <location filename="../../ui/pages/products.py" line="446"/>
         <source>未完成原因</source>
         <translation>Lag reason</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="449"/>
+        <location filename="../../ui/pages/products.py" line="447"/>
         <source>该产品未完成约定采购量的原因（留空即清除）：</source>
         <translation>Why this product lags its agreed volume (empty clears it):</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="493"/>
+        <location filename="../../ui/pages/products.py" line="491"/>
         <source>导出进度表</source>
         <translation>Export progress</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="494"/>
+        <location filename="../../ui/pages/products.py" line="492"/>
         <source>Excel 工作簿 (*.xlsx)</source>
         <translation>Excel workbook (*.xlsx)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/products.py" line="508"/>
+        <location filename="../../ui/pages/products.py" line="506"/>
         <source>已导出：%1</source>
         <translation>Exported: %1</translation>
     </message>
@@ -4186,52 +4186,42 @@ Restore?</translation>
         <translation>Drafted or updated notes for %1 product(s).</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="369"/>
-        <source>导入</source>
-        <translation>Import</translation>
-    </message>
-    <message>
-        <location filename="../../ui/pages/volumes.py" line="369"/>
-        <source>导入功能尚未安装。</source>
-        <translation>Import is not installed.</translation>
-    </message>
-    <message>
-        <location filename="../../ui/pages/volumes.py" line="371"/>
+        <location filename="../../ui/pages/volumes.py" line="368"/>
         <source>选择报量文件</source>
         <translation>Choose volume report file</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="372"/>
+        <location filename="../../ui/pages/volumes.py" line="369"/>
         <source>表格文件 (*.xlsx *.xls *.csv)</source>
         <translation>Spreadsheets (*.xlsx *.xls *.csv)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="380"/>
+        <location filename="../../ui/pages/volumes.py" line="377"/>
         <source>正在导入报量…</source>
         <translation>Importing the volume report…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="386"/>
+        <location filename="../../ui/pages/volumes.py" line="383"/>
         <source>导入完成：%1 行，新增 %2，更新 %3，未变 %4。</source>
         <translation>Imported: %1 lines, %2 new, %3 updated, %4 unchanged.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="396"/>
+        <location filename="../../ui/pages/volumes.py" line="393"/>
         <source>PDF 文件 (*.pdf)</source>
         <translation>PDF files (*.pdf)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="396"/>
+        <location filename="../../ui/pages/volumes.py" line="393"/>
         <source>Excel 文件 (*.xlsx)</source>
         <translation>Excel files (*.xlsx)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="397"/>
+        <location filename="../../ui/pages/volumes.py" line="394"/>
         <source>导出报量说明</source>
         <translation>Export volume notes</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/volumes.py" line="413"/>
+        <location filename="../../ui/pages/volumes.py" line="410"/>
         <source>已导出：%1</source>
         <translation>Exported: %1</translation>
     </message>

@@ -363,11 +363,8 @@ class VolumesPage(BasePage):
 
     def import_file(self, path: str | None = None) -> None:
         """Import a reported-volumes file (IMPORT.md kind ``reported-volumes``)."""
-        try:
-            from hospital_app.services import importing
-        except ImportError:
-            common.inform(self, self.tr("导入"), self.tr("导入功能尚未安装。"))
-            return
+        from hospital_app.services import importing
+
         path = path or common.choose_open_file(self, self.tr("选择报量文件"),
                                                self.tr("表格文件 (*.xlsx *.xls *.csv)"))
         if not path:
