@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from contextlib import contextmanager
 from datetime import date, datetime
 
 from hospital_app.i18n import tr
@@ -36,3 +37,22 @@ def leaf(sub, common, name: str, help_zh: str, help_en: str, handler) -> argpars
     p = sub.add_parser(name, parents=[common], help=tr(help_zh, help_en))
     p.set_defaults(handler=handler)
     return p
+
+
+def require_xlsx(path) -> None:
+    """An ``--out`` that must be a workbook: anything else is bad input (exit 3)."""
+    from hospital_app.errors import BadInput
+
+    if not str(path).lower().endswith(".xlsx"):
+        raise BadInput(tr("输出文件应以 .xlsx 结尾：{p}", "The output file must end in .xlsx: {p}", p=path))
+
+
+@contextmanager
+def writing(path):
+    """Writing ``path``: an OS refusal (full disk, no folder, no permission) is bad input, exit 3."""
+    from hospital_app.errors import BadInput
+
+    try:
+        yield
+    except OSError as exc:
+        raise BadInput(tr("无法写入文件 {p}：{e}", "Cannot write {p}: {e}", p=path, e=exc.strerror or exc)) from None

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-from hospital_app.cli.commands._base import leaf
-from hospital_app.errors import BadInput
+from hospital_app.cli.commands._base import leaf, require_xlsx, writing
 from hospital_app.i18n import tr
 
 
 def _export_progress(ctx, args) -> int:
     from hospital_app.services.progress.export import export_progress_workbook
 
-    if not str(args.out).lower().endswith(".xlsx"):
-        raise BadInput(tr("输出文件应以 .xlsx 结尾：{p}", "The output file must end in .xlsx: {p}", p=args.out))
-    try:
-        with ctx.db.session() as s:
-            path, n = export_progress_workbook(s, ctx.as_of, args.out, batch=args.batch)
-    except OSError as exc:
-        raise BadInput(tr("无法写入文件 {p}：{e}", "Cannot write {p}: {e}", p=args.out, e=exc.strerror or exc)) from None
+    require_xlsx(args.out)
+    with writing(args.out), ctx.db.session() as s:
+        path, n = export_progress_workbook(s, ctx.as_of, args.out, batch=args.batch)
     ctx.out(tr("已导出进度表（{n} 行）：{p}", "Progress workbook written ({n} rows): {p}", n=n, p=path))
     return 0
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from hospital_app.cli.commands._base import leaf
-from hospital_app.errors import BadInput
+from hospital_app.cli.commands._base import leaf, require_xlsx, writing
 from hospital_app.i18n import tr
 
 
@@ -19,19 +18,16 @@ def cmd_indicators(ctx, args) -> int:
     from hospital_app.cli.commands.progress import pct, render_table
     from hospital_app.services.indicators import COUNTS, SHARED, compute_indicators, indicator_label
 
-    if args.out and not str(args.out).lower().endswith(".xlsx"):
-        raise BadInput(tr("输出文件应以 .xlsx 结尾：{p}", "The output file must end in .xlsx: {p}", p=args.out))
+    if args.out:
+        require_xlsx(args.out)
     with ctx.db.session() as s:
         report = compute_indicators(s, ctx.as_of, batch=args.batch)
         identity = _identity(s)
     if args.out:
         from hospital_app.reports.bureau_xlsx import write_bureau_report
 
-        try:
+        with writing(args.out):
             path = write_bureau_report(args.out, report, identity)
-        except OSError as exc:
-            raise BadInput(tr("无法写入文件 {p}：{e}", "Cannot write {p}: {e}",
-                              p=args.out, e=exc.strerror or exc)) from None
         ctx.out(tr("已导出带量执行报表（{n} 个批次）：{p}", "Execution report written ({n} batches): {p}",
                    n=len(report.batches), p=path))
         return 0

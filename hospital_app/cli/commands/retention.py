@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from hospital_app.cli.commands._base import leaf
-from hospital_app.errors import BadInput
+from hospital_app.cli.commands._base import leaf, require_xlsx, writing
 from hospital_app.i18n import tr
 
 
@@ -12,19 +11,16 @@ def cmd_retention(ctx, args) -> int:
     from hospital_app.cli.commands.progress import render_table
     from hospital_app.services.retention import estimate_retention
 
-    if args.out and not str(args.out).lower().endswith(".xlsx"):
-        raise BadInput(tr("输出文件应以 .xlsx 结尾：{p}", "The output file must end in .xlsx: {p}", p=args.out))
+    if args.out:
+        require_xlsx(args.out)
     with ctx.db.session() as s:
         report = estimate_retention(s, ctx.as_of, args.year)
         hospital = settings.get(s, "hospital.name")
     if args.out:
         from hospital_app.reports.retention_xlsx import write_retention
 
-        try:
+        with writing(args.out):
             path = write_retention(args.out, report, hospital)
-        except OSError as exc:
-            raise BadInput(tr("无法写入文件 {p}：{e}", "Cannot write {p}: {e}",
-                              p=args.out, e=exc.strerror or exc)) from None
         ctx.out(tr("已导出结余留用估算（{n} 行）：{p}", "Retention estimate written ({n} rows): {p}",
                    n=len(report.rows), p=path))
         return 0

@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import hashlib
 
-from sqlalchemy import select, update
-
 from db.models import DepartmentUsage
 from hospital_app.domain.departments import normalize_department
 from hospital_app.i18n import tr
@@ -30,6 +28,7 @@ from hospital_app.services.importing.kinds.purchases import _create_product
 from hospital_app.services.importing.matching import ProductIndex, _Prod
 from hospital_app.services.importing.results import CHUNK
 from hospital_app.services.importing.run import Run, _RowError, _unique
+from hospital_app.services.importing.upsert import flush_by_key
 
 _IDENT_FIELDS = ("product_code", "generic_name", "dosage_form", "spec", "pack", "base_unit", "manufacturer",
                  "approval_number", "unit")
@@ -46,29 +45,8 @@ def _is_return(run: Run, rec: Record) -> bool:
 
 
 def _flush(run: Run, pending: list[dict], run_id: int | None) -> None:
-    if not pending:
-        return
-    keys = [p["dedup_key"] for p in pending]
-    cols = [getattr(DepartmentUsage, c) for c in _COMPARE]
-    existing = {row[0]: row for row in run.s.execute(
-        select(DepartmentUsage.dedup_key, DepartmentUsage.id, *cols).where(DepartmentUsage.dedup_key.in_(keys)))}
-    inserts = []
-    for p in pending:
-        old = existing.get(p["dedup_key"])
-        if old is None:
-            p["import_run_id"] = run_id
-            inserts.append(p)
-            continue
-        changed = {c: p[c] for i, c in enumerate(_COMPARE) if old[2 + i] != p[c] and c != "department_id"}
-        if changed:
-            run.s.execute(update(DepartmentUsage).where(DepartmentUsage.id == old[1]).values(**changed))
-            run.result.updated += 1
-        else:
-            run.result.unchanged += 1  # (a line of a department merged since keeps its new department)
-    if inserts:
-        run.s.connection().execute(DepartmentUsage.__table__.insert(), inserts)
-        run.result.inserted += len(inserts)
-    pending.clear()
+    # A line of a department merged since keeps its new department.
+    flush_by_key(run, DepartmentUsage, pending, _COMPARE, run_id, keep=lambda column, _new: column != "department_id")
 
 
 def import_departments(run: Run, *, batch: str | None = None, run_id: int | None = None) -> None:

@@ -18,6 +18,7 @@ from hospital_app.importers import values as V
 from hospital_app.services.importing.matching import ProductIndex
 from hospital_app.services.importing.results import AMOUNT_Q, CHUNK
 from hospital_app.services.importing.run import Run, _line_key, _q, _RowError, _unique
+from hospital_app.services.importing.upsert import flush_by_key
 
 
 _ORDER_COMPARE = ("product_id", "company_id", "quantity", "amount", "placed_at", "responded_at",
@@ -121,27 +122,5 @@ def _flush_payments(run: Run, pending: list[dict], run_id: int | None) -> None:
 
 
 def _flush_orders(run: Run, pending: list[dict], run_id: int | None) -> None:
-    if not pending:
-        return
-    keys = [p["dedup_key"] for p in pending]
-    cols = [getattr(Order, c) for c in _ORDER_COMPARE]
-    existing = {row[0]: row for row in run.s.execute(
-        select(Order.dedup_key, Order.id, *cols).where(Order.dedup_key.in_(keys)))}
-    inserts = []
-    for p in pending:
-        old = existing.get(p["dedup_key"])
-        if old is None:
-            p["import_run_id"] = run_id
-            inserts.append(p)
-            continue
-        # A later export fills in times; a blank cell never erases what is known.
-        changed = {c: p[c] for i, c in enumerate(_ORDER_COMPARE) if p[c] is not None and old[2 + i] != p[c]}
-        if changed:
-            run.s.execute(update(Order).where(Order.id == old[1]).values(**changed))
-            run.result.updated += 1
-        else:
-            run.result.unchanged += 1
-    if inserts:
-        run.s.execute(insert(Order), inserts)
-        run.result.inserted += len(inserts)
-    pending.clear()
+    # A later export fills in times; a blank cell never erases what is known.
+    flush_by_key(run, Order, pending, _ORDER_COMPARE, run_id, keep=lambda _column, new: new is not None)

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import select, update
-
 from db.models import Product, Purchase
 from hospital_app.i18n import tr
 from hospital_app.importers import values as V
@@ -19,6 +17,7 @@ from hospital_app.importers.table import Record
 from hospital_app.services.importing.matching import ProductIndex, _Prod
 from hospital_app.services.importing.results import AMOUNT_Q, CHUNK, PRICE_Q
 from hospital_app.services.importing.run import Run, _line_key, _q, _RowError, _unique
+from hospital_app.services.importing.upsert import flush_by_key
 
 
 def _return_flag(run: Run, rec: Record) -> bool | None:
@@ -113,33 +112,7 @@ _PURCHASE_COMPARE = ("product_id", "purchase_date", "quantity", "unit_price", "a
 
 
 def _flush_purchases(run: Run, pending: list[dict], run_id: int | None) -> None:
-    if not pending:
-        return
-    keys = [p["dedup_key"] for p in pending]
-    cols = [getattr(Purchase, c) for c in _PURCHASE_COMPARE]
-    existing = {row[0]: row for row in run.s.execute(
-        select(Purchase.dedup_key, Purchase.id, *cols).where(Purchase.dedup_key.in_(keys)))}
-    inserts, updates = [], []
-    for p in pending:
-        old = existing.get(p["dedup_key"])
-        if old is None:
-            p["import_run_id"] = run_id
-            inserts.append(p)
-            continue
-        changed = {c: p[c] for i, c in enumerate(_PURCHASE_COMPARE) if old[2 + i] != p[c]}
-        if changed:
-            changed["id"] = old[1]
-            updates.append(changed)
-        else:
-            run.result.unchanged += 1
-    if inserts:
-        run.s.connection().execute(Purchase.__table__.insert(), inserts)
-        run.result.inserted += len(inserts)
-    for u in updates:
-        pid = u.pop("id")
-        run.s.execute(update(Purchase).where(Purchase.id == pid).values(**u))
-        run.result.updated += 1
-    pending.clear()
+    flush_by_key(run, Purchase, pending, _PURCHASE_COMPARE, run_id)
 
 
 def import_purchases(run: Run, *, batch: str | None = None, run_id: int | None = None) -> None:
