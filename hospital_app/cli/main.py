@@ -169,7 +169,11 @@ def _print_error(exc: AppError) -> None:
     listed = isinstance(exc, BadInput) and len(exc.problems) > 1
     # An import's headline repeats its first problem, which the list below prints again.
     headline = getattr(exc, "summary", None) if listed else None
-    sys.stderr.write(tr("错误：", "Error: ") + mask_text(headline or exc.message) + "\n")
+    text = headline or exc.message
+    file = (exc.file or next((p.file for p in exc.problems if p.file), None)) if isinstance(exc, BadInput) else None
+    if not listed and file and file not in text:
+        text = tr("文件“{f}”：", "File '{f}': ", f=file) + text  # say which file, always
+    sys.stderr.write(tr("错误：", "Error: ") + mask_text(text) + "\n")
     if listed:
         for p in exc.problems:
             where = ", ".join(
