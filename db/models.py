@@ -31,6 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
+from db import summaries
 from db.types import AMOUNT, PRICE
 
 NAMING = {
@@ -279,6 +280,23 @@ class Purchase(Base):
     import_run_id: Mapped[int | None] = mapped_column(ForeignKey("import_run.id"))
 
     product: Mapped[Product] = relationship()
+
+
+class PurchaseMonth(Base):
+    """Per product and calendar month ('YYYY-MM'): the sums of its purchase lines, kept up to
+    date by triggers on ``purchase`` (db/summaries.py; issues 17, 21). Derived: never edited,
+    backed up or restored. ``amount`` sums the lines' non-null amounts (scaled fen);
+    ``amount_lines`` counts them, so a month whose lines have no amount reads as NULL."""
+
+    __tablename__ = "purchase_month"
+    __table_args__ = ({"info": {"derived": True}},)
+
+    product_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    quantity: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    amount: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    amount_lines: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    lines: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
 
 class Order(Base):
@@ -641,3 +659,7 @@ class AuditLog(Base):
     # Digest of the changed row as written (issue 23): `check` finds direct edits
     row_digest: Mapped[str | None] = mapped_column(String(64))
 
+
+
+# A new database gets the summary triggers with its tables (db/summaries.py).
+summaries.attach(Base.metadata)

@@ -76,8 +76,9 @@ def _os_error(exc: OSError, where: Path | str) -> Refused:
 
 
 def _tables() -> list[Table]:
-    """All tables of the schema, parents before children."""
-    return list(Base.metadata.sorted_tables)
+    """The tables a backup holds, parents before children: all but the derived summaries,
+    which the database rebuilds from the lines as they are inserted (db/summaries.py)."""
+    return [t for t in Base.metadata.sorted_tables if not t.info.get("derived")]
 
 
 def _sqlite_copy(src: Path, dst: Path, *, source_read_only: bool = False) -> None:

@@ -46,6 +46,7 @@ from db.models import (
     VolumeReport,
     VolumeReportLine,
 )
+from db import summaries
 from db.session import optimize
 from hospital_app import settings
 from hospital_app.domain.normalize import normalize_generic, normalize_spec
@@ -606,7 +607,8 @@ def generate_demo(db, options: DemoOptions) -> dict:
         b = _Builder(s, options)
         drug, cons = b.build_batches()
         b.build_products(drug, cons)
-        b.build_purchases()
+        with summaries.bulk(s.connection()):  # 500 000 lines: the monthly sums once, after
+            b.build_purchases()
         orders = b.build_orders()
         issues = b.build_issues()
         b.build_adjustments()

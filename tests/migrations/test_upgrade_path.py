@@ -88,6 +88,9 @@ def fingerprint(engine: sa.Engine) -> dict:
             "uniques": sorted((u["name"], tuple(u["column_names"]))
                               for u in inspector.get_unique_constraints(name)),
         }
+    with engine.connect() as conn:  # summaries are kept by triggers (db/summaries.py): same ones, same SQL
+        result["triggers"] = sorted(tuple(r) for r in conn.exec_driver_sql(
+            "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger'"))
     return result
 
 
@@ -188,5 +191,36 @@ def test_a_new_database_is_created_in_one_transaction(tmp_path, monkeypatch):
     database = dbs.open_database(str(path))
     try:
         assert dbs.current_revision(database.engine) == real_head
+    finally:
+        database.dispose()
+
+
+def test_0003_fills_the_monthly_summary_from_the_lines_already_there(tmp_path):
+    """GIVEN a 0002 database with three purchase lines of one product (100 and 50 in 2025-01,
+    one with an amount of 59.80; 30 in 2025-02) WHEN upgraded THEN purchase_month holds
+    2025-01: 150 units, 5980 fen from 1 line with an amount, 2 lines; 2025-02: 30, 0, 0, 1 —
+    and a line inserted afterwards is counted by the triggers."""
+    path = tmp_path / "months.db"
+    engine = _build_at(path, "0002")
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO product (id, generic_name, generic_name_norm, base_unit, selected, category,"
+            " is_shortage, is_emergency, cheaper_equal_quality, key_monitoring, suspension_reported_to,"
+            " created_at, version) VALUES (1, '甲片', '甲片', '片', 1, 'selected', 0, 0, 0, 0, '[]',"
+            " '2025-01-01 00:00:00', 1)")
+        for key, day, qty, amount in (("a", "2025-01-05", 100, 5980), ("b", "2025-01-31", 50, None),
+                                      ("c", "2025-02-01", 30, None)):
+            conn.execute(sa.text("INSERT INTO purchase (product_id, dedup_key, purchase_date, quantity, amount,"
+                                 " is_return) VALUES (1, :k, :d, :q, :a, 0)"), {"k": key, "d": day, "q": qty,
+                                                                               "a": amount})
+    engine.dispose()
+    database = dbs.open_database(str(path))
+    try:
+        with database.engine.begin() as conn:
+            conn.exec_driver_sql("INSERT INTO purchase (product_id, dedup_key, purchase_date, quantity, is_return)"
+                                 " VALUES (1, 'd', '2025-02-11', 5, 0)")
+            rows = conn.exec_driver_sql("SELECT month, quantity, amount, amount_lines, lines FROM purchase_month"
+                                        " ORDER BY month").all()
+        assert [tuple(r) for r in rows] == [("2025-01", 150, 5980, 1, 2), ("2025-02", 35, 0, 0, 2)]
     finally:
         database.dispose()

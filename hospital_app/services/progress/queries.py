@@ -23,6 +23,7 @@ from db.models import (
     SupplyIssuePurchase,
 )
 from hospital_app import settings
+from hospital_app.services import purchase_totals
 
 Month = tuple[int, int]
 
@@ -42,13 +43,6 @@ def by_product_date(session: Session, stmt):
     if session.get_bind().dialect.name == "sqlite":
         return stmt.with_hint(Purchase, "INDEXED BY ix_purchase_product_date", "sqlite")
     return stmt
-
-
-def _month_key(session: Session):
-    """SQL expression 'YYYY-MM' of the purchase date (one GROUP BY key, cheap on SQLite)."""
-    if session.get_bind().dialect.name == "sqlite":
-        return func.substr(Purchase.purchase_date, 1, 7)
-    return func.to_char(Purchase.purchase_date, "YYYY-MM")
 
 
 # ------------------------------------------------------------------------------ policy
@@ -175,24 +169,13 @@ def periods(session: Session, as_of: date, batch_ids: list[int] | None = None,
 def monthly_purchases(session: Session, windows: dict[tuple[date, date], set[str]]
                       ) -> dict[tuple[date, date], dict[int, dict[Month, int]]]:
     """Purchases per (product, month) of every product of the window's generic names, dated in
-    the window [start, upto]: one ``GROUP BY`` per distinct window (a handful per year)."""
-    month = _month_key(session)
-    parsed: dict[str, Month] = {}
+    the window [start, upto]: whole months from the monthly summary, the edges from the lines
+    (``purchase_totals``), one read per distinct window (a handful per year)."""
     out: dict[tuple[date, date], dict[int, dict[Month, int]]] = {}
     for (start, upto), generics in windows.items():
-        agg = (select(Purchase.product_id, month, func.sum(Purchase.quantity))
-               .select_from(Product)
-               .join(Purchase, and_(Purchase.product_id == Product.id, Purchase.purchase_date >= start,
-                                    Purchase.purchase_date <= upto))
-               .where(Product.generic_name_norm.in_(sorted(generics)))
-               .group_by(Purchase.product_id, month))
-        per_product: dict[int, dict[Month, int]] = defaultdict(dict)
-        for pid, key, qty in core(session, by_product_date(session, agg)):
-            mk = parsed.get(key)
-            if mk is None:
-                mk = parsed[key] = (int(key[:4]), int(key[5:7]))
-            per_product[pid][mk] = int(qty or 0)
-        out[(start, upto)] = per_product
+        sums = purchase_totals.per_product_month(session, start, upto,
+                                                 Product.generic_name_norm.in_(sorted(generics)))
+        out[(start, upto)] = {pid: {m: s.quantity for m, s in months.items()} for pid, months in sums.items()}
     return out
 
 

@@ -1,0 +1,129 @@
+"""Summary tables kept up to date by the database itself (issues 17, 21).
+
+``purchase_month`` holds, per product and calendar month, the sum of the purchase lines:
+quantity (base units), amount (scaled fen, non-null amounts only), how many lines had an
+amount and how many lines there are. Triggers on ``purchase`` maintain it on every INSERT,
+UPDATE and DELETE, whatever writes them (an import, an undo, a restore, a correction by
+hand, a script), so it can never disagree with the lines. Progress, indicators and the
+volume checks read whole months from it and only the partial months at the edges of a
+window from the lines (``hospital_app/services/purchase_totals.py``).
+
+A summary table is *derived*: backups and restores skip it (``DERIVED``), since inserting
+the lines rebuilds it. ``install`` creates the triggers on a fresh database (``create_all``
+calls it) and in revision 0003; ``rebuild`` recomputes the table from the lines.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+
+#: Tables computed from others: not backed up, not restored (their triggers rebuild them).
+DERIVED = frozenset({"purchase_month"})
+
+_MONTH = {"sqlite": "substr({d}, 1, 7)", "postgresql": "to_char({d}, 'YYYY-MM')"}
+_FLAG = {"sqlite": "({a} IS NOT NULL)", "postgresql": "({a} IS NOT NULL)::int"}
+
+
+def _parts(dialect: str, row: str) -> dict[str, str]:
+    return {"month": _MONTH[dialect].format(d=f"{row}.purchase_date"),
+            "flag": _FLAG[dialect].format(a=f"{row}.amount"), "row": row}
+
+
+def _add(dialect: str, row: str) -> str:
+    p = _parts(dialect, row)
+    target = "purchase_month." if dialect == "postgresql" else ""
+    return (f"INSERT INTO purchase_month (product_id, month, quantity, amount, amount_lines, lines) "
+            f"VALUES ({row}.product_id, {p['month']}, {row}.quantity, coalesce({row}.amount, 0), {p['flag']}, 1) "
+            f"ON CONFLICT (product_id, month) DO UPDATE SET quantity = {target}quantity + excluded.quantity, "
+            f"amount = {target}amount + excluded.amount, "
+            f"amount_lines = {target}amount_lines + excluded.amount_lines, lines = {target}lines + 1;")
+
+
+def _remove(dialect: str, row: str) -> str:
+    p = _parts(dialect, row)
+    where = f"product_id = {row}.product_id AND month = {p['month']}"
+    return (f"UPDATE purchase_month SET quantity = quantity - {row}.quantity, "
+            f"amount = amount - coalesce({row}.amount, 0), amount_lines = amount_lines - {p['flag']}, "
+            f"lines = lines - 1 WHERE {where}; "
+            f"DELETE FROM purchase_month WHERE {where} AND lines <= 0;")
+
+
+_WATCHED = "product_id, purchase_date, quantity, amount"
+
+
+def trigger_ddl(dialect: str) -> list[str]:
+    """The statements that make ``purchase_month`` follow ``purchase`` on this dialect."""
+    if dialect == "sqlite":
+        return [
+            f"CREATE TRIGGER trg_purchase_month_insert AFTER INSERT ON purchase BEGIN {_add('sqlite', 'NEW')} END",
+            f"CREATE TRIGGER trg_purchase_month_delete AFTER DELETE ON purchase BEGIN "
+            f"{_remove('sqlite', 'OLD')} END",
+            f"CREATE TRIGGER trg_purchase_month_update AFTER UPDATE OF {_WATCHED} ON purchase BEGIN "
+            f"{_remove('sqlite', 'OLD')} {_add('sqlite', 'NEW')} END",
+        ]
+    if dialect == "postgresql":
+        return [
+            "CREATE OR REPLACE FUNCTION purchase_month_sync() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+            "BEGIN\n"
+            f"  IF TG_OP IN ('DELETE', 'UPDATE') THEN {_remove('postgresql', 'OLD')} END IF;\n"
+            f"  IF TG_OP IN ('INSERT', 'UPDATE') THEN {_add('postgresql', 'NEW')} END IF;\n"
+            "  RETURN NULL;\n"
+            "END $$",
+            f"CREATE TRIGGER trg_purchase_month AFTER INSERT OR DELETE OR UPDATE OF {_WATCHED} ON purchase "
+            "FOR EACH ROW EXECUTE FUNCTION purchase_month_sync()",
+        ]
+    raise NotImplementedError(dialect)
+
+
+def drop_ddl(dialect: str) -> list[str]:
+    if dialect == "sqlite":
+        return [f"DROP TRIGGER IF EXISTS trg_purchase_month_{op}" for op in ("insert", "delete", "update")]
+    return ["DROP TRIGGER IF EXISTS trg_purchase_month ON purchase", "DROP FUNCTION IF EXISTS purchase_month_sync()"]
+
+
+def rebuild(conn: Connection) -> None:
+    """Recompute ``purchase_month`` from the purchase lines (one GROUP BY)."""
+    dialect = conn.dialect.name
+    month = _MONTH[dialect].format(d="purchase_date")
+    flag = _FLAG[dialect].format(a="amount")
+    conn.exec_driver_sql("DELETE FROM purchase_month")
+    conn.exec_driver_sql(
+        f"INSERT INTO purchase_month (product_id, month, quantity, amount, amount_lines, lines) "
+        f"SELECT product_id, {month}, sum(quantity), coalesce(sum(amount), 0), sum({flag}), count(*) "
+        f"FROM purchase GROUP BY product_id, {month}")
+
+
+def install(conn: Connection) -> None:
+    """Create the triggers and fill the table from the lines already there."""
+    for statement in trigger_ddl(conn.dialect.name):
+        conn.exec_driver_sql(statement)
+    rebuild(conn)
+
+
+class bulk:  # noqa: N801 - used as a context manager, like contextlib's
+    """Many lines written at once (the demo's 500 000): the triggers are dropped, and after
+    the block the table is rebuilt and the triggers re-created — inside the caller's
+    transaction, so nobody ever sees a summary that disagrees with the lines."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> Connection:
+        for statement in drop_ddl(self.conn.dialect.name):
+            self.conn.exec_driver_sql(statement)
+        return self.conn
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            install(self.conn)
+
+
+def attach(metadata) -> None:
+    """``metadata.create_all`` also installs the triggers (a new database)."""
+
+    def created(target, connection, tables=(), **kw) -> None:
+        if "purchase_month" in {t.name for t in tables}:
+            install(connection)
+
+    event.listen(metadata, "after_create", created)
