@@ -286,7 +286,8 @@ class PurchaseMonth(Base):
     """Per product and calendar month ('YYYY-MM'): the sums of its purchase lines, kept up to
     date by triggers on ``purchase`` (db/summaries.py; issues 17, 21). Derived: never edited,
     backed up or restored. ``amount`` sums the lines' non-null amounts (scaled fen);
-    ``amount_lines`` counts them, so a month whose lines have no amount reads as NULL."""
+    ``amount_lines`` counts them, so a month whose lines have no amount reads as NULL; ``value``
+    is in 0.0001 元: the amount, else unit price × quantity (indicators.amount_e4)."""
 
     __tablename__ = "purchase_month"
     __table_args__ = ({"info": {"derived": True}},)
@@ -296,6 +297,7 @@ class PurchaseMonth(Base):
     quantity: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     amount: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     amount_lines: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    value: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)  # 0.0001 元 (R20 amount shares)
     lines: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
 

@@ -2,7 +2,8 @@
 
 ``purchase_month`` holds, per product and calendar month, the sum of the purchase lines:
 quantity (base units), amount (scaled fen, non-null amounts only), how many lines had an
-amount and how many lines there are. Triggers on ``purchase`` maintain it on every INSERT,
+amount, the value in 0.0001 元 (the amount, else unit price × quantity: what the bureau's
+amount shares count, R20) and how many lines there are. Triggers on ``purchase`` maintain it on every INSERT,
 UPDATE and DELETE, whatever writes them (an import, an undo, a restore, a correction by
 hand, a script), so it can never disagree with the lines. Progress, indicators and the
 volume checks read whole months from it and only the partial months at the edges of a
@@ -23,21 +24,25 @@ DERIVED = frozenset({"purchase_month"})
 
 _MONTH = {"sqlite": "substr({d}, 1, 7)", "postgresql": "to_char({d}, 'YYYY-MM')"}
 _FLAG = {"sqlite": "({a} IS NOT NULL)", "postgresql": "({a} IS NOT NULL)::int"}
+#: A line's value in 0.0001 元 (amount is fen ×100, unit price is ×10 000); 0 when neither is known.
+_VALUE = "coalesce({r}.amount * 100, {r}.unit_price * {r}.quantity, 0)"
 
 
 def _parts(dialect: str, row: str) -> dict[str, str]:
     return {"month": _MONTH[dialect].format(d=f"{row}.purchase_date"),
-            "flag": _FLAG[dialect].format(a=f"{row}.amount"), "row": row}
+            "flag": _FLAG[dialect].format(a=f"{row}.amount"), "value": _VALUE.format(r=row)}
 
 
 def _add(dialect: str, row: str) -> str:
     p = _parts(dialect, row)
     target = "purchase_month." if dialect == "postgresql" else ""
-    return (f"INSERT INTO purchase_month (product_id, month, quantity, amount, amount_lines, lines) "
-            f"VALUES ({row}.product_id, {p['month']}, {row}.quantity, coalesce({row}.amount, 0), {p['flag']}, 1) "
+    return (f"INSERT INTO purchase_month (product_id, month, quantity, amount, amount_lines, value, lines) "
+            f"VALUES ({row}.product_id, {p['month']}, {row}.quantity, coalesce({row}.amount, 0), {p['flag']}, "
+            f"{p['value']}, 1) "
             f"ON CONFLICT (product_id, month) DO UPDATE SET quantity = {target}quantity + excluded.quantity, "
             f"amount = {target}amount + excluded.amount, "
-            f"amount_lines = {target}amount_lines + excluded.amount_lines, lines = {target}lines + 1;")
+            f"amount_lines = {target}amount_lines + excluded.amount_lines, "
+            f"value = {target}value + excluded.value, lines = {target}lines + 1;")
 
 
 def _remove(dialect: str, row: str) -> str:
@@ -45,11 +50,11 @@ def _remove(dialect: str, row: str) -> str:
     where = f"product_id = {row}.product_id AND month = {p['month']}"
     return (f"UPDATE purchase_month SET quantity = quantity - {row}.quantity, "
             f"amount = amount - coalesce({row}.amount, 0), amount_lines = amount_lines - {p['flag']}, "
-            f"lines = lines - 1 WHERE {where}; "
+            f"value = value - {p['value']}, lines = lines - 1 WHERE {where}; "
             f"DELETE FROM purchase_month WHERE {where} AND lines <= 0;")
 
 
-_WATCHED = "product_id, purchase_date, quantity, amount"
+_WATCHED = "product_id, purchase_date, quantity, amount, unit_price"
 
 
 def trigger_ddl(dialect: str) -> list[str]:
@@ -88,10 +93,11 @@ def rebuild(conn: Connection) -> None:
     month = _MONTH[dialect].format(d="purchase_date")
     flag = _FLAG[dialect].format(a="amount")
     conn.exec_driver_sql("DELETE FROM purchase_month")
+    value = _VALUE.format(r="purchase")
     conn.exec_driver_sql(
-        f"INSERT INTO purchase_month (product_id, month, quantity, amount, amount_lines, lines) "
-        f"SELECT product_id, {month}, sum(quantity), coalesce(sum(amount), 0), sum({flag}), count(*) "
-        f"FROM purchase GROUP BY product_id, {month}")
+        f"INSERT INTO purchase_month (product_id, month, quantity, amount, amount_lines, value, lines) "
+        f"SELECT product_id, {month}, sum(quantity), coalesce(sum(amount), 0), sum({flag}), sum({value}), "
+        f"count(*) FROM purchase GROUP BY product_id, {month}")
 
 
 def install(conn: Connection) -> None:

@@ -23,12 +23,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
 
-from sqlalchemy import BigInteger, and_, func, select, type_coerce
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
-from db.models import Batch, Product, Purchase, Substitute
+from db.models import Batch, Product, Substitute
 from hospital_app.domain import monitoring
 from hospital_app.domain.status import percent_text as _pct
+from hospital_app.services import purchase_totals
 from hospital_app.services.progress import ProgressRow, batch_summary, compute_progress, ratio4
 
 #: (key, bureau column) of the count indicators, in the bureau's order (R20).
@@ -77,7 +78,7 @@ class ProductRef:
     manufacturer: str | None
     selected: bool
     detail: str = ""  # the figure that puts it there, e.g. "0 / 1200" or "31.2%"
-    margin: Fraction | None = None  # distance to the category's boundary (compare: nearest first)
+    margin: Fraction | int | None = None  # distance to the category's boundary (compare: nearest first)
     units: int | None = None  # base units bought in the period
 
     def as_dict(self) -> dict:
@@ -157,21 +158,6 @@ def _status_ref(row: ProgressRow, cat: str) -> ProductRef:
 # --------------------------------------------------------------------------- SQL aggregates
 
 
-def amount_e4():
-    """A purchase line's amount in 0.0001 元 as a raw SQL integer (FixedDecimal columns are scaled
-    integers: amount ×100, unit price ×10 000); the unit price × quantity when no amount was given."""
-    return func.coalesce(type_coerce(Purchase.amount, BigInteger) * 100,
-                         type_coerce(Purchase.unit_price, BigInteger) * Purchase.quantity)
-
-
-def _walk_by_product(session: Session, stmt):
-    """On SQLite walk purchases by (product, date), as progress does (without the hint the planner
-    scans the date index and looks every row up)."""
-    if session.get_bind().dialect.name == "sqlite":
-        return stmt.with_hint(Purchase, "INDEXED BY ix_purchase_product_date", "sqlite")
-    return stmt
-
-
 def _amount_shares(session: Session, rows: list[ProgressRow], as_of: date) -> dict[tuple[str, date], Fraction]:
     """R9 by amount: non-selected / (selected + non-selected) amount per (generic, period start)."""
     by_start: dict[date, set[str]] = defaultdict(set)
@@ -179,20 +165,16 @@ def _amount_shares(session: Session, rows: list[ProgressRow], as_of: date) -> di
         by_start[r.period_start].add(r.generic_name_norm)
     out: dict[tuple[str, date], Fraction] = {}
     for start, generics in by_start.items():
-        q = (select(Product.generic_name_norm, Product.selected, Product.supply_role,
-                    Product.cheaper_equal_quality, func.sum(amount_e4()))
-             .join(Purchase, and_(Purchase.product_id == Product.id, Purchase.purchase_date >= start,
-                                  Purchase.purchase_date <= as_of))
-             .where(Product.generic_name_norm.in_(sorted(generics)))
-             .group_by(Product.generic_name_norm, Product.selected, Product.supply_role,
-                       Product.cheaper_equal_quality))
-        q = _walk_by_product(session, q)
+        where = Product.generic_name_norm.in_(sorted(generics))
+        value = {pid: s.value for pid, s in purchase_totals.per_product(session, start, as_of, where).items()}
         sums: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-        for generic, sel, role, cheaper, amount in session.execute(q):
+        for pid, generic, sel, role, cheaper in session.execute(
+                select(Product.id, Product.generic_name_norm, Product.selected, Product.supply_role,
+                       Product.cheaper_equal_quality).where(where)):
             cls = monitoring.share_class(selected=bool(sel), supply_role=role,
                                          cheaper_equal_quality=bool(cheaper))
             if cls != monitoring.EXCLUDED:
-                sums[generic][cls] += int(amount or 0)
+                sums[generic][cls] += value.get(pid, 0)
         for generic in generics:
             sel_amt = sums[generic][monitoring.SELECTED]
             non_amt = sums[generic][monitoring.NONSELECTED]
@@ -252,10 +234,8 @@ def _others(session: Session, rows: list[ProgressRow], as_of: date, *, substitut
             continue
         pids = sorted({p[0] for (_b, s), targets in targets_of.items() if s == start
                        for g in targets for p in by_generic.get(g, ())})
-        q = (select(Purchase.product_id, func.sum(Purchase.quantity))
-             .where(Purchase.product_id.in_(pids), Purchase.purchase_date >= start, Purchase.purchase_date <= as_of)
-             .group_by(Purchase.product_id))
-        units[start] = {pid: int(n or 0) for pid, n in session.execute(_walk_by_product(session, q))}
+        units[start] = {pid: s.quantity for pid, s in purchase_totals.per_product(
+            session, start, as_of, Product.id.in_(pids)).items()}
     out: dict[int, dict[int, _Other]] = defaultdict(dict)
     for (batch_id, start), targets in targets_of.items():
         seen, bought = out[batch_id], units[start]
@@ -270,7 +250,7 @@ def _others(session: Session, rows: list[ProgressRow], as_of: date, *, substitut
 
 def _other_ref(o: _Other) -> ProductRef:
     return ProductRef(o.product_id, o.generic_name, o.spec, o.manufacturer, False, f"{o.bought:,}",
-                      Fraction(o.bought), o.bought)
+                      o.bought, o.bought)  # an int margin: exact, and 30 000 of them cost no Fraction
 
 
 # --------------------------------------------------------------------------- public API

@@ -28,11 +28,13 @@ Month = tuple[int, int]
 class Sums:
     quantity: int = 0
     amount: int | None = None  # scaled (db/types.AMOUNT); None: no line had an amount
+    value: int = 0  # 0.0001 元: the amounts, else unit price × quantity (R20 amount shares)
 
-    def add(self, quantity, amount, amount_lines) -> None:
+    def add(self, quantity, amount, amount_lines, value) -> None:
         self.quantity += int(quantity or 0)
         if amount_lines:
             self.amount = (self.amount or 0) + int(amount or 0)
+        self.value += int(value or 0)
 
 
 def _month_end(d: date) -> date:
@@ -62,35 +64,49 @@ def _month_key(session: Session):
     return func.to_char(Purchase.purchase_date, "YYYY-MM")
 
 
-def _rows(session: Session, start: date, upto: date, products, by_month: bool):
-    """(product_id, 'YYYY-MM' or None, quantity, amount, amount lines) of the window."""
+def _queries(session: Session, start: date, upto: date, products, by_month: bool, amounts: bool):
+    """The reads of a window: whole months from the summary, each edge from the lines. Rows:
+    (product_id, ['YYYY-MM',] quantity[, amount, lines with an amount]); (product, month)
+    pairs never repeat across the reads (the edges are months the summary part leaves out)."""
     months, edges = split(start, upto)
     out = []
-    conn = session.connection()
     if months is not None:
         pm = PurchaseMonth
-        key = pm.month if by_month else None
-        cols = [pm.product_id, *([key] if by_month else []), func.sum(pm.quantity), func.sum(pm.amount),
-                func.sum(pm.amount_lines)]
-        q = select(*cols).where(pm.month >= months[0], pm.month <= months[1])
+        keys = [pm.product_id, *([pm.month] if by_month else [])]
+        sums = [func.sum(pm.quantity),
+                *([func.sum(pm.amount), func.sum(pm.amount_lines), func.sum(pm.value)] if amounts else [])]
+        q = select(*keys, *sums).where(pm.month >= months[0], pm.month <= months[1])
         if products is not None:
             q = q.join(Product, Product.id == pm.product_id).where(products)
-        q = q.group_by(pm.product_id, *([key] if by_month else []))
-        for row in conn.execute(q):
-            out.append(row if by_month else (row[0], None, *row[1:]))
+        out.append(q.group_by(*keys))
     for lo, hi in edges:
-        key = _month_key(session)
-        cols = [Purchase.product_id, *([key] if by_month else []), func.sum(Purchase.quantity),
-                func.sum(type_coerce(Purchase.amount, BigInteger)), func.count(Purchase.amount)]
-        q = select(*cols).where(Purchase.purchase_date >= lo, Purchase.purchase_date <= hi)
+        keys = [Purchase.product_id, *([_month_key(session)] if by_month else [])]
+        sums = [func.sum(Purchase.quantity),
+                *([func.sum(type_coerce(Purchase.amount, BigInteger)), func.count(Purchase.amount),
+                   func.sum(line_value())] if amounts else [])]
+        q = select(*keys, *sums).where(Purchase.purchase_date >= lo, Purchase.purchase_date <= hi)
         if products is not None:
             q = q.join(Product, Product.id == Purchase.product_id).where(products)
         if session.get_bind().dialect.name == "sqlite":  # a month of lines by date, not every product's
             q = q.with_hint(Purchase, "INDEXED BY ix_purchase_date", "sqlite")
-        q = q.group_by(Purchase.product_id, *([key] if by_month else []))
-        for row in conn.execute(q):
-            out.append(row if by_month else (row[0], None, *row[1:]))
+        out.append(q.group_by(*keys))
     return out
+
+
+def line_value():
+    """A purchase line's value in 0.0001 元 as a raw SQL integer (FixedDecimal columns are scaled
+    integers: amount ×100, unit price ×10 000): the amount, else unit price × quantity, else
+    NULL. The summary's ``value`` sums it (NULL as 0, db/summaries.py)."""
+    return func.coalesce(type_coerce(Purchase.amount, BigInteger) * 100,
+                         type_coerce(Purchase.unit_price, BigInteger) * Purchase.quantity)
+
+
+def _fetch(session: Session, queries) -> list[tuple]:
+    conn = session.connection()
+    rows: list[tuple] = []
+    for q in queries:
+        rows.extend(conn.execute(q).all())
+    return rows
 
 
 def per_product(session: Session, start: date, upto: date, products=None) -> dict[int, Sums]:
@@ -98,9 +114,16 @@ def per_product(session: Session, start: date, upto: date, products=None) -> dic
     condition on ``Product`` (e.g. ``Product.generic_name_norm.in_(...)``)."""
     session.flush()
     out: dict[int, Sums] = {}
-    for pid, _, qty, amount, amount_lines in _rows(session, start, upto, products, by_month=False):
-        out.setdefault(pid, Sums()).add(qty, amount, amount_lines)
+    for pid, *sums in _fetch(session, _queries(session, start, upto, products, False, True)):
+        out.setdefault(pid, Sums()).add(*sums)
     return out
+
+
+def _month(parsed: dict[str, Month], key: str) -> Month:
+    month = parsed.get(key)
+    if month is None:
+        month = parsed[key] = (int(key[:4]), int(key[5:7]))
+    return month
 
 
 def per_product_month(session: Session, start: date, upto: date, products=None) -> dict[int, dict[Month, Sums]]:
@@ -108,12 +131,23 @@ def per_product_month(session: Session, start: date, upto: date, products=None) 
     session.flush()
     out: dict[int, dict[Month, Sums]] = {}
     parsed: dict[str, Month] = {}
-    for pid, key, qty, amount, amount_lines in _rows(session, start, upto, products, by_month=True):
-        month = parsed.get(key)
-        if month is None:
-            month = parsed[key] = (int(key[:4]), int(key[5:7]))
-        out.setdefault(pid, {}).setdefault(month, Sums()).add(qty, amount, amount_lines)
+    for pid, key, *sums in _fetch(session, _queries(session, start, upto, products, True, True)):
+        out.setdefault(pid, {}).setdefault(_month(parsed, key), Sums()).add(*sums)
     return out
 
 
-__all__ = ["Sums", "per_product", "per_product_month", "split"]
+def quantities_per_month(session: Session, start: date, upto: date, products=None) -> dict[int, dict[Month, int]]:
+    """Units per product and calendar month in [start, upto] — what progress reads for every
+    product at every start (``per_product_month`` without the amounts)."""
+    session.flush()
+    out: dict[int, dict[Month, int]] = {}
+    parsed: dict[str, Month] = {}
+    for pid, key, qty in _fetch(session, _queries(session, start, upto, products, True, False)):
+        months = out.get(pid)
+        if months is None:
+            months = out[pid] = {}
+        months[_month(parsed, key)] = int(qty or 0)
+    return out
+
+
+__all__ = ["Sums", "line_value", "per_product", "per_product_month", "quantities_per_month", "split"]

@@ -32,7 +32,7 @@ from db.models import AgreementPeriod, Batch, Company, Product, Purchase, Volume
 from hospital_app import settings
 from hospital_app.domain.targets import add_months
 from hospital_app.i18n import tr
-from hospital_app.services.indicators import amount_e4
+from hospital_app.services.purchase_totals import line_value as amount_e4
 from hospital_app.services.progress import compute_progress
 
 CENT = Decimal("0.01")

@@ -30,15 +30,16 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from sqlalchemy import extract, func, select
+from sqlalchemy import and_, extract, func, select
 from sqlalchemy.orm import Session
 
 from db.models import Batch, ExplanatoryNote, Product, Purchase, VolumeReport, VolumeReportLine
+from db.types import AMOUNT
 from hospital_app import settings
 from hospital_app.domain import volume_check as vc
 from hospital_app.errors import BadInput, Conflict, NotFound
 from hospital_app.i18n import tr
-from hospital_app.services import audit
+from hospital_app.services import audit, purchase_totals
 
 _IN_CHUNK = 500  # generic names per IN (...) list
 
@@ -311,16 +312,18 @@ def unreported(session: Session, as_of: date, baseline_year: int | None = None) 
         year = report.baseline_year or resolve_baseline_year(
             session, as_of, baseline_year, batch.policy_overrides if batch is not None else None)
         if year not in per_year:  # (generic, selected?) → (units, amount) of the year: one GROUP BY
-            rows = session.execute(
-                select(Product.generic_name_norm, Product.selected, func.sum(Purchase.quantity),
-                       func.sum(Purchase.amount))  # SUM keeps the column type: a Decimal back
-                .join(Product, Product.id == Purchase.product_id)
-                .where(Purchase.purchase_date >= date(year, 1, 1),
-                       Purchase.purchase_date <= min(date(year, 12, 31), as_of),
-                       Product.supply_role.is_distinct_from("backup"),
-                       Product.cheaper_equal_quality.is_not(True))
-                .group_by(Product.generic_name_norm, Product.selected)).all()
-            bought = {(g, bool(sel)): (int(q or 0), Decimal(a or 0)) for g, sel, q, a in rows}
+            counted = and_(Product.supply_role.is_distinct_from("backup"), Product.cheaper_equal_quality.is_not(True))
+            sums = purchase_totals.per_product(session, date(year, 1, 1), min(date(year, 12, 31), as_of), counted)
+            raw: dict[tuple[str, bool], list] = {}  # (generic, selected) → [units, amount (scaled) or None]
+            for pid, g, sel in session.execute(select(Product.id, Product.generic_name_norm, Product.selected)
+                                               .where(counted)):
+                if pid in sums:
+                    entry = raw.setdefault((g, bool(sel)), [0, None])
+                    entry[0] += sums[pid].quantity
+                    if sums[pid].amount is not None:
+                        entry[1] = (entry[1] or 0) + sums[pid].amount
+            bought = {k: (units, Decimal(0) if amount is None else AMOUNT.from_sql_sum(amount))
+                      for k, (units, amount) in raw.items()}
             per_year[year] = bought, {}
         bought = per_year[year][0]
         names = selected[report.batch_id if report.batch_id in selected else None]

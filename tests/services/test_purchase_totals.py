@@ -160,3 +160,28 @@ def test_a_window_inside_one_month_reads_only_lines(session, lines):
     """GIVEN the window 2024-12-01 … 2024-12-30 (no whole month) THEN the line of 12-31 is not
     counted, although its month's summary holds it: nothing for A."""
     assert pt.per_product(session, date(2024, 12, 1), date(2024, 12, 30)) == {}
+
+
+def test_quantities_per_month_match_the_sums(session, lines):
+    """GIVEN the window 2024-09-20 … 2025-01-10 THEN the units per month are those of
+    ``per_product_month``: A 100, 200, 300, 40; B 5 (2024-11) and −2 (2025-01)."""
+    a, b = lines
+    assert pt.quantities_per_month(session, date(2024, 9, 20), date(2025, 1, 10)) == {
+        a: {(2024, 9): 100, (2024, 10): 200, (2024, 12): 300, (2025, 1): 40},
+        b: {(2024, 11): 5, (2025, 1): -2}}
+
+
+def test_value_counts_the_amount_else_unit_price_times_quantity(session):
+    """GIVEN in 2025-05 a line of 59.80 元 and a line of 50 units at 0.5980 元/unit without an
+    amount, and on 2025-06-03 a line of 10 units at 1.0000 without an amount THEN the value of
+    2025-05 … 2025-06-03 is 598 000 + 299 000 + 100 000 = 997 000 (0.0001 元, i.e. 99.70 元),
+    and the summary's month holds 897 000 (R20 amount shares)."""
+    a, _ = _products(session)
+    session.add_all([_line(a, "1", date(2025, 5, 2), 100, "59.80"), _line(a, "2", date(2025, 5, 9), 50, None),
+                     _line(a, "3", date(2025, 6, 3), 10, None)])
+    session.flush()
+    session.execute(update(m.Purchase).where(m.Purchase.dedup_key == "2").values(unit_price=Decimal("0.5980")))
+    session.execute(update(m.Purchase).where(m.Purchase.dedup_key == "3").values(unit_price=Decimal("1")))
+    session.flush()
+    assert session.scalar(select(m.PurchaseMonth.value).where(m.PurchaseMonth.month == "2025-05")) == 897_000
+    assert pt.per_product(session, date(2025, 5, 1), date(2025, 6, 3))[a].value == 997_000

@@ -26,6 +26,7 @@ def upgrade() -> None:
     sa.Column('quantity', sa.BigInteger(), nullable=False),
     sa.Column('amount', sa.BigInteger(), nullable=False),
     sa.Column('amount_lines', sa.Integer(), nullable=False),
+    sa.Column('value', sa.BigInteger(), nullable=False),
     sa.Column('lines', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('product_id', 'month', name=op.f('pk_purchase_month'))
     )

@@ -173,9 +173,8 @@ def monthly_purchases(session: Session, windows: dict[tuple[date, date], set[str
     (``purchase_totals``), one read per distinct window (a handful per year)."""
     out: dict[tuple[date, date], dict[int, dict[Month, int]]] = {}
     for (start, upto), generics in windows.items():
-        sums = purchase_totals.per_product_month(session, start, upto,
-                                                 Product.generic_name_norm.in_(sorted(generics)))
-        out[(start, upto)] = {pid: {m: s.quantity for m, s in months.items()} for pid, months in sums.items()}
+        out[(start, upto)] = purchase_totals.quantities_per_month(
+            session, start, upto, Product.generic_name_norm.in_(sorted(generics)))
     return out
 
 
