@@ -31,7 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
-from db import summaries
+from db import order_summaries, summaries
 from db.types import AMOUNT, PRICE
 
 NAMING = {
@@ -310,6 +310,8 @@ class Order(Base):
         Index("ix_orders_placed_cover", "placed_at", "company_id", "product_id", "order_no", "responded_at",
               "delivered_at", "emergency", "quantity", "delivered_quantity"),
         Index("ix_orders_accepted_cover", "accepted_on", "order_no", "company_id", "amount"),
+        # R5 overdue deliveries: the lines not settled by d, in acceptance order (issue 21).
+        Index("ix_orders_settled", "settled_on", "accepted_on", "order_no", "company_id", "amount"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -330,8 +332,23 @@ class Order(Base):
     source_file: Mapped[str | None] = mapped_column(String(500))
     source_row: Mapped[int | None] = mapped_column(Integer)
     import_run_id: Mapped[int | None] = mapped_column(ForeignKey("import_run.id"))
+    # R5: the first payment date from which the line stays paid in full; NULL while it is not.
+    # Kept by triggers on payment and orders (db/order_summaries.py); never written by the app.
+    settled_on: Mapped[date | None] = mapped_column(Date)
 
     company: Mapped[Company | None] = relationship()
+
+
+class OrderShape(Base):
+    """One row (``id = 1``): how many order numbers have more than one line, kept by triggers
+    on ``orders`` (db/order_summaries.py; issues 17, 21) so that R4/R5 know in one read whether
+    every order is one line. Derived: never edited, backed up or restored."""
+
+    __tablename__ = "order_shape"
+    __table_args__ = ({"info": {"derived": True}},)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    repeated: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
 
 class Payment(Versioned, Base):
@@ -663,3 +680,4 @@ class AuditLog(Base):
 
 # A new database gets the summary triggers with its tables (db/summaries.py).
 summaries.attach(Base.metadata)
+order_summaries.attach(Base.metadata)

@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import case, event, func, literal_column, or_, select
+from sqlalchemy import case, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
-from db.models import Company, Order
+from db.models import Company, Order, OrderShape
 from db.sql_hints import indexed_by
 from db.sql_time import within_hours
 from hospital_app import settings
@@ -28,36 +28,12 @@ JSON_KEYS = ("company", "quarter", "placed", "responded_in_time", "response_rate
              "delivered_in_time", "timeliness", "level")
 
 
-_ONE_LINE = "orders.one_line_per_order"
-
-
 def one_line_per_order(session: Session) -> bool:
     """True when no order number has several lines, so that each order is one row and a
-    per-order GROUP BY can be skipped (issues 17/21). Walks ``ix_orders_order_no`` and
-    stops at the first repeated number. Remembered in the session until it writes orders
-    (a flush, an INSERT/UPDATE/DELETE statement) or its transaction ends: the dashboard's job
-    asks for it three times (R4, R5, open payments), ~0.2 s each at 500 000 orders."""
-    known = session.info.get(_ONE_LINE)
-    if known is None:
-        repeated = select(Order.order_no).group_by(Order.order_no).having(func.count() > 1).limit(1)
-        known = session.info[_ONE_LINE] = session.execute(repeated).first() is None
-    return known
-
-
-@event.listens_for(Session, "after_flush")
-def _forget_after_flush(session: Session, _context) -> None:
-    session.info.pop(_ONE_LINE, None)
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _forget_after_transaction(session: Session, _transaction) -> None:
-    session.info.pop(_ONE_LINE, None)
-
-
-@event.listens_for(Session, "do_orm_execute")
-def _forget_on_write(state) -> None:
-    if state.is_insert or state.is_update or state.is_delete:
-        state.session.info.pop(_ONE_LINE, None)
+    per-order GROUP BY can be skipped (issues 17/21). One read of ``order_shape``, which
+    triggers on ``orders`` keep equal to the count of repeated order numbers
+    (db/order_summaries.py); pending ORM changes are flushed first (autoflush)."""
+    return session.execute(select(OrderShape.repeated).where(OrderShape.id == 1)).scalar() == 0
 
 
 @dataclass
