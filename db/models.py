@@ -17,6 +17,7 @@ from decimal import Decimal
 from sqlalchemy import (
     JSON,
     Boolean,
+    Computed,
     Date,
     DateTime,
     ForeignKey,
@@ -27,11 +28,13 @@ from sqlalchemy import (
     UniqueConstraint,
     BigInteger,
     MetaData,
+    column,
     false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
 from db import order_summaries, summaries
+from db.sql_time import micros_between
 from db.types import AMOUNT, PRICE
 
 NAMING = {
@@ -308,7 +311,7 @@ class Order(Base):
         # Covering indexes (issues 17, 21): the R4 scorecard/alerts read orders by placing time,
         # the R5 payments by acceptance date, without visiting the table.
         Index("ix_orders_placed_cover", "placed_at", "company_id", "product_id", "order_no", "responded_at",
-              "delivered_at", "emergency", "quantity", "delivered_quantity"),
+              "delivered_at", "emergency", "quantity", "delivered_quantity", "response_us", "delivery_us"),
         Index("ix_orders_accepted_cover", "accepted_on", "order_no", "company_id", "amount"),
         # R5 overdue deliveries: the lines not settled by d, in acceptance order (issue 21).
         Index("ix_orders_settled", "settled_on", "accepted_on", "order_no", "company_id", "amount"),
@@ -335,6 +338,13 @@ class Order(Base):
     # R5: the first payment date from which the line stays paid in full; NULL while it is not.
     # Kept by triggers on payment and orders (db/order_summaries.py); never written by the app.
     settled_on: Mapped[date | None] = mapped_column(Date)
+    # R4: microseconds from placing to response / delivery, computed by the database (generated
+    # columns; stored in ix_orders_placed_cover), so the 48 h / 4 h windows are integer
+    # comparisons when orders are counted (issue 21). NULL while not responded / delivered.
+    response_us: Mapped[int | None] = mapped_column(
+        BigInteger, Computed(micros_between(column("placed_at"), column("responded_at"))))
+    delivery_us: Mapped[int | None] = mapped_column(
+        BigInteger, Computed(micros_between(column("placed_at"), column("delivered_at"))))
 
     company: Mapped[Company | None] = relationship()
 

@@ -56,12 +56,13 @@ def _tallies(session: Session, start: date | None, end: date | None,
     """R4 counts per (company, quarter) for orders placed in [start, end] (all when None).
 
     One date-bounded GROUP BY per company and quarter (issue 21): the 48 h / 4 h windows are
-    compared exactly in SQL (``db.sql_time.within_hours``, the SQL form of
-    ``domain.orders.responded_in_time`` / ``delivered_in_time``), so only the counts come back.
-    An order is its lines grouped by (distributor, order number): placed at its first line,
-    responded/delivered when its last line was (None while a line is not). When every order is
-    one line (``one_line_per_order``) the lines are the orders and nothing is grouped twice; the
-    rows are read from ``ix_orders_placed_cover``. As of d: orders placed after d are not known,
+    compared exactly in SQL, to the microsecond, so only the counts come back. An order is its
+    lines grouped by (distributor, order number): placed at its first line, responded/delivered
+    when its last line was (None while a line is not), the windows compared by
+    ``db.sql_time.within_hours`` (the SQL form of ``domain.orders.responded_in_time`` /
+    ``delivered_in_time``). When every order is one line (``one_line_per_order``) the lines are
+    the orders: nothing is grouped twice, and the durations the database stored with each line
+    (``response_us`` / ``delivery_us``) are read with it from ``ix_orders_placed_cover``. As of d: orders placed after d are not known,
     and an order still inside its response window with no response is not assessable yet.
     """
     session.flush()
@@ -86,30 +87,36 @@ def _tallies(session: Session, start: date | None, end: date | None,
             return {}
         first, last = first or low.date(), last or min(high, now or high).date()
     quarters = _quarters(Quarter.of(first), Quarter.of(max(first, last)))
-
-    def bucket(placed):
-        """The index of the quarter ``placed`` falls in (a CASE over the quarters' starts)."""
-        if len(quarters) == 1:
-            return literal_column("0")
-        return case(*[(placed < datetime.combine(q.next().start, time.min), i)
-                      for i, q in enumerate(quarters[:-1])], else_=len(quarters) - 1)
+    bucket = lambda placed: quarter_index(placed, quarters)  # noqa: E731
 
     emergency = case((t.c.emergency, 1), else_=0)
+    names = dict(session.execute(select(Company.id, Company.name)).all())
     if single:
-        orders = select(t.c.company_id.label("company_id"), t.c.placed_at.label("placed"),
-                        t.c.responded_at.label("responded"), t.c.delivered_at.label("delivered"),
-                        emergency.label("emergency"), bucket(t.c.placed_at).label("bucket")).where(*lines)
-    else:
-        n_lines, placed = func.count(), func.min(t.c.placed_at)
-        orders = (select(t.c.company_id.label("company_id"), placed.label("placed"),
-                         case((func.count(t.c.responded_at) == n_lines, func.max(t.c.responded_at)))
-                         .label("responded"),
-                         case((func.count(t.c.delivered_at) == n_lines, func.max(t.c.delivered_at)))
-                         .label("delivered"),
-                         func.max(emergency).label("emergency"), bucket(placed).label("bucket"))
-                  .where(*lines).group_by(t.c.company_id, t.c.order_no))
-        if now is not None:
-            orders = orders.having(placed <= now)
+        # Each line is an order: its durations are stored (orders.response_us / delivery_us,
+        # generated columns in the covering index), so the windows are integer comparisons.
+        in_time = case((t.c.response_us <= hours_in_micros(response_hours), 1), else_=0)
+        delivered_ok = case((t.c.emergency, t.c.delivery_us <= hours_in_micros(emergency_h)),
+                            else_=t.c.delivery_us <= hours_in_micros(ordinary))
+        per_line = select(t.c.company_id.label("company_id"), bucket(t.c.placed_at).label("bucket"),
+                          in_time.label("in_time"), t.c.delivered_at.label("delivered"),
+                          case((delivered_ok, 1), else_=0).label("delivered_ok")).where(*lines)
+        if now is not None:  # not responded and still inside the response window: not assessable yet
+            per_line = per_line.where(or_(t.c.responded_at.is_not(None),
+                                          t.c.placed_at < now - timedelta(hours=response_hours)))
+        o = per_line.subquery()
+        query = (select(o.c.company_id, o.c.bucket, func.count(), func.sum(o.c.in_time), func.count(o.c.delivered),
+                        func.sum(o.c.delivered_ok)).group_by(o.c.company_id, o.c.bucket))
+        return _collect(session.execute(query), names, quarters)
+    n_lines, placed = func.count(), func.min(t.c.placed_at)
+    orders = (select(t.c.company_id.label("company_id"), placed.label("placed"),
+                     case((func.count(t.c.responded_at) == n_lines, func.max(t.c.responded_at)))
+                     .label("responded"),
+                     case((func.count(t.c.delivered_at) == n_lines, func.max(t.c.delivered_at)))
+                     .label("delivered"),
+                     func.max(emergency).label("emergency"), bucket(placed).label("bucket"))
+              .where(*lines).group_by(t.c.company_id, t.c.order_no))
+    if now is not None:
+        orders = orders.having(placed <= now)
     o = orders.subquery()
     in_time = case((within_hours(o.c.placed, o.c.responded, response_hours), 1), else_=0)
     delivered_in_time = case((o.c.emergency == 1, within_hours(o.c.placed, o.c.delivered, emergency_h)),
@@ -121,9 +128,25 @@ def _tallies(session: Session, start: date | None, end: date | None,
         # Not responded and placed less than the response window before the end of d: not yet
         # assessable (exact: the bound is computed here, not in SQL).
         query = query.where(or_(o.c.responded.is_not(None), o.c.placed < now - timedelta(hours=response_hours)))
-    names = dict(session.execute(select(Company.id, Company.name)).all())
+    return _collect(session.execute(query), names, quarters)
+
+
+def hours_in_micros(hours: int) -> int:
+    return int(hours) * 3_600_000_000
+
+
+def quarter_index(placed, quarters: list[Quarter]):
+    """SQL: the index in ``quarters`` (consecutive) of the quarter a placing time falls in —
+    a CASE over the quarters' starts, compared with the stored time as it is (issue 21)."""
+    if len(quarters) == 1:
+        return literal_column("0")
+    return case(*[(placed < datetime.combine(q.next().start, time.min), i)
+                  for i, q in enumerate(quarters[:-1])], else_=len(quarters) - 1)
+
+
+def _collect(rows, names: dict, quarters: list[Quarter]) -> dict[tuple[str, Quarter], _Tally]:
     out: dict[tuple[str, Quarter], _Tally] = {}
-    for company_id, index, placed_n, responded_n, delivered_n, delivered_ok in session.execute(query):
+    for company_id, index, placed_n, responded_n, delivered_n, delivered_ok in rows:
         out[(names.get(company_id) or "", quarters[int(index)])] = _Tally(
             int(placed_n), int(responded_n or 0), int(delivered_n), int(delivered_ok or 0))
     return out

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 from sqlalchemy import delete, insert, select, update
@@ -194,3 +195,51 @@ def test_bulk_mode_rebuilds_both_summaries_inside_the_transaction(session):
     assert _settled(session, "B") == date(2025, 2, 1)
     _pay(session, "A", "5.00", date(2025, 2, 3), 1)
     assert _settled(session, "A", 1) == date(2025, 2, 3)
+
+
+# ------------------------------------------------------------------------- R4 durations
+
+
+def test_scorecard_counts_the_windows_to_the_microsecond_whether_orders_have_one_line_or_more(session):
+    """GIVEN four 2025Q1 orders of one distributor (as in test_r4_r5_sql):
+    O1 responded and delivered exactly 48 h after placing at x.250000 (in time twice);
+    O2 responded and delivered 48 h + 1 µs after (late twice);
+    O3 placed 09:00:00.9, responded two days later at 09:00:00.4 (47:59:59.5, in time) and, an
+    emergency, delivered exactly 4 h after (in time);
+    O4 an emergency responded after 1 h, delivered 4 h + 1 µs after (late)
+    THEN the database stored O1's response as 172 800 000 000 µs and O2's as 172 800 000 001 µs;
+    the R4 scorecard of 2025Q1 as of 2025-03-31 counts 4 placed, 3 responded in time,
+    4 delivered, 2 in time (response rate 0.75, timeliness 0.5) — and the same again once O4 has
+    a second line placed with it (the per-order path), the order counted once."""
+    from datetime import timedelta
+
+    from hospital_app.services.suppliers import scorecard
+
+    c = _company(session)
+    h48, us = timedelta(hours=48), timedelta(microseconds=1)
+    p1, p2 = datetime(2025, 2, 3, 9, 0, 0, 250000), datetime(2025, 2, 3, 9, 0, 0, 100000)
+    p3, p4 = datetime(2025, 2, 3, 9, 0, 0, 900000), datetime(2025, 2, 3, 10, 0, 0, 500000)
+
+    def line(no, placed, responded, delivered, emergency=False, n=1):
+        return {**_line(c, no, n), "placed_at": placed, "responded_at": responded, "delivered_at": delivered,
+                "emergency": emergency}
+
+    session.execute(insert(Order), [
+        line("O1", p1, p1 + h48, p1 + h48), line("O2", p2, p2 + h48 + us, p2 + h48 + us),
+        line("O3", p3, datetime(2025, 2, 5, 9, 0, 0, 400000), p3 + timedelta(hours=4), True),
+        line("O4", p4, p4 + timedelta(hours=1), p4 + timedelta(hours=4) + us, True)])
+    stored = dict(session.execute(select(Order.order_no, Order.response_us)
+                                  .where(Order.order_no.in_(["O1", "O2"]))).all())
+    assert stored == {"O1": 172_800_000_000, "O2": 172_800_000_001}
+
+    def counts():
+        [row] = [r for r in scorecard(session, date(2025, 3, 31), quarter="2025Q1", role="distributor")
+                 if r.company_id == c]
+        return (row.placed, row.responded_in_time, row.delivered, row.delivered_in_time,
+                row.response_rate, row.timeliness)
+
+    assert one_line_per_order(session)
+    assert counts() == (4, 3, 4, 2, Fraction(3, 4), Fraction(1, 2))
+    session.execute(insert(Order), [line("O4", p4, p4 + timedelta(hours=1), p4 + timedelta(hours=2), True, 2)])
+    assert not one_line_per_order(session)
+    assert counts() == (4, 3, 4, 2, Fraction(3, 4), Fraction(1, 2))
