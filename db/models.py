@@ -17,6 +17,7 @@ from decimal import Decimal
 from sqlalchemy import (
     JSON,
     Boolean,
+    Computed,
     Date,
     DateTime,
     ForeignKey,
@@ -27,11 +28,13 @@ from sqlalchemy import (
     UniqueConstraint,
     BigInteger,
     MetaData,
+    column,
     false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
-from db import summaries
+from db import order_summaries, summaries
+from db.sql_time import micros_between
 from db.types import AMOUNT, PRICE
 
 NAMING = {
@@ -310,8 +313,10 @@ class Order(Base):
         # Covering indexes (issues 17, 21): the R4 scorecard/alerts read orders by placing time,
         # the R5 payments by acceptance date, without visiting the table.
         Index("ix_orders_placed_cover", "placed_at", "company_id", "product_id", "order_no", "responded_at",
-              "delivered_at", "emergency", "quantity", "delivered_quantity"),
+              "delivered_at", "emergency", "quantity", "delivered_quantity", "response_us", "delivery_us"),
         Index("ix_orders_accepted_cover", "accepted_on", "order_no", "company_id", "amount"),
+        # R5 overdue deliveries: the lines not settled by d, in acceptance order (issue 21).
+        Index("ix_orders_settled", "settled_on", "accepted_on", "order_no", "company_id", "amount"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -332,8 +337,30 @@ class Order(Base):
     source_file: Mapped[str | None] = mapped_column(String(500))
     source_row: Mapped[int | None] = mapped_column(Integer)
     import_run_id: Mapped[int | None] = mapped_column(ForeignKey("import_run.id"))
+    # R5: the first payment date from which the line stays paid in full; NULL while it is not.
+    # Kept by triggers on payment and orders (db/order_summaries.py); never written by the app.
+    settled_on: Mapped[date | None] = mapped_column(Date)
+    # R4: microseconds from placing to response / delivery, computed by the database (generated
+    # columns; stored in ix_orders_placed_cover), so the 48 h / 4 h windows are integer
+    # comparisons when orders are counted (issue 21). NULL while not responded / delivered.
+    response_us: Mapped[int | None] = mapped_column(
+        BigInteger, Computed(micros_between(column("placed_at"), column("responded_at"))))
+    delivery_us: Mapped[int | None] = mapped_column(
+        BigInteger, Computed(micros_between(column("placed_at"), column("delivered_at"))))
 
     company: Mapped[Company | None] = relationship()
+
+
+class OrderShape(Base):
+    """One row (``id = 1``): how many order numbers have more than one line, kept by triggers
+    on ``orders`` (db/order_summaries.py; issues 17, 21) so that R4/R5 know in one read whether
+    every order is one line. Derived: never edited, backed up or restored."""
+
+    __tablename__ = "order_shape"
+    __table_args__ = ({"info": {"derived": True}},)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    repeated: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
 
 class Payment(Versioned, Base):
@@ -665,3 +692,4 @@ class AuditLog(Base):
 
 # A new database gets the summary triggers with its tables (db/summaries.py).
 summaries.attach(Base.metadata)
+order_summaries.attach(Base.metadata)

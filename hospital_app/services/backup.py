@@ -233,7 +233,8 @@ def _old_schema_tables(engine) -> list[Table]:
             continue
         model = head.get(table.name)
         columns = [Column(c.name, model.c[c.name].type if model is not None and c.name in model.c else c.type,
-                          primary_key=c.primary_key, autoincrement=False) for c in table.columns]
+                          primary_key=c.primary_key, autoincrement=False)
+                   for c in table.columns if c.computed is None]  # generated columns are not backed up
         result.append(Table(table.name, typed, *columns))
     return result
 

@@ -23,7 +23,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path, PurePosixPath
 from typing import Any, Callable, Iterator
 
-from sqlalchemy import (JSON, Boolean, Date, DateTime, Integer, String, Table, Text, create_engine,
+from sqlalchemy import (JSON, Boolean, Column, Date, DateTime, Integer, String, Table, Text, create_engine,
                         select)
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
@@ -79,6 +79,12 @@ def _tables() -> list[Table]:
     """The tables a backup holds, parents before children: all but the derived summaries,
     which the database rebuilds from the lines as they are inserted (db/summaries.py)."""
     return [t for t in Base.metadata.sorted_tables if not t.info.get("derived")]
+
+
+def stored_columns(table: Table) -> list[Column]:
+    """The columns a backup holds: all but those the database computes (generated columns such
+    as ``orders.response_us``), which can be neither written nor need to be."""
+    return [c for c in table.columns if c.computed is None]
 
 
 def _sqlite_copy(src: Path, dst: Path, *, source_read_only: bool = False) -> None:
@@ -306,7 +312,7 @@ class _ArchiveSource(_Source):
         entry = self.entries.get(table.name)
         if entry is None:
             return
-        decoders = {c.name: _decoder(c) for c in table.columns}
+        decoders = {c.name: _decoder(c) for c in stored_columns(table)}
         with self.zip.open(entry["file"]) as fh:
             for number, line in enumerate(io.TextIOWrapper(fh, encoding="utf-8"), start=1):
                 where = tr("表 {t} 第 {n} 行", "table {t} line {n}", t=table.name, n=number)
@@ -334,7 +340,8 @@ class _DatabaseSource(_Source):
         self.counts = {}
 
     def rows(self, table: Table) -> Iterator[dict]:
-        result = self.conn.execution_options(yield_per=INSERT_CHUNK).execute(select(table))
+        query = select(*stored_columns(table))
+        result = self.conn.execution_options(yield_per=INSERT_CHUNK).execute(query)
         count = 0
         for row in result.mappings():
             count += 1

@@ -46,7 +46,7 @@ from db.models import (
     VolumeReport,
     VolumeReportLine,
 )
-from db import summaries
+from db import order_summaries, summaries
 from db.session import optimize
 from hospital_app import settings
 from hospital_app.domain.normalize import normalize_generic, normalize_spec
@@ -609,7 +609,8 @@ def generate_demo(db, options: DemoOptions) -> dict:
         b.build_products(drug, cons)
         with summaries.bulk(s.connection()):  # 500 000 lines: the monthly sums once, after
             b.build_purchases()
-        orders = b.build_orders()
+        with order_summaries.bulk(s.connection()):  # 500 000 orders and their payments: summaries once, after
+            orders = b.build_orders()
         issues = b.build_issues()
         b.build_adjustments()
         lines = b.build_volume_report(drug)

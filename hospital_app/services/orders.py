@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import case, event, func, literal_column, or_, select
+from sqlalchemy import case, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
-from db.models import Company, Order
+from db.models import Company, Order, OrderShape
 from db.sql_hints import indexed_by
 from db.sql_time import within_hours
 from hospital_app import settings
@@ -28,36 +28,12 @@ JSON_KEYS = ("company", "quarter", "placed", "responded_in_time", "response_rate
              "delivered_in_time", "timeliness", "level")
 
 
-_ONE_LINE = "orders.one_line_per_order"
-
-
 def one_line_per_order(session: Session) -> bool:
     """True when no order number has several lines, so that each order is one row and a
-    per-order GROUP BY can be skipped (issues 17/21). Walks ``ix_orders_order_no`` and
-    stops at the first repeated number. Remembered in the session until it writes orders
-    (a flush, an INSERT/UPDATE/DELETE statement) or its transaction ends: the dashboard's job
-    asks for it three times (R4, R5, open payments), ~0.2 s each at 500 000 orders."""
-    known = session.info.get(_ONE_LINE)
-    if known is None:
-        repeated = select(Order.order_no).group_by(Order.order_no).having(func.count() > 1).limit(1)
-        known = session.info[_ONE_LINE] = session.execute(repeated).first() is None
-    return known
-
-
-@event.listens_for(Session, "after_flush")
-def _forget_after_flush(session: Session, _context) -> None:
-    session.info.pop(_ONE_LINE, None)
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _forget_after_transaction(session: Session, _transaction) -> None:
-    session.info.pop(_ONE_LINE, None)
-
-
-@event.listens_for(Session, "do_orm_execute")
-def _forget_on_write(state) -> None:
-    if state.is_insert or state.is_update or state.is_delete:
-        state.session.info.pop(_ONE_LINE, None)
+    per-order GROUP BY can be skipped (issues 17/21). One read of ``order_shape``, which
+    triggers on ``orders`` keep equal to the count of repeated order numbers
+    (db/order_summaries.py); pending ORM changes are flushed first (autoflush)."""
+    return session.execute(select(OrderShape.repeated).where(OrderShape.id == 1)).scalar() == 0
 
 
 @dataclass
@@ -80,12 +56,13 @@ def _tallies(session: Session, start: date | None, end: date | None,
     """R4 counts per (company, quarter) for orders placed in [start, end] (all when None).
 
     One date-bounded GROUP BY per company and quarter (issue 21): the 48 h / 4 h windows are
-    compared exactly in SQL (``db.sql_time.within_hours``, the SQL form of
-    ``domain.orders.responded_in_time`` / ``delivered_in_time``), so only the counts come back.
-    An order is its lines grouped by (distributor, order number): placed at its first line,
-    responded/delivered when its last line was (None while a line is not). When every order is
-    one line (``one_line_per_order``) the lines are the orders and nothing is grouped twice; the
-    rows are read from ``ix_orders_placed_cover``. As of d: orders placed after d are not known,
+    compared exactly in SQL, to the microsecond, so only the counts come back. An order is its
+    lines grouped by (distributor, order number): placed at its first line, responded/delivered
+    when its last line was (None while a line is not), the windows compared by
+    ``db.sql_time.within_hours`` (the SQL form of ``domain.orders.responded_in_time`` /
+    ``delivered_in_time``). When every order is one line (``one_line_per_order``) the lines are
+    the orders: nothing is grouped twice, and the durations the database stored with each line
+    (``response_us`` / ``delivery_us``) are read with it from ``ix_orders_placed_cover``. As of d: orders placed after d are not known,
     and an order still inside its response window with no response is not assessable yet.
     """
     session.flush()
@@ -110,30 +87,36 @@ def _tallies(session: Session, start: date | None, end: date | None,
             return {}
         first, last = first or low.date(), last or min(high, now or high).date()
     quarters = _quarters(Quarter.of(first), Quarter.of(max(first, last)))
-
-    def bucket(placed):
-        """The index of the quarter ``placed`` falls in (a CASE over the quarters' starts)."""
-        if len(quarters) == 1:
-            return literal_column("0")
-        return case(*[(placed < datetime.combine(q.next().start, time.min), i)
-                      for i, q in enumerate(quarters[:-1])], else_=len(quarters) - 1)
+    bucket = lambda placed: quarter_index(placed, quarters)  # noqa: E731
 
     emergency = case((t.c.emergency, 1), else_=0)
+    names = dict(session.execute(select(Company.id, Company.name)).all())
     if single:
-        orders = select(t.c.company_id.label("company_id"), t.c.placed_at.label("placed"),
-                        t.c.responded_at.label("responded"), t.c.delivered_at.label("delivered"),
-                        emergency.label("emergency"), bucket(t.c.placed_at).label("bucket")).where(*lines)
-    else:
-        n_lines, placed = func.count(), func.min(t.c.placed_at)
-        orders = (select(t.c.company_id.label("company_id"), placed.label("placed"),
-                         case((func.count(t.c.responded_at) == n_lines, func.max(t.c.responded_at)))
-                         .label("responded"),
-                         case((func.count(t.c.delivered_at) == n_lines, func.max(t.c.delivered_at)))
-                         .label("delivered"),
-                         func.max(emergency).label("emergency"), bucket(placed).label("bucket"))
-                  .where(*lines).group_by(t.c.company_id, t.c.order_no))
-        if now is not None:
-            orders = orders.having(placed <= now)
+        # Each line is an order: its durations are stored (orders.response_us / delivery_us,
+        # generated columns in the covering index), so the windows are integer comparisons.
+        in_time = case((t.c.response_us <= hours_in_micros(response_hours), 1), else_=0)
+        delivered_ok = case((t.c.emergency, t.c.delivery_us <= hours_in_micros(emergency_h)),
+                            else_=t.c.delivery_us <= hours_in_micros(ordinary))
+        per_line = select(t.c.company_id.label("company_id"), bucket(t.c.placed_at).label("bucket"),
+                          in_time.label("in_time"), t.c.delivered_at.label("delivered"),
+                          case((delivered_ok, 1), else_=0).label("delivered_ok")).where(*lines)
+        if now is not None:  # not responded and still inside the response window: not assessable yet
+            per_line = per_line.where(or_(t.c.responded_at.is_not(None),
+                                          t.c.placed_at < now - timedelta(hours=response_hours)))
+        o = per_line.subquery()
+        query = (select(o.c.company_id, o.c.bucket, func.count(), func.sum(o.c.in_time), func.count(o.c.delivered),
+                        func.sum(o.c.delivered_ok)).group_by(o.c.company_id, o.c.bucket))
+        return _collect(session.execute(query), names, quarters)
+    n_lines, placed = func.count(), func.min(t.c.placed_at)
+    orders = (select(t.c.company_id.label("company_id"), placed.label("placed"),
+                     case((func.count(t.c.responded_at) == n_lines, func.max(t.c.responded_at)))
+                     .label("responded"),
+                     case((func.count(t.c.delivered_at) == n_lines, func.max(t.c.delivered_at)))
+                     .label("delivered"),
+                     func.max(emergency).label("emergency"), bucket(placed).label("bucket"))
+              .where(*lines).group_by(t.c.company_id, t.c.order_no))
+    if now is not None:
+        orders = orders.having(placed <= now)
     o = orders.subquery()
     in_time = case((within_hours(o.c.placed, o.c.responded, response_hours), 1), else_=0)
     delivered_in_time = case((o.c.emergency == 1, within_hours(o.c.placed, o.c.delivered, emergency_h)),
@@ -145,9 +128,25 @@ def _tallies(session: Session, start: date | None, end: date | None,
         # Not responded and placed less than the response window before the end of d: not yet
         # assessable (exact: the bound is computed here, not in SQL).
         query = query.where(or_(o.c.responded.is_not(None), o.c.placed < now - timedelta(hours=response_hours)))
-    names = dict(session.execute(select(Company.id, Company.name)).all())
+    return _collect(session.execute(query), names, quarters)
+
+
+def hours_in_micros(hours: int) -> int:
+    return int(hours) * 3_600_000_000
+
+
+def quarter_index(placed, quarters: list[Quarter]):
+    """SQL: the index in ``quarters`` (consecutive) of the quarter a placing time falls in —
+    a CASE over the quarters' starts, compared with the stored time as it is (issue 21)."""
+    if len(quarters) == 1:
+        return literal_column("0")
+    return case(*[(placed < datetime.combine(q.next().start, time.min), i)
+                  for i, q in enumerate(quarters[:-1])], else_=len(quarters) - 1)
+
+
+def _collect(rows, names: dict, quarters: list[Quarter]) -> dict[tuple[str, Quarter], _Tally]:
     out: dict[tuple[str, Quarter], _Tally] = {}
-    for company_id, index, placed_n, responded_n, delivered_n, delivered_ok in session.execute(query):
+    for company_id, index, placed_n, responded_n, delivered_n, delivered_ok in rows:
         out[(names.get(company_id) or "", quarters[int(index)])] = _Tally(
             int(placed_n), int(responded_n or 0), int(delivered_n), int(delivered_ok or 0))
     return out

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import BigInteger, String, and_, func, literal_column, null, or_, select, type_coerce
+from sqlalchemy import BigInteger, String, and_, func, literal_column, null, or_, select, type_coerce, union_all
 from sqlalchemy.orm import Session
 
 from db.models import AgreementPeriod, Batch, Company, Order, Payment, Product
@@ -86,31 +86,44 @@ def _money_text(raw) -> str:
     return f"{sign}{fen // 100}.{fen % 100:02d}"
 
 
+def _unsettled(as_of: date, bound: date, *columns):
+    """R5: the lines accepted before ``bound`` (and by ``as_of``) not settled on ``as_of`` —
+    ``settled_on`` NULL or later than d — as two range reads of ``ix_orders_settled`` (UNION ALL).
+    A line settled by d is paid on d (db/order_summaries.py), so every unpaid delivery has such
+    a line; the converse is checked by the exact sums afterwards."""
+    o = indexed_by(Order.__table__, "ix_orders_settled", "unsettled")
+    accepted = (o.c.accepted_on.is_not(None), o.c.accepted_on < bound, o.c.accepted_on <= as_of)
+    cols = [o.c[name] for name in columns]
+    return union_all(select(*cols).where(o.c.settled_on.is_(None), *accepted),
+                     select(*cols).where(o.c.settled_on > as_of, *accepted))
+
+
 def _overdue(session: Session, as_of: date):
     """R5: the deliveries accepted before ``overdue_accepted_before(as_of)`` and not paid in full
     on ``as_of`` (the overdue ones), with the columns of ``_deliveries``, in its order.
 
-    An overdue delivery can be years old, so this reads every delivery accepted before the
-    bound — but only what the covering indexes hold (issue 21): when every order is one line,
-    ``ix_orders_accepted_cover`` in acceptance order and, per delivery, the sum of its payments
-    known on d from ``ix_payment_order_paid`` (a correlated sum, no GROUP BY, no sort). Otherwise
-    the per-delivery GROUP BY of ``_deliveries``.
+    An overdue delivery can be years old, but only the lines not settled on d can belong to
+    one (``_unsettled``, issue 21): ~22 000 of 500 000 at hospital scale. When every order is
+    one line, each such line's payments known on d are summed (``ix_payment_order_paid``) and
+    the line kept when they fall short. Otherwise the per-delivery GROUP BY of ``_deliveries``
+    over the order numbers having such a line. Same figures as summing every delivery.
     """
     bound = overdue_accepted_before(as_of)
     if not one_line_per_order(session):
         query, unpaid = _deliveries(session, as_of, accepted_before=bound)
-        return query.having(unpaid).order_by(Order.accepted_on, Order.order_no, Order.company_id)
-    o = indexed_by(Order.__table__, "ix_orders_accepted_cover", "delivery")
+        numbers = _unsettled(as_of, bound, "order_no").subquery()
+        return (query.where(Order.order_no.in_(select(numbers.c.order_no))).having(unpaid)
+                .order_by(Order.accepted_on, Order.order_no, Order.company_id))
+    o = _unsettled(as_of, bound, "id", "order_no", "company_id", "accepted_on", "amount").subquery("delivery")
     paid = (select(func.sum(type_coerce(Payment.amount, BigInteger)))
             .where(Payment.order_id == o.c.id, Payment.paid_on.is_not(None), Payment.paid_on <= as_of)
             .scalar_subquery())
     amount = func.coalesce(type_coerce(o.c.amount, BigInteger), 0)
     # Unpaid: no payment known yet (the sum is NULL), or less than the amount — one evaluation
-    # of the correlated sum per delivery (NULL stands for one fen less than the amount).
+    # of the correlated sum per line (NULL stands for one fen less than the amount).
     return (select(o.c.order_no, o.c.company_id, o.c.accepted_on, amount.label("amount"), paid.label("paid"),
                    null().label("last"), literal_column("0").label("payments"))
-            .where(o.c.accepted_on.is_not(None), o.c.accepted_on < bound, o.c.accepted_on <= as_of,
-                   func.coalesce(paid, amount - 1) < amount)
+            .where(func.coalesce(paid, amount - 1) < amount)
             .order_by(o.c.accepted_on, o.c.order_no, o.c.company_id))
 
 

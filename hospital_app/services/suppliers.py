@@ -4,7 +4,8 @@ quarter or year, as of d.
 - **Orders** (an order is one ``order_no`` of a company, as in ``orders stats``): placed,
   responded within 48 h, delivered, delivered in time — SQL aggregates only (an order
   per (company, order_no), then counts per company and quarter); the clock-hour windows
-  are compared in whole seconds, so exactly 48:00 is in time. An order still
+  are compared exactly to the microsecond, as ``orders stats`` does, so exactly 48:00 is in
+  time and a microsecond more is not. An order still
   inside its response window on d is not assessable yet and is not counted (as the
   R4 alerts do). A reply or delivery recorded after d is not known yet.
 - **Order delivery rate** (订单配送率) = order **lines** delivered in full / lines placed:
@@ -28,20 +29,21 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from fractions import Fraction
 
-from sqlalchemy import BigInteger, DateTime, Integer, and_, case, cast, func, literal, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from db.models import Company, Order, Product, SupplyIssue
+from db.sql_time import within_hours
 from hospital_app import settings
 from hospital_app.domain import orders as rules
 from hospital_app.domain import supply_issues as issue_rules
 from hospital_app.domain.orders import Quarter
 from hospital_app.errors import BadInput
 from hospital_app.i18n import tr
-from hospital_app.services.orders import one_line_per_order
+from hospital_app.services.orders import hours_in_micros, one_line_per_order, quarter_index
 from hospital_app.services.progress import ratio4
 
 ROLES = ("manufacturer", "distributor")
@@ -143,26 +145,10 @@ def _company_key(role: str):
     return Product.manufacturer_id if role == "manufacturer" else Order.company_id
 
 
-def _epoch(session: Session, expr):
-    """Whole seconds since the epoch of a datetime expression: exact clock-hour comparisons in
-    SQL on SQLite (``strftime('%s')``) and PostgreSQL (``extract(epoch)``) alike."""
-    if session.get_bind().dialect.name == "sqlite":
-        return cast(func.strftime("%s", expr), Integer)
-    return cast(func.extract("epoch", expr), BigInteger)
-
-
-def _year_quarter(session: Session, expr):
-    if session.get_bind().dialect.name == "sqlite":
-        return (cast(func.strftime("%Y", expr), Integer),
-                (cast(func.strftime("%m", expr), Integer) + 2) // 3)
-    return cast(func.extract("year", expr), Integer), cast(func.extract("quarter", expr), Integer)
-
-
 def _windows(session: Session) -> tuple[int, int, int]:
-    """R4 windows in seconds: response, ordinary delivery, emergency delivery."""
-    return (3600 * settings.get(session, "r4_response_hours"),
-            3600 * settings.get(session, "r4_delivery_hours_ordinary"),
-            3600 * settings.get(session, "r4_delivery_hours_emergency"))
+    """R4 windows in hours: response, ordinary delivery, emergency delivery."""
+    return (settings.get(session, "r4_response_hours"), settings.get(session, "r4_delivery_hours_ordinary"),
+            settings.get(session, "r4_delivery_hours_emergency"))
 
 
 def _in_range(start: date, end: date, as_of: date):
@@ -171,50 +157,68 @@ def _in_range(start: date, end: date, as_of: date):
             Order.placed_at <= min(_end_of(end), _end_of(as_of)))
 
 
+def _quarters_of(start: date, end: date, as_of: date) -> list[Quarter]:
+    last = max(start, min(end, as_of))
+    out = [Quarter.of(start)]
+    while out[-1] < Quarter.of(last):
+        out.append(out[-1].next())
+    return out
+
+
 def _line_tallies(session: Session, start: date, end: date, as_of: date) -> dict[str, dict[tuple[int, Quarter], _Tally]]:
     """R4 counts per (company, quarter) for both roles in one pass over the covering index
     ``ix_orders_placed_cover`` when every order is one line (``orders.one_line_per_order``): the
     same counts as ``_tallies`` (an order of one line is placed, responded and delivered
-    when that line is), grouped by (manufacturer, distributor, quarter) and summed per role."""
+    when that line is), grouped by (manufacturer, distributor, quarter) and summed per role.
+    The durations are those the database stored with each line (``response_us`` /
+    ``delivery_us``, exact to the microsecond), so the windows are integer comparisons and the
+    quarter a CASE over its start times (issue 21)."""
     now = _end_of(as_of)
-    response_s, ordinary_s, emergency_s = _windows(session)
-    responded, delivered = _known(Order.responded_at, now), _known(Order.delivered_at, now)
-    placed_s = _epoch(session, Order.placed_at)
-    resp_ok = and_(responded.is_not(None), _epoch(session, responded) - placed_s <= response_s)
-    window = case((Order.emergency, emergency_s), else_=ordinary_s)
-    deliv_ok = and_(delivered.is_not(None), _epoch(session, delivered) - placed_s <= window)
-    in_full = and_(Order.delivered_at <= now, or_(Order.delivered_quantity.is_(None), Order.quantity.is_(None),
-                                                  Order.delivered_quantity >= Order.quantity))
+    response_h, ordinary_h, emergency_h = _windows(session)
+    responded_known, delivered_known = Order.responded_at <= now, Order.delivered_at <= now
+    resp_ok = and_(responded_known, Order.response_us <= hours_in_micros(response_h))
+    window = case((Order.emergency, hours_in_micros(emergency_h)), else_=hours_in_micros(ordinary_h))
+    deliv_ok = and_(delivered_known, Order.delivery_us <= window)
+    in_full = and_(delivered_known, or_(Order.delivered_quantity.is_(None), Order.quantity.is_(None),
+                                        Order.delivered_quantity >= Order.quantity))
     # An order still inside its response window on d is not assessable yet (as the R4 alerts).
-    assessable = or_(responded.is_not(None), _epoch(session, literal(now, DateTime)) - placed_s > response_s)
-    year, quarter = _year_quarter(session, Order.placed_at)
-    one = lambda cond: func.sum(case((cond, 1), else_=0))  # noqa: E731
-    q = (select(Product.manufacturer_id, Order.company_id, year, quarter, func.count(), one(resp_ok),
-                one(delivered.is_not(None)), one(deliv_ok), one(in_full))
-         .select_from(Order).outerjoin(Product, Product.id == Order.product_id)
-         .where(*_in_range(start, end, as_of), assessable)
-         .group_by(Product.manufacturer_id, Order.company_id, year, quarter))
+    assessable = or_(responded_known, Order.placed_at < now - timedelta(hours=response_h))
+    quarters = _quarters_of(start, end, as_of)
+    one = lambda cond: case((cond, 1), else_=0)  # noqa: E731
+    per_line = (select(Product.manufacturer_id.label("maker"), Order.company_id.label("distributor"),
+                       quarter_index(Order.placed_at, quarters).label("bucket"), one(resp_ok).label("resp"),
+                       one(delivered_known).label("deliv"), one(deliv_ok).label("deliv_in"),
+                       one(in_full).label("full"))
+                .select_from(Order).outerjoin(Product, Product.id == Order.product_id)
+                .where(*_in_range(start, end, as_of), assessable)).subquery()
+    o = per_line.c
+    q = (select(o.maker, o.distributor, o.bucket, func.count(), func.sum(o.resp), func.sum(o.deliv),
+                func.sum(o.deliv_in), func.sum(o.full))
+         .group_by(o.maker, o.distributor, o.bucket))
     out: dict[str, dict[tuple[int, Quarter], _Tally]] = {r: defaultdict(_Tally) for r in ROLES}
-    for maker, distributor, y, qq, placed, resp, deliv, deliv_in, full in session.execute(q):
+    for maker, distributor, bucket, placed, resp, deliv, deliv_in, full in session.execute(q):
         t = _Tally(int(placed), int(resp or 0), int(deliv or 0), int(deliv_in or 0), int(placed), int(full or 0))
         for role, cid in (("manufacturer", maker), ("distributor", distributor)):
             if cid is not None:
-                out[role][(cid, Quarter(int(y), int(qq)))].add(t)
+                out[role][(cid, quarters[int(bucket)])].add(t)
     return {r: dict(v) for r, v in out.items()}
 
 
 def _tallies(session: Session, role: str, start: date, end: date, as_of: date) -> dict[tuple[int, Quarter], _Tally]:
     """R4 counts per (company, quarter): an inner GROUP BY (company, order_no) makes each order
     one row (placed at its first line, responded/delivered when its last line was, as known on
-    d); the outer GROUP BY counts them with the clock-hour windows compared in whole seconds."""
+    d); the outer GROUP BY counts them with the clock-hour windows compared exactly
+    (``db.sql_time.within_hours``, as ``orders stats`` does)."""
     now = _end_of(as_of)
-    response_s, ordinary_s, emergency_s = _windows(session)
+    response_h, ordinary_h, emergency_h = _windows(session)
     responded, delivered = _known(Order.responded_at, now), _known(Order.delivered_at, now)
     in_full = case((and_(Order.delivered_at <= now,
                          or_(Order.delivered_quantity.is_(None), Order.quantity.is_(None),
                              Order.delivered_quantity >= Order.quantity)), 1), else_=0)
     key = _company_key(role)
-    inner = (select(key.label("cid"), func.min(Order.placed_at).label("placed"),
+    quarters = _quarters_of(start, end, as_of)
+    placed = func.min(Order.placed_at)
+    inner = (select(key.label("cid"), placed.label("placed"), quarter_index(placed, quarters).label("bucket"),
                     func.max(responded).label("resp"), func.count(responded).label("n_resp"),
                     func.max(delivered).label("deliv"), func.count(delivered).label("n_deliv"),
                     func.count().label("n"), func.max(case((Order.emergency, 1), else_=0)).label("emerg"),
@@ -225,22 +229,20 @@ def _tallies(session: Session, role: str, start: date, end: date, as_of: date) -
     if role == "manufacturer":
         inner = inner.join(Product, Product.id == Order.product_id)
     o = inner.subquery()
-    placed_s = _epoch(session, o.c.placed)
     all_responded, all_delivered = o.c.n_resp == o.c.n, o.c.n_deliv == o.c.n
-    resp_ok = and_(all_responded, _epoch(session, o.c.resp) - placed_s <= response_s)
-    window = case((o.c.emerg == 1, emergency_s), else_=ordinary_s)
-    deliv_ok = and_(all_delivered, _epoch(session, o.c.deliv) - placed_s <= window)
+    resp_ok = and_(all_responded, within_hours(o.c.placed, o.c.resp, response_h))
+    deliv_ok = and_(all_delivered, case((o.c.emerg == 1, within_hours(o.c.placed, o.c.deliv, emergency_h)),
+                                        else_=within_hours(o.c.placed, o.c.deliv, ordinary_h)))
     # An order still inside its response window on d is not assessable yet (as the R4 alerts).
-    assessable = or_(all_responded, _epoch(session, literal(now, DateTime)) - placed_s > response_s)
-    year, quarter = _year_quarter(session, o.c.placed)
+    assessable = or_(all_responded, o.c.placed < now - timedelta(hours=response_h))
     one = lambda cond: func.sum(case((cond, 1), else_=0))  # noqa: E731
-    q = (select(o.c.cid, year, quarter, func.count(), one(resp_ok), one(all_delivered), one(deliv_ok),
+    q = (select(o.c.cid, o.c.bucket, func.count(), one(resp_ok), one(all_delivered), one(deliv_ok),
                 func.sum(o.c.n), func.sum(o.c.full))
-         .where(assessable).group_by(o.c.cid, year, quarter))
+         .where(assessable).group_by(o.c.cid, o.c.bucket))
     out: dict[tuple[int, Quarter], _Tally] = {}
-    for cid, y, qq, placed, resp, deliv, deliv_in, lines, full in session.execute(q):
-        out[(cid, Quarter(int(y), int(qq)))] = _Tally(int(placed), int(resp or 0), int(deliv or 0),
-                                                      int(deliv_in or 0), int(lines or 0), int(full or 0))
+    for cid, bucket, placed_n, resp, deliv, deliv_in, lines, full in session.execute(q):
+        out[(cid, quarters[int(bucket)])] = _Tally(int(placed_n), int(resp or 0), int(deliv or 0),
+                                                    int(deliv_in or 0), int(lines or 0), int(full or 0))
     return out
 
 

@@ -48,15 +48,24 @@ def _value(column: sa.Column, n: int):
     raise AssertionError(f"no test value for {column.table.name}.{column.name}: {t!r}")
 
 
+def _derived() -> set[str]:
+    """The summary tables the database keeps itself (db/summaries.py, db/order_summaries.py)."""
+    from db.models import Base
+
+    return {t.name for t in Base.metadata.sorted_tables if t.info.get("derived")}
+
+
 def _fill_every_table(engine: sa.Engine) -> dict[str, int]:
-    """One row per table (FKs point at row 1 of their table, inserted first)."""
+    """One row per table (FKs point at row 1 of their table, inserted first); the derived
+    summaries are filled by their triggers, never written directly."""
     meta = sa.MetaData()
     meta.reflect(engine)
     counts = {}
+    derived = _derived()
     with engine.begin() as conn:
         conn.exec_driver_sql("PRAGMA foreign_keys=ON")
         for table in meta.sorted_tables:
-            if table.name == "alembic_version":
+            if table.name == "alembic_version" or table.name in derived:
                 continue
             row = {}
             for column in table.columns:
@@ -222,5 +231,41 @@ def test_0003_fills_the_monthly_summary_from_the_lines_already_there(tmp_path):
             rows = conn.exec_driver_sql("SELECT month, quantity, amount, amount_lines, lines FROM purchase_month"
                                         " ORDER BY month").all()
         assert [tuple(r) for r in rows] == [("2025-01", 150, 5980, 1, 2), ("2025-02", 35, 0, 0, 2)]
+    finally:
+        database.dispose()
+
+
+def test_0004_fills_the_order_summaries_from_the_orders_and_payments_already_there(tmp_path):
+    """GIVEN a 0003 database with order A of two lines (100.00 accepted 2025-03-10, paid 40.00 on
+    2025-03-20 and 60.00 on 2025-04-02; 50.00 paid 20.00 on 2025-04-01) and order B of one line
+    (30.00, paid 30.00 on 2025-04-05) WHEN upgraded THEN one order number repeats (A), A's first
+    line is settled on 2025-04-02, its second not at all, B on 2025-04-05 — and a payment of
+    30.00 on 2025-05-06 recorded afterwards settles A's second line on that day (R4/R5)."""
+    path = tmp_path / "orders.db"
+    engine = _build_at(path, "0003")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO company (id, name, is_manufacturer, is_distributor, version)"
+                             " VALUES (1, '国药控股', 0, 1, 1)")
+        for oid, key, no, line, amount in ((1, "A#1", "A", 1, 10000), (2, "A#2", "A", 2, 5000),
+                                           (3, "B#1", "B", 1, 3000)):
+            conn.execute(sa.text("INSERT INTO orders (id, dedup_key, order_no, line_no, company_id, amount,"
+                                 " placed_at, accepted_on, emergency) VALUES (:i, :k, :n, :l, 1, :a,"
+                                 " '2025-03-01 09:00:00.000000', '2025-03-10', 0)"),
+                         {"i": oid, "k": key, "n": no, "l": line, "a": amount})
+        for order_id, amount, day in ((1, 4000, "2025-03-20"), (1, 6000, "2025-04-02"), (2, 2000, "2025-04-01"),
+                                      (3, 3000, "2025-04-05")):
+            conn.execute(sa.text("INSERT INTO payment (order_id, amount, paid_on, source, version, created_at)"
+                                 " VALUES (:o, :a, :d, 'manual', 1, '2025-04-05 00:00:00')"),
+                         {"o": order_id, "a": amount, "d": day})
+    engine.dispose()
+    database = dbs.open_database(str(path))
+    try:
+        with database.engine.begin() as conn:
+            assert conn.exec_driver_sql("SELECT repeated FROM order_shape").all() == [(1,)]
+            settled = dict(conn.exec_driver_sql("SELECT dedup_key, settled_on FROM orders").all())
+            assert settled == {"A#1": "2025-04-02", "A#2": None, "B#1": "2025-04-05"}
+            conn.exec_driver_sql("INSERT INTO payment (order_id, amount, paid_on, source, version, created_at)"
+                                 " VALUES (2, 3000, '2025-05-06', 'manual', 1, '2025-05-06 00:00:00')")
+            assert conn.exec_driver_sql("SELECT settled_on FROM orders WHERE id = 2").scalar() == "2025-05-06"
     finally:
         database.dispose()

@@ -248,3 +248,39 @@ def test_daily_backup_off_when_keep_is_zero(db, db_path):
 def test_new_database_file_is_readable_by_its_owner_only(db, db_path):
     """GIVEN a new database WHEN created THEN mode 0600 (hospital data)."""
     assert stat.S_IMODE(db_path.stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize("suffix", [".zip", ".db"])
+def test_orders_round_trip_with_their_derived_summaries_consistent(db, tmp_path, suffix):
+    """GIVEN order A of two lines of 10.00 (placed 2025-01-01 09:00, responded 24 h later,
+    accepted 2025-01-05), its first line paid 10.00 on 2025-01-09 (R4/R5; issues 17, 21)
+    WHEN backed up (archive or SQLite copy) and restored into a new database THEN the lines
+    come back with A#1 settled on 2025-01-09 and A#2 not, both responses computed again as
+    86 400 000 000 µs, and one order number having several lines."""
+    from datetime import datetime
+
+    from db.models import Company, Order, OrderShape, Payment
+
+    with db.session() as s:
+        c = Company(name="国药控股", is_distributor=True)
+        s.add(c)
+        s.flush()
+        for n in (1, 2):
+            s.add(Order(dedup_key=f"A#{n}", order_no="A", line_no=n, company_id=c.id, amount=Decimal("10.00"),
+                        placed_at=datetime(2025, 1, 1, 9), responded_at=datetime(2025, 1, 2, 9),
+                        accepted_on=date(2025, 1, 5)))
+        s.flush()
+        first = s.scalar(select(Order.id).where(Order.dedup_key == "A#1"))
+        s.add(Payment(order_id=first, amount=Decimal("10.00"), paid_on=date(2025, 1, 9)))
+    made = bk.backup(db, tmp_path / f"orders{suffix}")
+    bk.restore(str(tmp_path / "restored.db"), made.path)
+    restored = open_database(str(tmp_path / "restored.db"))
+    try:
+        with restored.session() as s:
+            rows = s.execute(select(Order.dedup_key, Order.settled_on, Order.response_us)
+                             .order_by(Order.dedup_key)).all()
+            assert [tuple(r) for r in rows] == [("A#1", date(2025, 1, 9), 86_400_000_000),
+                                                ("A#2", None, 86_400_000_000)]
+            assert s.scalar(select(OrderShape.repeated)) == 1
+    finally:
+        restored.dispose()
