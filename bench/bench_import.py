@@ -49,7 +49,7 @@ def generate(path: Path, rows: int) -> None:
         price = 3.26 + (p % 17)
         ws.append([f"DD{i:09d}", t, f"XY{p:07d}", GENERICS[p % len(GENERICS)], "片剂", f"{10 + p % 7 * 10}mg",
                    14 + p % 3 * 14, MAKERS[p % len(MAKERS)] + (f"{p}" if p >= 40 else ""),
-                   DISTRIBUTORS[i % 3], qty, "盒", price, round(price * qty, 2),
+                   DISTRIBUTORS[i % 3], qty, pack_unit or "盒", price, round(price * qty, 2),
                    t + timedelta(hours=2), t + timedelta(days=1), (t + timedelta(days=2)).date()])
     wb.save(path)
 
@@ -62,7 +62,7 @@ def generate_month(path: Path, db_file: Path, rows: int) -> None:
 
     con = sqlite3.connect(db_file)
     products = con.execute(
-        "SELECT p.code, p.generic_name, p.dosage_form, p.spec, p.units_per_pack, c.name"
+        "SELECT p.code, p.generic_name, p.dosage_form, p.spec, p.units_per_pack, c.name, p.pack_unit"
         " FROM product p LEFT JOIN company c ON c.id = p.manufacturer_id"
         " WHERE p.code IS NOT NULL AND p.units_per_pack IS NOT NULL ORDER BY p.id").fetchall()
     con.close()
@@ -73,11 +73,11 @@ def generate_month(path: Path, db_file: Path, rows: int) -> None:
     ws.append(HEADER)
     t0 = datetime(2026, 7, 1, 8, 0)
     for i in range(rows):
-        code, name, form, spec, upp, maker = products[i % len(products)]
+        code, name, form, spec, upp, maker, pack_unit = products[i % len(products)]
         t = t0 + timedelta(minutes=(i * 43200) // rows)
         qty = 1 + i % 20
         price = 3.26 + i % 17
-        ws.append([f"JUL{i:09d}", t, code, name, form, spec, upp, maker, DISTRIBUTORS[i % 3], qty, "盒", price,
+        ws.append([f"JUL{i:09d}", t, code, name, form, spec, upp, maker, DISTRIBUTORS[i % 3], qty, pack_unit or "盒", price,
                    round(price * qty, 2), t + timedelta(hours=2), t + timedelta(days=1),
                    (t + timedelta(days=2)).date()])
     wb.save(path)
