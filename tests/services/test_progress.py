@@ -186,6 +186,19 @@ def test_r8_ended_period_shows_its_final_assessment_with_failed_reasons(session)
     assert row.failed_reasons == [] and not row.ended and row.period_days_left == 0
 
 
+def test_r8_ended_rows_for_the_alerts_are_the_assessment_only(session):
+    """GIVEN the product whose period ended with 3 000 of 12 000 bought WHEN the alerts take the
+    final assessment of ended periods (``ended_rows``, ``months=False``) on 2025-09-20 THEN the row
+    has failed_reasons ["completion"] and 3 000 purchased, and no month-by-month figures (they are
+    not computed for ended periods the alerts read: issue 21)."""
+    from hospital_app.services.progress.engine import ended_rows
+
+    _, p = md.worked_example(session)
+    md.buy(session, p, date(2024, 10, 15), 3000)
+    (row,) = ended_rows(session, date(2025, 9, 20), [])
+    assert (row.failed_reasons, row.purchased, row.months) == (["completion"], 3000, [])
+
+
 def test_product_detail_and_batch_summary(session):
     """GIVEN the example with 5 000 bought WHEN detail and summary THEN months targets vs purchases and counts."""
     _, p = md.worked_example(session)

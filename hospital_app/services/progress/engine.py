@@ -172,7 +172,7 @@ def assess(session: Session, periods: list[q.PeriodRow], as_of: date,
     # R9 buckets per (generic, window) before the R11 link adjustments: class → month → units.
     base_share: dict[tuple, dict[str, dict]] = {}
     for window, per_product in monthly.items():
-        for pid, months in per_product.items():
+        for pid, by_month in per_product.items():
             c = classes.get(pid)
             if c is None or c.generic_norm not in windows[window]:
                 continue
@@ -182,7 +182,7 @@ def assess(session: Session, periods: list[q.PeriodRow], as_of: date,
                 continue
             buckets = base_share.setdefault((c.generic_norm, window), {SELECTED: defaultdict(int),
                                                                        NONSELECTED: defaultdict(int)})
-            for key, qty in months.items():
+            for key, qty in by_month.items():
                 buckets[cls][key] += qty
     empty_buckets = {SELECTED: {}, NONSELECTED: {}}
 
