@@ -35,10 +35,11 @@ import json
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select, text
+from sqlalchemy import JSON, Boolean, DateTime, func, select, text
 from sqlalchemy.orm import Session
 
 from db.models import AuditLog, Exemption, ImportRun, Purchase, Setting, SupplyIssue
+from db.types import FixedDecimal
 from hospital_app.services import audit_key
 
 # Key of the PostgreSQL transaction-scoped advisory lock that serialises appends.
@@ -184,27 +185,78 @@ def entity_digest(session: Session, key: bytes, entity: str, entity_id) -> str |
     return None if row is None else _row_mac(key, table, row)
 
 
-def purchases_digest(session: Session, key: bytes, import_run_id: int | None = None) -> str:
-    """Keyed digest of every purchase row (or one import run's), streamed in id order."""
+def _datetime_text(value) -> str:
+    """``_text`` of a DateTime value, raw or parsed: SQLite hands back the stored text
+    ("2025-01-05 08:30:00.000123"), other drivers a datetime."""
+    if isinstance(value, str):
+        if len(value) == 26 and value[10] == " ":
+            return f"{value[:10]}T{value[11:]}"
+        value = datetime.fromisoformat(value)
+    return value.isoformat(timespec="microseconds")
+
+
+def _column_text(column):
+    """``_text`` for one column's raw database values, chosen once per column (the import digests
+    every purchase line: issue 21). Money columns hold scaled integers and are written as the
+    Decimal they stand for prints ("59.80", "-5.98"); booleans as "True"/"False"."""
+    kind = column.type
+    if isinstance(kind, FixedDecimal):
+        scale = kind.scale
+
+        def money(raw) -> str:
+            if raw is None:
+                return ""
+            raw = int(raw)
+            sign, raw = ("-", -raw) if raw < 0 else ("", raw)
+            whole, part = divmod(raw, 10 ** scale)
+            return f"{sign}{whole}.{part:0{scale}d}"
+        return money
+    if isinstance(kind, DateTime):
+        return lambda value: "" if value is None else _datetime_text(value)
+    if isinstance(kind, Boolean):
+        return lambda value: "" if value is None else str(bool(value))
+    if isinstance(kind, JSON):
+        return lambda value: _text(json.loads(value) if isinstance(value, str) else value)
+    return lambda value: "" if value is None else str(value)
+
+
+def _purchase_digests(session: Session, key: bytes, run_id: int | None = None) -> tuple[str, str | None]:
+    """Keyed digests of every purchase row and of one import run's rows, in one pass in id order
+    (the run's rows are a subsequence of the table's). Each row's text is ``_text`` of its values
+    joined by "|"; the values are read raw from the driver and written by per-column formatters
+    (the same text, without building a datetime or a Decimal per value)."""
     table = Purchase.__table__
-    mac = hmac.new(key, b"purchase", hashlib.sha256)
-    query = select(table).order_by(table.c.id)
-    if import_run_id is not None:
-        query = query.where(table.c.import_run_id == import_run_id)
-    result = session.execute(query.execution_options(yield_per=5000)).mappings()
-    for row in result:
-        mac.update(("|".join(_text(row[c.name]) for c in table.columns) + "\n").encode("utf-8"))
-    return mac.hexdigest()
+    columns = list(table.columns)
+    texts = [_column_text(c) for c in columns]
+    run_index = columns.index(table.c.import_run_id)
+    whole = hmac.new(key, b"purchase", hashlib.sha256)
+    own = hmac.new(key, b"purchase", hashlib.sha256) if run_id is not None else None
+    names = ", ".join(f'"{c.name}"' for c in columns)
+    result = session.connection().exec_driver_sql(f'SELECT {names} FROM "{table.name}" ORDER BY "id"')
+    while part := result.fetchmany(5000):
+        lines = []
+        for row in part:
+            line = ("|".join([f(v) for f, v in zip(texts, row)]) + "\n").encode("utf-8")
+            lines.append(line)
+            if own is not None and row[run_index] == run_id:
+                own.update(line)
+        whole.update(b"".join(lines))
+    return whole.hexdigest(), None if own is None else own.hexdigest()
+
+
+def purchases_digest(session: Session, key: bytes) -> str:
+    """Keyed digest of every purchase row, streamed in id order."""
+    return _purchase_digests(session, key)[0]
 
 
 def _row_digest(session: Session, key: bytes, action: str, entity: str, entity_id) -> str | None:
     if action in TABLE_DIGEST_ACTIONS:
-        if entity == "import_run" and entity_id is not None:
-            run = session.get(ImportRun, int(entity_id))
-            if run is not None:
-                run.content_digest = purchases_digest(session, key, run.id)
-                session.flush()
-        return purchases_digest(session, key)
+        run = session.get(ImportRun, int(entity_id)) if entity == "import_run" and entity_id is not None else None
+        whole, own = _purchase_digests(session, key, run.id if run is not None else None)
+        if run is not None:
+            run.content_digest = own
+            session.flush()
+        return whole
     if entity in DIGESTED and entity_id is not None:
         return entity_digest(session, key, entity, entity_id)
     return None

@@ -97,3 +97,64 @@ def test_concurrent_appends_from_two_programs_keep_one_chain(any_db_url):
     finally:
         db_a.dispose()
         db_b.dispose()
+
+
+def test_purchase_digest_is_the_keyed_digest_of_each_rows_text_in_id_order(any_db_url):
+    """GIVEN purchase lines with a 4-place unit price, negative and missing amounts, a time with
+    microseconds and a return flag WHEN the table is digested (one pass, typed formatters: issue 21)
+    THEN the digest is HMAC-SHA256 over each row's values as ``_text`` writes them ("59.80",
+    "-5.98", "0.5980", "2025-01-05T08:30:00.000123", "True"), joined by "|", in id order — the same
+    value the earlier row-by-row digest gave, so stored digests stay valid; and an import run's
+    digest covers its own rows only. On SQLite and PostgreSQL (raw values differ by driver)."""
+    database = open_database(any_db_url)
+    try:
+        with database.session() as session:
+            _digest_case(session)
+    finally:
+        database.dispose()
+
+
+def _digest_case(session) -> None:
+    import hashlib
+    import hmac
+    from datetime import date, datetime
+    from decimal import Decimal
+
+    from db import models as m
+
+    product = m.Product(generic_name="甲片", generic_name_norm="甲片", base_unit="片", selected=True,
+                        category="selected")
+    session.add(product)
+    session.flush()
+    run = m.ImportRun(kind="purchases", file_name="a.xlsx", sha256="0" * 64, rows=1, who="t")
+    session.add(run)
+    session.flush()
+    lines = [
+        m.Purchase(product_id=product.id, dedup_key="a", purchase_date=date(2025, 1, 5), quantity=100,
+                   unit_price=Decimal("0.5980"), amount=Decimal("59.80"),
+                   order_time=datetime(2025, 1, 5, 8, 30, 0, 123), import_run_id=run.id),
+        m.Purchase(product_id=product.id, dedup_key="b", purchase_date=date(2025, 1, 6), quantity=-10,
+                   unit_price=Decimal("0.5980"), amount=Decimal("-5.98"), is_return=True),
+        m.Purchase(product_id=product.id, dedup_key="c", purchase_date=date(2025, 2, 1), quantity=7),
+    ]
+    session.add_all(lines)
+    session.flush()
+    key = b"k" * 32
+
+    def expected(rows) -> str:
+        mac = hmac.new(key, b"purchase", hashlib.sha256)
+        for r in rows:
+            values = [r.id, r.product_id, r.dedup_key, r.order_no, r.line_no, r.order_time, r.purchase_date,
+                      r.quantity, r.unit_price, r.amount, r.distributor_id, r.is_return, r.pack_id,
+                      r.source_file, r.source_row, r.import_run_id]
+            mac.update(("|".join(audit._text(v) for v in values) + "\n").encode("utf-8"))
+        return mac.hexdigest()
+
+    assert [c.name for c in m.Purchase.__table__.columns] == [
+        "id", "product_id", "dedup_key", "order_no", "line_no", "order_time", "purchase_date", "quantity",
+        "unit_price", "amount", "distributor_id", "is_return", "pack_id", "source_file", "source_row",
+        "import_run_id"]
+    assert audit._text(lines[1].amount) == "-5.98" and audit._text(lines[0].order_time).endswith(".000123")
+    assert audit.purchases_digest(session, key) == expected(lines)
+    whole, own = audit._purchase_digests(session, key, run.id)
+    assert (whole, own) == (expected(lines), expected(lines[:1]))
