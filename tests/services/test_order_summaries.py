@@ -243,3 +243,28 @@ def test_scorecard_counts_the_windows_to_the_microsecond_whether_orders_have_one
     session.execute(insert(Order), [line("O4", p4, p4 + timedelta(hours=1), p4 + timedelta(hours=2), True, 2)])
     assert not one_line_per_order(session)
     assert counts() == (4, 3, 4, 2, Fraction(3, 4), Fraction(1, 2))
+
+
+def test_the_set_based_rebuild_gives_every_line_the_date_its_triggers_give(session):
+    """GIVEN lines paid in parts, paid twice on one day, refunded and paid again, paid without a
+    date, without an amount, and not paid, written with the triggers on (each line's date worked
+    out by the per-line rule) WHEN the summaries are rebuilt set-based (window functions) THEN
+    every line keeps the same date: A 2025-02-10, B 2025-02-01, C 2025-03-05, D none, E 2025-02-02,
+    F none."""
+    c = _company(session)
+    session.execute(insert(Order), [_line(c, "A", 1, "30.00"), _line(c, "B", 1, "10.00"),
+                                    _line(c, "C", 1, "10.00"), _line(c, "D", 1, "10.00"), _line(c, "E", 1),
+                                    _line(c, "F", 1, "1.00")])
+    for no, amount, on in (("A", "10.00", date(2025, 2, 1)), ("A", "20.00", date(2025, 2, 10)),
+                           ("B", "4.00", date(2025, 2, 1)), ("B", "6.00", date(2025, 2, 1)),
+                           ("C", "10.00", date(2025, 2, 1)), ("C", "-10.00", date(2025, 3, 1)),
+                           ("C", "10.00", date(2025, 3, 5)), ("D", "10.00", None),
+                           ("E", "0.01", date(2025, 2, 2))):
+        _pay(session, no, amount, on)
+    expected = {"A": date(2025, 2, 10), "B": date(2025, 2, 1), "C": date(2025, 3, 5), "D": None,
+                "E": date(2025, 2, 2), "F": None}
+    assert {no: _settled(session, no) for no in expected} == expected
+    session.execute(update(Order).values(settled_on=date(2020, 1, 1)))  # wrong everywhere
+    with order_summaries.bulk(session.connection()):
+        pass
+    assert {no: _settled(session, no) for no in expected} == expected
