@@ -30,6 +30,8 @@ from __future__ import annotations
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
 
+from db import summaries
+
 #: Tables computed from others: not backed up, not restored.
 DERIVED = frozenset({"order_shape"})
 
@@ -215,22 +217,11 @@ def install(conn: Connection) -> None:
         conn.exec_driver_sql(statement)
 
 
-class bulk:  # noqa: N801 - used as a context manager, like contextlib's
-    """Many orders and payments written at once (the demo's 500 000): the triggers are dropped,
-    and after the block the summaries are rebuilt and the triggers re-created — inside the
-    caller's transaction, so nobody ever sees a summary that disagrees with the rows."""
-
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-
-    def __enter__(self) -> Connection:
-        for statement in drop_ddl(self.conn.dialect.name):
-            self.conn.exec_driver_sql(statement)
-        return self.conn
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None:
-            install(self.conn)
+def bulk(conn: Connection) -> summaries.bulk:
+    """Many orders and payments written at once (the demo's 500 000): triggers and secondary
+    indexes off during the block, then indexes built, summaries rebuilt, triggers back
+    (``db.summaries.bulk``)."""
+    return summaries.bulk(conn, tables=("orders", "payment"), drop=drop_ddl, install_=install)
 
 
 def attach(metadata) -> None:

@@ -85,14 +85,18 @@ def test_triggers_follow_every_insert_update_and_delete(session):
 
 
 def test_bulk_mode_rebuilds_the_summary_inside_the_transaction(session):
-    """GIVEN lines written inside ``summaries.bulk`` (triggers off) THEN afterwards the summary
-    holds them and the triggers are back (a later insert is counted too)."""
+    """GIVEN lines written inside ``summaries.bulk`` (triggers and secondary indexes off) THEN
+    afterwards the summary holds them, the indexes are there again and the triggers are back (a
+    later insert is counted too)."""
     a, _ = _products(session)
     with summaries.bulk(session.connection()):
         session.add_all([_line(a, str(i), date(2025, 4, 1 + i), 10, "1.00") for i in range(3)])
         session.flush()
         assert _summary(session) == {}  # nothing maintained while in bulk mode
     assert _summary(session) == {(a, "2025-04"): (30, 300, 3, 3)}
+    indexes = {r[0] for r in session.connection().exec_driver_sql(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'purchase'")}
+    assert {"ix_purchase_product_date", "ix_purchase_date"} <= indexes  # built again after the block
     session.add(_line(a, "x", date(2025, 4, 20), 5, None))
     session.flush()
     assert _summary(session) == {(a, "2025-04"): (35, 300, 3, 4)}
