@@ -257,13 +257,16 @@ def _other_ref(o: _Other) -> ProductRef:
 
 
 def compute_indicators(session: Session, as_of: date, batch: str | None = None,
-                       report=None) -> IndicatorReport:
+                       report=None, batches_summary=None) -> IndicatorReport:
     """R20 per batch as of ``as_of`` (``report``: a ``ProgressReport`` already computed for
-    ``as_of``, e.g. by the dashboard, so that progress runs once)."""
+    ``as_of``, e.g. by the dashboard, so that progress runs once; ``batches_summary``: its
+    ``batch_summary``, when the caller has it too)."""
     if report is None or (batch is not None and report.batch != batch):
-        report = compute_progress(session, as_of, batch=batch)
+        report, batches_summary = compute_progress(session, as_of, batch=batch), None
+    if batches_summary is None:
+        batches_summary = batch_summary(session, as_of, report)
     rows = list(report.rows)
-    summaries = {s.batch_id: s for s in batch_summary(session, as_of, report)}
+    summaries = {s.batch_id: s for s in batches_summary}
     batches = {b.id: b for b in session.scalars(select(Batch).order_by(Batch.name))}
     if batch is not None:
         batches = {i: b for i, b in batches.items() if b.name == batch}

@@ -30,7 +30,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from sqlalchemy import and_, extract, func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from db.models import Batch, ExplanatoryNote, Product, Purchase, VolumeReport, VolumeReportLine
@@ -164,7 +164,7 @@ def _chunks(items: Sequence[str]) -> Iterable[list[str]]:
 
 def _purchase_sums(session: Session, generics: Iterable[str], start: date, end: date,
                    by_month: bool = False) -> dict[tuple, int]:
-    """Net purchases (base units) between ``start`` and ``end`` inclusive, SQL GROUP BY.
+    """Net purchases (base units) between ``start`` and ``end`` inclusive (``purchase_totals``).
 
     Keyed by (generic_name_norm, spec_key) — plus (year, month) when ``by_month``.
     All products count, selected and non-selected alike (R13).
@@ -173,23 +173,17 @@ def _purchase_sums(session: Session, generics: Iterable[str], start: date, end: 
     names = sorted(set(generics))
     if not names:
         return out
-    year = extract("year", Purchase.purchase_date)
-    month = extract("month", Purchase.purchase_date)
-    group = [Product.generic_name_norm, Product.spec_norm, Product.spec]
-    if by_month:
-        group += [year, month]
     for chunk in _chunks(names):
-        stmt = (
-            select(*group, func.sum(Purchase.quantity))
-            .join(Product, Purchase.product_id == Product.id)
-            .where(Product.generic_name_norm.in_(chunk),
-                   Purchase.purchase_date >= start, Purchase.purchase_date <= end)
-            .group_by(*group)
-        )
-        for generic, spec_norm, spec, *rest in session.execute(stmt):
-            *period, quantity = rest
-            key = (generic, vc.spec_key(spec_norm or spec), *(int(p) for p in period))
-            out[key] += int(quantity or 0)
+        where = Product.generic_name_norm.in_(chunk)
+        keys = {pid: (generic, vc.spec_key(spec_norm or spec)) for pid, generic, spec_norm, spec in session.execute(
+            select(Product.id, Product.generic_name_norm, Product.spec_norm, Product.spec).where(where))}
+        if by_month:
+            for pid, months in purchase_totals.quantities_per_month(session, start, end, where).items():
+                for (year, month), quantity in months.items():
+                    out[(*keys[pid], year, month)] += quantity
+        else:
+            for pid, sums in purchase_totals.per_product(session, start, end, where).items():
+                out[keys[pid]] += sums.quantity
     return out
 
 

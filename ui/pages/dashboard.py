@@ -61,7 +61,7 @@ def load_dashboard(session, as_of: date) -> DashboardData:
     data.alerts = collect_alerts(session, as_of, report=report, unpaid=data.payments)
     data.issues = list_issues(session, as_of, open_only=True)
     data.todo = todo_list(session, as_of, alerts=data.alerts, issues=data.issues)
-    data.indicators = compute_indicators(session, as_of, report=report)
+    data.indicators = compute_indicators(session, as_of, report=report, batches_summary=data.batches)
     return data
 
 
