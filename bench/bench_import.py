@@ -49,7 +49,7 @@ def generate(path: Path, rows: int) -> None:
         price = 3.26 + (p % 17)
         ws.append([f"DD{i:09d}", t, f"XY{p:07d}", GENERICS[p % len(GENERICS)], "片剂", f"{10 + p % 7 * 10}mg",
                    14 + p % 3 * 14, MAKERS[p % len(MAKERS)] + (f"{p}" if p >= 40 else ""),
-                   DISTRIBUTORS[i % 3], qty, pack_unit or "盒", price, round(price * qty, 2),
+                   DISTRIBUTORS[i % 3], qty, "盒", price, round(price * qty, 2),
                    t + timedelta(hours=2), t + timedelta(days=1), (t + timedelta(days=2)).date()])
     wb.save(path)
 
@@ -77,7 +77,8 @@ def generate_month(path: Path, db_file: Path, rows: int) -> None:
         t = t0 + timedelta(minutes=(i * 43200) // rows)
         qty = 1 + i % 20
         price = 3.26 + i % 17
-        ws.append([f"JUL{i:09d}", t, code, name, form, spec, upp, maker, DISTRIBUTORS[i % 3], qty, pack_unit or "盒", price,
+        ws.append([f"JUL{i:09d}", t, code, name, form, spec, upp, maker, DISTRIBUTORS[i % 3], qty,
+                   pack_unit or "盒", price,
                    round(price * qty, 2), t + timedelta(hours=2), t + timedelta(days=1),
                    (t + timedelta(days=2)).date()])
     wb.save(path)

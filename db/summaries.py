@@ -3,8 +3,8 @@
 ``purchase_month`` holds, per product and calendar month, the sum of the purchase lines:
 quantity (base units), amount (scaled fen, non-null amounts only), how many lines had an
 amount, the value in 0.0001 元 (the amount, else unit price × quantity: what the bureau's
-amount shares count, R20) and how many lines there are. Triggers on ``purchase`` maintain it on every INSERT,
-UPDATE and DELETE, whatever writes them (an import, an undo, a restore, a correction by
+amount shares count, R20) and how many lines there are. Triggers on ``purchase``
+maintain it on every INSERT, UPDATE and DELETE, whatever writes them (an import, an undo, a restore, a correction by
 hand, a script), so it can never disagree with the lines. Progress, indicators and the
 volume checks read whole months from it and only the partial months at the edges of a
 window from the lines (``hospital_app/services/purchase_totals.py``).
@@ -12,6 +12,11 @@ window from the lines (``hospital_app/services/purchase_totals.py``).
 A summary table is *derived*: backups and restores skip it (``DERIVED``), since inserting
 the lines rebuilds it. ``install`` creates the triggers on a fresh database (``create_all``
 calls it) and in revision 0003; ``rebuild`` recomputes the table from the lines.
+
+Revision 0003 calls this module as it is now. A later change to the triggers or to the
+table's columns goes into a new revision that drops and re-installs them — and 0003 must then
+keep its own copy of today's statements (``tests/migrations/`` upgrades from every revision and
+compares the triggers with a fresh database's, so a mismatch shows there).
 """
 
 from __future__ import annotations
