@@ -269,3 +269,46 @@ def test_0004_fills_the_order_summaries_from_the_orders_and_payments_already_the
             assert conn.exec_driver_sql("SELECT settled_on FROM orders WHERE id = 2").scalar() == "2025-05-06"
     finally:
         database.dispose()
+
+
+@pytest.mark.postgres
+def test_a_postgresql_database_at_0002_upgrades_with_its_summaries_filled(pg_url):
+    """GIVEN a PostgreSQL database at 0002 holding a product with two purchase lines in 2025-01
+    (100 and 50 units, one of 59.80 元) and an order of 30.00 paid 10.00 on 2025-02-01 and 20.00
+    on 2025-02-10 WHEN opened by this version (0003, 0004: triggers, generated columns) THEN
+    purchase_month holds 2025-01: 150 units, 5980 fen, 2 lines; the order is settled on
+    2025-02-10; no order number repeats; and a line inserted afterwards is counted by the triggers."""
+    engine = sa.create_engine(pg_url)
+    with engine.begin() as conn:
+        command.upgrade(dbs.alembic_config(conn), "0002")
+        conn.exec_driver_sql(
+            "INSERT INTO product (id, generic_name, generic_name_norm, base_unit, selected, category,"
+            " is_shortage, is_emergency, cheaper_equal_quality, key_monitoring, suspension_reported_to,"
+            " created_at, version) VALUES (1, '甲片', '甲片', '片', true, 'selected', false, false, false,"
+            " false, '[]', '2025-01-01 00:00:00', 1)")
+        conn.exec_driver_sql(
+            "INSERT INTO purchase (product_id, dedup_key, purchase_date, quantity, amount, is_return) VALUES"
+            " (1, 'a', '2025-01-05', 100, 5980, false), (1, 'b', '2025-01-31', 50, NULL, false)")
+        conn.exec_driver_sql(
+            "INSERT INTO orders (id, dedup_key, order_no, company_id, product_id, amount, placed_at, responded_at,"
+            " accepted_on, emergency) VALUES (1, 'P1#1', 'P1', NULL, 1, 3000, '2025-01-02 09:00:00',"
+            " '2025-01-02 10:00:00', '2025-01-10', false)")
+        conn.exec_driver_sql(
+            "INSERT INTO payment (order_id, amount, paid_on, source, version, created_at) VALUES"
+            " (1, 1000, '2025-02-01', 'manual', 1, '2025-02-01 00:00:00'),"
+            " (1, 2000, '2025-02-10', 'manual', 1, '2025-02-10 00:00:00')")
+    engine.dispose()
+    database = dbs.open_database(pg_url)
+    try:
+        assert dbs.current_revision(database.engine) == dbs.head_revision()
+        with database.engine.begin() as conn:
+            conn.exec_driver_sql("INSERT INTO purchase (product_id, dedup_key, purchase_date, quantity, is_return)"
+                                 " VALUES (1, 'c', '2025-02-11', 5, false)")
+            months = conn.exec_driver_sql("SELECT month, quantity, amount, lines FROM purchase_month"
+                                          " ORDER BY month").all()
+            settled = conn.exec_driver_sql("SELECT settled_on FROM orders WHERE id = 1").scalar()
+            repeated = conn.exec_driver_sql("SELECT repeated FROM order_shape").scalar()
+        assert [tuple(r) for r in months] == [("2025-01", 150, 5980, 2), ("2025-02", 5, 0, 1)]
+        assert (settled, repeated) == (date(2025, 2, 10), 0)
+    finally:
+        database.dispose()
