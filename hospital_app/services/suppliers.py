@@ -297,11 +297,10 @@ def _issue_facts(session: Session, role: str, start: date, end: date, as_of: dat
     return out
 
 
-def _level(session: Session, t: _Tally, prev: _Tally | None) -> str | None:
+def _level(thresholds: tuple, t: _Tally, prev: _Tally | None) -> str | None:
     if t.placed == 0:
         return None
-    rw = settings.get(session, "r4_response_rate_warning")
-    tw = settings.get(session, "r4_timeliness_warning")
+    rw, tw = thresholds
     prev_t = rules.exact_ratio(prev.delivered_in_time, prev.delivered) if prev else None
     return rules.level(rules.exact_ratio(t.responded_in_time, t.placed),
                        rules.exact_ratio(t.delivered_in_time, t.delivered), prev_t, rw, tw) or "incentive"
@@ -318,6 +317,9 @@ def scorecard(session: Session, as_of: date, quarter: str | None = None, year: i
     period = resolve_period(as_of, quarter, year)
     session.flush()
     names = dict(session.execute(select(Company.id, Company.name)).all())
+    # R4 warning thresholds, read once (not once per company and quarter: a setting left at its
+    # default is not in the session's identity map, so each read was a query).
+    thresholds = (settings.get(session, "r4_response_rate_warning"), settings.get(session, "r4_timeliness_warning"))
     out: list[SupplierScore] = []
     first = period.quarters[0].previous().start  # a quarter's level needs the quarter before
     by_role = _line_tallies(session, first, period.end, as_of) if one_line_per_order(session) else None
@@ -332,11 +334,11 @@ def scorecard(session: Session, as_of: date, quarter: str | None = None, year: i
                 t = tallies.get((cid, q))
                 if t is not None:
                     total.add(t)
-                    quarter_levels.append(_level(session, t, tallies.get((cid, q.previous()))))
+                    quarter_levels.append(_level(thresholds, t, tallies.get((cid, q.previous()))))
             if len(period.quarters) == 1:
                 level = quarter_levels[0] if quarter_levels else None
             else:
-                level = "serious" if "serious" in quarter_levels else _level(session, total, None)
+                level = "serious" if "serious" in quarter_levels else _level(thresholds, total, None)
             mine = facts.get(cid, [])
             known = [f for f in mine if f.on_time is not None]
             on_time = sum(1 for f in known if f.on_time)
