@@ -248,9 +248,15 @@ def _others(session: Session, rows: list[ProgressRow], as_of: date, *, substitut
     return {b: sorted(v.values(), key=lambda o: (o.generic_name, o.spec or "", o.product_id)) for b, v in out.items()}
 
 
-def _other_ref(o: _Other) -> ProductRef:
-    return ProductRef(o.product_id, o.generic_name, o.spec, o.manufacturer, False, f"{o.bought:,}",
-                      o.bought, o.bought)  # an int margin: exact, and 30 000 of them cost no Fraction
+def _other_ref(o: _Other, made: dict[tuple[int, int], ProductRef]) -> ProductRef:
+    """The reference of a non-selected or substitute product, made once per (product, units):
+    one product is listed under every batch its generic name belongs to (30 000 references of
+    2 700 products at hospital scale). An int margin: exact, and no Fraction each."""
+    ref = made.get((o.product_id, o.bought))
+    if ref is None:
+        ref = made[(o.product_id, o.bought)] = ProductRef(
+            o.product_id, o.generic_name, o.spec, o.manufacturer, False, f"{o.bought:,}", o.bought, o.bought)
+    return ref
 
 
 # --------------------------------------------------------------------------- public API
@@ -279,6 +285,7 @@ def compute_indicators(session: Session, as_of: date, batch: str | None = None,
     subs = _others(session, rows, as_of, substitutes=True)
 
     out = []
+    made: dict[tuple[int, int], ProductRef] = {}
     for bid, b in batches.items():
         products: dict[str, list[ProductRef]] = {key: [] for key, _zh in COUNTS}
         for r in by_batch.get(bid, []):
@@ -297,12 +304,12 @@ def compute_indicators(session: Session, as_of: date, batch: str | None = None,
             if cat == "below_schedule" and over_q:
                 products["below_and_nonselected_over"].append(_ref(r, f"{_pct(r.completion)} / {_pct(share_q)}"))
         for o in nonselected.get(bid, []):
-            ref = _other_ref(o)
+            ref = _other_ref(o, made)
             products["nonselected_total"].append(ref)
             if o.bought > 0:
                 products["nonselected_bought"].append(ref)
         for o in subs.get(bid, []):
-            ref = _other_ref(o)
+            ref = _other_ref(o, made)
             products["substitute_total"].append(ref)
             if o.bought > 0:
                 products["substitute_bought"].append(ref)
