@@ -476,11 +476,11 @@ def collect_alerts(session: Session, as_of: date, report: ProgressReport | None 
 
     ``report``: a ``compute_progress(session, as_of)`` the caller already has (dashboard,
     self-check report), reused instead of computing progress a second time (issue 12).
-    A report of another day or of one batch only is not reused.
+    A report of another day, of one batch only or without month figures is not reused.
     ``unpaid``: ``payments.list_payments(session, as_of, open_only=True)`` the caller already
     has (the dashboard): the R5 findings are counted from it instead of a second scan (issue 21).
     """
-    if report is not None and report.as_of == as_of and report.batch is None:
+    if report is not None and report.as_of == as_of and report.batch is None and report.months:
         rows = report.rows
     else:
         rows = compute_rows(session, as_of)

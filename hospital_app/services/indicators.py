@@ -268,7 +268,8 @@ def compute_indicators(session: Session, as_of: date, batch: str | None = None,
     ``as_of``, e.g. by the dashboard, so that progress runs once; ``batches_summary``: its
     ``batch_summary``, when the caller has it too)."""
     if report is None or (batch is not None and report.batch != batch):
-        report, batches_summary = compute_progress(session, as_of, batch=batch), None
+        # The categories and shares need no month figures (R20): the assessment only.
+        report, batches_summary = compute_progress(session, as_of, batch=batch, months=False), None
     if batches_summary is None:
         batches_summary = batch_summary(session, as_of, report)
     rows = list(report.rows)

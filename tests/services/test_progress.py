@@ -199,6 +199,25 @@ def test_r8_ended_rows_for_the_alerts_are_the_assessment_only(session):
     assert (row.failed_reasons, row.purchased, row.months) == (["completion"], 3000, [])
 
 
+def test_r20_assessment_only_progress_keeps_the_figures_and_is_not_reused_by_the_alerts(session):
+    """GIVEN the R7 example with 5 000 bought WHEN progress is computed without month figures (what the
+    R20 indicators count) THEN status, purchased, completion and share equal the full computation's
+    (severely_behind, 5 000), the rows carry no months, and the alerts given that report compute
+    their own instead (they need the months)."""
+    from hospital_app.services.alerts import collect_alerts
+
+    _, p = md.worked_example(session)
+    md.buy(session, p, date(2024, 10, 15), 2500)
+    md.buy(session, p, date(2025, 1, 15), 2500)
+    full, lean = compute_progress(session, D), compute_progress(session, D, months=False)
+    (a,), (b,) = full.rows, lean.rows
+    assert (b.status, b.purchased, b.completion, b.nonselected_share) == (
+        a.status, a.purchased, a.completion, a.nonselected_share) == ("severely_behind", 5000, Fraction(5, 12), 0)
+    assert a.months and b.months == [] and not lean.months
+    assert [x.message for x in collect_alerts(session, D, report=lean)] == [
+        x.message for x in collect_alerts(session, D, report=full)]
+
+
 def test_product_detail_and_batch_summary(session):
     """GIVEN the example with 5 000 bought WHEN detail and summary THEN months targets vs purchases and counts."""
     _, p = md.worked_example(session)

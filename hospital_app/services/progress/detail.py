@@ -20,12 +20,14 @@ from hospital_app.services.progress.engine import compute_rows, month_figures, s
 from hospital_app.services.progress.model import MonthFigure, ProgressReport, ProgressRow, ratio4
 
 
-def compute_progress(session: Session, as_of: date, batch: str | None = None) -> ProgressReport:
+def compute_progress(session: Session, as_of: date, batch: str | None = None, months: bool = True) -> ProgressReport:
     """R7/R8/R9 for every selected product: the agreement period containing ``as_of``, else the
-    final assessment of its latest ended period."""
+    final assessment of its latest ended period. ``months=False``: the assessment only, without
+    the month figures and the flags and dates drawn from them (R12 clustered and empty months,
+    "behind since") — for callers that count statuses and shares (the R20 indicators)."""
     units: dict[date, dict[int, int]] = {}
-    rows = compute_rows(session, as_of, batch, units_since=units)
-    return ProgressReport(as_of=as_of, rows=rows, batch=batch, units_since=units)
+    rows = compute_rows(session, as_of, batch, units_since=units, months=months)
+    return ProgressReport(as_of=as_of, rows=rows, batch=batch, units_since=units, months=months)
 
 
 @dataclass

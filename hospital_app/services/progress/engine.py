@@ -124,14 +124,15 @@ def _no_gc():
 
 def compute_rows(session: Session, as_of: date, batch: str | None = None,
                  product_ids: list[int] | None = None,
-                 units_since: dict[date, dict[int, int]] | None = None) -> list[ProgressRow]:
+                 units_since: dict[date, dict[int, int]] | None = None, months: bool = True) -> list[ProgressRow]:
     """The progress rows (see module docstring), sorted by batch, generic name, spec, product.
-    ``units_since`` (filled when given): see ``ProgressReport.units_since``."""
+    ``units_since`` (filled when given): see ``ProgressReport.units_since``; ``months=False``:
+    the assessment without the month-by-month R12 figures and "since" dates (``assess``)."""
     session.flush()  # the Core queries must see pending ORM changes
     batches = load_batches(session, batch)
     chosen, _ = q.periods(session, as_of, list(batches) if batch is not None else None, product_ids)
     with _no_gc():
-        rows = assess(session, list(chosen.values()), as_of, batches, units_since=units_since)
+        rows = assess(session, list(chosen.values()), as_of, batches, units_since=units_since, months=months)
     return sorted(rows, key=lambda r: (r.batch or "", r.generic_name_norm, r.spec or "", r.product_id))
 
 

@@ -135,6 +135,9 @@ class ProgressReport:
     #: generic name with a row of that start, selected or not; absent = none bought): the
     #: figures behind the rows, reused by the R20 indicators instead of a second count.
     units_since: dict[date, dict[int, int]] = field(default_factory=dict, repr=False, compare=False)
+    #: False: the assessment only (no month figures, no flags or dates drawn from them) — never
+    #: reused where those are shown or alerted on (``alerts.collect_alerts`` checks it).
+    months: bool = True
 
     def as_dict(self) -> dict:
         return {"as_of": self.as_of.isoformat(), "rows": [r.as_dict() for r in self.rows]}
