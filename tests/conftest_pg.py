@@ -149,3 +149,16 @@ def any_db_url(request, tmp_path):
     if request.param == "sqlite":
         return str(tmp_path / "hospital.db")
     return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+def any_db_session(any_db_url):
+    """A session on a fresh database of either kind (``any_db_url``), rolled back afterwards."""
+    from db.session import open_database
+
+    db = open_database(any_db_url)
+    s = db.factory()
+    yield s
+    s.rollback()
+    s.close()
+    db.dispose()

@@ -24,15 +24,8 @@ PLACED = datetime(2025, 1, 2, 9)
 
 
 @pytest.fixture
-def session(any_db_url):
-    from db.session import open_database
-
-    db = open_database(any_db_url)
-    s = db.factory()
-    yield s
-    s.rollback()
-    s.close()
-    db.dispose()
+def session(any_db_session):
+    return any_db_session
 
 
 def _company(session) -> int:

@@ -19,15 +19,8 @@ US = timedelta(microseconds=1)
 
 
 @pytest.fixture
-def session(any_db_url):
-    from db.session import open_database
-
-    db = open_database(any_db_url)
-    s = db.factory()
-    yield s
-    s.rollback()
-    s.close()
-    db.dispose()
+def session(any_db_session):
+    return any_db_session
 
 
 def _company(session, name="国药控股"):
