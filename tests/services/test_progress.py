@@ -278,3 +278,22 @@ def test_batch_figures_add_money_never_tablets_and_vials():
     assert (money.completion, money.schedule) == (Fraction(1, 4), Fraction(1, 2))
     equal = batch_figures([tablet, vial], weights_for([tablet, vial], {1: Decimal("0.10")}))
     assert equal.kind == PRODUCTS and equal.completion == Fraction(35, 100)
+
+
+def test_batch_figures_are_exact_with_schedules_of_different_denominators():
+    """R8 per batch: GIVEN the tablet (1 000 元 agreed) at S = 1/3 and the vial (5 000 元) at
+    S = 5/7 WHEN the figures are summed per denominator (issue 21) THEN the scheduled amount is
+    exactly 1 000/3 + 25 000/7 = 82 000/21 元 and the schedule 82 000/21 ÷ 6 000 = 41/63; with
+    equal weights (no vial price) the schedule is (1/3 + 5/7) / 2 = 11/21."""
+    from decimal import Decimal
+    from fractions import Fraction
+    from types import SimpleNamespace
+
+    from hospital_app.services.progress.weights import batch_figures, weights_for
+
+    tablet = SimpleNamespace(product_id=1, agreed_volume=10_000, purchased=5_000, schedule=Fraction(1, 3))
+    vial = SimpleNamespace(product_id=2, agreed_volume=100, purchased=20, schedule=Fraction(5, 7))
+    money = batch_figures([tablet, vial], weights_for([tablet, vial], {1: Decimal("0.10"), 2: Decimal("50.00")}))
+    assert (money.target, money.schedule) == (Fraction(82_000, 21), Fraction(41, 63))
+    equal = batch_figures([tablet, vial], weights_for([tablet, vial], {1: Decimal("0.10")}))
+    assert equal.schedule == Fraction(11, 21)

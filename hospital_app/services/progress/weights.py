@@ -61,10 +61,24 @@ class BatchFigures:
     schedule: Fraction
 
 
+def _exact_sum(terms: Iterable[tuple[int, int]]) -> Fraction:
+    """Σ numerator/denominator, exact: the numerators are added as integers per denominator and
+    only the few distinct denominators meet as Fractions (a Fraction per term reduces a gcd each
+    time; 2 000 products × 48 batches made that a tenth of a second at every start)."""
+    by_denominator: dict[int, int] = {}
+    for numerator, denominator in terms:
+        by_denominator[denominator] = by_denominator.get(denominator, 0) + numerator
+    return sum((Fraction(n, d) for d, n in by_denominator.items()), Fraction(0))
+
+
 def batch_figures(rows: list[ProgressRow], weights: Weights) -> BatchFigures:
     """R7/R8 per batch: completion = Σ w·bought / Σ w·V; schedule = Σ w·S(d)·V / Σ w·V."""
-    agreed = sum((weights.of(r) * r.agreed_volume for r in rows), Fraction(0))
-    target = sum((weights.of(r) * Fraction(r.schedule) * r.agreed_volume for r in rows), Fraction(0))
-    bought = sum((weights.of(r) * r.purchased for r in rows), Fraction(0))
+    parts = []
+    for r in rows:
+        w, s = weights.of(r), Fraction(r.schedule)
+        parts.append((w.numerator, w.denominator, s.numerator, s.denominator, r.agreed_volume, r.purchased))
+    agreed = _exact_sum((n * v, d) for n, d, _sn, _sd, v, _b in parts)
+    target = _exact_sum((n * sn * v, d * sd) for n, d, sn, sd, v, _b in parts)
+    bought = _exact_sum((n * b, d) for n, d, _sn, _sd, _v, b in parts)
     return BatchFigures(weights.kind, agreed, target, bought,
                         bought / agreed if agreed else Fraction(0), target / agreed if agreed else Fraction(0))
