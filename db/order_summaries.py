@@ -221,7 +221,7 @@ def bulk(conn: Connection) -> summaries.bulk:
     """Many orders and payments written at once (the demo's 500 000): triggers and secondary
     indexes off during the block, then indexes built, summaries rebuilt, triggers back
     (``db.summaries.bulk``)."""
-    return summaries.bulk(conn, tables=("orders", "payment"), drop=drop_ddl, install_=install)
+    return summaries.bulk(conn, tables=("orders", "payment"), drop=drop_ddl, install_fn=install)
 
 
 def attach(metadata) -> None:

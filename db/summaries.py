@@ -112,7 +112,7 @@ def install(conn: Connection) -> None:
     rebuild(conn)
 
 
-def secondary_indexes(conn: Connection, tables: tuple[str, ...]):
+def secondary_indexes(tables: tuple[str, ...]):
     """The non-unique indexes of these tables, as the models define them."""
     from db.models import Base  # here: db.models imports this module
 
@@ -127,14 +127,14 @@ class bulk:  # noqa: N801 - used as a context manager, like contextlib's
     with the rows. ``order_summaries.bulk`` is the same for orders and payments."""
 
     def __init__(self, conn: Connection, *, tables: tuple[str, ...] = ("purchase",), drop=None,
-                 install_=None) -> None:
+                 install_fn=None) -> None:
         self.conn, self.tables = conn, tables
-        self._drop, self._install = drop or drop_ddl, install_ or install
+        self._drop, self._install = drop or drop_ddl, install_fn or install
 
     def __enter__(self) -> Connection:
         for statement in self._drop(self.conn.dialect.name):
             self.conn.exec_driver_sql(statement)
-        self.indexes = secondary_indexes(self.conn, self.tables)
+        self.indexes = secondary_indexes(self.tables)
         for index in self.indexes:
             index.drop(self.conn)
         return self.conn

@@ -126,19 +126,9 @@ def _month(parsed: dict[str, Month], key: str) -> Month:
     return month
 
 
-def per_product_month(session: Session, start: date, upto: date, products=None) -> dict[int, dict[Month, Sums]]:
-    """Sums per product and calendar month of the lines dated in [start, upto]."""
-    session.flush()
-    out: dict[int, dict[Month, Sums]] = {}
-    parsed: dict[str, Month] = {}
-    for pid, key, *sums in _fetch(session, _queries(session, start, upto, products, True, True)):
-        out.setdefault(pid, {}).setdefault(_month(parsed, key), Sums()).add(*sums)
-    return out
-
-
 def quantities_per_month(session: Session, start: date, upto: date, products=None) -> dict[int, dict[Month, int]]:
     """Units per product and calendar month in [start, upto] — what progress reads for every
-    product at every start (``per_product_month`` without the amounts)."""
+    product at every start."""
     session.flush()
     out: dict[int, dict[Month, int]] = {}
     parsed: dict[str, Month] = {}
@@ -150,4 +140,4 @@ def quantities_per_month(session: Session, start: date, upto: date, products=Non
     return out
 
 
-__all__ = ["Sums", "line_value", "per_product", "per_product_month", "quantities_per_month", "split"]
+__all__ = ["Sums", "line_value", "per_product", "quantities_per_month", "split"]

@@ -150,14 +150,16 @@ def test_per_product_adds_whole_months_and_edges(session, lines):
     assert (sums[b].quantity, sums[b].amount) == (3, 300)
 
 
-def test_per_product_month_and_a_product_filter(session, lines):
+def test_a_product_filter_and_a_month_without_amounts(session, lines):
     """GIVEN the same window and only product A's generic name THEN A's months are
-    2024-09: 100, 2024-10: 200 (no amount: None), 2024-12: 300, 2025-01: 40, and B is absent."""
+    2024-09: 100, 2024-10: 200, 2024-12: 300, 2025-01: 40, and B is absent; October alone has
+    200 units and no amount (None, not 0)."""
     a, _ = lines
-    sums = pt.per_product_month(session, date(2024, 9, 20), date(2025, 1, 10), m.Product.generic_name_norm == "甲片")
-    assert set(sums) == {a}
-    assert {k: (v.quantity, v.amount) for k, v in sums[a].items()} == {
-        (2024, 9): (100, 1000), (2024, 10): (200, None), (2024, 12): (300, 3000), (2025, 1): (40, 400)}
+    months = pt.quantities_per_month(session, date(2024, 9, 20), date(2025, 1, 10),
+                                     m.Product.generic_name_norm == "甲片")
+    assert months == {a: {(2024, 9): 100, (2024, 10): 200, (2024, 12): 300, (2025, 1): 40}}
+    october = pt.per_product(session, date(2024, 10, 1), date(2024, 10, 31))[a]
+    assert (october.quantity, october.amount) == (200, None)
 
 
 def test_a_window_inside_one_month_reads_only_lines(session, lines):
@@ -167,8 +169,8 @@ def test_a_window_inside_one_month_reads_only_lines(session, lines):
 
 
 def test_quantities_per_month_match_the_sums(session, lines):
-    """GIVEN the window 2024-09-20 … 2025-01-10 THEN the units per month are those of
-    ``per_product_month``: A 100, 200, 300, 40; B 5 (2024-11) and −2 (2025-01)."""
+    """GIVEN the window 2024-09-20 … 2025-01-10 THEN the units per month are A 100, 200, 300,
+    40; B 5 (2024-11) and −2 (2025-01)."""
     a, b = lines
     assert pt.quantities_per_month(session, date(2024, 9, 20), date(2025, 1, 10)) == {
         a: {(2024, 9): 100, (2024, 10): 200, (2024, 12): 300, (2025, 1): 40},
