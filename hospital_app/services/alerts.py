@@ -461,31 +461,28 @@ def _reported_label(code: str) -> str:
 # --------------------------------------------------------------------------- public
 
 
-def _other_services(session: Session, as_of: date, unpaid: list[dict] | None) -> list[Alert]:
+def _other_services(session: Session, as_of: date) -> list[Alert]:
     """R3/R4/R5 findings, each from its own service."""
     from hospital_app.services.orders import order_alerts
     from hospital_app.services.payments import payment_alerts
     from hospital_app.services.supply_issues import issue_alerts
 
-    return [*issue_alerts(session, as_of), *order_alerts(session, as_of), *payment_alerts(session, as_of, unpaid)]
+    return [*issue_alerts(session, as_of), *order_alerts(session, as_of), *payment_alerts(session, as_of)]
 
 
-def collect_alerts(session: Session, as_of: date, report: ProgressReport | None = None,
-                   unpaid: list[dict] | None = None) -> list[Alert]:
+def collect_alerts(session: Session, as_of: date, report: ProgressReport | None = None) -> list[Alert]:
     """Every open finding on ``as_of``, each once, most serious first.
 
     ``report``: a ``compute_progress(session, as_of)`` the caller already has (dashboard,
     self-check report), reused instead of computing progress a second time (issue 12).
     A report of another day, of one batch only or without month figures is not reused.
-    ``unpaid``: ``payments.list_payments(session, as_of, open_only=True)`` the caller already
-    has (the dashboard): the R5 findings are counted from it instead of a second scan (issue 21).
     """
     if report is not None and report.as_of == as_of and report.batch is None and report.months:
         rows = report.rows
     else:
         rows = compute_rows(session, as_of)
     found: list[Alert] = []
-    found += _other_services(session, as_of, unpaid)
+    found += _other_services(session, as_of)
     found += _r6_alerts(session)
     found += _progress_alerts(rows, as_of)
     found += _failed_periods(ended_rows(session, as_of, rows))

@@ -119,6 +119,13 @@ def per_product(session: Session, start: date, upto: date, products=None) -> dic
     return out
 
 
+def quantities(session: Session, start: date, upto: date, products=None) -> dict[int, int]:
+    """Units per product in [start, upto] (no month split, no amounts): what an assessment
+    without month figures reads (``compute_progress(..., months=False)``)."""
+    session.flush()
+    return {pid: int(qty or 0) for pid, qty in _fetch(session, _queries(session, start, upto, products, False, False))}
+
+
 def _month(parsed: dict[str, Month], key: str) -> Month:
     month = parsed.get(key)
     if month is None:

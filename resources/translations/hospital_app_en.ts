@@ -600,138 +600,143 @@
 <context>
     <name>DashboardPage</name>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="108"/>
+        <location filename="../../ui/pages/dashboard.py" line="113"/>
         <source>未解决供应问题</source>
         <translation>Open supply issues</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="117"/>
+        <location filename="../../ui/pages/dashboard.py" line="122"/>
         <source>批次</source>
         <translation>Batch</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="117"/>
+        <location filename="../../ui/pages/dashboard.py" line="122"/>
         <source>中选产品</source>
         <translation>Selected products</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="139"/>
+        <location filename="../../ui/pages/dashboard.py" line="146"/>
         <source>采购进度</source>
         <translation>Purchasing progress</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="147"/>
+        <location filename="../../ui/pages/dashboard.py" line="154"/>
         <source>未解决的供应问题（双击打开）</source>
         <translation>Open supply issues (double-click to open)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="173"/>
+        <location filename="../../ui/pages/dashboard.py" line="180"/>
         <source>总览</source>
         <translation>Dashboard</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="99"/>
-        <location filename="../../ui/pages/dashboard.py" line="176"/>
+        <location filename="../../ui/pages/dashboard.py" line="104"/>
+        <location filename="../../ui/pages/dashboard.py" line="183"/>
         <source>%1 的执行情况</source>
         <translation>Execution as of %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="100"/>
-        <location filename="../../ui/pages/dashboard.py" line="177"/>
+        <location filename="../../ui/pages/dashboard.py" line="105"/>
+        <location filename="../../ui/pages/dashboard.py" line="184"/>
         <source>正在加载…</source>
         <translation>Loading…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="222"/>
+        <location filename="../../ui/pages/dashboard.py" line="229"/>
         <source>产品状态（共 %1 个）</source>
         <translation>Product status (%1 products)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="232"/>
+        <location filename="../../ui/pages/dashboard.py" line="239"/>
         <source>今天没有待办事项。</source>
         <translation>Nothing to do today.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="265"/>
+        <location filename="../../ui/pages/dashboard.py" line="272"/>
         <source>没有未解决的供应问题。</source>
         <translation>No open supply issues.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="260"/>
-        <location filename="../../ui/pages/dashboard.py" line="284"/>
+        <location filename="../../ui/pages/dashboard.py" line="267"/>
+        <location filename="../../ui/pages/dashboard.py" line="291"/>
         <source>（已逾期）</source>
         <translation> (overdue)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="117"/>
+        <location filename="../../ui/pages/dashboard.py" line="122"/>
         <source>完成进度</source>
         <translation>Completion</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="117"/>
+        <location filename="../../ui/pages/dashboard.py" line="122"/>
         <source>序时进度</source>
         <translation>Schedule</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="145"/>
+        <location filename="../../ui/pages/dashboard.py" line="152"/>
         <source>今日待办（双击查看）</source>
         <translation>To do today (double-click to see)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="117"/>
+        <location filename="../../ui/pages/dashboard.py" line="122"/>
         <source>进度落后</source>
         <translation>Behind</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="110"/>
-        <location filename="../../ui/pages/dashboard.py" line="149"/>
+        <location filename="../../ui/pages/dashboard.py" line="115"/>
+        <location filename="../../ui/pages/dashboard.py" line="156"/>
         <source>待付货款</source>
         <translation>Payments due</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="220"/>
+        <location filename="../../ui/pages/dashboard.py" line="227"/>
         <source>各批次完成进度与序时进度（%）</source>
         <translation>Completion and schedule per batch (%)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="235"/>
+        <location filename="../../ui/pages/dashboard.py" line="242"/>
         <source>%1：%2 项</source>
         <translation>%1: %2</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="237"/>
+        <location filename="../../ui/pages/dashboard.py" line="244"/>
         <source>，最早期限 %1</source>
         <translation>, earliest due %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="250"/>
+        <location filename="../../ui/pages/dashboard.py" line="257"/>
         <source>#%1 %2 %3</source>
         <translation>#%1 %2 %3</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="253"/>
+        <location filename="../../ui/pages/dashboard.py" line="260"/>
         <source> — 已上报医保部门</source>
         <translation> — escalated to the insurance bureau</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="256"/>
+        <location filename="../../ui/pages/dashboard.py" line="263"/>
         <source> — 答复期限 %1</source>
         <translation> — reply due %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="259"/>
+        <location filename="../../ui/pages/dashboard.py" line="266"/>
         <source> — 解决期限 %1</source>
         <translation> — resolution due %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="278"/>
+        <location filename="../../ui/pages/dashboard.py" line="285"/>
         <source>没有待付款的订单。</source>
         <translation>No payments due.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="281"/>
+        <location filename="../../ui/pages/dashboard.py" line="288"/>
         <source>%1 %2 ￥%3 应付日期 %4</source>
         <translation>%1 %2 ¥%3 due %4</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/dashboard.py" line="297"/>
+        <source>另有 %1 笔，见“回款”页</source>
+        <translation>%1 more: see the Payments page</translation>
     </message>
 </context>
 <context>

@@ -236,7 +236,8 @@ def test_product_detail_and_batch_summary(session):
 def test_r9_r11_a_purchase_linked_to_several_issues_is_excluded_or_moved_once(session):
     """GIVEN 300 non-selected units linked to two open issues reported to and confirmed by the bureau,
     200 cheaper-equal-quality units and 100 backup units linked to both WHEN progress THEN the 300 are
-    excluded once, the cheaper 200 are not subtracted again, the backup 100 count once (R9, R11)."""
+    excluded once, the cheaper 200 are not subtracted again, the backup 100 count once (R9, R11); the
+    assessment without month figures (R20, ended periods) gives the same figures."""
     b, p = md.worked_example(session)
     n = md.product(session, b, selected=False)
     cheap = md.product(session, b, selected=False, cheaper_equal_quality=True)
@@ -256,6 +257,11 @@ def test_r9_r11_a_purchase_linked_to_several_issues_is_excluded_or_moved_once(se
     assert row.purchased == 700
     assert (row.share_selected, row.share_nonselected) == (700, 300)
     assert row.nonselected_share == Fraction(3, 10)
+
+    lean = _row(session, months=False)  # issue 21: one sum per product and window, same R9/R11 figures
+    assert (lean.purchased, lean.share_selected, lean.share_nonselected, lean.nonselected_share, lean.status) == (
+        700, 700, 300, Fraction(3, 10), row.status)
+    assert lean.months == []
 
 
 def test_batch_figures_add_money_never_tablets_and_vials():

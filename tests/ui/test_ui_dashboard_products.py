@@ -67,6 +67,28 @@ def test_dashboard_open_issues_and_payments(main_window):
             assert "答复期限" not in text and "解决期限" in text
 
 
+def test_dashboard_payments_card_counts_every_unpaid_delivery_and_lists_the_first(main_window, filled_db,
+                                                                                 monkeypatch):
+    """R5, issue 21: GIVEN demo data and a list cut at 2 deliveries WHEN the dashboard opens THEN the
+    card counts every unpaid delivery of ``payments --open``, the list shows its first 2 (overdue
+    first, in due order) and a last line names how many more there are and opens the payments page."""
+    from hospital_app.services.payments import list_payments
+    from ui.pages import dashboard
+
+    monkeypatch.setattr(dashboard, "PAYMENTS_SHOWN", 2)
+    with filled_db.session() as s:
+        unpaid = list_payments(s, AS_OF, open_only=True)
+    assert len(unpaid) > 2
+    page = main_window.show_page("dashboard")
+    assert page.payment_number.text() == str(len(unpaid))
+    assert [p["order_no"] for p in page.data.payments] == [p["order_no"] for p in unpaid[:2]]
+    assert [(not p["overdue"], p["due"]) for p in unpaid] == sorted((not p["overdue"], p["due"]) for p in unpaid)
+    assert page.payments.count() == 3
+    last = page.payments.item(2)
+    assert last.text() == f"另有 {len(unpaid) - 2} 笔，见“回款”页"
+    page.payments.itemDoubleClicked.emit(last)
+    assert main_window.current_page().page_name == "payments"
+
 def test_clicking_an_issue_opens_the_issues_page(main_window):
     """GIVEN an open issue on the dashboard WHEN double-clicked THEN the issues page is shown."""
     page = main_window.show_page("dashboard")

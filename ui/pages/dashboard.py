@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import islice
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 ROLE_PRODUCT = Qt.ItemDataRole.UserRole
 ROLE_ISSUE = Qt.ItemDataRole.UserRole + 1
 ROLE_PAGE = Qt.ItemDataRole.UserRole + 2
+PAYMENTS_SHOWN = 200  # the payments list shows the first unpaid deliveries; the card counts all
 
 
 @dataclass
@@ -38,17 +40,18 @@ class DashboardData:
     alerts: list[Any] = field(default_factory=list)  # findings.Alert
     todo: list[Any] = field(default_factory=list)  # todo.TodoGroup
     issues: list[Any] = field(default_factory=list)  # supply_issues.IssueView (open)
-    payments: list[dict] = field(default_factory=list)  # unpaid deliveries
+    payments: list[dict] = field(default_factory=list)  # the first unpaid deliveries, overdue first
+    open_payments: int = 0  # how many deliveries are unpaid
     indicators: Any = None  # indicators.IndicatorReport (R20), from the same progress report
 
 
 def load_dashboard(session, as_of: date) -> DashboardData:
     """Worker job: one progress pass, reused by the batch summary, the alerts, the to-do list and the
-    indicators; the unpaid deliveries, reused by the payment alerts."""
+    indicators; the number of unpaid deliveries and the first ``PAYMENTS_SHOWN`` of them."""
     from hospital_app.services import progress
     from hospital_app.services.alerts import collect_alerts
     from hospital_app.services.indicators import compute_indicators
-    from hospital_app.services.payments import list_payments
+    from hospital_app.services.payments import count_open, iter_payments
     from hospital_app.services.supply_issues import list_issues
     from hospital_app.services.todo import todo_list
 
@@ -57,8 +60,10 @@ def load_dashboard(session, as_of: date) -> DashboardData:
     for row in report.rows:
         data.counts[row.status] = data.counts.get(row.status, 0) + 1
     data.batches = progress.batch_summary(session, as_of, report)
-    data.payments = list_payments(session, as_of, open_only=True)
-    data.alerts = collect_alerts(session, as_of, report=report, unpaid=data.payments)
+    # Overdue first, then by due date: the order the service lists them in (acceptance order).
+    data.payments = list(islice(iter_payments(session, as_of, open_only=True), PAYMENTS_SHOWN))
+    data.open_payments = count_open(session, as_of)
+    data.alerts = collect_alerts(session, as_of, report=report)
     data.issues = list_issues(session, as_of, open_only=True)
     data.todo = todo_list(session, as_of, alerts=data.alerts, issues=data.issues)
     data.indicators = compute_indicators(session, as_of, report=report, batches_summary=data.batches)
@@ -135,6 +140,8 @@ class DashboardPage(BasePage):
         self.payments = QListWidget(self)
         self.payments.setObjectName("paymentList")
         self.payments.setWordWrap(True)
+        self.payments.itemActivated.connect(self._open_item)
+        self.payments.itemDoubleClicked.connect(self._open_item)
 
         self.chart_box = QGroupBox(self.tr("采购进度"), self)
         # The charts (220 px: six status labels never elide) set the box's minimum; the lists below scroll.
@@ -198,7 +205,7 @@ class DashboardPage(BasePage):
         for key, label in self.status_numbers.items():
             label.setText(str(data.counts.get(key, 0)))
         self.issue_number.setText(str(len(data.issues)))
-        self.payment_number.setText(str(len(data.payments)))
+        self.payment_number.setText(str(data.open_payments))
 
         self.batch_table.setRowCount(len(data.batches))
         for r, b in enumerate(data.batches):
@@ -222,7 +229,7 @@ class DashboardPage(BasePage):
                                    self.tr("产品状态（共 %1 个）").replace("%1", str(total)))
         self._fill_todo(data.todo)
         self._fill_issues(data.issues)
-        self._fill_payments(data.payments)
+        self._fill_payments(data.payments, data.open_payments)
         self.ready.emit()
 
     def _fill_todo(self, groups) -> None:
@@ -272,12 +279,12 @@ class DashboardPage(BasePage):
                 item.setForeground(QBrush(QColor(SEVERITY_COLOURS["serious"])))
             self.issues.addItem(item)
 
-    def _fill_payments(self, payments) -> None:
+    def _fill_payments(self, payments, total: int) -> None:
         self.payments.clear()
         if not payments:
             self.payments.addItem(self.tr("没有待付款的订单。"))
             return
-        for p in sorted(payments, key=lambda p: (not p["overdue"], p["due"]))[:200]:
+        for p in payments:  # overdue first, then by due date (load_dashboard)
             text = self.tr("%1 %2 ￥%3 应付日期 %4").replace("%1", str(p["order_no"])).replace(
                 "%2", p["company"]).replace("%3", str(p["amount"])).replace("%4", p["due"].isoformat())
             if p["overdue"]:
@@ -285,6 +292,10 @@ class DashboardPage(BasePage):
             item = QListWidgetItem(text)
             if p["overdue"]:
                 item.setForeground(QBrush(QColor(SEVERITY_COLOURS["serious"])))
+            self.payments.addItem(item)
+        if total > len(payments):
+            item = QListWidgetItem(self.tr("另有 %1 笔，见“回款”页").replace("%1", str(total - len(payments))))
+            item.setData(ROLE_PAGE, "payments")
             self.payments.addItem(item)
 
     def _open_item(self, item: QListWidgetItem) -> None:

@@ -142,7 +142,9 @@ def assess(session: Session, periods: list[q.PeriodRow], as_of: date,
     """R7–R12 for the given periods as of ``as_of`` (rows in the order of ``periods``).
 
     ``months=False``: the assessment only (status, figures, share, failed reasons), without the
-    month-by-month R12 figures and "since" dates — what the alerts need of ended periods."""
+    month-by-month R12 figures and "since" dates — what the alerts need of ended periods. The
+    purchases are then read as one sum per product and window (``q.WHOLE_WINDOW``), so the
+    rows' ``own_months`` / ``share_months`` are not per month."""
     if not periods:
         return []
     missing = {p.batch_id for p in periods if p.batch_id is not None and p.batch_id not in batches}
@@ -153,7 +155,7 @@ def assess(session: Session, periods: list[q.PeriodRow], as_of: date,
     windows: dict[tuple[date, date], set[str]] = defaultdict(set)
     for p in periods:
         windows[(p.start, p.upto(as_of))].add(p.generic_norm)
-    monthly = q.monthly_purchases(session, windows)
+    monthly = q.monthly_purchases(session, windows, by_month=months)
     if units_since is not None:  # per period start, units bought up to as_of (the R20 indicators reuse them)
         starts = [start for start, _ in monthly]
         for (start, upto), per_product in monthly.items():

@@ -166,15 +166,27 @@ def periods(session: Session, as_of: date, batch_ids: list[int] | None = None,
 # --------------------------------------------------------------------------- purchases
 
 
-def monthly_purchases(session: Session, windows: dict[tuple[date, date], set[str]]
+#: The one key of a window's purchases read without month figures (``by_month=False``).
+WHOLE_WINDOW: Month = (0, 0)
+
+
+def monthly_purchases(session: Session, windows: dict[tuple[date, date], set[str]], by_month: bool = True
                       ) -> dict[tuple[date, date], dict[int, dict[Month, int]]]:
     """Purchases per (product, month) of every product of the window's generic names, dated in
     the window [start, upto]: whole months from the monthly summary, the edges from the lines
-    (``purchase_totals``), one read per distinct window (a handful per year)."""
+    (``purchase_totals``), one read per distinct window (a handful per year).
+
+    ``by_month=False``: each product's units of the whole window under the one key
+    ``WHOLE_WINDOW`` (an assessment without month figures needs only the sums: ~2 000 rows
+    read instead of ~35 000 at hospital scale; the sums are the same)."""
     out: dict[tuple[date, date], dict[int, dict[Month, int]]] = {}
     for (start, upto), generics in windows.items():
-        out[(start, upto)] = purchase_totals.quantities_per_month(
-            session, start, upto, Product.generic_name_norm.in_(sorted(generics)))
+        products = Product.generic_name_norm.in_(sorted(generics))
+        if by_month:
+            out[(start, upto)] = purchase_totals.quantities_per_month(session, start, upto, products)
+        else:
+            out[(start, upto)] = {pid: {WHOLE_WINDOW: qty} for pid, qty in
+                                  purchase_totals.quantities(session, start, upto, products).items()}
     return out
 
 
