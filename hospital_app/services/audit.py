@@ -14,7 +14,8 @@ finds direct edits that bypass the app:
 - for ``supply_issue`` and ``exemption`` changes: the whole row as written (an issue's
   reported time, a reason …); the newest audit row of each must match the row now;
 - for imports, demo data and restores: the whole ``purchase`` table (every quantity
-  and amount), and ``import_run.content_digest`` the run's own inserted rows.
+  and amount; ``purchase_digest``: an import adds what it changed to the digest recorded
+  last), and ``import_run.content_digest`` the run's own inserted rows.
 
 Several workstations may append at the same moment (shared PostgreSQL database, or
 two programs on one SQLite file), so ``record`` first takes the database's write
@@ -35,12 +36,11 @@ import json
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, Boolean, DateTime, func, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from db.models import AuditLog, Exemption, ImportRun, Purchase, Setting, SupplyIssue
-from db.types import FixedDecimal
-from hospital_app.services import audit_key
+from db.models import AuditLog, Exemption, ImportRun, Setting, SupplyIssue
+from hospital_app.services import audit_key, purchase_digest
 
 # Key of the PostgreSQL transaction-scoped advisory lock that serialises appends.
 AUDIT_LOCK_KEY = 0x41554449  # "AUDI"
@@ -185,77 +185,44 @@ def entity_digest(session: Session, key: bytes, entity: str, entity_id) -> str |
     return None if row is None else _row_mac(key, table, row)
 
 
-def _datetime_text(value) -> str:
-    """``_text`` of a DateTime value, raw or parsed: SQLite hands back the stored text
-    ("2025-01-05 08:30:00.000123"), other drivers a datetime."""
-    if isinstance(value, str):
-        if len(value) == 26 and value[10] == " ":
-            return f"{value[:10]}T{value[11:]}"
-        value = datetime.fromisoformat(value)
-    return value.isoformat(timespec="microseconds")
-
-
-def _column_text(column):
-    """``_text`` for one column's raw database values, chosen once per column (the import digests
-    every purchase line: issue 21). Money columns hold scaled integers and are written as the
-    Decimal they stand for prints ("59.80", "-5.98"); booleans as "True"/"False"."""
-    kind = column.type
-    if isinstance(kind, FixedDecimal):
-        scale = kind.scale
-
-        def money(raw) -> str:
-            if raw is None:
-                return ""
-            raw = int(raw)
-            sign, raw = ("-", -raw) if raw < 0 else ("", raw)
-            whole, part = divmod(raw, 10 ** scale)
-            return f"{sign}{whole}.{part:0{scale}d}"
-        return money
-    if isinstance(kind, DateTime):
-        return lambda value: "" if value is None else _datetime_text(value)
-    if isinstance(kind, Boolean):
-        return lambda value: "" if value is None else str(bool(value))
-    if isinstance(kind, JSON):
-        return lambda value: _text(json.loads(value) if isinstance(value, str) else value)
-    return lambda value: "" if value is None else str(value)
-
-
-def _purchase_digests(session: Session, key: bytes, run_id: int | None = None) -> tuple[str, str | None]:
-    """Keyed digests of every purchase row and of one import run's rows, in one pass in id order
-    (the run's rows are a subsequence of the table's). Each row's text is ``_text`` of its values
-    joined by "|"; the values are read raw from the driver and written by per-column formatters
-    (the same text, without building a datetime or a Decimal per value)."""
-    table = Purchase.__table__
-    columns = list(table.columns)
-    texts = [_column_text(c) for c in columns]
-    run_index = columns.index(table.c.import_run_id)
-    whole = hmac.new(key, b"purchase", hashlib.sha256)
-    own = hmac.new(key, b"purchase", hashlib.sha256) if run_id is not None else None
-    names = ", ".join(f'"{c.name}"' for c in columns)
-    result = session.connection().exec_driver_sql(f'SELECT {names} FROM "{table.name}" ORDER BY "id"')
-    while part := result.fetchmany(5000):
-        lines = []
-        for row in part:
-            line = ("|".join([f(v) for f, v in zip(texts, row)]) + "\n").encode("utf-8")
-            lines.append(line)
-            if own is not None and row[run_index] == run_id:
-                own.update(line)
-        whole.update(b"".join(lines))
-    return whole.hexdigest(), None if own is None else own.hexdigest()
-
-
 def purchases_digest(session: Session, key: bytes) -> str:
-    """Keyed digest of every purchase row, streamed in id order."""
-    return _purchase_digests(session, key)[0]
+    """The summed digest of every purchase row (``purchase_digest``)."""
+    return purchase_digest.summed(session, key)
 
 
-def _row_digest(session: Session, key: bytes, action: str, entity: str, entity_id) -> str | None:
+def _last_table_digest(session: Session) -> AuditLog | None:
+    """The newest audit row that recorded the purchase table's digest."""
+    return session.scalar(select(AuditLog).where(AuditLog.action.in_(TABLE_DIGEST_ACTIONS),
+                                                 AuditLog.row_digest.is_not(None))
+                          .order_by(AuditLog.id.desc()).limit(1))
+
+
+def _table_digest(session: Session, key: bytes, epochs: list[dict], run: ImportRun | None,
+                  changes: purchase_digest.Changes | None) -> str:
+    """The purchase table's summed digest after an import, demo or restore. An import that
+    kept its ``changes`` adds them to the digest recorded last, when that one is summed and
+    under the same key (issue 21: the monthly import no longer reads 500 000 lines); otherwise
+    (the first import after an upgrade, a new key, a demo, a restore) the whole table is read."""
+    last = _last_table_digest(session) if changes is not None else None
+    if last is not None and purchase_digest.is_summed(last.row_digest):
+        epoch = _epoch_of(epochs, last.id)
+        if epoch is not None and audit_key.load(epoch.get("id")) == key:
+            whole, own = changes.digests(session, key, last.row_digest, run.id if run is not None else None)
+            if run is not None:
+                run.content_digest = own
+            return whole
+    if run is not None:
+        run.content_digest = (changes.own_digest(session, key, run.id) if changes is not None
+                              else purchase_digest.ordered(session, key, run.id)[1])
+    return purchase_digest.summed(session, key)
+
+
+def _row_digest(session: Session, key: bytes, epochs: list[dict], action: str, entity: str, entity_id,
+                changes: purchase_digest.Changes | None = None) -> str | None:
     if action in TABLE_DIGEST_ACTIONS:
         run = session.get(ImportRun, int(entity_id)) if entity == "import_run" and entity_id is not None else None
-        whole, own = _purchase_digests(session, key, run.id if run is not None else None)
-        if run is not None:
-            run.content_digest = own
-            session.flush()
+        whole = _table_digest(session, key, epochs, run, changes)
+        session.flush()
         return whole
     if entity in DIGESTED and entity_id is not None:
         return entity_digest(session, key, entity, entity_id)
@@ -274,17 +241,19 @@ def _lock_chain(session: Session) -> None:
 
 
 def record(session: Session, who: str | None, action: str, entity: str, entity_id,
-           before: dict | None, after: dict | None) -> AuditLog:
-    """Append one audit row in the caller's transaction (after the change itself)."""
+           before: dict | None, after: dict | None,
+           purchase_changes: purchase_digest.Changes | None = None) -> AuditLog:
+    """Append one audit row in the caller's transaction (after the change itself).
+    ``purchase_changes``: what an import did to the purchase table (``purchase_digest.Changes``)."""
     who = who or current_user()
     _lock_chain(session)
     session.flush()  # earlier audit rows of this transaction come first in the chain
-    key, _ = _signing_key(session)
+    key, epochs = _signing_key(session)
     last = session.execute(select(AuditLog.hash).order_by(AuditLog.id.desc()).limit(1)).scalar()
     at = datetime.now()
     before_c, after_c = _canonical(before), _canonical(after)
     entity_id = None if entity_id is None else str(entity_id)
-    digest = _row_digest(session, key, action, entity, entity_id)
+    digest = _row_digest(session, key, epochs, action, entity, entity_id, purchase_changes)
     row = AuditLog(at=at, who=who, action=action, entity=entity, entity_id=entity_id,
                    before=before_c, after=after_c, prev_hash=last, row_digest=digest,
                    hash=_keyed_digest(key, last, at, who, action, entity, entity_id, before_c, after_c, digest))
@@ -378,11 +347,9 @@ def changed_rows(session: Session) -> list[tuple[str, str, int]]:
             continue
         if entity_digest(session, key, audit_row.entity, audit_row.entity_id) != audit_row.row_digest:
             found.append((audit_row.entity, audit_row.entity_id, audit_row.id))
-    last_table = session.scalar(select(AuditLog).where(AuditLog.action.in_(TABLE_DIGEST_ACTIONS),
-                                                        AuditLog.row_digest.is_not(None))
-                                .order_by(AuditLog.id.desc()).limit(1))
+    last_table = _last_table_digest(session)
     if last_table is not None:
         key = key_for(last_table.id)
-        if key is not None and purchases_digest(session, key) != last_table.row_digest:
+        if key is not None and not purchase_digest.matches(session, key, last_table.row_digest):
             found.append(("purchase", "*", last_table.id))
     return found

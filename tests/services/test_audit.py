@@ -13,7 +13,7 @@ from sqlalchemy import select, text
 
 from db.models import AuditLog
 from db.session import open_database
-from hospital_app.services import audit
+from hospital_app.services import audit, purchase_digest
 from hospital_app.services.backup import check
 
 
@@ -101,11 +101,11 @@ def test_concurrent_appends_from_two_programs_keep_one_chain(any_db_url):
 
 def test_purchase_digest_is_the_keyed_digest_of_each_rows_text_in_id_order(any_db_url):
     """GIVEN purchase lines with a 4-place unit price, negative and missing amounts, a time with
-    microseconds and a return flag WHEN the table is digested (one pass, typed formatters: issue 21)
-    THEN the digest is HMAC-SHA256 over each row's values as ``_text`` writes them ("59.80",
-    "-5.98", "0.5980", "2025-01-05T08:30:00.000123", "True"), joined by "|", in id order — the same
-    value the earlier row-by-row digest gave, so stored digests stay valid; and an import run's
-    digest covers its own rows only. On SQLite and PostgreSQL (raw values differ by driver)."""
+    microseconds and a return flag WHEN the table is digested in its ordered form (one pass, typed
+    formatters: issue 21) THEN the digest is HMAC-SHA256 over each row's values as ``_text`` writes
+    them ("59.80", "-5.98", "0.5980", "2025-01-05T08:30:00.000123", "True"), joined by "|", in id
+    order — the same value the earlier row-by-row digest gave, so stored digests stay valid; and an
+    import run's digest covers its own rows only. On SQLite and PostgreSQL (raw values differ by driver)."""
     database = open_database(any_db_url)
     try:
         with database.session() as session:
@@ -155,6 +155,5 @@ def _digest_case(session) -> None:
         "unit_price", "amount", "distributor_id", "is_return", "pack_id", "source_file", "source_row",
         "import_run_id"]
     assert audit._text(lines[1].amount) == "-5.98" and audit._text(lines[0].order_time).endswith(".000123")
-    assert audit.purchases_digest(session, key) == expected(lines)
-    whole, own = audit._purchase_digests(session, key, run.id)
+    whole, own = purchase_digest.ordered(session, key, run.id)
     assert (whole, own) == (expected(lines), expected(lines[:1]))

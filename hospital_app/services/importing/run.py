@@ -25,6 +25,7 @@ from hospital_app.errors import InputProblem
 from hospital_app.i18n import tr
 from hospital_app.importers import values as V
 from hospital_app.importers.table import Record, Table
+from hospital_app.services import purchase_digest
 from hospital_app.services.importing.matching import Companies, ProductIndex, _form_key, _Prod
 from hospital_app.services.importing.results import CHUNK, MAX_PROBLEMS, ImportResult, ProgressFn
 
@@ -63,6 +64,8 @@ class Run:
         self._groups: dict[tuple[str | None, str], list[int | None]] = {}
         self.last_pack_id: int | None = None  # the pack the last ``to_base_units`` converted with
         self._quiet = 0
+        # What the run does to the purchase table, for the audit digest (set by import_file).
+        self.purchase_changes: purchase_digest.Changes | None = None
 
     @property
     def problems(self) -> list[InputProblem]:

@@ -20,6 +20,7 @@ from hospital_app.errors import BadInput
 from hospital_app.i18n import tr
 from hospital_app.importers.headers import field_label
 from hospital_app.importers.table import open_table
+from hospital_app.services import purchase_digest
 from hospital_app.services.importing.claim import claim_file
 from hospital_app.services.importing.kinds import writer_for
 from hospital_app.services.importing.mappings import _check_kind, _max_mb, resolve_mapping
@@ -70,6 +71,7 @@ def import_file(session: Session, kind: str, path: str | Path, *, sheet: str | N
         session.flush()
         run = Run(session, table, result, progress, skip_invalid=skip_invalid,
                   options={"report_name": report_name, "as_of": as_of})
+        run.purchase_changes = purchase_digest.Changes.start(session)  # the audit digest's update (issue 21)
         writer_for(kind)(run, batch=batch, run_id=run_row.id)
         run.finish()
         if run.total_problems:
@@ -103,7 +105,7 @@ def import_file(session: Session, kind: str, path: str | Path, *, sheet: str | N
                          {"kind": kind, "file": path.name, "sha256": run_row.sha256, "rows": result.rows,
                           "inserted": result.inserted, "updated": result.updated,
                           "unchanged": result.unchanged, "skipped": run_row.skipped,
-                          "batch_dates": result.batch_dates})
+                          "batch_dates": result.batch_dates}, purchase_changes=run.purchase_changes)
         return result
     except BaseException:
         session.rollback()

@@ -112,7 +112,9 @@ _PURCHASE_COMPARE = ("product_id", "purchase_date", "quantity", "unit_price", "a
 
 
 def _flush_purchases(run: Run, pending: list[dict], run_id: int | None) -> None:
-    flush_by_key(run, Purchase, pending, _PURCHASE_COMPARE, run_id)
+    changes = run.purchase_changes
+    flush_by_key(run, Purchase, pending, _PURCHASE_COMPARE, run_id,
+                 before_update=None if changes is None else (lambda ids: changes.before_update(run.s, ids)))
 
 
 def import_purchases(run: Run, *, batch: str | None = None, run_id: int | None = None) -> None:
