@@ -16,6 +16,12 @@ expat in 1 MiB chunks, counting characters per element and stopping at the first
 over the limit — it never holds a whole part (a 600 MiB string in a 3.7 MB file is
 refused after reading ~10 000 characters of it). DTDs and entity declarations are
 refused (no entity expansion).
+
+Most parts are cleared without expat (``_plainly_within``, issue 21: the expat pass cost a
+monthly import about a second): a text of n characters takes at least n bytes, so a part in
+which no run of bytes between two "<" is longer than ``MAX_CELL_CHARS``, with no "<!" (DOCTYPE,
+ENTITY, CDATA, comments) and — for the shared strings — small enough that neither total can be
+reached, holds nothing the expat scan would refuse. Any other part gets the expat scan.
 """
 
 from __future__ import annotations
@@ -92,6 +98,29 @@ def _scan_part(zf: zipfile.ZipFile, member: str, shared: bool) -> None:
         parser.Parse(b"", True)
 
 
+def _plainly_within(zf: zipfile.ZipFile, member: str, shared: bool) -> bool:
+    """True when the part's bytes alone show it within the limits (see the module docstring);
+    False means "scan it with expat", not "refuse"."""
+    longest = carry = total = 0
+    last = b""
+    with zf.open(member) as fh:
+        for chunk in iter(lambda: fh.read(CHUNK), b""):
+            total += len(chunk)
+            if b"<!" in chunk or (last == b"<" and chunk[:1] == b"!"):
+                return False
+            pieces = chunk.split(b"<")
+            if len(pieces) == 1:  # no "<" in the whole chunk: the run goes on
+                carry += len(chunk)
+            else:
+                longest = max(longest, carry + len(pieces[0]), max(map(len, pieces[1:-1]), default=0))
+                carry = len(pieces[-1])
+            if max(longest, carry) > MAX_CELL_CHARS:
+                return False
+            last = chunk[-1:]
+    # "<si/>" is the shortest shared string: 5 bytes each.
+    return not shared or (total <= MAX_SHARED_STRING_CHARS and total <= 5 * MAX_SHARED_STRINGS)
+
+
 def _sheet_names(zf: zipfile.ZipFile) -> dict[str, str]:
     """worksheet part → sheet name, for messages (best effort; small parts only)."""
     names: dict[str, str] = {}
@@ -117,7 +146,8 @@ def scan_xlsx(path: Path) -> None:
         sheets = [m for m in members if m.startswith("xl/worksheets/") and m.endswith(".xml")]
         for member in parts + sheets:
             try:
-                _scan_part(zf, member, shared=member in parts)
+                if not _plainly_within(zf, member, shared=member in parts):
+                    _scan_part(zf, member, shared=member in parts)
             except _TooLong as exc:
                 sheet = None if member in parts else _sheet_names(zf).get(member, member)
                 raise _refusal(name, sheet, exc) from None

@@ -201,19 +201,27 @@ def _table_digest(session: Session, key: bytes, epochs: list[dict], run: ImportR
                   changes: purchase_digest.Changes | None) -> str:
     """The purchase table's summed digest after an import, demo or restore. An import that
     kept its ``changes`` adds them to the digest recorded last, when that one is summed and
-    under the same key (issue 21: the monthly import no longer reads 500 000 lines); otherwise
-    (the first import after an upgrade, a new key, a demo, a restore) the whole table is read."""
-    last = _last_table_digest(session) if changes is not None else None
-    if last is not None and purchase_digest.is_summed(last.row_digest):
-        epoch = _epoch_of(epochs, last.id)
-        if epoch is not None and audit_key.load(epoch.get("id")) == key:
-            whole, own = changes.digests(session, key, last.row_digest, run.id if run is not None else None)
+    under the same key, or to the empty table's when the table was empty before it (issue 21:
+    the monthly import no longer reads 500 000 lines); otherwise (the first import after an
+    upgrade, a new key, a demo, a restore) the whole table is read."""
+    if changes is not None:
+        previous = None
+        last = _last_table_digest(session)
+        if last is not None and purchase_digest.is_summed(last.row_digest):
+            epoch = _epoch_of(epochs, last.id)
+            if epoch is not None and audit_key.load(epoch.get("id")) == key:
+                previous = last.row_digest
+        if previous is None and changes.floor == 0:
+            previous = purchase_digest.EMPTY
+        if previous is not None:
+            whole, own = changes.digests(session, key, previous, run.id if run is not None else None)
             if run is not None:
                 run.content_digest = own
             return whole
-    if run is not None:
-        run.content_digest = (changes.own_digest(session, key, run.id) if changes is not None
-                              else purchase_digest.ordered(session, key, run.id)[1])
+        if run is not None:
+            run.content_digest = changes.own_digest(session, key, run.id)
+    elif run is not None:
+        run.content_digest = purchase_digest.ordered(session, key, run.id)[1]
     return purchase_digest.summed(session, key)
 
 

@@ -16,8 +16,9 @@ from hospital_app.importers import limits
 from hospital_app.importers.reader import open_source
 
 
-def _xlsx_with_shared_string(path: Path, text: str) -> None:
-    """A minimal valid workbook whose A2 refers to one shared string."""
+def _xlsx_with_shared_string(path: Path, text: str, prolog: str = "") -> None:
+    """A minimal valid workbook whose A2 refers to one shared string (``prolog``: written before the
+    shared strings' root element)."""
     ct = ('<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
           'content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships'
           '+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" '
@@ -46,7 +47,7 @@ def _xlsx_with_shared_string(path: Path, text: str) -> None:
         zf.writestr("xl/_rels/workbook.xml.rels", wb_rels)
         zf.writestr("xl/worksheets/sheet1.xml", sheet)
         with zf.open("xl/sharedStrings.xml", "w", force_zip64=True) as fh:
-            fh.write(b'<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+            fh.write(b'<?xml version="1.0"?>' + prolog.encode() + b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
                      b'count="1" uniqueCount="1"><si><t>')
             data = text.encode()
             for i in range(0, len(data), 1 << 20):
@@ -84,6 +85,52 @@ def test_a_normal_shared_string_still_reads(tmp_path):
         source.close()
     assert [r[1] for r in rows] == [["通用名"], ["阿托伐他汀钙片"]]
 
+
+
+@pytest.mark.parametrize("chars, refused", [(10_000, False), (10_001, True)])
+def test_the_cell_limit_counts_characters_not_bytes(tmp_path, chars, refused):
+    """GIVEN a shared string of 10 000 (then 10 001) Chinese characters — 30 000 bytes, over the
+    byte check's bound, so expat counts them WHEN the file is opened THEN 10 000 reads and 10 001
+    is refused naming the limit."""
+    path = tmp_path / "cjk.xlsx"
+    _xlsx_with_shared_string(path, "长" * chars)
+    if refused:
+        with pytest.raises(BadInput) as exc:
+            open_source(path, max_mb=200)
+        assert "10,000" in exc.value.message
+        return
+    source = open_source(path, max_mb=200)
+    try:
+        assert [r[1] for r in source.rows("采购明细")][1] == ["长" * chars]
+    finally:
+        source.close()
+
+
+@pytest.mark.parametrize("prolog", ['<!DOCTYPE sst [<!ENTITY a "aaaaaaaaaa">]>', "<!-- a comment -->"])
+def test_declarations_in_a_part_go_to_the_expat_scan(tmp_path, monkeypatch, prolog):
+    """GIVEN a shared-strings part with a DTD (then only a comment) before its root WHEN opened THEN
+    the expat scan judges that part: the DTD is refused as before, the comment passes."""
+    path = tmp_path / "dtd.xlsx"
+    _xlsx_with_shared_string(path, "阿托伐他汀钙片", prolog)
+    scanned = []
+    real = limits._scan_part
+    monkeypatch.setattr(limits, "_scan_part", lambda zf, member, shared: scanned.append(member) or real(zf, member, shared))
+    if "DOCTYPE" in prolog:
+        with pytest.raises(BadInput) as exc:
+            open_source(path, max_mb=200)
+        assert "DTD" in exc.value.message
+    else:
+        open_source(path, max_mb=200).close()
+    assert scanned == ["xl/sharedStrings.xml"]
+
+
+def test_an_ordinary_workbook_is_cleared_without_the_expat_scan(monkeypatch):
+    """Issue 21: GIVEN the platform purchases workbook of tests/data (no long text, no declarations)
+    WHEN it is opened for import THEN no part needed the expat scan."""
+    monkeypatch.setattr(limits, "_scan_part", lambda *a: pytest.fail(f"expat scan of {a[1]}"))
+    source = open_source(Path(__file__).resolve().parent.parent / "data" / "platform_purchases_2023-09_2025-08.xlsx",
+                         max_mb=200)
+    source.close()
 
 def test_a_long_csv_cell_is_refused_naming_row_and_column(tmp_path):
     """GIVEN a CSV whose B3 holds 12 000 characters WHEN read THEN BadInput at row 3, column B."""
