@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Callable
 
-from sqlalchemy import select
+from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
 from hospital_app.errors import BadInput
@@ -150,15 +150,51 @@ def canonical(key: str) -> str:
     return LEGACY_KEYS.get(key, key)
 
 
+_STORED_KEYS = "settings.stored_keys"
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_stored_keys(session: Session, *_args) -> None:
+    session.info.pop(_STORED_KEYS, None)
+
+
+@event.listens_for(Session, "after_flush")
+def _note_new_settings(session: Session, _context) -> None:
+    known = session.info.get(_STORED_KEYS)
+    if known is not None:
+        from db.models import Setting
+
+        known.update((o.key, o) for o in session.new if isinstance(o, Setting))
+
+
 def _stored(session: Session, key: str):
-    """The stored ``Setting`` row of a registry key, or of its legacy key."""
+    """The stored ``Setting`` row of a registry key, or of its legacy key.
+
+    The keys stored are read once per transaction (``session.info``): most settings keep their
+    default and have no row, and ``session.get`` asks the database again for every such read
+    (80 reads per dashboard load, issue 21). A setting added in the transaction is flushed
+    first and noted by the ``after_flush`` listener."""
     from db.models import Setting
 
-    row = session.get(Setting, key)
+    known = session.info.get(_STORED_KEYS)
+    if known is None:
+        # key → row: held here, as the identity map holds its rows weakly; the gets below are free
+        known = session.info[_STORED_KEYS] = {r.key: r for r in session.scalars(select(Setting))}
+    if key not in known and any(isinstance(o, Setting) for o in session.new):
+        session.flush()  # a Setting added but not yet written: write it, the listener notes its key
+    row = _live(session, session.get(Setting, key)) if key in known else None
     if row is None:
         old = next((o for o, new in LEGACY_KEYS.items() if new == key), None)
-        if old is not None:
-            row = session.get(Setting, old)
+        if old is not None and old in known:
+            row = _live(session, session.get(Setting, old))
+    return row
+
+
+def _live(session: Session, row):
+    """The row unless it is deleted in this transaction (``reset``), flushed or not."""
+    if row is None or row in session.deleted or inspect(row).was_deleted:
+        return None
     return row
 
 
@@ -228,7 +264,6 @@ def set_value(session: Session, key: str, raw: Any, who: str | None = None) -> A
 
 def reset(session: Session, key: str, who: str | None = None) -> Any:
     """Back to the default of DOMAIN.md."""
-    from db.models import Setting
     from hospital_app.services import audit
 
     d = definition(key)

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
+from functools import lru_cache
 
 from hospital_app.domain.targets import days_in_month, round_half_up, total_weight
 from hospital_app.errors import BadInput
@@ -111,8 +112,14 @@ class AgreedPeriod:
 def prorated_volume(volume: int, last_start: date, last_end: date, new_start: date, new_end: date) -> int:
     """R6 v2: V × (R7 weight of the new period) / (R7 weight of the last period), whole units
     (half up, as R7 rounds). An extension of 6 whole months after a 12-month year of 12 000 → 6 000."""
-    value = Fraction(volume) * total_weight(new_start, new_end) / total_weight(last_start, last_end)
-    return round_half_up(value)
+    ratio = _length_ratio(last_start, last_end, new_start, new_end)
+    return volume if ratio == 1 else round_half_up(volume * ratio)
+
+
+@lru_cache(maxsize=1024)
+def _length_ratio(last_start: date, last_end: date, new_start: date, new_end: date) -> Fraction:
+    """R7 weight of the new period / that of the last (the same few pairs for every product)."""
+    return total_weight(new_start, new_end) / total_weight(last_start, last_end)
 
 
 def below_previous_year(periods: list[AgreedPeriod]) -> list[tuple[AgreedPeriod, AgreedPeriod, int]]:
