@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 from typing import Sequence
 
 from hospital_app.domain.targets import MonthTarget, add_years
@@ -104,7 +105,13 @@ def nonselected_share(nonselected: int, selected: int) -> Fraction:
 
 def share_exceeds(share: Fraction, threshold: Decimal | str) -> bool:
     """R9: above the threshold (policy, default 30 %) is a finding; exactly at it is not."""
-    return share > Fraction(Decimal(str(threshold)))
+    return share > _fraction_of(str(threshold))
+
+
+@lru_cache(maxsize=64)
+def _fraction_of(text: str) -> Fraction:
+    """A policy value's exact Fraction (the same few thresholds for every product)."""
+    return Fraction(Decimal(text))
 
 
 # ------------------------------------------------------------------------------ R10
@@ -169,7 +176,8 @@ def clustered_months(targets: Sequence[MonthTarget], purchases: dict[tuple[int, 
         if bought <= 0:
             continue
         # exact integer comparisons: bought > k·T  ⇔  bought·kd > kn·T (and likewise for V/Σw)
-        if (bought * kd > kn * t.target) if t.weight >= 1 else (bought * kd * fd > kn * fn):
+        whole = t.weight.numerator >= t.weight.denominator  # w_m >= 1, without a Fraction comparison
+        if (bought * kd > kn * t.target) if whole else (bought * kd * fd > kn * fn):
             out.append(t)
     return out
 

@@ -735,8 +735,8 @@
     </message>
     <message>
         <location filename="../../ui/pages/dashboard.py" line="297"/>
-        <source>另有 %1 笔，见“回款”页</source>
-        <translation>%1 more: see the Payments page</translation>
+        <source>以上为最早到期的 %1 笔（共 %2 笔），全部请见“货款结算”页</source>
+        <translation>The %1 due first of %2: see the Payments page for all</translation>
     </message>
 </context>
 <context>

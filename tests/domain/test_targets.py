@@ -66,10 +66,26 @@ def test_r7_targets_always_sum_to_v():
 
 
 def test_round_half_up():
-    """GIVEN .5 fractions WHEN rounding THEN half goes up (not banker's rounding)."""
+    """GIVEN .5 fractions WHEN rounding THEN half goes up (not banker's rounding), away from zero for
+    negatives; whole numbers stay; computed in integers (issue 21), the values are those of
+    floor(x + 1/2) and −floor(−x + 1/2)."""
     assert round_half_up(Fraction(5, 2)) == 3
     assert round_half_up(Fraction(7, 2)) == 4
     assert round_half_up(Fraction(249, 100)) == 2
+    assert round_half_up(Fraction(251, 100)) == 3
+    assert (round_half_up(Fraction(-5, 2)), round_half_up(Fraction(-249, 100)), round_half_up(Fraction(-251, 100))) == (
+        -3, -2, -3)
+    assert (round_half_up(7), round_half_up(-7), round_half_up(0)) == (7, -7, 0)
+    assert round_half_up(Fraction(6367, 1)) == 6367 and round_half_up(Fraction(12000 * 6367, 12000)) == 6367
+
+
+def test_progress_ratios_round_half_up_to_four_places():
+    """CLI.md ratios: GIVEN 5 000 / 12 000 = 0.416666…, 1/8 = 0.125, 1/20000 = 0.00005 and −1/20000
+    WHEN written for output THEN 0.4167, 0.125, 0.0001 (half up) and −0.0001; None stays None."""
+    from hospital_app.services.progress.model import ratio4
+
+    assert [ratio4(Fraction(5000, 12000)), ratio4(Fraction(1, 8)), ratio4(Fraction(1, 20000)),
+            ratio4(Fraction(-1, 20000)), ratio4(None)] == [0.4167, 0.125, 0.0001, -0.0001, None]
 
 
 def test_r6_agreement_years_follow_the_execution_start():

@@ -71,7 +71,7 @@ def test_dashboard_payments_card_counts_every_unpaid_delivery_and_lists_the_firs
                                                                                  monkeypatch):
     """R5, issue 21: GIVEN demo data and a list cut at 2 deliveries WHEN the dashboard opens THEN the
     card counts every unpaid delivery of ``payments --open``, the list shows its first 2 (overdue
-    first, in due order) and a last line names how many more there are and opens the payments page."""
+    first, in due order) and a last line says how many of how many are shown and opens the payments page."""
     from hospital_app.services.payments import list_payments
     from ui.pages import dashboard
 
@@ -85,7 +85,7 @@ def test_dashboard_payments_card_counts_every_unpaid_delivery_and_lists_the_firs
     assert [(not p["overdue"], p["due"]) for p in unpaid] == sorted((not p["overdue"], p["due"]) for p in unpaid)
     assert page.payments.count() == 3
     last = page.payments.item(2)
-    assert last.text() == f"另有 {len(unpaid) - 2} 笔，见“回款”页"
+    assert last.text() == f"以上为最早到期的 2 笔（共 {len(unpaid)} 笔），全部请见“货款结算”页"
     page.payments.itemDoubleClicked.emit(last)
     assert main_window.current_page().page_name == "payments"
 

@@ -294,7 +294,8 @@ class DashboardPage(BasePage):
                 item.setForeground(QBrush(QColor(SEVERITY_COLOURS["serious"])))
             self.payments.addItem(item)
         if total > len(payments):
-            item = QListWidgetItem(self.tr("另有 %1 笔，见“回款”页").replace("%1", str(total - len(payments))))
+            item = QListWidgetItem(self.tr("以上为最早到期的 %1 笔（共 %2 笔），全部请见“货款结算”页")
+                                   .replace("%1", str(len(payments))).replace("%2", str(total)))
             item.setData(ROLE_PAGE, "payments")
             self.payments.addItem(item)
 

@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
-from hospital_app.domain.targets import round_half_up
+from hospital_app.domain.targets import half_up_quotient
 
 
 def ratio4(value: Fraction | None) -> float | None:
@@ -15,7 +15,9 @@ def ratio4(value: Fraction | None) -> float | None:
     if value is None:
         return None
     # Exact: half up on the fraction itself, no intermediate decimal rounding.
-    return round_half_up(value * 10_000) / 10_000
+    if not isinstance(value, (int, Fraction)):
+        value = Fraction(value)
+    return half_up_quotient(value.numerator * 10_000, value.denominator) / 10_000
 
 
 @dataclass
