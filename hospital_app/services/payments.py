@@ -143,18 +143,19 @@ def _iter_rows(session: Session, query, as_of: date, names: dict[int, str]) -> I
             parsed = days[value] = date.fromisoformat(value)
         return parsed
 
-    result = session.connection().execution_options(yield_per=5000).execute(raw_dates)
-    for order_no, company_id, accepted_on, raw_amount, raw_paid, last, count in result:
-        accepted_on = day(accepted_on)
-        total, paid_amount = int(raw_amount or 0), int(raw_paid or 0)
-        paid_on = day(last) if count and paid_amount >= total else None
-        due = dues.get(accepted_on)
-        if due is None:
-            due = dues[accepted_on] = payment_due(accepted_on)
-        yield {"order_no": order_no, "company": names.get(company_id, ""), "accepted_on": accepted_on,
-               "amount": _money_text(total), "due": due, "paid_on": paid_on,
-               "overdue": is_payment_overdue(due, paid_on, as_of), "paid_amount": _money_text(paid_amount),
-               "paid_late": is_paid_late(due, paid_on)}
+    # closed when the caller stops early (the dashboard reads the first 200 of 20 000)
+    with session.connection().execution_options(yield_per=5000).execute(raw_dates) as result:
+        for order_no, company_id, accepted_on, raw_amount, raw_paid, last, count in result:
+            accepted_on = day(accepted_on)
+            total, paid_amount = int(raw_amount or 0), int(raw_paid or 0)
+            paid_on = day(last) if count and paid_amount >= total else None
+            due = dues.get(accepted_on)
+            if due is None:
+                due = dues[accepted_on] = payment_due(accepted_on)
+            yield {"order_no": order_no, "company": names.get(company_id, ""), "accepted_on": accepted_on,
+                   "amount": _money_text(total), "due": due, "paid_on": paid_on,
+                   "overdue": is_payment_overdue(due, paid_on, as_of), "paid_amount": _money_text(paid_amount),
+                   "paid_late": is_paid_late(due, paid_on)}
 
 
 def _names(session: Session) -> dict[int, str]:

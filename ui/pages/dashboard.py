@@ -61,7 +61,11 @@ def load_dashboard(session, as_of: date) -> DashboardData:
         data.counts[row.status] = data.counts.get(row.status, 0) + 1
     data.batches = progress.batch_summary(session, as_of, report)
     # Overdue first, then by due date: the order the service lists them in (acceptance order).
-    data.payments = list(islice(iter_payments(session, as_of, open_only=True), PAYMENTS_SHOWN))
+    unpaid = iter_payments(session, as_of, open_only=True)
+    try:
+        data.payments = list(islice(unpaid, PAYMENTS_SHOWN))
+    finally:
+        unpaid.close()  # the rest is never read: release the cursor now
     data.open_payments = count_open(session, as_of)
     data.alerts = collect_alerts(session, as_of, report=report)
     data.issues = list_issues(session, as_of, open_only=True)
