@@ -52,6 +52,9 @@ def generate(path: Path, rows: int) -> None:
                    DISTRIBUTORS[i % 3], qty, "盒", price, round(price * qty, 2),
                    t + timedelta(hours=2), t + timedelta(days=1), (t + timedelta(days=2)).date()])
     wb.save(path)
+    from common import with_dimension
+
+    with_dimension(path)
 
 
 def generate_month(path: Path, db_file: Path, rows: int) -> None:
@@ -82,6 +85,9 @@ def generate_month(path: Path, db_file: Path, rows: int) -> None:
                    round(price * qty, 2), t + timedelta(hours=2), t + timedelta(days=1),
                    (t + timedelta(days=2)).date()])
     wb.save(path)
+    from common import with_dimension
+
+    with_dimension(path)
 
 
 def time_openpyxl(path: Path) -> float:

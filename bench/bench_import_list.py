@@ -42,6 +42,9 @@ def generate(path: Path, rows: int) -> None:
             n += 1
         copy += 1
     wb.save(path)
+    from common import with_dimension
+
+    with_dimension(path)
 
 
 def time_openpyxl(path: Path) -> float:
