@@ -69,7 +69,7 @@ def generate(path: Path, db_file: Path, rows: int) -> None:
         ws.append([day, dept, code, generic, spec, -qty if back else qty, pack_unit if by_pack else base_unit,
                    "退药" if back else "发药"])
     wb.save(path)
-    with_dimension(path)
+    with_dimension(path, f"A1:H{rows + 2}")  # title, header, lines
 
 
 def time_import(path: Path, db_file: Path) -> tuple[float, dict, int]:

@@ -54,7 +54,7 @@ def generate(path: Path, rows: int) -> None:
     wb.save(path)
     from common import with_dimension
 
-    with_dimension(path)
+    with_dimension(path, f"A1:P{rows + 4}")  # title, export time, blank, header, lines
 
 
 def generate_month(path: Path, db_file: Path, rows: int) -> None:
@@ -87,7 +87,7 @@ def generate_month(path: Path, db_file: Path, rows: int) -> None:
     wb.save(path)
     from common import with_dimension
 
-    with_dimension(path)
+    with_dimension(path, f"A1:P{rows + 3}")  # title, blank, header, lines
 
 
 def time_openpyxl(path: Path) -> float:

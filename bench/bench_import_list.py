@@ -44,7 +44,7 @@ def generate(path: Path, rows: int) -> None:
     wb.save(path)
     from common import with_dimension
 
-    with_dimension(path)
+    with_dimension(path, f"A1:F{rows + 1}")  # header, rows
 
 
 def time_openpyxl(path: Path) -> float:
