@@ -185,11 +185,6 @@ def entity_digest(session: Session, key: bytes, entity: str, entity_id) -> str |
     return None if row is None else _row_mac(key, table, row)
 
 
-def purchases_digest(session: Session, key: bytes) -> str:
-    """The summed digest of every purchase row (``purchase_digest``)."""
-    return purchase_digest.summed(session, key)
-
-
 def _last_table_digest(session: Session) -> AuditLog | None:
     """The newest audit row that recorded the purchase table's digest."""
     return session.scalar(select(AuditLog).where(AuditLog.action.in_(TABLE_DIGEST_ACTIONS),

@@ -161,12 +161,11 @@ def matches(session: Session, key: bytes, recorded: str) -> bool:
 class Changes:
     """What one import does to the purchase table, kept to update the summed digest.
 
-    ``start`` before the import writes (the highest purchase id then, 0 for an empty table:
+    ``start`` before the import writes: the highest purchase id then (0 for an empty table);
     every row the import inserts gets a higher one, on SQLite's rowids and on PostgreSQL's
-    sequence alike);
-    ``before_update`` with the ids of rows about to be updated (their text before); ``digests``
-    at the end, under the audit chain's lock: the new summed digest from the previous one, and
-    the ordered digest of the run's own rows (``import_run.content_digest``)."""
+    sequence alike. ``before_update`` with the ids of rows about to be updated: their text
+    before. ``digests`` at the end, under the audit chain's lock: the new summed digest from
+    the previous one, and the ordered digest of the run's own rows (``import_run.content_digest``)."""
 
     def __init__(self, floor: int) -> None:
         self.floor = floor
