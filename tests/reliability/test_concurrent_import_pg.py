@@ -72,3 +72,46 @@ def test_when_the_first_import_commits_meanwhile_the_second_says_already_importe
         assert outcome["seconds"] < claim.WAIT_SECONDS + 3
     finally:
         db.dispose()
+
+
+@pytest.mark.postgres
+def test_two_workstations_importing_different_months_leave_a_digest_check_accepts(pg_url, tmp_path):
+    """Issue 21 (the import adds its lines to the digest recorded last): GIVEN a product list and
+    workstation A's June import done but not committed (the audit chain's lock held) WHEN B imports
+    July meanwhile (B's lines written while A's are not visible to it; B waits for the lock) and A
+    commits a second later THEN B's import finishes on top of A's digest: every June and July line is
+    in the table and check finds no purchase changed outside the app."""
+    from sqlalchemy import func, select
+
+    from db.models import Purchase
+    from hospital_app.services import audit
+    from tests.services.import_helpers import xlsx
+    from tests.services.test_import_realities import PRODUCT_HEADER, PRODUCT_ROW
+
+    header = ["订单编号", "采购日期", "药品编码", "采购数量", "采购单位"]
+    june = xlsx(tmp_path / "june.xlsx", {"采购明细": [header, *[[f"J{i}", "2025-06-02", "XY001", i, "片"]
+                                                            for i in range(1, 6)]]})
+    july = xlsx(tmp_path / "july.xlsx", {"采购明细": [header, *[[f"K{i}", "2025-07-02", "XY001", i, "片"]
+                                                            for i in range(1, 4)]]})
+    db = open_database(pg_url)
+    try:
+        with db.session() as s:
+            import_file(s, "products", xlsx(tmp_path / "p.xlsx", {"中选": [PRODUCT_HEADER, PRODUCT_ROW]}))
+        outcome: dict = {}
+
+        def second() -> None:
+            with db.session() as b:
+                outcome["inserted"] = import_file(b, "purchases", july, who="药师乙").inserted
+
+        with db.session() as a:
+            assert import_file(a, "purchases", june, who="药师甲").inserted == 5
+            thread = threading.Thread(target=second)
+            thread.start()
+            time.sleep(1.0)
+        thread.join(30)
+        assert outcome == {"inserted": 3}
+        with db.session() as s:
+            assert s.scalar(select(func.count()).select_from(Purchase)) == 8
+            assert [r for r in audit.changed_rows(s) if r[0] == "purchase"] == []
+    finally:
+        db.dispose()
