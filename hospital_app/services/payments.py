@@ -218,8 +218,8 @@ def payment_alerts(session: Session, as_of: date) -> list[Alert]:
 
     One date-bounded SQL aggregate (issue 21): the overdue deliveries (``_overdue``, read from
     ``ix_orders_settled``) grouped per distributor, so only a row per distributor comes back
-    (~22 000 overdue deliveries at hospital scale are never made into rows).
-    """
+    (the overdue deliveries — 1 542 of the 21 896 unpaid ones of the scale demo — are never
+    made into rows)."""
     session.flush()
     o = _overdue(session, as_of).order_by(None).subquery("overdue")
     outstanding = func.sum(o.c.amount - func.coalesce(o.c.paid, 0))
