@@ -137,8 +137,9 @@ def _sheet_names(zf: zipfile.ZipFile) -> dict[str, str]:
     return names
 
 
-def scan_xlsx(path: Path) -> None:
-    """Refuse an xlsx holding a text over the limits (see the module docstring)."""
+def scan_xlsx(path: Path, exact: bool = False) -> None:
+    """Refuse an xlsx holding a text over the limits (see the module docstring). ``exact``: every
+    part through expat, which also names a part whose XML is damaged (line and column)."""
     name = path.name
     with zipfile.ZipFile(path) as zf:
         members = [i.filename for i in zf.infolist()]
@@ -146,14 +147,15 @@ def scan_xlsx(path: Path) -> None:
         sheets = [m for m in members if m.startswith("xl/worksheets/") and m.endswith(".xml")]
         for member in parts + sheets:
             try:
-                if not _plainly_within(zf, member, shared=member in parts):
+                if exact or not _plainly_within(zf, member, shared=member in parts):
                     _scan_part(zf, member, shared=member in parts)
             except _TooLong as exc:
                 sheet = None if member in parts else _sheet_names(zf).get(member, member)
                 raise _refusal(name, sheet, exc) from None
             except expat.ExpatError as exc:
+                sheet = None if member in parts else _sheet_names(zf).get(member)
                 raise BadInput(tr("文件内容已损坏（{p}：{e}）。", "The file content is damaged ({p}: {e}).",
-                                  p=member, e=exc), file=name) from None
+                                  p=member, e=exc), file=name, sheet=sheet) from None
             except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
                 # A damaged member (bad CRC, truncated deflate stream, unknown compression).
                 raise BadInput(tr("文件内容已损坏（{p}：{e}）。", "The file content is damaged ({p}: {e}).",

@@ -48,6 +48,7 @@ class XlsxSource:
 
         safety.ensure_defusedxml()
         self.file = path.name
+        self._path = path
         # A file object, not the path: openpyxl refuses a name ending in .xls, and platforms name
         # their xlsx exports .xls (IMPORT.md v2 "File types lie"); the content was sniffed already.
         self._fh = open(path, "rb")
@@ -58,7 +59,7 @@ class XlsxSource:
             raise
         except Exception as exc:  # noqa: BLE001 - any parser failure of an untrusted file
             self._fh.close()
-            raise _damaged(self.file, None, exc) from None
+            raise self._damage(None, exc) from None
         self.sheets = [_sheet(ws.title, ws.sheet_state != "visible") for ws in self._wb.worksheets]
 
     def rows(self, sheet: str) -> Iterator[Row]:
@@ -76,7 +77,19 @@ class XlsxSource:
         except BadInput:
             raise
         except Exception as exc:  # noqa: BLE001 - damaged XML inside a valid zip
-            raise _damaged(self.file, sheet, exc, row_no + 1) from None
+            raise self._damage(sheet, exc, row_no + 1) from None
+
+    def _damage(self, sheet: str | None, exc: BaseException, row: int | None = None) -> BadInput:
+        """The error for a part openpyxl could not parse. Ordinary parts skip the expat pass before
+        reading (``limits.scan_xlsx``), so it runs now: it names the part and the line and column
+        of the damage, where openpyxl only says "ParseError"."""
+        from hospital_app.importers import limits
+
+        try:
+            limits.scan_xlsx(self._path, exact=True)
+        except BadInput as precise:
+            return BadInput(precise.message, file=self.file, sheet=precise.sheet or sheet, row=row)
+        return _damaged(self.file, sheet, exc, row)
 
     def estimated_rows(self, sheet: str) -> int | None:
         try:
