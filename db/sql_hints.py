@@ -1,4 +1,6 @@
-"""``indexed_by``: a table alias that asks SQLite for one index (``INDEXED BY``), plain elsewhere.
+"""SQL written so that the database can answer it from an index.
+
+``indexed_by``: a table alias that asks SQLite for one index (``INDEXED BY``), plain elsewhere.
 
 SQLite's planner, fed by sampled statistics (``db.session.optimize``), sometimes prefers a
 skip-scan of a narrow index plus a table lookup per row over a covering index that answers
@@ -8,7 +10,7 @@ for itself; the hint is only rendered for SQLite, which fails loudly should the 
 
 from __future__ import annotations
 
-from sqlalchemy import Table
+from sqlalchemy import Table, func, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.selectable import Alias
 
@@ -32,3 +34,12 @@ def _indexed_by_sqlite(element, compiler, **kw):
     if kw.get("asfrom") and not kw.get("lateral"):
         text += f" INDEXED BY {compiler.preparer.quote(element.index_name)}"
     return text
+
+
+def min_and_max(column, *where):
+    """``SELECT min(column), max(column) WHERE …`` as two scalar subqueries. SQLite answers a
+    lone ``min()`` or ``max()`` with one index seek, but a query holding both scans the whole
+    index range (issue 21: the first and last of 500 000 purchase dates, 49 ms against 0.1 ms).
+    PostgreSQL does the same with either form."""
+    return select(select(func.min(column)).where(*where).scalar_subquery(),
+                  select(func.max(column)).where(*where).scalar_subquery())

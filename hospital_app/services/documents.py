@@ -559,14 +559,6 @@ def list_documents(session: Session, limit: int = 100) -> list[dict]:
 _PLACEHOLDERS = ("（请选择）", "(to be chosen)", "（未选择）", "(none chosen)")
 
 
-def _data_span(session: Session) -> tuple[date | None, date | None]:
-    """The first and last purchase dates on record (the data's coverage, R13).
-
-    Volume-report coverage (``baseline_covered`` / ``data_to``) is being added to
-    ``services.volume_reports`` by another engineer; when it lands, use it here instead."""
-    return session.execute(select(func.min(Purchase.purchase_date), func.max(Purchase.purchase_date))).one()
-
-
 def _month_first(label: str) -> date:
     return date(int(label[:4]), int(label[5:7]), 1)
 
@@ -614,7 +606,7 @@ def make_notes(session: Session, out_path: str | Path, as_of: date, baseline_yea
     if suffix not in (".pdf", ".xlsx"):
         raise BadInput(tr("输出文件应为 .pdf 或 .xlsx：{p}", "The output must be .pdf or .xlsx: {p}", p=path.name))
     ident = require_identity(session)
-    span = _data_span(session)
+    span = volume_reports.data_span(session, as_of)
     notes = [note_doc(v, span) for v in volume_reports.list_notes(session, as_of, baseline_year)]
     if suffix == ".pdf":
         from hospital_app.reports.notes_pdf import write_notes_pdf

@@ -16,7 +16,7 @@ from sqlalchemy import case, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from db.models import Company, Order, OrderShape
-from db.sql_hints import indexed_by
+from db.sql_hints import indexed_by, min_and_max
 from db.sql_time import within_hours
 from hospital_app import settings
 from hospital_app.domain import orders as rules
@@ -82,7 +82,7 @@ def _tallies(session: Session, start: date | None, end: date | None,
         lines.append(t.c.placed_at <= now)
     first, last = start, end
     if first is None or last is None:
-        low, high = session.execute(select(func.min(t.c.placed_at), func.max(t.c.placed_at)).where(*lines)).one()
+        low, high = session.execute(min_and_max(t.c.placed_at, *lines)).one()
         if low is None:
             return {}
         first, last = first or low.date(), last or min(high, now or high).date()

@@ -30,10 +30,11 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from db.models import Batch, ExplanatoryNote, Product, Purchase, VolumeReport, VolumeReportLine
+from db.sql_hints import min_and_max
 from db.types import AMOUNT
 from hospital_app import settings
 from hospital_app.domain import volume_check as vc
@@ -203,8 +204,7 @@ def _load_lines(session: Session, line_ids: Sequence[int] | None = None):
 
 def data_span(session: Session, as_of: date) -> tuple[date | None, date | None]:
     """R13 v2: the first and last purchase dates on record up to as-of (what the data cover)."""
-    first, last = session.execute(select(func.min(Purchase.purchase_date), func.max(Purchase.purchase_date))
-                                  .where(Purchase.purchase_date <= as_of)).one()
+    first, last = session.execute(min_and_max(Purchase.purchase_date, Purchase.purchase_date <= as_of)).one()
     return first, last
 
 

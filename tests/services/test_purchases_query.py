@@ -107,3 +107,14 @@ def test_product_choices_put_selected_first(session, lines):
     choices = product_choices(session)
     assert [c.selected for c in choices] == [True, False]
     assert choices[0].label == "阿托伐他汀钙片 20mg [YP001]"
+
+
+def test_data_span_is_the_first_and_last_purchase_date_known_on_as_of(session, lines):
+    """R13 v2 "as of d": GIVEN lines dated 2025-01-05 … 2025-04-01 WHEN the data's span is read as
+    of 2025-03-31 THEN 2025-01-05 to 2025-03-09 (the April line is not known yet); as of 2025-01-04
+    THEN nothing is known (issue 21: min and max are read as two index seeks, same figures)."""
+    from hospital_app.services.volume_reports import data_span
+
+    assert data_span(session, date(2025, 3, 31)) == (date(2025, 1, 5), date(2025, 3, 9))
+    assert data_span(session, date(2025, 4, 1)) == (date(2025, 1, 5), date(2025, 4, 1))
+    assert data_span(session, date(2025, 1, 4)) == (None, None)
