@@ -22,10 +22,15 @@ monthly import about a second): a text of n characters takes at least n bytes, s
 which no run of bytes between two "<" is longer than ``MAX_CELL_CHARS``, with no "<!" (DOCTYPE,
 ENTITY, CDATA, comments) and — for the shared strings — small enough that neither total can be
 reached, holds nothing the expat scan would refuse. Any other part gets the expat scan.
+
+The same pass tells whether any worksheet holds a formula (an ``f`` element, with or without a
+namespace prefix): ``scan_xlsx`` returns it, and a workbook without one is read as plain values
+(``reader.XlsxSource``), which spares openpyxl a cell object per cell (issue 21).
 """
 
 from __future__ import annotations
 
+import posixpath
 import re
 import zipfile
 import zlib
@@ -42,6 +47,11 @@ MAX_SHARED_STRINGS = 5_000_000
 CHUNK = 1 << 20
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _TEXT_ELEMENTS = {"t", "v", "f"}
+# The start of a formula element, "<f" or "<x:f" followed by a space, "/" or ">" (SpreadsheetML's
+# <f>, <f t="shared" .../>, under any prefix), and the end of an element name.
+_FORMULA = re.compile(rb"<(?:[^\s<>/:]+:)?f[\s/>]")
+_NAME_END = re.compile(rb"[\s/><]")
+_NAME_MAX = 1024  # an element name not ended within this many bytes counts as a possible formula
 
 
 class _TooLong(Exception):
@@ -54,10 +64,11 @@ def _local(name: str) -> str:
     return name.rsplit("}", 1)[-1].rsplit(":", 1)[-1]
 
 
-def _scan_part(zf: zipfile.ZipFile, member: str, shared: bool) -> None:
-    """Stream one XML part; raise _TooLong at the first text over a limit."""
+def _scan_part(zf: zipfile.ZipFile, member: str, shared: bool) -> bool:
+    """Stream one XML part; raise _TooLong at the first text over a limit. Returns whether the
+    part holds a formula element."""
     parser = expat.ParserCreate()
-    state = {"in_text": False, "count": 0, "ref": None, "strings": 0, "total": 0}
+    state = {"in_text": False, "count": 0, "ref": None, "strings": 0, "total": 0, "formulas": False}
 
     def start(name, attrs):
         local = _local(name)
@@ -69,6 +80,8 @@ def _scan_part(zf: zipfile.ZipFile, member: str, shared: bool) -> None:
                 raise _TooLong("strings", None)
         if local in _TEXT_ELEMENTS:
             state["in_text"], state["count"] = True, 0
+            if local == "f":
+                state["formulas"] = True
 
     def end(name):
         if _local(name) in _TEXT_ELEMENTS:
@@ -96,18 +109,44 @@ def _scan_part(zf: zipfile.ZipFile, member: str, shared: bool) -> None:
         for chunk in iter(lambda: fh.read(CHUNK), b""):
             parser.Parse(chunk, False)
         parser.Parse(b"", True)
+    return state["formulas"]
 
 
-def _plainly_within(zf: zipfile.ZipFile, member: str, shared: bool) -> bool:
-    """True when the part's bytes alone show it within the limits (see the module docstring);
-    False means "scan it with expat", not "refuse"."""
+def _formula_in(chunk: bytes, pending: bytes | None) -> tuple[bool, bytes | None]:
+    """Does ``chunk`` show the start of a formula element? ``pending``: the start of an element
+    name cut by the previous chunk's end (None: none). Returns the answer and what is pending
+    after this chunk. A name not ended within ``_NAME_MAX`` bytes counts as a formula."""
+    if pending is not None:
+        name = pending + chunk[:_NAME_MAX + 1]
+        if _FORMULA.match(b"<" + name):
+            return True, None
+        if not _NAME_END.search(name):
+            return (True, None) if len(name) > _NAME_MAX else (False, name)
+    if (b"<f" in chunk or b":f" in chunk) and _FORMULA.search(chunk):
+        return True, None
+    at = chunk.rfind(b"<")
+    if at < 0:
+        return False, None
+    tail = chunk[at + 1:]
+    if _NAME_END.search(tail[:_NAME_MAX + 1]):
+        return False, None
+    return (True, None) if len(tail) > _NAME_MAX else (False, tail)
+
+
+def _plainly_within(zf: zipfile.ZipFile, member: str, shared: bool) -> tuple[bool, bool]:
+    """(plain, formulas): plain is True when the part's bytes alone show it within the limits
+    (see the module docstring) — False means "scan it with expat", not "refuse"; formulas is
+    True when the part may hold a formula element (``_formula_in``; exact across chunks)."""
     longest = carry = total = 0
     last = b""
+    formulas, pending = False, None
     with zf.open(member) as fh:
         for chunk in iter(lambda: fh.read(CHUNK), b""):
             total += len(chunk)
             if b"<!" in chunk or (last == b"<" and chunk[:1] == b"!"):
-                return False
+                return False, True
+            if not formulas and not shared:
+                formulas, pending = _formula_in(chunk, pending)
             pieces = chunk.split(b"<")
             if len(pieces) == 1:  # no "<" in the whole chunk: the run goes on
                 carry += len(chunk)
@@ -115,10 +154,10 @@ def _plainly_within(zf: zipfile.ZipFile, member: str, shared: bool) -> bool:
                 longest = max(longest, carry + len(pieces[0]), max(map(len, pieces[1:-1]), default=0))
                 carry = len(pieces[-1])
             if max(longest, carry) > MAX_CELL_CHARS:
-                return False
+                return False, True
             last = chunk[-1:]
     # "<si/>" is the shortest shared string: 5 bytes each.
-    return not shared or (total <= MAX_SHARED_STRING_CHARS and total <= 5 * MAX_SHARED_STRINGS)
+    return (not shared or (total <= MAX_SHARED_STRING_CHARS and total <= 5 * MAX_SHARED_STRINGS)), formulas
 
 
 def _sheet_names(zf: zipfile.ZipFile) -> dict[str, str]:
@@ -137,18 +176,60 @@ def _sheet_names(zf: zipfile.ZipFile) -> dict[str, str]:
     return names
 
 
-def scan_xlsx(path: Path, exact: bool = False) -> None:
+_ATTRIBUTE = re.compile(r"""([\w:]+)\s*=\s*(["'])(.*?)\2""", re.S)
+
+
+_RELS_MAX = 1 << 22  # a relationships part is a few hundred bytes; a larger one is not read
+
+
+def _worksheet_parts(zf: zipfile.ZipFile, members: list[str]) -> tuple[list[str], bool]:
+    """Every worksheet part: those under xl/worksheets/ and every target of a worksheet
+    relationship in any .rels part (openpyxl follows the workbook's relationships, which a
+    generator may point elsewhere), resolved against the folder of the part they belong to.
+    The flag is False when a relationships part was too large to read (some may be missing)."""
+    present = set(members)
+    found = {m for m in members if m.startswith("xl/worksheets/") and m.endswith(".xml")}
+    complete = True
+    for rels in (m for m in members if m.endswith(".rels") and "_rels/" in m):
+        if zf.getinfo(rels).file_size > _RELS_MAX:
+            complete = False
+            continue
+        folder = rels.rsplit("_rels/", 1)[0].rstrip("/")
+        text = zf.read(rels).decode("utf-8", "replace")
+        for element in re.findall(r"<(?:\w+:)?Relationship\b[^>]*>", text):
+            attrs = {k.rsplit(":", 1)[-1]: v for k, _, v in _ATTRIBUTE.findall(element)}
+            if not attrs.get("Type", "").endswith("/worksheet") or attrs.get("TargetMode") == "External":
+                continue
+            target = attrs.get("Target", "")
+            part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
+                posixpath.join(folder, target))
+            if part in present:
+                found.add(part)
+    return sorted(found), complete
+
+
+def scan_xlsx(path: Path, exact: bool = False) -> bool:
     """Refuse an xlsx holding a text over the limits (see the module docstring). ``exact``: every
-    part through expat, which also names a part whose XML is damaged (line and column)."""
+    part through expat, which also names a part whose XML is damaged (line and column).
+
+    Returns whether any worksheet may hold a formula (False: none does)."""
     name = path.name
     with zipfile.ZipFile(path) as zf:
         members = [i.filename for i in zf.infolist()]
         parts = [m for m in members if m.lower().endswith("sharedstrings.xml")]
-        sheets = [m for m in members if m.startswith("xl/worksheets/") and m.endswith(".xml")]
+        try:
+            sheets, complete = _worksheet_parts(zf, members)
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+            raise BadInput(tr("文件内容已损坏（{e}）。", "The file content is damaged ({e}).", e=exc),
+                           file=name) from None
+        formulas = not complete
         for member in parts + sheets:
             try:
-                if exact or not _plainly_within(zf, member, shared=member in parts):
-                    _scan_part(zf, member, shared=member in parts)
+                shared = member in parts
+                plain, found = (False, True) if exact else _plainly_within(zf, member, shared=shared)
+                if not plain:
+                    found = _scan_part(zf, member, shared=shared)
+                formulas = formulas or (found and not shared)
             except _TooLong as exc:
                 sheet = None if member in parts else _sheet_names(zf).get(member, member)
                 raise _refusal(name, sheet, exc) from None
@@ -160,6 +241,7 @@ def scan_xlsx(path: Path, exact: bool = False) -> None:
                 # A damaged member (bad CRC, truncated deflate stream, unknown compression).
                 raise BadInput(tr("文件内容已损坏（{p}：{e}）。", "The file content is damaged ({p}: {e}).",
                                   p=member, e=exc), file=name) from None
+    return formulas
 
 
 def _refusal(file: str, sheet: str | None, exc: _TooLong) -> BadInput:

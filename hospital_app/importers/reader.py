@@ -8,8 +8,9 @@ formula, which ``Table.records`` reports (IMPORT.md: we never evaluate formulas)
 
 - xlsx is read with ``data_only=False``: openpyxl marks a formula cell with
   ``data_type == "f"`` (its value is the "=..." text), so a *text* cell that merely
-  starts with "=" ("=1+2制药") stays data. Iterating read-only cells costs the same
-  as ``values_only`` (measured on 50 000 × 16 cells: the XML parse dominates).
+  starts with "=" ("=1+2制药") stays data. A workbook whose worksheets hold no formula
+  element at all (``limits.scan_xlsx`` tells, from the bytes it reads anyway) is read
+  as ``values_only``: no cell object per cell, ~8 % of a monthly import (issue 21).
 - xls (xlrd) keeps no formulas, only their results.
 - CSV has no cell types: a text starting with "=" counts as a formula there.
 
@@ -43,12 +44,15 @@ _damaged = damaged
 class XlsxSource:
     """openpyxl in read-only mode, rows streamed; formula cells known by their cell type."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, formulas: bool = True) -> None:
+        """``formulas=False``: the caller knows that no worksheet holds a formula
+        (``limits.scan_xlsx``), so cells are read as plain values."""
         import openpyxl
 
         safety.ensure_defusedxml()
         self.file = path.name
         self._path = path
+        self._formulas = formulas
         # A file object, not the path: openpyxl refuses a name ending in .xls, and platforms name
         # their xlsx exports .xls (IMPORT.md v2 "File types lie"); the content was sniffed already.
         self._fh = open(path, "rb")
@@ -67,6 +71,10 @@ class XlsxSource:
         row_no = 0
         try:
             ws.reset_dimensions()  # some exporters write a wrong <dimension>; read what is there
+            if not self._formulas:
+                for row_no, cells in enumerate(ws.iter_rows(values_only=True), start=1):
+                    yield row_no, [cell_text(v) if v.__class__ is str else v for v in cells], ()
+                return
             for row_no, cells in enumerate(ws.iter_rows(), start=1):
                 values = [cell_text(v) if v.__class__ is str else v for v in (c.value for c in cells)]
                 formulas = tuple(i for i, c in enumerate(cells) if c.data_type == "f")
@@ -229,8 +237,9 @@ def open_source(path: Path, max_mb: int):
 
     kind = safety.sniff(path, max_mb)
     if kind == "xlsx":
-        limits.scan_xlsx(path)  # shared strings and cells bounded before openpyxl reads a byte
-        return limits.Bounded(XlsxSource(path))
+        # shared strings and cells bounded before openpyxl reads a byte; formulas found on the way
+        formulas = limits.scan_xlsx(path)
+        return limits.Bounded(XlsxSource(path, formulas=formulas))
     if kind == "xls":
         return limits.Bounded(XlsSource(path))
     if kind == "html":
