@@ -66,7 +66,9 @@ def _clean_env(home: Path) -> dict[str, str]:
 
 
 def check(folder: Path) -> None:
-    """Run the bundle alone: init, demo, a self-check PDF with embedded fonts, gui --smoke."""
+    """Run the bundle alone: init, demo, a dry-run import of a published provincial list (the
+    xlsx readers, python-calamine's compiled module included), a self-check PDF with embedded
+    fonts, gui --smoke."""
     exe = folder / ("hospital-app.exe" if os.name == "nt" else "hospital-app")
     home = Path(tempfile.mkdtemp(prefix="hospital-app-bundle-"))
     db = home / "数据 目录" / "hospital.db"
@@ -76,6 +78,8 @@ def check(folder: Path) -> None:
     steps = [
         ["--db", str(db), "init"],
         ["--db", str(db), "--as-of", "2025-07-15", "demo"],
+        ["--db", str(db), "import", "products", str(ROOT / "tests" / "data" / "real" / "hainan_consumables_50.xlsx"),
+         "--batch", "海南", "--dry-run"],
         ["--db", str(db), "settings", "set", "hospital.name", "演示市人民医院"],
         ["--db", str(db), "--as-of", "2025-07-15", "report", "self-check", "--period", "2025Q2",
          "--out", str(pdf)],
