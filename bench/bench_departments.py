@@ -33,7 +33,7 @@ sys.path.insert(0, str(HERE))
 
 from bench_import import time_openpyxl  # noqa: E402
 from bench_progress import measure  # noqa: E402
-from common import PY, ROOT, cli, result, with_dimension  # noqa: E402
+from common import PY, ROOT, cli, result, as_exported  # noqa: E402
 
 AS_OF = date(2026, 6, 30)
 IMPORT_TARGET = 2.0
@@ -69,7 +69,7 @@ def generate(path: Path, db_file: Path, rows: int) -> None:
         ws.append([day, dept, code, generic, spec, -qty if back else qty, pack_unit if by_pack else base_unit,
                    "退药" if back else "发药"])
     wb.save(path)
-    with_dimension(path, f"A1:H{rows + 2}")  # title, header, lines
+    as_exported(path, f"A1:H{rows + 2}")  # title, header, lines
 
 
 def time_import(path: Path, db_file: Path) -> tuple[float, dict, int]:

@@ -52,9 +52,9 @@ def generate(path: Path, rows: int) -> None:
                    DISTRIBUTORS[i % 3], qty, "盒", price, round(price * qty, 2),
                    t + timedelta(hours=2), t + timedelta(days=1), (t + timedelta(days=2)).date()])
     wb.save(path)
-    from common import with_dimension
+    from common import as_exported
 
-    with_dimension(path, f"A1:P{rows + 4}")  # title, export time, blank, header, lines
+    as_exported(path, f"A1:P{rows + 4}")  # title, export time, blank, header, lines
 
 
 def generate_month(path: Path, db_file: Path, rows: int) -> None:
@@ -85,9 +85,9 @@ def generate_month(path: Path, db_file: Path, rows: int) -> None:
                    round(price * qty, 2), t + timedelta(hours=2), t + timedelta(days=1),
                    (t + timedelta(days=2)).date()])
     wb.save(path)
-    from common import with_dimension
+    from common import as_exported
 
-    with_dimension(path, f"A1:P{rows + 3}")  # title, blank, header, lines
+    as_exported(path, f"A1:P{rows + 3}")  # title, blank, header, lines
 
 
 def time_openpyxl(path: Path) -> float:

@@ -42,9 +42,9 @@ def generate(path: Path, rows: int) -> None:
             n += 1
         copy += 1
     wb.save(path)
-    from common import with_dimension
+    from common import as_exported
 
-    with_dimension(path, f"A1:F{rows + 1}")  # header, rows
+    as_exported(path, f"A1:F{rows + 1}")  # header, rows
 
 
 def time_openpyxl(path: Path) -> float:
