@@ -6,8 +6,20 @@ from __future__ import annotations
 from typing import Callable
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
+from db.sql_hints import indexed_by, unique_index
 from hospital_app.services.importing.run import Run
+
+
+def existing_rows(session: Session, model, compare: tuple[str, ...], keys: list[str]):
+    """SELECT dedup_key, id and the ``compare`` columns of the rows whose ``dedup_key`` is among
+    ``keys`` — through the key's unique index on SQLite whatever the statistics say
+    (``sql_hints.unique_index``)."""
+    table = model.__table__
+    index = unique_index(session, table, "dedup_key")
+    t = indexed_by(table, index) if index else table
+    return select(t.c.dedup_key, t.c.id, *(t.c[c] for c in compare)).where(t.c.dedup_key.in_(keys))
 
 
 def flush_by_key(run: Run, model, pending: list[dict], compare: tuple[str, ...], run_id: int | None, *,
@@ -22,9 +34,8 @@ def flush_by_key(run: Run, model, pending: list[dict], compare: tuple[str, ...],
     table's audit digest keeps their text before). ``pending`` is emptied."""
     if not pending:
         return
-    cols = [getattr(model, c) for c in compare]
     existing = {row[0]: row for row in run.s.execute(
-        select(model.dedup_key, model.id, *cols).where(model.dedup_key.in_([p["dedup_key"] for p in pending])))}
+        existing_rows(run.s, model, compare, [p["dedup_key"] for p in pending]))}
     inserts, updates = [], []
     for p in pending:
         old = existing.get(p["dedup_key"])
