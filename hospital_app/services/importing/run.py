@@ -112,6 +112,8 @@ class Run:
             self._quiet -= 1
 
     def text(self, rec: Record, fname: str, required: bool = False) -> str | None:
+        if not required and rec.values.get(fname) is None:
+            return None  # an absent column or an empty cell: the common case, 13 calls a line
         return self.get(rec, fname, V.text, required)
 
     def records(self) -> Iterable[Record]:
