@@ -170,33 +170,49 @@ def _plainly_within(zf: zipfile.ZipFile, member: str, shared: bool) -> tuple[boo
     return plain, formulas, typed
 
 
+_ATTRIBUTE = re.compile(r"""([\w:]+)\s*=\s*(["'])(.*?)\2""", re.S)
+_RELS_MAX = 1 << 22  # a relationships part is a few hundred bytes; a larger one is not read
+
+
+def _attributes(element: str) -> dict[str, str]:
+    """An XML start tag's attributes by local name, in any order and either quote."""
+    return {k.rsplit(":", 1)[-1]: v for k, _, v in _ATTRIBUTE.findall(element)}
+
+
+def _relationships(zf: zipfile.ZipFile, rels: str) -> list[dict[str, str]]:
+    """The relationships of one .rels part, each with ``part``: its target resolved against the
+    folder of the part the relationships belong to (absolute targets from the package root)."""
+    folder = rels.rsplit("_rels/", 1)[0].rstrip("/")
+    out = []
+    for element in re.findall(r"<(?:\w+:)?Relationship\b[^>]*>", zf.read(rels).decode("utf-8", "replace")):
+        attrs = _attributes(element)
+        target = attrs.get("Target", "")
+        attrs["part"] = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
+            posixpath.join(folder, target))
+        out.append(attrs)
+    return out
+
+
 def _sheet_names(zf: zipfile.ZipFile) -> dict[str, str]:
     """worksheet part → sheet name, for messages (best effort; small parts only)."""
-    names: dict[str, str] = {}
     try:
         workbook = zf.read("xl/workbook.xml").decode("utf-8", "replace")
-        rels = zf.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
+        parts = {r.get("Id"): r["part"] for r in _relationships(zf, "xl/_rels/workbook.xml.rels")}
     except KeyError:
-        return names
-    targets = dict(re.findall(r'Id="([^"]+)"[^>]*Target="([^"]+)"', rels))
-    targets.update({k: v for v, k in re.findall(r'Target="([^"]+)"[^>]*Id="([^"]+)"', rels)})
-    for sheet, rid in re.findall(r'<(?:\w+:)?sheet\b[^>]*name="([^"]*)"[^>]*r:id="([^"]+)"', workbook):
-        target = targets.get(rid, "")
-        names["xl/" + target.lstrip("/").removeprefix("xl/")] = sheet
+        return {}
+    names = {}
+    for element in re.findall(r"<(?:\w+:)?sheet\b[^>]*>", workbook):
+        attrs = _attributes(element)
+        if attrs.get("id") in parts and "name" in attrs:
+            names[parts[attrs["id"]]] = attrs["name"]
     return names
-
-
-_ATTRIBUTE = re.compile(r"""([\w:]+)\s*=\s*(["'])(.*?)\2""", re.S)
-
-
-_RELS_MAX = 1 << 22  # a relationships part is a few hundred bytes; a larger one is not read
 
 
 def _worksheet_parts(zf: zipfile.ZipFile, members: list[str]) -> tuple[list[str], bool]:
     """Every worksheet part: those under xl/worksheets/ and every target of a worksheet
     relationship in any .rels part (openpyxl follows the workbook's relationships, which a
-    generator may point elsewhere), resolved against the folder of the part they belong to.
-    The flag is False when a relationships part was too large to read (some may be missing)."""
+    generator may point elsewhere). The flag is False when a relationships part was too large
+    to read (some may be missing)."""
     present = set(members)
     found = {m for m in members if m.startswith("xl/worksheets/") and m.endswith(".xml")}
     complete = True
@@ -204,17 +220,9 @@ def _worksheet_parts(zf: zipfile.ZipFile, members: list[str]) -> tuple[list[str]
         if zf.getinfo(rels).file_size > _RELS_MAX:
             complete = False
             continue
-        folder = rels.rsplit("_rels/", 1)[0].rstrip("/")
-        text = zf.read(rels).decode("utf-8", "replace")
-        for element in re.findall(r"<(?:\w+:)?Relationship\b[^>]*>", text):
-            attrs = {k.rsplit(":", 1)[-1]: v for k, _, v in _ATTRIBUTE.findall(element)}
-            if not attrs.get("Type", "").endswith("/worksheet") or attrs.get("TargetMode") == "External":
-                continue
-            target = attrs.get("Target", "")
-            part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
-                posixpath.join(folder, target))
-            if part in present:
-                found.add(part)
+        found.update(r["part"] for r in _relationships(zf, rels)
+                     if r.get("Type", "").endswith("/worksheet") and r.get("TargetMode") != "External"
+                     and r["part"] in present)
     return sorted(found), complete
 
 
