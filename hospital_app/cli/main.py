@@ -171,8 +171,15 @@ def _print_error(exc: AppError) -> None:
     headline = getattr(exc, "summary", None) if listed else None
     text = headline or exc.message
     file = (exc.file or next((p.file for p in exc.problems if p.file), None)) if isinstance(exc, BadInput) else None
-    if not listed and file and file not in text:
-        text = tr("文件“{f}”：", "File '{f}': ", f=file) + text  # say which file, always
+    if not listed:  # say which file, always, and where in it when known (a damaged sheet, a long cell)
+        p = exc.problems[0] if isinstance(exc, BadInput) and exc.problems else None
+        where = [part for part in (
+            file and file not in text and tr("文件“{v}”", "File '{v}'", v=file),
+            p and p.sheet and p.sheet not in text and tr("工作表“{v}”", "sheet '{v}'", v=p.sheet),
+            p and p.row and tr("第 {v} 行", "row {v}", v=p.row),
+            p and p.column and tr("列“{v}”", "column '{v}'", v=p.column)) if part]
+        if where:
+            text = tr("，", ", ").join(where) + tr("：", ": ") + text
     sys.stderr.write(tr("错误：", "Error: ") + mask_text(text) + "\n")
     if listed:
         for p in exc.problems:

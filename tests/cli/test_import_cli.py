@@ -289,3 +289,29 @@ def test_failed_import_text_states_each_problem_once(run_cli, db_path):
     assert lines[0] == "错误：导入失败：发现 2196 处问题，没有写入任何数据。"
     assert sum("“中选企业”不能为空" in line for line in lines) == 1
     assert lines[1].startswith("  - 文件 guizhou_selected_drugs.xlsx, 工作表 Sheet1, 第 3 行")
+
+
+def test_a_single_problem_names_its_sheet_row_and_column(run_cli, db_path, tmp_path):
+    """GIVEN a CSV whose B3 holds 12 000 characters, then an xlsx whose sheet is cut in the middle
+    WHEN imported THEN exit 3, one line naming the file and where in it (sheet, row, column for
+    the cell; the sheet for the damaged part), and nothing is written."""
+    from db.models import Product
+    from db.session import open_database
+
+    long = tmp_path / "long.csv"
+    long.write_text("通用名,备注\n甲,短\n乙," + "长" * 12_000 + "\n", encoding="utf-8")
+    res = run_cli("--db", str(db_path), "import", "products", long, "--batch", "X")
+    assert res.code == 3 and "Traceback" not in res.err
+    assert res.err.startswith("错误：文件“long.csv”，工作表“long”，第 3 行，列“B”：单元格内容超过 10,000 个字符")
+    original = Path(__file__).resolve().parent.parent / "data" / "platform_purchases_2023-09_2025-08.xlsx"
+    cut = tmp_path / "cut.xlsx"
+    with zipfile.ZipFile(original) as zin, zipfile.ZipFile(cut, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            zout.writestr(item, data[:len(data) // 2] if item.filename == "xl/worksheets/sheet1.xml" else data)
+    res = run_cli("--db", str(db_path), "import", "purchases", cut)
+    assert res.code == 3 and res.err.startswith("错误：文件“cut.xlsx”，工作表“采购明细”：文件内容已损坏")
+    database = open_database(str(db_path))
+    with database.session() as s:
+        assert s.query(Product).count() == 0
+    database.dispose()
