@@ -10,6 +10,7 @@ one builder each here and are printed when the service fills their list.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -227,8 +228,9 @@ def _share(head: _Sections, data: SelfCheckData) -> list[Flowable]:
         header = [tr("通用名", "Generic name"), tr("非中选占比", "Share"), tr("控制上限", "Limit"), tr("结论", "Result")]
         widths = [W - 100 * mm, 30 * mm, 30 * mm, 40 * mm]
         if data.departments is not None:  # R21: who buys the non-selected products
+            departments = DepartmentIndex(data.departments)
             for row, r in zip(rows, data.nonselected):
-                row.append(share_departments(data, r["generic_name"]) if r["over"] else "")
+                row.append(departments.share(r["generic_name"]) if r["over"] else "")
             header.append(tr("使用非中选产品的主要科室", "Main departments using non-selected"))
             widths = [W - 142 * mm, 22 * mm, 22 * mm, 22 * mm, 76 * mm]
         out.append(doc.data_table(header, rows, widths, font_size=8.5, align_right=[1, 2],
@@ -501,23 +503,41 @@ def _names(rows: list[DepartmentLine]) -> str:
     return tr("、", ", ").join(dict.fromkeys(r.department for r in rows if r.department))
 
 
-def lag_departments(data: SelfCheckData, row: dict) -> str:
-    """R21: the departments behind a product row's problem (its own lines; for an R9 finding
-    listed once per generic name, that generic name's lines of the same period)."""
-    if not data.departments:
-        return ""
-    start = row.get("period_start")
-    mine = [r for r in data.departments if r.period_start is not None and r.period_start.isoformat() == start]
-    own = [r for r in mine if r.product_id == row.get("product_id")]
-    if not own and "share_over" in (row.get("flags") or []):
-        own = [r for r in mine if r.share_over and not r.lagging and r.generic_name == row.get("generic_name")]
-    return _names(own)
+class DepartmentIndex:
+    """R21: the report's department lines by the problem they are behind, looked up per row.
 
+    Built once per section: a self-check has hundreds of problem rows and thousands of
+    department lines, and a scan of every line per row was quadratic (0.2 s of the 2 000-product
+    report, issue 21). Lines keep the report's order within each key."""
 
-def share_departments(data: SelfCheckData, generic_name: str) -> str:
-    """R21: the departments using non-selected products of a generic name above the R9 limit."""
-    return _names([r for r in data.departments or [] if r.share_over and r.generic_name == generic_name
-                   and r.nonselected > 0])
+    def __init__(self, lines: list[DepartmentLine] | None) -> None:
+        self.any = bool(lines)
+        self._own: dict[tuple, list[DepartmentLine]] = defaultdict(list)
+        self._share_of_period: dict[tuple, list[DepartmentLine]] = defaultdict(list)
+        self._share_over: dict[str, list[DepartmentLine]] = defaultdict(list)
+        for r in lines or ():
+            if r.period_start is not None:
+                start = r.period_start.isoformat()
+                self._own[(start, r.product_id)].append(r)
+                if r.share_over and not r.lagging:
+                    self._share_of_period[(start, r.generic_name)].append(r)
+            if r.share_over and r.nonselected > 0:
+                self._share_over[r.generic_name].append(r)
+
+    def lagging(self, row: dict) -> str:
+        """The departments behind a product row's problem (its own lines; for an R9 finding
+        listed once per generic name, that generic name's lines of the same period)."""
+        if not self.any:
+            return ""
+        start = row.get("period_start")
+        own = self._own.get((start, row.get("product_id")), [])
+        if not own and "share_over" in (row.get("flags") or []):
+            own = self._share_of_period.get((start, row.get("generic_name")), [])
+        return _names(own)
+
+    def share(self, generic_name: str) -> str:
+        """The departments using non-selected products of a generic name above the R9 limit."""
+        return _names(self._share_over.get(generic_name, []))
 
 
 def _findings(head: _Sections, data: SelfCheckData) -> list[Flowable]:
@@ -529,9 +549,10 @@ def _findings(head: _Sections, data: SelfCheckData) -> list[Flowable]:
                if r.get("failed_reasons") or r.get("status") in ("behind", "severely_behind", "not_started")]
     out.append(_sub(2, tr("未完成原因", "Causes")))
     if lagging:
+        departments = DepartmentIndex(data.departments)
         rows = [[r["generic_name"], r.get("spec") or "", r.get("batch") or "",
                  failed_text(r["failed_reasons"]) if r.get("failed_reasons") else doc.status_label(r["status"]),
-                 _cause(data, r)] for r in lagging]
+                 _cause(departments, r)] for r in lagging]
         out.append(doc.data_table([tr("通用名", "Generic name"), tr("规格", "Spec"), tr("批次", "Batch"),
                                    tr("问题", "Problem"), tr("未完成原因", "Cause")], rows,
                                   [34 * mm, 22 * mm, 34 * mm, 34 * mm, W - 124 * mm], font_size=8))
@@ -560,10 +581,10 @@ def _findings(head: _Sections, data: SelfCheckData) -> list[Flowable]:
     return out
 
 
-def _cause(data: SelfCheckData, row: dict) -> str:
+def _cause(departments: DepartmentIndex, row: dict) -> str:
     """The pharmacist's 未完成原因, then the departments behind the product (R21)."""
     cause = row.get("lag_reason") or tr("未填写", "not given")
-    names = lag_departments(data, row)
+    names = departments.lagging(row)
     return cause + ("\n" + tr("涉及科室：{d}", "Departments: {d}", d=names) if names else "")
 
 

@@ -254,21 +254,7 @@ def product_table(rows: list[dict], *, font_size: float = 7, ended: bool = False
     measure = pdfmetrics.getFont(doc.FONT).stringWidth
     labels = {key: doc.status_label(key) for key in STATUS_ORDER}
     data: list[list[str]] = [[doc.wrap_text(h, avail[i], font_size) for i, h in enumerate(header)]]
-    cmds: list[tuple] = [
-        ("FONTNAME", (0, 0), (-1, -1), doc.FONT),
-        ("FONTSIZE", (0, 0), (-1, -1), font_size),
-        ("LEADING", (0, 0), (-1, -1), font_size * 1.25),
-        ("TEXTCOLOR", (0, 0), (-1, -1), doc.INK),
-        ("GRID", (0, 0), (-1, -1), 0.4, doc.GRID),
-        ("BOX", (0, 0), (-1, -1), 0.8, doc.RULE),
-        ("BACKGROUND", (0, 0), (-1, 0), doc.HEAD_BG),
-        ("ALIGN", (0, 0), (-1, 0), "CENTER"),
-        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-        ("LEFTPADDING", (0, 0), (-1, -1), doc._PAD),
-        ("RIGHTPADDING", (0, 0), (-1, -1), doc._PAD),
-        ("TOPPADDING", (0, 0), (-1, -1), 2),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
-    ]
+    cmds = doc.text_table_style(font_size)
     cmds += [("ALIGN", (c, 1), (c, -1), "RIGHT") for c in NUMERIC_COLS]
     cmds.append(("ALIGN", (STATUS_COL, 1), (STATUS_COL, -1), "CENTER"))
     colours: list[Any] = [None]  # per table row (None: the header, no status)
@@ -285,7 +271,8 @@ def product_table(rows: list[dict], *, font_size: float = 7, ended: bool = False
                 cmds.append(("TEXTCOLOR", (STATUS_COL, start), (STATUS_COL, k - 1), colours[start][0]))
                 cmds.append(("BACKGROUND", (STATUS_COL, start), (STATUS_COL, k - 1), colours[start][1]))
             start = k
-    table = Table(data, colWidths=list(widths), repeatRows=1, hAlign="LEFT")
+    table = Table(data, colWidths=list(widths), rowHeights=doc.text_row_heights(data, font_size),
+                  repeatRows=1, hAlign="LEFT")
     table.setStyle(TableStyle(cmds))
     return table
 

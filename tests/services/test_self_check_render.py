@@ -104,3 +104,60 @@ def test_reportlab_uses_its_c_accelerator():
 
     assert type(rl_accel.fp_str).__name__ == "builtin_function_or_method"
     assert type(rl_accel.instanceStringWidthTTF).__name__ == "builtin_function_or_method"
+
+
+def _measured_by_reportlab(table) -> list[float]:
+    """The row heights reportlab measures itself for the same cells, style and widths."""
+    bare = sc.Table([list(r) for r in table._cellvalues], colWidths=table._colWidths, repeatRows=1)
+    bare._cellStyles = table._cellStyles  # the same per-cell font, leading and padding
+    bare.wrap(sum(table._colWidths), 10_000)
+    return list(bare._rowHeights)
+
+
+def test_text_tables_give_the_row_heights_reportlab_would_measure():
+    """GIVEN text tables with one-, two- and three-line cells (a period, a wrapped name, an empty
+    cell), at the self-check's two font sizes WHEN built with ``text_row_heights`` up front (issue 21:
+    reportlab's own measuring is quadratic in a table's length) THEN every row is exactly as high
+    as reportlab measures it for the same cells and style — the layout does not change."""
+    rows = [_row("氨氯地平片" * 6, "2024年第九批", "severely_behind", 3),
+            _row("阿莫西林胶囊", "2024年第九批", "on_track", 1, spec=None, manufacturer=""),
+            _row("二甲双胍片", "2024年第九批", "completed", 2, flags=["failed", "share_over", "clustered"])]
+    product = sc.product_tables(rows)[1]
+    assert len({h for h in product._argH}) >= 2  # the rows really differ in height
+    assert product._argH == _measured_by_reportlab(product)
+    data = doc.data_table(["序号", "问题很长很长很长很长很长很长"], [[1, "第一行\n第二行\n第三行"], [2, ""], [3, None]],
+                          [10 * doc.mm, 20 * doc.mm], font_size=8.5)
+    assert data._argH == _measured_by_reportlab(data)
+    assert data._argH[1] > data._argH[2] == data._argH[3]
+
+
+def test_department_index_finds_the_lines_a_scan_of_every_line_finds():
+    """GIVEN R21 department lines of two periods and generic names WHEN the self-check looks up the
+    departments behind a lagging row, a row with only an R9 finding and a generic name above the
+    limit THEN it names what a scan of every line names (issue 21: the scan per row was quadratic):
+    the row's own lines of its period, else the generic name's share lines of that period, and
+    for the share table the lines with non-selected use — each department once, in report order."""
+    from datetime import date
+
+    from hospital_app.reports.model import DepartmentLine
+
+    p1, p2 = date(2025, 1, 1), date(2026, 1, 1)
+    line = lambda dept, generic, pid, start, **kw: DepartmentLine(  # noqa: E731
+        dept, generic, kw.pop("selected", 10), kw.pop("nonselected", 0), None, 0, product_id=pid,
+        period_start=start, **kw)
+    index = sc.DepartmentIndex([
+        line("心内科", "氨氯地平片", 1, p1, lagging=True),
+        line("老年科", "氨氯地平片", 1, p1, lagging=True),
+        line("心内科", "氨氯地平片", 1, p2, lagging=True),  # another period of the same product
+        line("内分泌科", "二甲双胍片", 2, p1, share_over=True, nonselected=30),
+        line("呼吸科", "二甲双胍片", 2, p1, share_over=True, nonselected=0),
+        line("内分泌科", "二甲双胍片", 2, p1, share_over=True, nonselected=5),  # named once
+    ])
+    assert index.lagging({"period_start": "2025-01-01", "product_id": 1}) == "心内科、老年科"
+    assert index.lagging({"period_start": "2026-01-01", "product_id": 1}) == "心内科"
+    assert index.lagging({"period_start": "2025-01-01", "product_id": 9, "generic_name": "二甲双胍片",
+                          "flags": ["share_over"]}) == "内分泌科、呼吸科"
+    assert index.lagging({"period_start": "2025-01-01", "product_id": 9, "generic_name": "二甲双胍片"}) == ""
+    assert index.share("二甲双胍片") == "内分泌科"
+    assert index.share("氨氯地平片") == ""
+    assert sc.DepartmentIndex(None).lagging({"period_start": "2025-01-01", "product_id": 1}) == ""
