@@ -11,10 +11,10 @@ from datetime import date, timedelta
 from fractions import Fraction
 from typing import Iterable
 
-from hospital_app.domain.targets import round_half_up
+from hospital_app.domain.targets import half_up_quotient
 from hospital_app.services.progress.engine import schedule_of
 from hospital_app.services.progress.model import ProgressRow
-from hospital_app.services.progress.weights import PRODUCTS, Weights
+from hospital_app.services.progress.weights import PRODUCTS, Weights, exact_sum
 
 
 @dataclass
@@ -49,18 +49,24 @@ def burn_up(rows: Iterable[ProgressRow], as_of: date, weights: Weights) -> BurnU
     periods: dict[tuple[date, date, int], Fraction] = defaultdict(Fraction)
     for r in rows:  # products sharing a period still round one by one (target_to_date is per product)
         periods[(r.period_start, r.period_end, r.agreed_volume)] += weights.of(r)
-    schedule = [float(sum((w * round_half_up(schedule_of(s, e, min(d, e)) * v)
-                           for (s, e, v), w in periods.items() if d >= s), Fraction(0))) for d in ends]
-    monthly: dict[str, Fraction] = defaultdict(Fraction)
+    schedule = []
+    for d in ends:  # Σ w·round(S·V) exactly, numerators added per denominator (no Fraction per term)
+        terms = []
+        for (s, e, v), w in periods.items():
+            if d >= s:
+                at = schedule_of(s, e, min(d, e))
+                terms.append((w.numerator * half_up_quotient(at.numerator * v, at.denominator), w.denominator))
+        schedule.append(float(exact_sum(terms)))
+    monthly: dict[str, list[tuple[int, int]]] = defaultdict(list)
     for r in rows:
         w = weights.of(r)
         for m in r.months:
-            monthly[m.label] += w * m.purchased
+            monthly[m.label].append((w.numerator * m.purchased, w.denominator))
     purchased, total = [], Fraction(0)
     for label, d in zip(labels, ends):
         if d.replace(day=1) > as_of:
             break
-        total += monthly.get(label, Fraction(0))
+        total += exact_sum(monthly.get(label, ()))
         purchased.append(float(total))
     agreed = float(sum((weights.of(r) * r.agreed_volume for r in rows), Fraction(0)))
     if weights.kind == PRODUCTS and agreed:  # the products' average completion: 1.0 = every volume bought
