@@ -36,6 +36,20 @@ def test_r7_targets_of_worked_example():
     assert sum(targets) == 12000
 
 
+def test_r7_month_targets_carry_their_days_key_and_label_and_cannot_be_changed():
+    """GIVEN the example period WHEN spreading V = 12 000 THEN each month carries its days inside the
+    period, its weight, its (year, month) key and its "YYYY-MM" label (the first and last months
+    cut at the period's ends); and a month target cannot be changed in place (the targets of a
+    period are cached and shared by every product with the same volume, issue 21)."""
+    first, *_, last = monthly_targets(S, E, 12000)
+    assert (first.first_day, first.last_day, first.weight, first.key, first.label, first.target) == \
+        (date(2024, 9, 20), date(2024, 9, 30), Fraction(11, 30), (2024, 9), "2024-09", 367)
+    assert (last.first_day, last.last_day, last.weight, last.key, last.label, last.target) == \
+        (date(2025, 9, 1), date(2025, 9, 19), Fraction(19, 30), (2025, 9), "2025-09", 633)
+    with pytest.raises(AttributeError):
+        first.target = 0
+
+
 def test_r7_schedule_and_target_to_date_on_2025_03_31():
     """GIVEN the example WHEN d = 2025-03-31 THEN S = 6.3667/12 = 53.06 % and target_to_date = 6 367."""
     s = schedule(S, E, date(2025, 3, 31))
