@@ -187,12 +187,21 @@ def iter_payments(session: Session, as_of: date, open_only: bool = False,
         yield from _iter_rows(session, query, as_of, names)
 
 
-def count_open(session: Session, as_of: date) -> int:
+def count_open(session: Session, as_of: date, alerts: list[Alert] | None = None) -> int:
     """How many deliveries ``list_payments(session, as_of, open_only=True)`` lists, counted in
-    SQL over the same queries (the dashboard's figure, without making 20 000 rows)."""
+    SQL over the same queries (the dashboard's figure, without making 20 000 rows).
+
+    ``alerts``: the R5 findings of ``payment_alerts(session, as_of)`` when the caller has them —
+    their counts are the overdue deliveries already counted (the same ``_overdue`` read), so
+    only the deliveries not yet due are counted here."""
     session.flush()
-    return sum(session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-               for query in _queries(session, as_of, True, None, None))
+    queries = _queries(session, as_of, True, None, None)
+    counted = 0
+    if alerts is not None:  # the first query is the overdue one (``_queries``)
+        queries = queries[1:]
+        counted = sum(a.extra["count"] for a in alerts if a.rule == "R5")
+    return counted + sum(session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+                         for query in queries)
 
 
 def _queries(session: Session, as_of: date, open_only: bool, accepted_from: date | None,

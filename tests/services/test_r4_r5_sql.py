@@ -12,6 +12,7 @@ from sqlalchemy import select
 from db.models import Company, Order, Payment
 from db.sql_time import within_hours
 from hospital_app.services.orders import order_alerts, order_stats
+from hospital_app.services.alerts import collect_alerts
 from hospital_app.services.payments import count_open, list_payments, payment_alerts
 
 H48 = timedelta(hours=48)
@@ -104,7 +105,8 @@ def test_r5_overdue_and_open_deliveries_in_sql(session):
     WHEN the open payments and the R5 alerts are computed
     THEN open = A1, A5, A2, A4 in acceptance order; one alert: 3 deliveries, 110.00 outstanding,
     earliest due 2025-04-30 (the alert's figures agree with the overdue open payments); the open
-    deliveries are counted as 4 in SQL (the dashboard's card)."""
+    deliveries are counted as 4 in SQL (the dashboard's card), also when the count takes the
+    overdue ones from the findings of the day (as the dashboard does)."""
     c = _company(session)
     rows = [("A1", date(2025, 3, 10), "100.00", [("60.00", date(2025, 4, 1))]),
             ("A2", date(2025, 4, 30), "50.00", []),
@@ -124,6 +126,8 @@ def test_r5_overdue_and_open_deliveries_in_sql(session):
     assert [(r["order_no"], r["paid_amount"], r["overdue"]) for r in open_rows] == [
         ("A1", "60.00", True), ("A5", "0.00", True), ("A2", "0.00", True), ("A4", "0.00", False)]
     assert count_open(session, as_of) == 4
+    assert count_open(session, as_of, alerts=collect_alerts(session, as_of)) == 4
+    assert count_open(session, as_of, alerts=[]) == 1  # no R5 finding given: only A4, not yet due
     [alert] = payment_alerts(session, as_of)
     assert alert.extra == {"count": 3, "amount": "110.00"}
     assert alert.since == date(2025, 5, 1)  # the day after the earliest due date, 2025-04-30

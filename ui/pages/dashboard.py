@@ -66,8 +66,8 @@ def load_dashboard(session, as_of: date) -> DashboardData:
         data.payments = list(islice(unpaid, PAYMENTS_SHOWN))
     finally:
         unpaid.close()  # the rest is never read: release the cursor now
-    data.open_payments = count_open(session, as_of)
     data.alerts = collect_alerts(session, as_of, report=report)
+    data.open_payments = count_open(session, as_of, alerts=data.alerts)  # the overdue ones: the R5 counts
     data.issues = list_issues(session, as_of, open_only=True)
     data.todo = todo_list(session, as_of, alerts=data.alerts, issues=data.issues)
     data.indicators = compute_indicators(session, as_of, report=report, batches_summary=data.batches)
