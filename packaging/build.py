@@ -67,34 +67,37 @@ def _clean_env(home: Path) -> dict[str, str]:
 
 def check(folder: Path) -> None:
     """Run the bundle alone: init, demo, a dry-run import of a published provincial list (the
-    xlsx readers, python-calamine's compiled module included), a self-check PDF with embedded
-    fonts, gui --smoke."""
+    xlsx readers, python-calamine's compiled module included), a dry-run import read by the
+    child reader process, a self-check PDF with embedded fonts, gui --smoke."""
     exe = folder / ("hospital-app.exe" if os.name == "nt" else "hospital-app")
     home = Path(tempfile.mkdtemp(prefix="hospital-app-bundle-"))
     db = home / "数据 目录" / "hospital.db"
     db.parent.mkdir()
     pdf = home / "自查自纠 2025Q2.pdf"
     env = _clean_env(home)
-    steps = [
-        ["--db", str(db), "init"],
-        ["--db", str(db), "--as-of", "2025-07-15", "demo"],
-        ["--db", str(db), "import", "products", str(ROOT / "tests" / "data" / "real" / "hainan_consumables_50.xlsx"),
-         "--batch", "海南", "--dry-run"],
-        ["--db", str(db), "settings", "set", "hospital.name", "演示市人民医院"],
-        ["--db", str(db), "--as-of", "2025-07-15", "report", "self-check", "--period", "2025Q2",
-         "--out", str(pdf)],
-        ["--db", str(db), "gui", "--smoke"],
-    ]
-    for args in steps:
+
+    def run(*args: str, **extra_env: str) -> None:
         start = time.perf_counter()
-        proc = subprocess.run([str(exe), *args], env=env, cwd=home, capture_output=True, timeout=600,
-                              stdin=subprocess.DEVNULL)
+        proc = subprocess.run([str(exe), *args], env={**env, **extra_env}, cwd=home, capture_output=True,
+                              timeout=600, stdin=subprocess.DEVNULL)
         took = time.perf_counter() - start
         out = proc.stdout.decode("utf-8", "replace").strip().splitlines()
         print(f"bundle: {' '.join(args[2:])} → exit {proc.returncode} in {took:.1f} s"
               f"{(': ' + out[-1]) if out else ''}", flush=True)
         if proc.returncode != 0:
             raise SystemExit(f"bundle check failed: {args}\n{proc.stderr.decode('utf-8', 'replace')[-3000:]}")
+
+    run("--db", str(db), "init")
+    run("--db", str(db), "--as-of", "2025-07-15", "demo")
+    run("--db", str(db), "import", "products", str(ROOT / "tests" / "data" / "real" / "hainan_consumables_50.xlsx"),
+        "--batch", "海南", "--dry-run")
+    # ISO-date cells send a workbook to openpyxl, and the setting sends every openpyxl read past its
+    # first rows to the child reader: the bundle must start itself as that child (freeze_support).
+    run("--db", str(db), "import", "purchases", str(_purchases_with_iso_dates(home / "采购 600.xlsx", db)),
+        "--dry-run", HOSPITAL_APP_READER_PROCESS_MB="0")
+    run("--db", str(db), "settings", "set", "hospital.name", "演示市人民医院")
+    run("--db", str(db), "--as-of", "2025-07-15", "report", "self-check", "--period", "2025Q2", "--out", str(pdf))
+    run("--db", str(db), "gui", "--smoke")
     if not pdf.read_bytes().startswith(b"%PDF-"):
         raise SystemExit("bundle check failed: the self-check is not a PDF")
     if shutil.which("pdffonts"):
@@ -104,6 +107,29 @@ def check(folder: Path) -> None:
             raise SystemExit(f"bundle check failed: fonts not embedded\n{fonts}")
         print("bundle: self-check PDF fonts embedded:", ", ".join(r.split()[0] for r in rows))
     shutil.rmtree(home, ignore_errors=True)
+
+
+def _purchases_with_iso_dates(path: Path, db: Path) -> Path:
+    """600 purchase lines of the demo's first selected product, the dates written as ISO-date cells
+    (``t="d"``), which python-calamine does not read: openpyxl does."""
+    import sqlite3
+    from datetime import date
+
+    from openpyxl import Workbook
+
+    with sqlite3.connect(db) as con:
+        name, form, spec, maker, unit = con.execute(
+            "SELECT p.generic_name, p.dosage_form, p.spec, c.name, p.base_unit FROM product p "
+            "JOIN company c ON c.id = p.manufacturer_id WHERE p.selected ORDER BY p.id LIMIT 1").fetchone()
+    wb = Workbook()
+    wb.iso_dates = True
+    ws = wb.active
+    ws.title = "采购明细"
+    ws.append(["采购日期", "通用名", "剂型", "规格", "生产企业", "采购数量", "单位", "采购金额（元）"])
+    for i in range(600):
+        ws.append([date(2025, 6, 1 + i % 28), name, form, spec, maker, 10 + i, unit, 12.5 * (i + 1)])
+    wb.save(path)
+    return path
 
 
 def main(argv: list[str] | None = None) -> int:

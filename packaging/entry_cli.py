@@ -1,5 +1,11 @@
 """Bundle entry point of ``hospital-app`` (the command line; no command starts the app)."""
 
+import multiprocessing
+
+# The bundle is its own Python: a child process (the reader of a big worksheet, issue 21) starts
+# this executable again, and freeze_support() runs the child's work instead of the app.
+multiprocessing.freeze_support()
+
 from hospital_app.cli.main import main
 
 raise SystemExit(main())

@@ -127,18 +127,41 @@ class CalamineSource:
             log.debug("closing %s failed", self.file, exc_info=True)
 
 
+def sheet_rows(ws, formulas: bool) -> Iterator[Row]:
+    """The rows of an openpyxl read-only worksheet, numbered from 1 (``XlsxSource.rows``; the child
+    reader runs the same loop). ``formulas=False``: plain values, no cell objects."""
+    if not formulas:
+        for row_no, cells in enumerate(ws.iter_rows(values_only=True), start=1):
+            yield row_no, [cell_text(v) if v.__class__ is str else v for v in cells], ()
+        return
+    for row_no, cells in enumerate(ws.iter_rows(), start=1):
+        values = [cell_text(v) if v.__class__ is str else v for v in (c.value for c in cells)]
+        found = tuple(i for i, c in enumerate(cells) if c.data_type == "f")
+        for i in found:  # array / data-table formulas arrive as objects: keep their text
+            if not isinstance(values[i], str):
+                values[i] = getattr(values[i], "text", None) or "=?"
+        yield row_no, values, found
+
+
+#: Rows read in-process before a big sheet is handed to the child reader: the header search and
+#: the preview stop before this, so they never start a process.
+HEAD_ROWS = 500
+
+
 class XlsxSource:
     """openpyxl in read-only mode, rows streamed; formula cells known by their cell type."""
 
-    def __init__(self, path: Path, formulas: bool = True) -> None:
+    def __init__(self, path: Path, formulas: bool = True, in_child: bool = False) -> None:
         """``formulas=False``: the caller knows that no worksheet holds a formula
-        (``limits.scan_xlsx``), so cells are read as plain values."""
+        (``limits.scan_xlsx``), so cells are read as plain values. ``in_child``: a sheet read past
+        its first ``HEAD_ROWS`` rows is read on by a child process (``child_reader``)."""
         import openpyxl
 
         safety.ensure_defusedxml()
         self.file = path.name
         self._path = path
         self._formulas = formulas
+        self._in_child = in_child
         # A file object, not the path: openpyxl refuses a name ending in .xls, and platforms name
         # their xlsx exports .xls (IMPORT.md v2 "File types lie"); the content was sniffed already.
         self._fh = open(path, "rb")
@@ -153,21 +176,35 @@ class XlsxSource:
         self.sheets = [_sheet(ws.title, ws.sheet_state != "visible") for ws in self._wb.worksheets]
 
     def rows(self, sheet: str) -> Iterator[Row]:
+        if not self._in_child:
+            yield from self._rows_here(sheet)
+            return
+        here = self._rows_here(sheet)
+        last = 0
+        for row in here:
+            if last >= HEAD_ROWS:  # a row past the head: a long sheet, the child reads on from it
+                here.close()
+                break
+            yield row
+            last = row[0]
+        else:
+            return  # the whole sheet was short
+        from hospital_app.importers import child_reader
+
+        rest = child_reader.rows(self._path, sheet, self._formulas, last,
+                                 lambda exc, row: self._damage(sheet, exc, row))
+        if rest is None:  # no process could be started: read on here
+            rest = (row for row in self._rows_here(sheet) if row[0] > last)
+        yield from rest
+
+    def _rows_here(self, sheet: str) -> Iterator[Row]:
         ws = self._wb[sheet]
         row_no = 0
         try:
             ws.reset_dimensions()  # some exporters write a wrong <dimension>; read what is there
-            if not self._formulas:
-                for row_no, cells in enumerate(ws.iter_rows(values_only=True), start=1):
-                    yield row_no, [cell_text(v) if v.__class__ is str else v for v in cells], ()
-                return
-            for row_no, cells in enumerate(ws.iter_rows(), start=1):
-                values = [cell_text(v) if v.__class__ is str else v for v in (c.value for c in cells)]
-                formulas = tuple(i for i, c in enumerate(cells) if c.data_type == "f")
-                for i in formulas:  # array / data-table formulas arrive as objects: keep their text
-                    if not isinstance(values[i], str):
-                        values[i] = getattr(values[i], "text", None) or "=?"
-                yield row_no, values, formulas
+            for row in sheet_rows(ws, self._formulas):
+                row_no = row[0]
+                yield row
         except BadInput:
             raise
         except Exception as exc:  # noqa: BLE001 - damaged XML inside a valid zip
@@ -327,7 +364,10 @@ def open_source(path: Path, max_mb: int):
         facts = limits.scan_xlsx(path)
         if not facts.formulas and not facts.typed_cells and facts.largest_sheet <= CALAMINE_MAX_BYTES:
             return limits.Bounded(CalamineSource(path))
-        return limits.Bounded(XlsxSource(path, formulas=facts.formulas))
+        from hospital_app.importers import child_reader
+
+        return limits.Bounded(XlsxSource(path, formulas=facts.formulas,
+                                         in_child=child_reader.wanted(facts.largest_sheet)))
     if kind == "xls":
         return limits.Bounded(XlsSource(path))
     if kind == "html":
