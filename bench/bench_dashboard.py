@@ -51,8 +51,8 @@ def pieces(session) -> list[tuple[str, float]]:
     timed("progress", lambda: progress.compute_progress(session, AS_OF))
     timed("batch summary", lambda: progress.batch_summary(session, AS_OF, held["progress"]))
     timed("unpaid shown", lambda: list(islice(iter_payments(session, AS_OF, open_only=True), PAYMENTS_SHOWN)))
-    timed("unpaid count", lambda: count_open(session, AS_OF))
     timed("alerts", lambda: collect_alerts(session, AS_OF, report=held["progress"]))
+    timed("unpaid count", lambda: count_open(session, AS_OF, alerts=held["alerts"]))
     timed("issues", lambda: list_issues(session, AS_OF, open_only=True))
     timed("to-do", lambda: todo_list(session, AS_OF, alerts=held["alerts"], issues=held["issues"]))
     timed("indicators", lambda: compute_indicators(session, AS_OF, report=held["progress"],
