@@ -7,7 +7,8 @@
    quantity, unit, type; 40 departments, every selected and non-selected product, 12 months
    up to the as-of date, 2 % returns) into DIR (default: a new folder under /tmp).
 2. Times openpyxl's read-only iteration of every cell and ``import departments`` of the same
-   file into the database (target: ≤ 2 × the iteration).
+   file into the database (target: ≤ 2 × the iteration). The import reads this sheet with a
+   child process (``importers.child_reader``); its peak memory is added to the import's.
 3. Times, each in a fresh process, interleaved, best of N: a trivial command
    (``calendar is-workday``), ``departments --json`` and ``progress --json`` (which carries
    ``top_departments``) on the database now holding 1 000 000 usage lines (target: ≤ +0.5 s over
