@@ -14,7 +14,9 @@ formula, which ``Table.records`` reports (IMPORT.md: we never evaluate formulas)
   apart. Any other workbook is streamed by openpyxl (read-only) with ``data_only=False``:
   openpyxl marks a formula cell with ``data_type == "f"`` (its value is the "=..." text), so a
   *text* cell that merely starts with "=" ("=1+2制药") stays data; a workbook without any
-  formula is read there as ``values_only`` (no cell object per cell).
+  formula is read there as ``values_only`` (no cell object per cell). A sheet of at least
+  ``child_reader.MIN_BYTES`` is read past its first ``HEAD_ROWS`` rows by a child process running
+  the same row loop (``sheet_rows``), while the import works on the rows before (``child_reader``).
 - xls (xlrd) keeps no formulas, only their results.
 - CSV has no cell types: a text starting with "=" counts as a formula there.
 
