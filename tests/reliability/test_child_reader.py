@@ -7,7 +7,6 @@ where no process can be started."""
 from __future__ import annotations
 
 import multiprocessing
-import zipfile
 from datetime import datetime
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from openpyxl import Workbook
 from hospital_app.errors import BadInput
 from hospital_app.importers import child_reader, reader
 from hospital_app.importers.reader import XlsxSource
+from tests.reliability.test_formula_scan import _workbook
 
 HEAD = 3  # rows the parent reads itself before the child takes over (HEAD_ROWS, made small)
 
@@ -55,10 +55,10 @@ def _book(path: Path, n: int, formula_row: int | None = None) -> Path:
     return path
 
 
-def _read(path: Path, in_child: bool, formulas: bool) -> list:
+def _read(path: Path, in_child: bool, formulas: bool, sheet: str = "科室发药") -> list:
     source = XlsxSource(path, formulas=formulas, in_child=in_child)
     try:
-        return list(source.rows("科室发药"))
+        return list(source.rows(sheet))
     finally:
         source.close()
 
@@ -87,29 +87,11 @@ def test_a_short_sheet_never_starts_a_process(tmp_path, spy):
 
 
 def _with_bad_number(path: Path, bad_row: int, rows: int = 20) -> Path:
-    """A workbook whose sheet has a numeric cell holding letters at ``bad_row``: well-formed XML that
+    """A workbook (sheet "明细") whose numeric cell at ``bad_row`` holds letters: well-formed XML that
     openpyxl cannot convert."""
     cells = "".join(f'<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>行{r}</t></is></c><c r="B{r}"><v>'
                     f'{"abc" if r == bad_row else r}</v></c></row>' for r in range(1, rows + 1))
-    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-    with zipfile.ZipFile(path, "w") as zf:
-        zf.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/'
-                    'package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxml'
-                    'formats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
-                    '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-'
-                    'officedocument.spreadsheetml.sheet.main+xml"/></Types>')
-        zf.writestr("_rels/.rels", '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/'
-                    f'package/2006/relationships"><Relationship Id="rId1" Type="{rel}/officeDocument" '
-                    'Target="xl/workbook.xml"/></Relationships>')
-        zf.writestr("xl/workbook.xml", f'<?xml version="1.0"?><workbook xmlns="{main}" xmlns:r="{rel}"><sheets>'
-                    '<sheet name="科室发药" sheetId="1" r:id="rId1"/></sheets></workbook>')
-        zf.writestr("xl/_rels/workbook.xml.rels", '<?xml version="1.0"?><Relationships xmlns="http://schemas.'
-                    f'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="{rel}/'
-                    'worksheet" Target="worksheets/sheet1.xml"/></Relationships>')
-        zf.writestr("xl/worksheets/sheet1.xml", f'<?xml version="1.0"?><worksheet xmlns="{main}"><sheetData>'
-                                                f"{cells}</sheetData></worksheet>")
-    return path
+    return _workbook(path, cells)
 
 
 def test_a_cell_the_child_cannot_read_gives_the_in_process_error(tmp_path, spy):
@@ -118,13 +100,13 @@ def test_a_cell_the_child_cannot_read_gives_the_in_process_error(tmp_path, spy):
     parent words it; nothing of the child's reaches the user)."""
     path = _with_bad_number(tmp_path / "bad.xlsx", 12)
     with pytest.raises(BadInput) as here:
-        _read(path, in_child=False, formulas=False)
+        _read(path, in_child=False, formulas=False, sheet="明细")
     with pytest.raises(BadInput) as there:
-        _read(path, in_child=True, formulas=False)
+        _read(path, in_child=True, formulas=False, sheet="明细")
     assert spy == [True]
     assert (there.value.message, there.value.file, there.value.sheet, there.value.row) == \
         (here.value.message, here.value.file, here.value.sheet, here.value.row)
-    assert (there.value.sheet, there.value.row) == ("科室发药", 12)
+    assert (there.value.sheet, there.value.row) == ("明细", 12)
 
 
 def test_a_reader_closed_early_leaves_no_process(tmp_path, spy):
