@@ -10,7 +10,6 @@ one builder each here and are printed when the service fills their list.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -26,8 +25,8 @@ from hospital_app.reports.model import (
     AgreementBlock, DepartmentLine, PrepaymentLine, SelfCheckData, SupplierLine,
 )
 from hospital_app.reports.self_check_tables import (  # noqa: F401 - re-exported for callers and tests
-    PRODUCT_COLUMNS, STATUS_COL, STATUS_ORDER, BurnUpChart, _nice_step, cn_number, failed_text, flag_text, num, pct,
-    product_columns, product_row, product_table, product_tables,
+    PRODUCT_COLUMNS, STATUS_COL, STATUS_ORDER, BurnUpChart, DepartmentIndex, _nice_step, cn_number, failed_text,
+    flag_text, num, pct, product_columns, product_row, product_table, product_tables,
 )
 
 W = doc.CONTENT_WIDTH
@@ -497,47 +496,6 @@ def _department_table(rows: list[DepartmentLine]) -> Table:
                        font_size=8, align_right=[3, 4, 5, 6])
     t.setStyle([("LINEABOVE", (0, i), (1, i), 0.6, colors.white) for i in inner])
     return t
-
-
-def _names(rows: list[DepartmentLine]) -> str:
-    return tr("、", ", ").join(dict.fromkeys(r.department for r in rows if r.department))
-
-
-class DepartmentIndex:
-    """R21: the report's department lines by the problem they are behind, looked up per row.
-
-    Built once per section: a self-check has hundreds of problem rows and thousands of
-    department lines, and a scan of every line per row was quadratic (0.2 s of the 2 000-product
-    report, issue 21). Lines keep the report's order within each key."""
-
-    def __init__(self, lines: list[DepartmentLine] | None) -> None:
-        self.any = bool(lines)
-        self._own: dict[tuple, list[DepartmentLine]] = defaultdict(list)
-        self._share_of_period: dict[tuple, list[DepartmentLine]] = defaultdict(list)
-        self._share_over: dict[str, list[DepartmentLine]] = defaultdict(list)
-        for r in lines or ():
-            if r.period_start is not None:
-                start = r.period_start.isoformat()
-                self._own[(start, r.product_id)].append(r)
-                if r.share_over and not r.lagging:
-                    self._share_of_period[(start, r.generic_name)].append(r)
-            if r.share_over and r.nonselected > 0:
-                self._share_over[r.generic_name].append(r)
-
-    def lagging(self, row: dict) -> str:
-        """The departments behind a product row's problem (its own lines; for an R9 finding
-        listed once per generic name, that generic name's lines of the same period)."""
-        if not self.any:
-            return ""
-        start = row.get("period_start")
-        own = self._own.get((start, row.get("product_id")), [])
-        if not own and "share_over" in (row.get("flags") or []):
-            own = self._share_of_period.get((start, row.get("generic_name")), [])
-        return _names(own)
-
-    def share(self, generic_name: str) -> str:
-        """The departments using non-selected products of a generic name above the R9 limit."""
-        return _names(self._share_over.get(generic_name, []))
 
 
 def _findings(head: _Sections, data: SelfCheckData) -> list[Flowable]:

@@ -1,8 +1,10 @@
 """The self-check's charts and product tables (R7, R8): the per-batch burn-up drawn straight
-on the canvas and the landscape product table, one per batch (issue 12: fast at 2 000 products)."""
+on the canvas and the landscape product table, one per batch (issue 12: fast at 2 000 products);
+and the R21 departments behind each problem row, looked up by row (``DepartmentIndex``)."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import Any
 
 from reportlab.lib import colors
@@ -12,6 +14,7 @@ from hospital_app.domain.status import percent_text
 from hospital_app.i18n import tr
 from hospital_app.reports import document as doc
 from hospital_app.reports.document import mm
+from hospital_app.reports.model import DepartmentLine
 
 STATUS_ORDER = ("completed", "on_track", "behind", "severely_behind", "not_started", "exempt")
 
@@ -294,3 +297,42 @@ def product_tables(rows: list[dict], *, ended: bool = False) -> list[Flowable]:
     return out
 
 
+def _names(rows: list[DepartmentLine]) -> str:
+    return tr("、", ", ").join(dict.fromkeys(r.department for r in rows if r.department))
+
+
+class DepartmentIndex:
+    """R21: the report's department lines by the problem they are behind, looked up per row.
+
+    Built once per section: a self-check has hundreds of problem rows and thousands of
+    department lines, and a scan of every line per row was quadratic (0.2 s of the 2 000-product
+    report, issue 21). Lines keep the report's order within each key."""
+
+    def __init__(self, lines: list[DepartmentLine] | None) -> None:
+        self.any = bool(lines)
+        self._own: dict[tuple, list[DepartmentLine]] = defaultdict(list)
+        self._share_of_period: dict[tuple, list[DepartmentLine]] = defaultdict(list)
+        self._share_over: dict[str, list[DepartmentLine]] = defaultdict(list)
+        for r in lines or ():
+            if r.period_start is not None:
+                start = r.period_start.isoformat()
+                self._own[(start, r.product_id)].append(r)
+                if r.share_over and not r.lagging:
+                    self._share_of_period[(start, r.generic_name)].append(r)
+            if r.share_over and r.nonselected > 0:
+                self._share_over[r.generic_name].append(r)
+
+    def lagging(self, row: dict) -> str:
+        """The departments behind a product row's problem (its own lines; for an R9 finding
+        listed once per generic name, that generic name's lines of the same period)."""
+        if not self.any:
+            return ""
+        start = row.get("period_start")
+        own = self._own.get((start, row.get("product_id")), [])
+        if not own and "share_over" in (row.get("flags") or []):
+            own = self._share_of_period.get((start, row.get("generic_name")), [])
+        return _names(own)
+
+    def share(self, generic_name: str) -> str:
+        """The departments using non-selected products of a generic name above the R9 limit."""
+        return _names(self._share_over.get(generic_name, []))
