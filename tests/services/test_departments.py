@@ -104,6 +104,22 @@ def test_r21_import_dry_run_writes_nothing_and_reimport_is_idempotent(session, s
     assert session.query(DepartmentUsage).count() == 9
 
 
+def test_r21_the_same_line_twice_in_one_file_is_two_uses_and_reimports_unchanged(session, tmp_path):
+    """GIVEN an export in which one line appears twice (two dispensings alike: same day, department,
+    product and quantity) and another once WHEN imported THEN three uses are stored (the second
+    alike line keyed "#2"); WHEN imported again THEN nothing is added (3 unchanged)."""
+    _scene(session)
+    twice = [date(2024, 10, 2), "心血管内科", "P1", "阿托伐他汀钙片", "20mg", "齐鲁制药有限公司", 30, "片", "发药"]
+    other = [date(2024, 10, 2), "心血管内科", "P1", "阿托伐他汀钙片", "20mg", "齐鲁制药有限公司", 31, "片", "发药"]
+    path = xlsx(tmp_path / "his.xlsx", {"科室发药": [HEAD, twice, list(twice), other]})
+    assert _import(session, path).inserted == 3
+    keys = sorted(k for (k,) in session.query(DepartmentUsage.dedup_key))
+    assert len(set(keys)) == 3 and sum(k.endswith("#2") for k in keys) == 1
+    assert sorted(q for (q,) in session.query(DepartmentUsage.quantity)) == [30, 30, 31]
+    again = _import(session, path)
+    assert (again.inserted, again.unchanged) == (0, 3)
+
+
 def test_r21_import_errors_name_row_and_column_and_write_nothing(session, tmp_path):
     """GIVEN a negative quantity not marked 退药 and a line without department WHEN imported THEN
     ImportFailed listing both with sheet, row and column; nothing written."""

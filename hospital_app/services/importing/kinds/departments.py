@@ -53,7 +53,7 @@ def import_departments(run: Run, *, batch: str | None = None, run_id: int | None
     """R21: the writer of ``import departments`` (see module docstring)."""
     index = ProductIndex(run.s)
     depts = DepartmentResolver(run.s)
-    seen: dict[str, int] = {}
+    seen: dict[bytes, int] = {}  # digests of the keys met in this file (_unique)
     pending: list[dict] = []
     has_upp = run.t.has("pack")
     idents: dict[tuple, tuple[dict, _Prod | None]] = {}
@@ -113,7 +113,8 @@ def import_departments(run: Run, *, batch: str | None = None, run_id: int | None
                 prod = _create_product(run, index, ident, rec)
                 idents[raw_ident] = (ident, prod)
             fields = (dept_norm, ident["keys"], ident["base_unit"], udate.isoformat(), qty, is_return)
-            key = _unique("d:" + hashlib.sha1(repr(fields).encode("utf-8")).hexdigest(), seen)
+            digest = hashlib.sha1(repr(fields).encode("utf-8")).digest()
+            key = _unique("d:" + digest.hex(), seen, digest)
         except _RowError:
             continue
         if run.total_problems:
