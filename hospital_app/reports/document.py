@@ -285,6 +285,15 @@ def wrap_text(text: str, width: float, font_size: float, font: str = FONT) -> st
     return "\n".join(out_lines)
 
 
+def text_table(data: list[list[str]], col_widths: Sequence[float], font_size: float, cmds: list[tuple]) -> Table:
+    """A table of plain text cells whose header row repeats on every page, styled by ``cmds``
+    (``text_table_style`` and what the caller adds), its row heights given up front."""
+    table = Table(data, colWidths=list(col_widths), rowHeights=text_row_heights(data, font_size),
+                  repeatRows=1, hAlign="LEFT")
+    table.setStyle(TableStyle(cmds))
+    return table
+
+
 def text_row_heights(data: Sequence[Sequence[str]], font_size: float) -> list[float]:
     """The height of each row of a table of plain text cells, as reportlab measures it
     (leading × the most lines in a cell, + the padding), given to ``Table`` up front.
@@ -371,10 +380,7 @@ def data_table(header: Sequence[str], rows: Iterable[Sequence[Any]], col_widths:
         cmds.append(("BACKGROUND", (0, -1), (-1, -1), HEAD_BG))
     if status_column is not None:
         cmds.append(("ALIGN", (status_column, 1), (status_column, -1), "CENTER"))
-    table = Table(data, colWidths=list(col_widths), rowHeights=text_row_heights(data, font_size),
-                  repeatRows=1, hAlign="LEFT")
-    table.setStyle(TableStyle(cmds))
-    return table
+    return text_table(data, col_widths, font_size, cmds)
 
 
 def form_table(pairs: Sequence[tuple[str, Any]], col_widths: Sequence[float] | None = None,

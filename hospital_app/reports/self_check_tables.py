@@ -8,7 +8,7 @@ from collections import defaultdict
 from typing import Any
 
 from reportlab.lib import colors
-from reportlab.platypus import Flowable, Table, TableStyle
+from reportlab.platypus import Flowable, Table
 
 from hospital_app.domain.status import percent_text
 from hospital_app.i18n import tr
@@ -274,10 +274,7 @@ def product_table(rows: list[dict], *, font_size: float = 7, ended: bool = False
                 cmds.append(("TEXTCOLOR", (STATUS_COL, start), (STATUS_COL, k - 1), colours[start][0]))
                 cmds.append(("BACKGROUND", (STATUS_COL, start), (STATUS_COL, k - 1), colours[start][1]))
             start = k
-    table = Table(data, colWidths=list(widths), rowHeights=doc.text_row_heights(data, font_size),
-                  repeatRows=1, hAlign="LEFT")
-    table.setStyle(TableStyle(cmds))
-    return table
+    return doc.text_table(data, widths, font_size, cmds)
 
 
 def product_tables(rows: list[dict], *, ended: bool = False) -> list[Flowable]:
