@@ -64,6 +64,8 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from hospital_app.reports.fast_table import TextTable
+
 __all__ = [
     "FONT", "mm", "register_fonts", "styles", "para", "heading", "title_block", "spacer",
     "data_table", "form_table", "wrap_text", "status_label", "STATUS_COLOURS",
@@ -288,8 +290,8 @@ def wrap_text(text: str, width: float, font_size: float, font: str = FONT) -> st
 def text_table(data: list[list[str]], col_widths: Sequence[float], font_size: float, cmds: list[tuple]) -> Table:
     """A table of plain text cells whose header row repeats on every page, styled by ``cmds``
     (``text_table_style`` and what the caller adds), its row heights given up front."""
-    table = Table(data, colWidths=list(col_widths), rowHeights=text_row_heights(data, font_size),
-                  repeatRows=1, hAlign="LEFT")
+    table = TextTable(data, colWidths=list(col_widths), rowHeights=text_row_heights(data, font_size),
+                      repeatRows=1, hAlign="LEFT")
     table.setStyle(TableStyle(cmds))
     return table
 
