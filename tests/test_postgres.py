@@ -75,3 +75,42 @@ def test_move_from_a_workstation_to_the_shared_server_and_back(run_cli, tmp_path
     _ok(run_cli("--db", again, "restore", back))
     assert _ok(run_cli("--db", again, "--as-of", AS_OF, "progress", "--json")).json() == expected
     _ok(run_cli("--db", again, "check"))
+
+
+@pytest.mark.postgres
+def test_reads_beside_on_postgresql_only_while_the_transaction_wrote_nothing(pg_url):
+    """GIVEN a PostgreSQL database (issue 21, ``services.beside``) WHEN the session has only read,
+    has flushed an uncommitted product, then committed THEN a second connection reads beside
+    only when the transaction has no id (nothing written); beside, a job counts what the session
+    counts on a second connection, and after the write the job runs on the session itself."""
+    import threading
+
+    from sqlalchemy import func, select
+
+    from db.models import Product
+    from db.session import open_database
+    from hospital_app.services.beside import Beside, can_read_beside
+
+    def count(session):
+        return session.scalar(select(func.count()).select_from(Product)), threading.current_thread().name
+
+    db = open_database(pg_url)
+    try:
+        with db.session() as s:
+            assert can_read_beside(s)
+            s.scalar(select(func.count()).select_from(Product))
+            assert can_read_beside(s)
+            with Beside(s) as beside:
+                assert beside.parallel
+                n, thread = beside.submit(count).result()
+            assert n == 0 and thread.startswith("read-beside")
+            s.add(Product(generic_name="测试药", generic_name_norm="测试药", spec="1mg"))
+            s.flush()
+            assert not can_read_beside(s)
+            with Beside(s) as beside:
+                assert not beside.parallel
+                assert beside.submit(count).result() == (1, threading.current_thread().name)
+            s.commit()
+            assert can_read_beside(s)
+    finally:
+        db.dispose()

@@ -39,6 +39,7 @@ from hospital_app.domain.findings import Alert
 from hospital_app.domain.periods import AgreedPeriod, below_previous_year
 from hospital_app.domain.targets import days_in_month, period_months
 from hospital_app.i18n import tr
+from hospital_app.services.beside import Beside
 from hospital_app.services.progress import ProgressReport, ProgressRow, compute_rows, ratio4
 from hospital_app.services.progress.engine import ended_rows, excused
 from hospital_app.services.progress.queries import core as _core, linked_purchases
@@ -470,28 +471,36 @@ def _other_services(session: Session, as_of: date) -> list[Alert]:
     return [*issue_alerts(session, as_of), *order_alerts(session, as_of), *payment_alerts(session, as_of)]
 
 
-def collect_alerts(session: Session, as_of: date, report: ProgressReport | None = None) -> list[Alert]:
+def database_findings(session: Session, as_of: date) -> tuple[list[Alert], ...]:
+    """The findings read from the database alone, without the progress rows: R3/R4/R5 (their
+    services), R6, R13, R14, R16 and R17. Mostly aggregates the database computes, so they can
+    be read beside the progress assessment (``collect_alerts(…, beside=…)``)."""
+    return (_other_services(session, as_of), _r6_alerts(session), _r13_alerts(session, as_of),
+            _r14_alerts(session), _r16_alerts(session), _r17_alerts(session, as_of))
+
+
+def collect_alerts(session: Session, as_of: date, report: ProgressReport | None = None,
+                   beside: Beside | None = None) -> list[Alert]:
     """Every open finding on ``as_of``, each once, most serious first.
 
     ``report``: a ``compute_progress(session, as_of)`` the caller already has (dashboard,
     self-check report), reused instead of computing progress a second time (issue 12).
     A report of another day, of one batch only or without month figures is not reused.
+    ``beside``: read ``database_findings`` there (a second connection when it may, issue 21)
+    while the progress rows are assessed here; the same findings either way.
     """
+    pending = beside.once(database_findings, as_of) if beside is not None else None
     if report is not None and report.as_of == as_of and report.batch is None and report.months:
         rows = report.rows
     else:
         rows = compute_rows(session, as_of)
-    found: list[Alert] = []
-    found += _other_services(session, as_of)
-    found += _r6_alerts(session)
-    found += _progress_alerts(rows, as_of)
-    found += _failed_periods(ended_rows(session, as_of, rows))
-    found += _share_alerts(rows)
-    found += _substitute_alerts(session, rows, as_of)
-    found += _r13_alerts(session, as_of)
-    found += _r14_alerts(session)
-    found += _r16_alerts(session)
-    found += _r17_alerts(session, as_of)
+    behind = _progress_alerts(rows, as_of)
+    failed = _failed_periods(ended_rows(session, as_of, rows))
+    share = _share_alerts(rows)
+    substitutes = _substitute_alerts(session, rows, as_of)
+    services, r6, r13, r14, r16, r17 = pending.result() if pending else database_findings(session, as_of)
+    # In this order: of two findings with the same key the first is kept.
+    found = [*services, *r6, *behind, *failed, *share, *substitutes, *r13, *r14, *r16, *r17]
     unique: dict[tuple, Alert] = {}
     for a in found:
         unique.setdefault((a.rule, a.product_id, a.subject, a.message if a.subject is None else None), a)
@@ -500,4 +509,4 @@ def collect_alerts(session: Session, as_of: date, report: ProgressReport | None 
         a.product_id or 0, a.subject or ""))
 
 
-__all__ = ["collect_alerts", "ratio4"]
+__all__ = ["collect_alerts", "database_findings", "ratio4"]

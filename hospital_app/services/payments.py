@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
+from itertools import islice
 
 from sqlalchemy import BigInteger, String, and_, func, literal_column, null, or_, select, type_coerce, union_all
 from sqlalchemy.orm import Session
@@ -185,6 +186,16 @@ def iter_payments(session: Session, as_of: date, open_only: bool = False,
     names = _names(session)
     for query in _queries(session, as_of, open_only, accepted_from, accepted_to):
         yield from _iter_rows(session, query, as_of, names)
+
+
+def first_open(session: Session, as_of: date, limit: int) -> list[dict]:
+    """The first ``limit`` rows ``list_payments(session, as_of, open_only=True)`` lists (overdue
+    first, then by due date): the dashboard's list, without reading the rest."""
+    rows = iter_payments(session, as_of, open_only=True)
+    try:
+        return list(islice(rows, limit))
+    finally:
+        rows.close()  # the rest is never read: release the cursor now
 
 
 def count_open(session: Session, as_of: date, alerts: list[Alert] | None = None) -> int:

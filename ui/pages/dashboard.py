@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import date
-from itertools import islice
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -47,30 +46,37 @@ class DashboardData:
 
 def load_dashboard(session, as_of: date) -> DashboardData:
     """Worker job: one progress pass, reused by the batch summary, the alerts, the to-do list and the
-    indicators; the number of unpaid deliveries and the first ``PAYMENTS_SHOWN`` of them."""
+    indicators; the number of unpaid deliveries and the first ``PAYMENTS_SHOWN`` of them.
+
+    What the database alone answers (the alerts' R3–R5 and other database findings, the unpaid
+    deliveries, the open supply issues) is read beside the progress pass, on a second connection
+    when it may (``services.beside``, issue 21)."""
     from hospital_app.services import progress
-    from hospital_app.services.alerts import collect_alerts
+    from hospital_app.services.alerts import collect_alerts, database_findings
+    from hospital_app.services.beside import Beside
     from hospital_app.services.indicators import compute_indicators
-    from hospital_app.services.payments import count_open, iter_payments
+    from hospital_app.services.payments import count_open, first_open
     from hospital_app.services.supply_issues import list_issues
     from hospital_app.services.todo import todo_list
 
     data = DashboardData(as_of=as_of)
-    report = progress.compute_progress(session, as_of)
-    for row in report.rows:
-        data.counts[row.status] = data.counts.get(row.status, 0) + 1
-    data.batches = progress.batch_summary(session, as_of, report)
-    # Overdue first, then by due date: the order the service lists them in (acceptance order).
-    unpaid = iter_payments(session, as_of, open_only=True)
-    try:
-        data.payments = list(islice(unpaid, PAYMENTS_SHOWN))
-    finally:
-        unpaid.close()  # the rest is never read: release the cursor now
-    data.alerts = collect_alerts(session, as_of, report=report)
-    data.open_payments = count_open(session, as_of, alerts=data.alerts)  # the overdue ones: the R5 counts
-    data.issues = list_issues(session, as_of, open_only=True)
-    data.todo = todo_list(session, as_of, alerts=data.alerts, issues=data.issues)
-    data.indicators = compute_indicators(session, as_of, report=report, batches_summary=data.batches)
+    with Beside(session) as beside:
+        beside.once(database_findings, as_of)  # the longest read first
+        # Overdue first, then by due date: the order the service lists them in (acceptance order).
+        payments = beside.submit(first_open, as_of, PAYMENTS_SHOWN)
+        issues = beside.submit(list_issues, as_of, open_only=True)
+        report = progress.compute_progress(session, as_of)
+        for row in report.rows:
+            data.counts[row.status] = data.counts.get(row.status, 0) + 1
+        data.batches = progress.batch_summary(session, as_of, report)
+        data.alerts = collect_alerts(session, as_of, report=report, beside=beside)
+        # The overdue ones are the R5 counts of the alerts.
+        open_payments = beside.submit(count_open, as_of, alerts=data.alerts)
+        data.payments = payments.result()
+        data.issues = issues.result()
+        data.todo = todo_list(session, as_of, alerts=data.alerts, issues=data.issues)
+        data.indicators = compute_indicators(session, as_of, report=report, batches_summary=data.batches)
+        data.open_payments = open_payments.result()
     return data
 
 

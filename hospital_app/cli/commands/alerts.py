@@ -24,9 +24,10 @@ def topic_label(rule: str) -> str:
 
 def cmd_alerts(ctx, args) -> int:
     from hospital_app.services.alerts import collect_alerts
+    from hospital_app.services.beside import Beside
 
-    with ctx.db.session() as s:
-        alerts = collect_alerts(s, ctx.as_of)
+    with ctx.db.session() as s, Beside(s) as beside:
+        alerts = collect_alerts(s, ctx.as_of, beside=beside)
     if args.json:
         ctx.out_json([{k: a.as_dict()[k] for k in KEYS} for a in alerts])
         return 0
