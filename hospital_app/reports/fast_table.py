@@ -101,7 +101,8 @@ class TextTable(Table):
         canv = self.canv
         just = cellstyle.alignment
         if (type(cellval) is not str or _BIDI or not canv.bottomup or cellstyle.href or cellstyle.destination
-                or cellstyle.direction or cellstyle.shaping or just not in _JUSTIFIED):
+                or getattr(cellstyle, "direction", None) or getattr(cellstyle, "shaping", None)  # not in 4.0
+                or just not in _JUSTIFIED):
             return super()._drawCell(cellval, cellstyle, pos, size)
         # From here on the same arithmetic as Table._drawCell and canvas.drawString & co.
         if self._curcellstyle is not cellstyle:
