@@ -44,7 +44,7 @@ def can_read_beside(session: Session) -> bool:
     dialect = bind.dialect.name
     if dialect == "sqlite":
         database = bind.url.database or ""
-        if database in ("", ":memory:") or "mode=memory" in database:
+        if not database or ":memory:" in database or "mode=memory" in database:
             return False
         if not session.in_transaction():
             return True
