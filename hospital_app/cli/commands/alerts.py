@@ -23,13 +23,14 @@ def topic_label(rule: str) -> str:
 
 
 def cmd_alerts(ctx, args) -> int:
+    from hospital_app.domain.findings import Alert
     from hospital_app.services.alerts import collect_alerts
     from hospital_app.services.beside import Beside
 
     with ctx.db.session() as s, Beside(s) as beside:
         alerts = collect_alerts(s, ctx.as_of, beside=beside)
     if args.json:
-        ctx.out_json([{k: a.as_dict()[k] for k in KEYS} for a in alerts])
+        ctx.out_json([{k: d[k] for k in KEYS} for d in map(Alert.as_dict, alerts)])
         return 0
     ctx.out(tr("预警（截至 {d}）：共 {n} 项", "Alerts as of {d}: {n}", d=ctx.as_of.isoformat(), n=len(alerts)))
     for a in alerts:
