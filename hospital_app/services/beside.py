@@ -11,7 +11,9 @@ A job is run beside only when a second connection sees what the caller's session
 - the session has written nothing in its transaction (no pending objects, nothing sent):
   another connection would not see uncommitted writes;
 - the database is a SQLite file or a PostgreSQL server, not an in-memory SQLite database
-  (a second connection would open another, empty one).
+  (a second connection would open another, empty one);
+- the database accepts a second connection (a PostgreSQL server at its ``max_connections``
+  refuses it: logged, and the page still loads).
 
 Otherwise every job runs on the caller's session, in the caller's thread, when its result is
 first asked for: the results are the same either way (``tests/services/test_beside.py``).
@@ -24,12 +26,16 @@ COMMITTED transaction sees the newest commits. Documents for the bureau do not r
 
 from __future__ import annotations
 
+import logging
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Callable
 
 from sqlalchemy import text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
+
+log = logging.getLogger(__name__)
 
 __all__ = ["Beside", "can_read_beside"]
 
@@ -89,8 +95,16 @@ class Beside:
         self._started: list[Future] = []
         self._pool: ThreadPoolExecutor | None = None
         self._side: Session | None = None
+        self._connection: Connection | None = None
         if can_read_beside(session):
-            self._pool = ThreadPoolExecutor(1, thread_name_prefix="read-beside")
+            try:
+                # Taken here, so that a server refusing one more connection (PostgreSQL at its
+                # max_connections) leaves the jobs to the session instead of failing the page.
+                self._connection = session.get_bind().connect()
+            except OperationalError as exc:
+                log.warning("reading on one connection: the database refused a second one (%s)", exc)
+            else:
+                self._pool = ThreadPoolExecutor(1, thread_name_prefix="read-beside")
 
     @property
     def parallel(self) -> bool:
@@ -114,7 +128,7 @@ class Beside:
 
     def _run(self, job, args, kwargs):
         if self._side is None:
-            self._side = Session(bind=self._session.get_bind())
+            self._side = Session(bind=self._connection)
         return job(self._side, *args, **kwargs)
 
     def close(self) -> None:
@@ -130,6 +144,8 @@ class Beside:
         if self._side is not None:
             self._side.close()
             self._side = None
+        self._connection.close()  # back to the pool, from the thread that used it
+        self._connection = None
 
     def __enter__(self) -> Beside:
         return self

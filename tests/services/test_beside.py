@@ -99,6 +99,24 @@ def test_after_an_uncommitted_write_jobs_run_on_the_session_itself(db):
         assert (count, thread) == (1, threading.current_thread().name)
 
 
+def test_a_database_refusing_a_second_connection_leaves_the_jobs_to_the_session(db, monkeypatch, caplog):
+    """GIVEN a database that refuses one more connection (a PostgreSQL server at its
+    max_connections) WHEN jobs are submitted THEN they run on the session, in this thread, and
+    the refusal is logged: the page loads on one connection instead of failing."""
+    from sqlalchemy.exc import OperationalError
+
+    def refuse():
+        raise OperationalError("connect", {}, Exception("too many clients already"))
+
+    with db.session() as s:
+        s.connection()  # the session's own connection is open
+        monkeypatch.setattr(s.get_bind(), "connect", refuse)
+        with Beside(s) as beside:
+            assert not beside.parallel
+            assert beside.submit(_count).result() == (0, threading.current_thread().name)
+    assert "refused a second one" in caplog.text and "too many clients" in caplog.text
+
+
 def test_a_job_error_reaches_the_caller(demo):
     """GIVEN a job that raises WHEN its result is asked for THEN the same error, in the caller's
     thread, and the second session is still closed."""
