@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_MS = 5000
+#: SQLite reads the database file through a memory map of up to this many bytes (``PRAGMA
+#: mmap_size``; SQLite's default is 0, no map). See ``_sqlite_pragmas``.
+MMAP_BYTES = 1 << 30
 
 
 def to_url(url_or_path: str) -> str:
@@ -72,6 +75,16 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     # aggregates of the scorecard, payments and alerts otherwise re-read the same index pages
     # from the OS thousands of times (issues 17/21: a fifth of their time was system time).
     cur.execute("PRAGMA cache_size = -65536")
+    # Reads through a memory map: a page already in the operating system's file cache is used
+    # where it lies, without a read() call and a copy into SQLite's own cache per page — what a
+    # fresh process (every CLI command, the GUI's first load) otherwise pays for each page of
+    # the 500 000-order aggregates (issue 21: `alerts --json` 0.15–0.2 s faster at hospital
+    # scale). Writes still go through the WAL. SQLite's caveats: a file shrunk by another
+    # process — the app never shrinks it (no VACUUM); a file on a network share — WAL already
+    # rules that out (shared use is PostgreSQL's), and a read-only file, possibly on a share,
+    # is opened without a map; a disk failing under a mapped page ends the process instead of
+    # giving an error (nothing is written by a read, so no data is lost either way).
+    cur.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
     cur.close()
 
 
