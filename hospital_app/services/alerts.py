@@ -491,11 +491,12 @@ def collect_alerts(session: Session, as_of: date, report: ProgressReport | None 
     """
     pending = beside.once(database_findings, as_of) if beside is not None else None
     if report is not None and report.as_of == as_of and report.batch is None and report.months:
-        rows = report.rows
+        rows, ended = report.rows, report.ended_periods
     else:
-        rows = compute_rows(session, as_of)
+        ended = []
+        rows = compute_rows(session, as_of, ended=ended)
     behind = _progress_alerts(rows, as_of)
-    failed = _failed_periods(ended_rows(session, as_of, rows))
+    failed = _failed_periods(ended_rows(session, as_of, rows, ended))
     share = _share_alerts(rows)
     substitutes = _substitute_alerts(session, rows, as_of)
     services, r6, r13, r14, r16, r17 = pending.result() if pending else database_findings(session, as_of)

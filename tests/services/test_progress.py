@@ -303,3 +303,31 @@ def test_batch_figures_are_exact_with_schedules_of_different_denominators():
     assert (money.target, money.schedule) == (Fraction(82_000, 21), Fraction(41, 63))
     equal = batch_figures([tablet, vial], weights_for([tablet, vial], {1: Decimal("0.10")}))
     assert equal.schedule == Fraction(11, 21)
+
+
+def test_r8_ended_periods_read_with_the_progress_rows_give_the_same_final_assessments(tmp_path):
+    """GIVEN demo data two years deep (a first agreement year ended, a second running) WHEN the
+    final assessments of ended periods are made from the periods read with the progress rows
+    (``compute_progress(…).ended_periods``, issue 21) THEN they equal those made from a read of
+    their own, row for row (R8 v2 status, figures and failed reasons), and there are some."""
+    from db.session import open_database
+    from hospital_app.services.demo import DemoOptions, generate_demo
+    from hospital_app.services.progress.engine import ended_rows
+
+    as_of = date(2026, 6, 30)
+    database = open_database(str(tmp_path / "demo.db"))
+    try:
+        generate_demo(database, DemoOptions(seed=5, products=25, months=24, purchases=3000, as_of=as_of))
+        with database.session() as s:
+            report = compute_progress(s, as_of)
+            assert report.ended_periods
+            shared = ended_rows(s, as_of, report.rows, report.ended_periods)
+            own = ended_rows(s, as_of, report.rows)
+            one_batch = compute_progress(s, as_of, batch=report.rows[0].batch)
+        assert one_batch.ended_periods is None  # another batch's periods were not read
+        fields = lambda r: (r.period_id, r.product_id, r.status, r.purchased, r.completion,  # noqa: E731
+                            r.failed_reasons, r.flags)
+        assert len(shared) > 10 and any(r.failed_reasons for r in shared)
+        assert [fields(r) for r in shared] == [fields(r) for r in own]
+    finally:
+        database.dispose()

@@ -26,8 +26,10 @@ def compute_progress(session: Session, as_of: date, batch: str | None = None, mo
     the month figures and the flags and dates drawn from them (R12 clustered and empty months,
     "behind since") — for callers that count statuses and shares (the R20 indicators)."""
     units: dict[date, dict[int, int]] = {}
-    rows = compute_rows(session, as_of, batch, units_since=units, months=months)
-    return ProgressReport(as_of=as_of, rows=rows, batch=batch, units_since=units, months=months)
+    ended: list = []
+    rows = compute_rows(session, as_of, batch, units_since=units, months=months, ended=ended)
+    return ProgressReport(as_of=as_of, rows=rows, batch=batch, units_since=units, months=months,
+                          ended_periods=ended if batch is None else None)
 
 
 @dataclass

@@ -124,13 +124,17 @@ def _no_gc():
 
 def compute_rows(session: Session, as_of: date, batch: str | None = None,
                  product_ids: list[int] | None = None,
-                 units_since: dict[date, dict[int, int]] | None = None, months: bool = True) -> list[ProgressRow]:
+                 units_since: dict[date, dict[int, int]] | None = None, months: bool = True,
+                 ended: list[q.PeriodRow] | None = None) -> list[ProgressRow]:
     """The progress rows (see module docstring), sorted by batch, generic name, spec, product.
     ``units_since`` (filled when given): see ``ProgressReport.units_since``; ``months=False``:
-    the assessment without the month-by-month R12 figures and "since" dates (``assess``)."""
+    the assessment without the month-by-month R12 figures and "since" dates (``assess``);
+    ``ended`` (filled when given): every ended period of the same read (``ended_rows``)."""
     session.flush()  # the Core queries must see pending ORM changes
     batches = load_batches(session, batch)
-    chosen, _ = q.periods(session, as_of, list(batches) if batch is not None else None, product_ids)
+    chosen, ended_periods = q.periods(session, as_of, list(batches) if batch is not None else None, product_ids)
+    if ended is not None:
+        ended.extend(ended_periods)
     with _no_gc():
         rows = assess(session, list(chosen.values()), as_of, batches, units_since=units_since, months=months)
     return sorted(rows, key=lambda r: (r.batch or "", r.generic_name_norm, r.spec or "", r.product_id))
@@ -377,12 +381,16 @@ def _share_since(row: ProgressRow, as_of: date) -> date:
     return since
 
 
-def ended_rows(session: Session, as_of: date, known: list[ProgressRow]) -> list[ProgressRow]:
+def ended_rows(session: Session, as_of: date, known: list[ProgressRow],
+               ended: list[q.PeriodRow] | None = None) -> list[ProgressRow]:
     """R8 v2: the final assessment of every ended period of a selected product (a failed period
-    stays a finding after it ends), reusing the ended rows ``known`` already has."""
+    stays a finding after it ends), reusing the ended rows ``known`` already has. ``ended``:
+    the ended periods of every batch as ``compute_rows(…, ended=…)`` read them with ``known``
+    (one read of the periods instead of two, issue 21); read here when None."""
     session.flush()
     batches = load_batches(session, None)
-    _, ended = q.periods(session, as_of)
+    if ended is None:
+        _, ended = q.periods(session, as_of)
     have = {r.period_id: r for r in known if r.ended}
     with _no_gc():
         rows = assess(session, [p for p in ended if p.period_id not in have], as_of, batches, months=False)

@@ -140,6 +140,9 @@ class ProgressReport:
     #: False: the assessment only (no month figures, no flags or dates drawn from them) — never
     #: reused where those are shown or alerted on (``alerts.collect_alerts`` checks it).
     months: bool = True
+    #: every ended period of the same read of the periods (``engine.ended_rows`` reuses them);
+    #: None for one batch's report, which reads another batch's periods not at all
+    ended_periods: list | None = field(default=None, repr=False, compare=False)
 
     def as_dict(self) -> dict:
         return {"as_of": self.as_of.isoformat(), "rows": [r.as_dict() for r in self.rows]}
