@@ -215,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     from hospital_app.cli.context import Context
 
     ctx = Context(db_arg=getattr(args, "db", None), as_of=getattr(args, "as_of", None) or date.today(),
-                  lang=i18n.language(), debug=debug)
+                  lang=i18n.language(), debug=debug, reads_only=bool(getattr(args, "reads_only", False)))
     handler = getattr(args, "handler", None)
     if handler is None:  # no command: the desktop app (CLI.md)
         from hospital_app.cli.commands.gui import run_gui

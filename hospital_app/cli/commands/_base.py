@@ -32,10 +32,13 @@ def datetime_arg(text: str) -> datetime:
     return value
 
 
-def leaf(sub, common, name: str, help_zh: str, help_en: str, handler) -> argparse.ArgumentParser:
-    """A command parser that also accepts the global options after the command."""
+def leaf(sub, common, name: str, help_zh: str, help_en: str, handler, *,
+         reads: bool = False) -> argparse.ArgumentParser:
+    """A command parser that also accepts the global options after the command. ``reads``: the
+    command only reads the database and prints or writes a small file (``Context.reads_only``);
+    a subcommand (``payments record``) has its own."""
     p = sub.add_parser(name, parents=[common], help=tr(help_zh, help_en))
-    p.set_defaults(handler=handler)
+    p.set_defaults(handler=handler, reads_only=reads)
     return p
 
 

@@ -43,5 +43,5 @@ def cmd_alerts(ctx, args) -> int:
 
 
 def register(sub, common) -> None:
-    p = leaf(sub, common, "alerts", "全部预警", "every open finding", cmd_alerts)
+    p = leaf(sub, common, "alerts", "全部预警", "every open finding", cmd_alerts, reads=True)
     p.add_argument("--json", action="store_true")

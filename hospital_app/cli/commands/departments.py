@@ -135,12 +135,12 @@ def register_report(rsub, common) -> None:
 
 
 def register(sub, common) -> None:
-    p = leaf(sub, common, "departments", "科室用量与滞后", "use and lag by department", cmd_departments)
+    p = leaf(sub, common, "departments", "科室用量与滞后", "use and lag by department", cmd_departments, reads=True)
     p.add_argument("--product", type=int, help=tr("只看这个产品", "only this product"))
     p.add_argument("--department", help=tr("只看这个科室", "only this department"))
     p.add_argument("--json", action="store_true")
     dsub = p.add_subparsers(dest="departments_command", metavar="SUBCOMMAND", required=False)
-    ls = leaf(dsub, common, "list", "科室列表", "list departments", cmd_list)
+    ls = leaf(dsub, common, "list", "科室列表", "list departments", cmd_list, reads=True)
     ls.add_argument("--json", action="store_true")
     rn = leaf(dsub, common, "rename", "科室改名", "rename a department", cmd_rename)
     rn.add_argument("old")

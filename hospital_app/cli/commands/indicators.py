@@ -83,7 +83,7 @@ def cmd_compare(ctx, args) -> int:
 
 
 def register(sub, common) -> None:
-    p = leaf(sub, common, "indicators", "医保带量执行指标", "the bureau's execution indicators", cmd_indicators)
+    p = leaf(sub, common, "indicators", "医保带量执行指标", "the bureau's execution indicators", cmd_indicators, reads=True)
     p.add_argument("--batch")
     out = p.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true")

@@ -197,7 +197,7 @@ def register(sub, common) -> None:
     lk = leaf(isub, common, "link", "关联本问题所涉采购", "link the purchases this issue excuses", cmd_link)
     lk.add_argument("id", type=int)
     lk.add_argument("--purchases", type=_ids, required=True, metavar="ID,ID,…")
-    ls = leaf(isub, common, "list", "列出供应问题", "list supply issues", cmd_list)
+    ls = leaf(isub, common, "list", "列出供应问题", "list supply issues", cmd_list, reads=True)
     ls.add_argument("--open", action="store_true")
     ls.add_argument("--overdue", action="store_true")
     ls.add_argument("--json", action="store_true")

@@ -201,7 +201,7 @@ def register(sub, common) -> None:
     a.add_argument("--password-stdin", action="store_true",
                    help=tr("从标准输入读取密码", "read the password from standard input"))
     a.add_argument("--json", action="store_true")
-    ls = leaf(usub, common, "list", "列出用户", "list users", cmd_users_list)
+    ls = leaf(usub, common, "list", "列出用户", "list users", cmd_users_list, reads=True)
     ls.add_argument("--json", action="store_true")
     p = leaf(usub, common, "passwd", "更改密码", "change a password", cmd_users_passwd)
     p.add_argument("username")

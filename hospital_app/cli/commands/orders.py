@@ -34,6 +34,6 @@ def cmd_stats(ctx, args) -> int:
 def register(sub, common) -> None:
     p = sub.add_parser("orders", help="订单统计 / orders")
     osub = p.add_subparsers(dest="orders_command", metavar="SUBCOMMAND", required=True)
-    s = leaf(osub, common, "stats", "订单响应率与配送及时率", "order response and delivery rates", cmd_stats)
+    s = leaf(osub, common, "stats", "订单响应率与配送及时率", "order response and delivery rates", cmd_stats, reads=True)
     s.add_argument("--quarter")
     s.add_argument("--json", action="store_true")

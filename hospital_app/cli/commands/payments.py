@@ -88,7 +88,7 @@ def cmd_record(ctx, args) -> int:
 
 
 def register(sub, common) -> None:
-    p = leaf(sub, common, "payments", "回款", "payments", cmd_payments)
+    p = leaf(sub, common, "payments", "回款", "payments", cmd_payments, reads=True)
     p.add_argument("--open", action="store_true")
     p.add_argument("--json", action="store_true")
     psub = p.add_subparsers(dest="payments_command", metavar="SUBCOMMAND", required=False)

@@ -32,5 +32,5 @@ def cmd_prepayment(ctx, args) -> int:
 
 
 def register(sub, common) -> None:
-    p = leaf(sub, common, "prepayment", "医保预付与冲抵", "insurance prepayment per batch and year", cmd_prepayment)
+    p = leaf(sub, common, "prepayment", "医保预付与冲抵", "insurance prepayment per batch and year", cmd_prepayment, reads=True)
     p.add_argument("--json", action="store_true")

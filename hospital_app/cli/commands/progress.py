@@ -90,7 +90,7 @@ def _with_top_departments(session, report, as_of) -> dict:
 
 
 def register(sub, common) -> None:
-    p = leaf(sub, common, "progress", "执行进度", "progress per selected product", cmd_progress)
+    p = leaf(sub, common, "progress", "执行进度", "progress per selected product", cmd_progress, reads=True)
     p.add_argument("--batch", help=tr("只看这个批次", "only this batch"))
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true")

@@ -46,7 +46,7 @@ def cmd_retention(ctx, args) -> int:
 
 
 def register(sub, common) -> None:
-    p = leaf(sub, common, "retention", "结余留用估算", "surplus retention estimate", cmd_retention)
+    p = leaf(sub, common, "retention", "结余留用估算", "surplus retention estimate", cmd_retention, reads=True)
     p.add_argument("--year", type=int, help=tr("协议年度（1、2、…）", "agreement year (1, 2, …)"))
     out = p.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true")

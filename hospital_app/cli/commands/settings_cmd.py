@@ -54,7 +54,7 @@ def cmd_set(ctx, args) -> int:
 def register(sub, common) -> None:
     p = sub.add_parser("settings", help=tr("设置（政策参数与医院信息）", "settings (policy values, hospital identity)"))
     ssub = p.add_subparsers(dest="settings_command", metavar="SUBCOMMAND", required=True)
-    lst = leaf(ssub, common, "list", "列出全部设置", "list every setting", cmd_list)
+    lst = leaf(ssub, common, "list", "列出全部设置", "list every setting", cmd_list, reads=True)
     lst.add_argument("--json", action="store_true")
     st = leaf(ssub, common, "set", "修改一项设置", "change one setting", cmd_set)
     st.add_argument("key")

@@ -66,7 +66,7 @@ def cmd_card(ctx, args) -> int:
 
 
 def register(sub, common) -> None:
-    p = leaf(sub, common, "suppliers", "供应企业评价", "the supplier scorecard", cmd_suppliers)
+    p = leaf(sub, common, "suppliers", "供应企业评价", "the supplier scorecard", cmd_suppliers, reads=True)
     when = p.add_mutually_exclusive_group()
     when.add_argument("--quarter")
     when.add_argument("--year", type=int)

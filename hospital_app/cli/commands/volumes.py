@@ -160,7 +160,7 @@ def notes_reopen(ctx, args) -> int:
 
 
 def register(sub, common) -> None:
-    p = leaf(sub, common, "volume-check", "报量核查", "check reported volumes", volume_check)
+    p = leaf(sub, common, "volume-check", "报量核查", "check reported volumes", volume_check, reads=True)
     p.add_argument("--baseline-year", type=int, metavar="YYYY")
     p.add_argument("--json", action="store_true")
 
@@ -175,11 +175,11 @@ def register(sub, common) -> None:
         parser.add_argument("--json", action="store_true")
         return parser
 
-    with_common(leaf(nsub, common, "list", "需说明的报量明细及其说明", "lines needing a note", notes_list),
+    with_common(leaf(nsub, common, "list", "需说明的报量明细及其说明", "lines needing a note", notes_list, reads=True),
                 line=False)
     with_common(leaf(nsub, common, "draft", "为需说明的明细起草说明", "draft the notes", notes_draft),
                 line=False)
-    with_common(leaf(nsub, common, "show", "查看一条说明", "show a note", notes_show), line=True)
+    with_common(leaf(nsub, common, "show", "查看一条说明", "show a note", notes_show, reads=True), line=True)
     s = with_common(leaf(nsub, common, "set", "选择原因、填写说明", "set reasons and text", notes_set),
                     line=True)
     s.add_argument("--reasons", metavar="KEY[,KEY]",
