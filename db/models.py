@@ -309,9 +309,10 @@ class Order(Base):
 
     __tablename__ = "orders"
     __table_args__ = (
-        Index("ix_orders_company_placed", "company_id", "placed_at"),
-        # Covering indexes (issues 17, 21): the R4 scorecard/alerts read orders by placing time,
-        # the R5 payments by acceptance date, without visiting the table.
+        # Covering indexes (issues 17, 21): the R4 counts read each distributor's orders by placing
+        # time, the R5 payments by acceptance date, without visiting the table.
+        Index("ix_orders_company_placed", "company_id", "placed_at", "responded_at", "delivered_at", "emergency",
+              "response_us", "delivery_us"),
         Index("ix_orders_placed_cover", "placed_at", "company_id", "product_id", "order_no", "responded_at",
               "delivered_at", "emergency", "quantity", "delivered_quantity", "response_us", "delivery_us"),
         Index("ix_orders_accepted_cover", "accepted_on", "order_no", "company_id", "amount"),

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import case, func, literal_column, or_, select
+from sqlalchemy import case, func, literal_column, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from db.models import Company, Order, OrderShape
@@ -61,9 +61,9 @@ def _tallies(session: Session, start: date | None, end: date | None,
     when its last line was (None while a line is not), the windows compared by
     ``db.sql_time.within_hours`` (the SQL form of ``domain.orders.responded_in_time`` /
     ``delivered_in_time``). When every order is one line (``one_line_per_order``) the lines are
-    the orders: nothing is grouped twice, and the durations the database stored with each line
-    (``response_us`` / ``delivery_us``) are read with it from ``ix_orders_placed_cover``. As of d: orders placed after d are not known,
-    and an order still inside its response window with no response is not assessable yet.
+    the orders: nothing is grouped twice (``_single_line_counts``). As of d: orders placed after
+    d are not known, and an order still inside its response window with no response is not
+    assessable yet.
     """
     session.flush()
     response_hours = settings.get(session, "r4_response_hours")
@@ -71,42 +71,34 @@ def _tallies(session: Session, start: date | None, end: date | None,
     emergency_h = settings.get(session, "r4_delivery_hours_emergency")
     now = datetime.combine(as_of, time.max) if as_of else None
     single = one_line_per_order(session)
-    # One line per order: the lines are the orders, read from the covering index alone.
-    t = indexed_by(Order.__table__, "ix_orders_placed_cover", "lines") if single else Order.__table__
-    lines = []
-    if start is not None:
-        lines.append(t.c.placed_at >= datetime.combine(start, time.min))
-    if end is not None:
-        lines.append(t.c.placed_at <= datetime.combine(end, time.max))
-    if single and now is not None:
-        lines.append(t.c.placed_at <= now)
+
+    def placed_in(t) -> list:
+        """The window [start, end] (and placed by the end of d when every order is one line)."""
+        out = []
+        if start is not None:
+            out.append(t.c.placed_at >= datetime.combine(start, time.min))
+        if end is not None:
+            out.append(t.c.placed_at <= datetime.combine(end, time.max))
+        if single and now is not None:
+            out.append(t.c.placed_at <= now)
+        return out
+
     first, last = start, end
     if first is None or last is None:
-        low, high = session.execute(min_and_max(t.c.placed_at, *lines)).one()
+        t = indexed_by(Order.__table__, "ix_orders_placed_cover", "lines") if single else Order.__table__
+        low, high = session.execute(min_and_max(t.c.placed_at, *placed_in(t))).one()
         if low is None:
             return {}
         first, last = first or low.date(), last or min(high, now or high).date()
     quarters = _quarters(Quarter.of(first), Quarter.of(max(first, last)))
-    bucket = lambda placed: quarter_index(placed, quarters)  # noqa: E731
-
-    emergency = case((t.c.emergency, 1), else_=0)
     names = dict(session.execute(select(Company.id, Company.name)).all())
     if single:
-        # Each line is an order: its durations are stored (orders.response_us / delivery_us,
-        # generated columns in the covering index), so the windows are integer comparisons.
-        in_time = case((t.c.response_us <= hours_in_micros(response_hours), 1), else_=0)
-        delivered_ok = case((t.c.emergency, t.c.delivery_us <= hours_in_micros(emergency_h)),
-                            else_=t.c.delivery_us <= hours_in_micros(ordinary))
-        per_line = select(t.c.company_id.label("company_id"), bucket(t.c.placed_at).label("bucket"),
-                          in_time.label("in_time"), t.c.delivered_at.label("delivered"),
-                          case((delivered_ok, 1), else_=0).label("delivered_ok")).where(*lines)
-        if now is not None:  # not responded and still inside the response window: not assessable yet
-            per_line = per_line.where(or_(t.c.responded_at.is_not(None),
-                                          t.c.placed_at < now - timedelta(hours=response_hours)))
-        o = per_line.subquery()
-        query = (select(o.c.company_id, o.c.bucket, func.count(), func.sum(o.c.in_time), func.count(o.c.delivered),
-                        func.sum(o.c.delivered_ok)).group_by(o.c.company_id, o.c.bucket))
+        query = _single_line_counts(quarters, placed_in, now, response_hours, ordinary, emergency_h)
         return _collect(session.execute(query), names, quarters)
+    t = Order.__table__
+    lines = placed_in(t)
+    bucket = lambda placed: quarter_index(placed, quarters)  # noqa: E731
+    emergency = case((t.c.emergency, 1), else_=0)
     n_lines, placed = func.count(), func.min(t.c.placed_at)
     orders = (select(t.c.company_id.label("company_id"), placed.label("placed"),
                      case((func.count(t.c.responded_at) == n_lines, func.max(t.c.responded_at)))
@@ -129,6 +121,35 @@ def _tallies(session: Session, start: date | None, end: date | None,
         # assessable (exact: the bound is computed here, not in SQL).
         query = query.where(or_(o.c.responded.is_not(None), o.c.placed < now - timedelta(hours=response_hours)))
     return _collect(session.execute(query), names, quarters)
+
+
+def _single_line_counts(quarters: list[Quarter], placed_in, now: datetime | None, response_hours: int,
+                        ordinary: int, emergency_h: int):
+    """R4 counts per (company, quarter index) when every order is one line: the lines are the
+    orders, and the durations the database stored with each (``response_us`` / ``delivery_us``,
+    generated columns) make the windows integer comparisons.
+
+    One SELECT per quarter and distributor kind (UNION ALL), each a range of the covering
+    ``ix_orders_company_placed`` per distributor (``company_id IN (…)``, or NULL: no distributor
+    given): the lines come in distributor order, so nothing is sorted to group them (issue 21:
+    ~190 000 orders of three quarters in 0.05 s, against 0.14 s sorting them from
+    ``ix_orders_placed_cover``)."""
+    t = indexed_by(Order.__table__, "ix_orders_company_placed", "lines")
+    in_time = case((t.c.response_us <= hours_in_micros(response_hours), 1), else_=0)
+    delivered_ok = case((t.c.emergency, t.c.delivery_us <= hours_in_micros(emergency_h)),
+                        else_=t.c.delivery_us <= hours_in_micros(ordinary))
+    counts = (func.count(), func.sum(in_time), func.count(t.c.delivered_at), func.sum(case((delivered_ok, 1), else_=0)))
+    where = placed_in(t)
+    if now is not None:  # not responded and still inside the response window: not assessable yet
+        where.append(or_(t.c.responded_at.is_not(None), t.c.placed_at < now - timedelta(hours=response_hours)))
+    parts = []
+    for i, q in enumerate(quarters):
+        in_quarter = (t.c.placed_at >= datetime.combine(q.start, time.min),
+                      t.c.placed_at < datetime.combine(q.next().start, time.min))
+        for distributor in (t.c.company_id.in_(select(Company.id)), t.c.company_id.is_(None)):
+            parts.append(select(t.c.company_id, literal_column(str(i)), *counts)
+                         .where(distributor, *in_quarter, *where).group_by(t.c.company_id))
+    return union_all(*parts)
 
 
 def hours_in_micros(hours: int) -> int:

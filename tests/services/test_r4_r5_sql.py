@@ -79,6 +79,36 @@ def test_r4_counts_in_sql_at_the_exact_edges(session):
     assert (row["response_rate"], row["timeliness"], row["level"]) == (0.75, 0.5, "warning")
 
 
+def test_r4_counts_per_distributor_and_quarter_at_the_quarter_edges(session):
+    """GIVEN one-line orders of distributors A and B and one without a distributor, as of 2025-06-30:
+    A placed 2024-12-31 23:59:59.999999 (responded after 1 h, delivered after 2 h: in time twice),
+    A placed 2025-01-01 00:00 exactly (responded after 49 h, delivered after 50 h: late twice),
+    A placed 2025-03-31 12:00 (responded after 1 h, not delivered),
+    B placed 2025-02-10 09:00 (responded after 2 h, delivered after 30 h), and
+    none placed 2025-04-01 00:00 exactly (responded after 1 h, delivered after 3 h)
+    WHEN R4 is counted for every quarter (read per distributor, ``ix_orders_company_placed``)
+    THEN A 2024Q4 = 1 placed, 1 in time, 1 delivered, 1 in time; A 2025Q1 = 2, 1, 1, 0;
+    B 2025Q1 = 1, 1, 1, 1; no distributor 2025Q2 = 1, 1, 1, 1 — on SQLite and PostgreSQL."""
+    from hospital_app.services.orders import one_line_per_order
+
+    a, b = _company(session, "甲配送"), _company(session, "乙配送")
+    h = lambda n: timedelta(hours=n)  # noqa: E731
+    t1, t2, t3 = datetime(2024, 12, 31, 23, 59, 59, 999999), datetime(2025, 1, 1), datetime(2025, 3, 31, 12)
+    _order(session, a, "A1", t1, t1 + h(1), t1 + h(2))
+    _order(session, a, "A2", t2, t2 + h(49), t2 + h(50))
+    _order(session, a, "A3", t3, t3 + h(1), None)
+    t4, t5 = datetime(2025, 2, 10, 9), datetime(2025, 4, 1)
+    _order(session, b, "B1", t4, t4 + h(2), t4 + h(30))
+    session.add(Order(dedup_key="N1#1", order_no="N1", line_no=1, company_id=None, placed_at=t5,
+                      responded_at=t5 + h(1), delivered_at=t5 + h(3)))
+    session.flush()
+    assert one_line_per_order(session)
+    got = {(r["company"], r["quarter"]): (r["placed"], r["responded_in_time"], r["delivered"], r["delivered_in_time"])
+           for r in order_stats(session, as_of=date(2025, 6, 30))}
+    assert got == {("甲配送", "2024Q4"): (1, 1, 1, 1), ("甲配送", "2025Q1"): (2, 1, 1, 0),
+                   ("乙配送", "2025Q1"): (1, 1, 1, 1), ("", "2025Q2"): (1, 1, 1, 1)}
+
+
 def test_r4_alert_counts_a_multi_line_order_once_and_waits_for_its_response_window(session):
     """GIVEN on 2025-05-10 (2025Q2) an order of two lines placed 2025-04-01 09:00, responded after 1 h and
     47 h (its last line: in time), delivered after 50 h (late), and an order placed 2025-05-09 09:00 not
