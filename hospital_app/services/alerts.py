@@ -462,8 +462,10 @@ def _reported_label(code: str) -> str:
 # --------------------------------------------------------------------------- public
 
 
-def _other_services(session: Session, as_of: date) -> list[Alert]:
-    """R3/R4/R5 findings, each from its own service."""
+def aggregate_findings(session: Session, as_of: date) -> list[Alert]:
+    """R3/R4/R5 findings, each from its own service: aggregates the database computes over the
+    supply issues, the orders of three quarters and the unpaid deliveries, a few rows each — what
+    ``collect_alerts(…, beside=…)`` reads beside the progress assessment."""
     from hospital_app.services.orders import order_alerts
     from hospital_app.services.payments import payment_alerts
     from hospital_app.services.supply_issues import issue_alerts
@@ -471,12 +473,11 @@ def _other_services(session: Session, as_of: date) -> list[Alert]:
     return [*issue_alerts(session, as_of), *order_alerts(session, as_of), *payment_alerts(session, as_of)]
 
 
-def database_findings(session: Session, as_of: date) -> tuple[list[Alert], ...]:
-    """The findings read from the database alone, without the progress rows: R3/R4/R5 (their
-    services), R6, R13, R14, R16 and R17. Mostly aggregates the database computes, so they can
-    be read beside the progress assessment (``collect_alerts(…, beside=…)``)."""
-    return (_other_services(session, as_of), _r6_alerts(session), _r13_alerts(session, as_of),
-            _r14_alerts(session), _r16_alerts(session), _r17_alerts(session, as_of))
+def _listed_findings(session: Session, as_of: date) -> tuple[list[Alert], ...]:
+    """R6, R13, R14, R16 and R17: read from the database alone too, but as rows per product or
+    period that Python compares (read in the caller's thread: see ``collect_alerts``)."""
+    return (_r6_alerts(session), _r13_alerts(session, as_of), _r14_alerts(session), _r16_alerts(session),
+            _r17_alerts(session, as_of))
 
 
 def collect_alerts(session: Session, as_of: date, report: ProgressReport | None = None,
@@ -486,10 +487,13 @@ def collect_alerts(session: Session, as_of: date, report: ProgressReport | None 
     ``report``: a ``compute_progress(session, as_of)`` the caller already has (dashboard,
     self-check report), reused instead of computing progress a second time (issue 12).
     A report of another day, of one batch only or without month figures is not reused.
-    ``beside``: read ``database_findings`` there (a second connection when it may, issue 21)
-    while the progress rows are assessed here; the same findings either way.
+    ``beside``: read the R3/R4/R5 aggregates there (``aggregate_findings``, a second connection
+    when it may, issue 21) while the progress rows are assessed here; the same findings either
+    way. The other findings return a row per product or period: read beside, each row would
+    wait for Python's lock, which the assessment holds (sqlite3 takes it back after every row),
+    so they are read here, after the assessment.
     """
-    pending = beside.once(database_findings, as_of) if beside is not None else None
+    pending = beside.once(aggregate_findings, as_of) if beside is not None else None
     if report is not None and report.as_of == as_of and report.batch is None and report.months:
         rows, ended = report.rows, report.ended_periods
     else:
@@ -499,7 +503,8 @@ def collect_alerts(session: Session, as_of: date, report: ProgressReport | None 
     failed = _failed_periods(ended_rows(session, as_of, rows, ended))
     share = _share_alerts(rows)
     substitutes = _substitute_alerts(session, rows, as_of)
-    services, r6, r13, r14, r16, r17 = pending.result() if pending else database_findings(session, as_of)
+    r6, r13, r14, r16, r17 = _listed_findings(session, as_of)
+    services = pending.result() if pending is not None else aggregate_findings(session, as_of)
     # In this order: of two findings with the same key the first is kept.
     found = [*services, *r6, *behind, *failed, *share, *substitutes, *r13, *r14, *r16, *r17]
     unique: dict[tuple, Alert] = {}
@@ -510,4 +515,4 @@ def collect_alerts(session: Session, as_of: date, report: ProgressReport | None 
         a.product_id or 0, a.subject or ""))
 
 
-__all__ = ["collect_alerts", "database_findings", "ratio4"]
+__all__ = ["aggregate_findings", "collect_alerts", "ratio4"]

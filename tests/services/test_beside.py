@@ -130,9 +130,9 @@ def test_a_job_error_reaches_the_caller(demo):
 
 
 def test_alerts_read_beside_are_the_alerts_read_in_one_session(demo):
-    """GIVEN the demo data WHEN the alerts are collected with their database findings read beside
-    (R3–R6, R13, R14, R16, R17 on the second connection) THEN the same findings, in the same
-    order, as collected in one session."""
+    """GIVEN the demo data WHEN the alerts are collected with their R3/R4/R5 aggregates read beside
+    (``aggregate_findings`` on the second connection) THEN the same findings, in the same order,
+    as collected in one session."""
     with demo.session() as s:
         alone = [a.as_dict() for a in collect_alerts(s, AS_OF)]
     with demo.session() as s, Beside(s) as beside:

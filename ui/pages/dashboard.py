@@ -52,7 +52,7 @@ def load_dashboard(session, as_of: date) -> DashboardData:
     deliveries, the open supply issues) is read beside the progress pass, on a second connection
     when it may (``services.beside``, issue 21)."""
     from hospital_app.services import progress
-    from hospital_app.services.alerts import collect_alerts, database_findings
+    from hospital_app.services.alerts import aggregate_findings, collect_alerts
     from hospital_app.services.beside import Beside
     from hospital_app.services.indicators import compute_indicators
     from hospital_app.services.payments import count_open, first_open
@@ -61,7 +61,7 @@ def load_dashboard(session, as_of: date) -> DashboardData:
 
     data = DashboardData(as_of=as_of)
     with Beside(session) as beside:
-        beside.once(database_findings, as_of)  # the longest read first
+        beside.once(aggregate_findings, as_of)  # the longest read first
         # Overdue first, then by due date: the order the service lists them in (acceptance order).
         payments = beside.submit(first_open, as_of, PAYMENTS_SHOWN)
         issues = beside.submit(list_issues, as_of, open_only=True)
