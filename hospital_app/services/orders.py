@@ -144,8 +144,9 @@ def _single_line_counts(quarters: list[Quarter], placed_in, now: datetime | None
         where.append(or_(t.c.responded_at.is_not(None), t.c.placed_at < now - timedelta(hours=response_hours)))
     parts = []
     for i, q in enumerate(quarters):
-        in_quarter = (t.c.placed_at >= datetime.combine(q.start, time.min),
-                      t.c.placed_at < datetime.combine(q.next().start, time.min))
+        in_quarter = [t.c.placed_at >= datetime.combine(q.start, time.min)]
+        if i + 1 < len(quarters):  # the last one is bounded by the window (9999Q4 has no next quarter)
+            in_quarter.append(t.c.placed_at < datetime.combine(quarters[i + 1].start, time.min))
         for distributor in (t.c.company_id.in_(select(Company.id)), t.c.company_id.is_(None)):
             parts.append(select(t.c.company_id, literal_column(str(i)), *counts)
                          .where(distributor, *in_quarter, *where).group_by(t.c.company_id))

@@ -51,7 +51,7 @@ def test_a_report_of_another_day_or_one_batch_is_not_reused(session, monkeypatch
     report = compute_progress(session, other.get("as_of", D), batch=other.get("batch"))
     calls = []
     real = alerts.compute_rows
-    monkeypatch.setattr(alerts, "compute_rows", lambda s, d: calls.append(d) or real(s, d))
+    monkeypatch.setattr(alerts, "compute_rows", lambda s, d, **kw: calls.append(d) or real(s, d, **kw))
     collect_alerts(session, D, report=report)
     assert calls == [D]
 
