@@ -106,7 +106,10 @@ def assess(purchased: int, agreed_volume: int, schedule: Fraction, *,
 def shortfall(schedule: Fraction, agreed_volume: int, counted: int) -> int:
     """R8 v2 (one definition everywhere): the whole units still needed to reach the schedule,
     ``max(0, ⌈S(d)·V − counted⌉)``. A ``behind`` row (C < S) always has a shortfall ≥ 1."""
-    return max(0, math.ceil(Fraction(schedule) * int(agreed_volume) - int(counted)))
+    s = schedule if isinstance(schedule, Fraction) else Fraction(schedule)
+    # ⌈n/d·V − counted⌉ = ⌈(n·V − counted·d) / d⌉, in integers (exact, and no Fraction per row)
+    numerator = s.numerator * int(agreed_volume) - int(counted) * s.denominator
+    return max(0, -(-numerator // s.denominator))
 
 
 def remaining(agreed_volume: int, counted: int) -> int:

@@ -45,6 +45,24 @@ def test_r8_shortfall_never_negative():
     assert st.shortfall(s, 12000, 7000) == 0
 
 
+def test_r8_shortfall_is_the_ceiling_of_the_exact_gap_at_every_edge():
+    """R8 v2: shortfall = max(0, ⌈S·V − counted⌉), computed in integers: on a grid of schedules (0, 1,
+    thirds, 191/360, 1/7 …), volumes (0, 1, 7, 12 000) and counts (negative after returns, 0, exactly
+    S·V, one unit either side, above V) it equals the same formula in Fractions; S·V = 6 366.67 with
+    6 366 bought → 1, with 6 367 → 0; an integer S·V (S = 1/2, V = 12 000) with 6 000 bought → 0."""
+    import math
+
+    for s in (Fraction(0), Fraction(1), Fraction(1, 3), Fraction(2, 3), Fraction(191, 360), Fraction(1, 7)):
+        for v in (0, 1, 7, 12000):
+            exact = s * v
+            for counted in (-5, 0, math.floor(exact) - 1, math.floor(exact), math.ceil(exact),
+                            math.ceil(exact) + 1, v + 3):
+                assert st.shortfall(s, v, counted) == max(0, math.ceil(exact - counted)), (s, v, counted)
+    assert (st.shortfall(Fraction(191, 360), 12000, 6366), st.shortfall(Fraction(191, 360), 12000, 6367)) == (1, 0)
+    assert st.shortfall(Fraction(1, 2), 12000, 6000) == 0
+    assert st.shortfall(Decimal("0.5"), 12000, 5999) == 1  # a Decimal schedule is taken exactly
+
+
 def test_r8_not_in_hospital_from_the_third_month_of_execution():
     """GIVEN execution from 2024-09-20 WHEN the 3rd month starts THEN 2024-11-20; from the 1st → 2 months later."""
     assert st.not_in_hospital_alert_from(S) == date(2024, 11, 20)
