@@ -48,8 +48,8 @@ def load_dashboard(session, as_of: date) -> DashboardData:
     """Worker job: one progress pass, reused by the batch summary, the alerts, the to-do list and the
     indicators; the number of unpaid deliveries and the first ``PAYMENTS_SHOWN`` of them.
 
-    What the database alone answers (the alerts' R3–R5 and other database findings, the unpaid
-    deliveries, the open supply issues) is read beside the progress pass, on a second connection
+    The aggregates the database computes (the alerts' R3–R5 findings, the unpaid deliveries and
+    their count, the open supply issues) are read beside the progress pass, on a second connection
     when it may (``services.beside``, issue 21)."""
     from hospital_app.services import progress
     from hospital_app.services.alerts import aggregate_findings, collect_alerts
