@@ -148,10 +148,14 @@ def _ref(row: ProgressRow, detail: str, margin: Fraction | None = None) -> Produ
 
 def _status_ref(row: ProgressRow, cat: str) -> ProductRef:
     detail = f"{row.purchased:,} / {row.agreed_volume:,}"
-    margin = {"zero": Fraction(0),
-              "over_purchase": Fraction(row.purchased - row.agreed_volume),
-              "below_schedule": row.schedule - row.completion,
-              "normal": row.completion - row.schedule}[cat]
+    if cat == "zero":
+        margin = Fraction(0)
+    elif cat == "over_purchase":
+        margin = Fraction(row.purchased - row.agreed_volume)
+    elif cat == "below_schedule":
+        margin = row.schedule - row.completion
+    else:  # normal
+        margin = row.completion - row.schedule
     return _ref(row, detail, margin)
 
 

@@ -14,9 +14,7 @@ the group's and it carries the flag ``merged``.
 
 from __future__ import annotations
 
-import gc
 from collections import defaultdict
-from contextlib import contextmanager
 from datetime import date, timedelta
 from fractions import Fraction
 from functools import lru_cache
@@ -35,6 +33,7 @@ from hospital_app.domain.targets import (
 )
 from hospital_app.errors import NotFound
 from hospital_app.i18n import tr
+from hospital_app.services.gc_pause import paused as gc_paused
 from hospital_app.services.progress import queries as q
 from hospital_app.services.progress.model import MonthFigure, ProgressRow
 
@@ -109,19 +108,6 @@ def load_batches(session: Session, batch: str | None) -> dict[int, Batch]:
     return batches
 
 
-@contextmanager
-def _no_gc():
-    """The engine allocates ~10⁵ short-lived aggregate tuples and rows at hospital scale; the cyclic
-    garbage collector's passes over them cost ~40 % of the run and free nothing (no cycles)."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
-
-
 def compute_rows(session: Session, as_of: date, batch: str | None = None,
                  product_ids: list[int] | None = None,
                  units_since: dict[date, dict[int, int]] | None = None, months: bool = True,
@@ -135,7 +121,7 @@ def compute_rows(session: Session, as_of: date, batch: str | None = None,
     chosen, ended_periods = q.periods(session, as_of, list(batches) if batch is not None else None, product_ids)
     if ended is not None:
         ended.extend(ended_periods)
-    with _no_gc():
+    with gc_paused():
         rows = assess(session, list(chosen.values()), as_of, batches, units_since=units_since, months=months)
     return sorted(rows, key=lambda r: (r.batch or "", r.generic_name_norm, r.spec or "", r.product_id))
 
@@ -392,6 +378,6 @@ def ended_rows(session: Session, as_of: date, known: list[ProgressRow],
     if ended is None:
         _, ended = q.periods(session, as_of)
     have = {r.period_id: r for r in known if r.ended}
-    with _no_gc():
+    with gc_paused():
         rows = assess(session, [p for p in ended if p.period_id not in have], as_of, batches, months=False)
     return sorted([*rows, *have.values()], key=lambda r: (r.product_id, r.period_start))
