@@ -93,12 +93,15 @@ def assess(purchased: int, agreed_volume: int, schedule: Fraction, *,
         return EXEMPT
     if purchased <= 0 and schedule > 0 and agreed_volume > 0:
         return NOT_STARTED
-    c = completion(purchased, agreed_volume)
-    if c >= 1:
+    p, v = int(purchased), int(agreed_volume)
+    if v <= 0 or p >= v:  # C = p/V ≥ 1 (V = 0 counts as complete)
         return COMPLETED
-    if c >= schedule:
+    # The same comparisons of C = p/V in integers (V > 0): C ≥ n/d ⇔ p·d ≥ n·V.
+    s = schedule if isinstance(schedule, Fraction) else Fraction(schedule)
+    if p * s.denominator >= s.numerator * v:
         return ON_TRACK
-    if c < schedule - _fraction(severe_gap):
+    low = s - _fraction(severe_gap)
+    if p * low.denominator < low.numerator * v:
         return SEVERELY_BEHIND
     return BEHIND
 
@@ -147,7 +150,7 @@ def failed_reasons(ended: bool, counted: int, agreed_volume: int, *, exempt: boo
     if not ended:
         return []
     out = []
-    if not exempt and completion(counted, agreed_volume) < 1:
+    if not exempt and 0 < agreed_volume and counted < agreed_volume:  # C < 100 % (V = 0 is complete)
         out.append(FAILED_COMPLETION)
     if share_over:
         out.append(FAILED_SHARE)

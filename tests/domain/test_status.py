@@ -63,6 +63,44 @@ def test_r8_shortfall_is_the_ceiling_of_the_exact_gap_at_every_edge():
     assert st.shortfall(Decimal("0.5"), 12000, 5999) == 1  # a Decimal schedule is taken exactly
 
 
+def _assess_in_fractions(purchased, volume, schedule, gap, exempt):
+    """R8 as the rule book states it, in Fractions: the reference for the integer comparisons."""
+    if exempt:
+        return st.EXEMPT
+    if purchased <= 0 and schedule > 0 and volume > 0:
+        return st.NOT_STARTED
+    c = Fraction(1) if volume <= 0 else Fraction(purchased, volume)
+    if c >= 1:
+        return st.COMPLETED
+    if c >= schedule:
+        return st.ON_TRACK
+    if c < schedule - Fraction(gap):
+        return st.SEVERELY_BEHIND
+    return st.BEHIND
+
+
+def test_r8_status_and_failed_reasons_equal_the_fraction_formulas_at_every_edge():
+    """R8 / R8 v2: on a grid of schedules (0, 1/7, 191/360, 1/2, 1), severe gaps (0.10, 0.20, 0),
+    volumes (0, 1, 7, 12 000) and purchases (negative after returns, 0, the exact schedule and
+    severe-gap boundaries and one unit either side, V, above V), with and without an exemption,
+    the status equals the rule computed in Fractions, and an ended period fails on completion
+    exactly when C < 100 % and it is not exempt."""
+    import math
+
+    for s in (Fraction(0), Fraction(1, 7), Fraction(191, 360), Fraction(1, 2), Fraction(1)):
+        for gap in (Decimal("0.10"), Decimal("0.20"), Fraction(0)):
+            for v in (0, 1, 7, 12000):
+                edges = {math.floor(s * v), math.ceil(s * v), math.floor((s - Fraction(gap)) * v),
+                         math.ceil((s - Fraction(gap)) * v)}
+                for p in {-3, 0, v, v + 1, *edges, *(e - 1 for e in edges), *(e + 1 for e in edges)}:
+                    for exempt in (False, True):
+                        assert st.assess(p, v, s, severe_gap=gap, exempt=exempt) == \
+                            _assess_in_fractions(p, v, s, gap, exempt), (p, v, s, gap, exempt)
+                        c = Fraction(1) if v <= 0 else Fraction(p, v)
+                        reasons = st.failed_reasons(True, p, v, exempt=exempt, share_over=False)
+                        assert (st.FAILED_COMPLETION in reasons) == (not exempt and c < 1), (p, v, exempt)
+
+
 def test_r8_not_in_hospital_from_the_third_month_of_execution():
     """GIVEN execution from 2024-09-20 WHEN the 3rd month starts THEN 2024-11-20; from the 1st → 2 months later."""
     assert st.not_in_hospital_alert_from(S) == date(2024, 11, 20)
