@@ -600,141 +600,146 @@
 <context>
     <name>DashboardPage</name>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="113"/>
+        <location filename="../../ui/pages/dashboard.py" line="129"/>
         <source>未解决供应问题</source>
         <translation>Open supply issues</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="122"/>
+        <location filename="../../ui/pages/dashboard.py" line="138"/>
         <source>批次</source>
         <translation>Batch</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="122"/>
+        <location filename="../../ui/pages/dashboard.py" line="138"/>
         <source>中选产品</source>
         <translation>Selected products</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="146"/>
+        <location filename="../../ui/pages/dashboard.py" line="162"/>
         <source>采购进度</source>
         <translation>Purchasing progress</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="154"/>
+        <location filename="../../ui/pages/dashboard.py" line="170"/>
         <source>未解决的供应问题（双击打开）</source>
         <translation>Open supply issues (double-click to open)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="180"/>
+        <location filename="../../ui/pages/dashboard.py" line="196"/>
         <source>总览</source>
         <translation>Dashboard</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="104"/>
-        <location filename="../../ui/pages/dashboard.py" line="183"/>
+        <location filename="../../ui/pages/dashboard.py" line="120"/>
+        <location filename="../../ui/pages/dashboard.py" line="199"/>
         <source>%1 的执行情况</source>
         <translation>Execution as of %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="105"/>
-        <location filename="../../ui/pages/dashboard.py" line="184"/>
+        <location filename="../../ui/pages/dashboard.py" line="121"/>
+        <location filename="../../ui/pages/dashboard.py" line="200"/>
         <source>正在加载…</source>
         <translation>Loading…</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="229"/>
+        <location filename="../../ui/pages/dashboard.py" line="248"/>
         <source>产品状态（共 %1 个）</source>
         <translation>Product status (%1 products)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="239"/>
+        <location filename="../../ui/pages/dashboard.py" line="258"/>
         <source>今天没有待办事项。</source>
         <translation>Nothing to do today.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="272"/>
+        <location filename="../../ui/pages/dashboard.py" line="291"/>
         <source>没有未解决的供应问题。</source>
         <translation>No open supply issues.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="267"/>
-        <location filename="../../ui/pages/dashboard.py" line="291"/>
+        <location filename="../../ui/pages/dashboard.py" line="286"/>
+        <location filename="../../ui/pages/dashboard.py" line="310"/>
         <source>（已逾期）</source>
         <translation> (overdue)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="122"/>
+        <location filename="../../ui/pages/dashboard.py" line="138"/>
         <source>完成进度</source>
         <translation>Completion</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="122"/>
+        <location filename="../../ui/pages/dashboard.py" line="138"/>
         <source>序时进度</source>
         <translation>Schedule</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="152"/>
+        <location filename="../../ui/pages/dashboard.py" line="168"/>
         <source>今日待办（双击查看）</source>
         <translation>To do today (double-click to see)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="122"/>
+        <location filename="../../ui/pages/dashboard.py" line="138"/>
         <source>进度落后</source>
         <translation>Behind</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="115"/>
-        <location filename="../../ui/pages/dashboard.py" line="156"/>
+        <location filename="../../ui/pages/dashboard.py" line="131"/>
+        <location filename="../../ui/pages/dashboard.py" line="172"/>
         <source>待付货款</source>
         <translation>Payments due</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="227"/>
+        <location filename="../../ui/pages/dashboard.py" line="242"/>
         <source>各批次完成进度与序时进度（%）</source>
         <translation>Completion and schedule per batch (%)</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="242"/>
+        <location filename="../../ui/pages/dashboard.py" line="245"/>
+        <source>落后最多的 %1 个批次：完成进度与序时进度（%）</source>
+        <translation>The %1 batches furthest behind: completion and schedule (%)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages/dashboard.py" line="261"/>
         <source>%1：%2 项</source>
         <translation>%1: %2</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="244"/>
+        <location filename="../../ui/pages/dashboard.py" line="263"/>
         <source>，最早期限 %1</source>
         <translation>, earliest due %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="257"/>
+        <location filename="../../ui/pages/dashboard.py" line="276"/>
         <source>#%1 %2 %3</source>
         <translation>#%1 %2 %3</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="260"/>
+        <location filename="../../ui/pages/dashboard.py" line="279"/>
         <source> — 已上报医保部门</source>
         <translation> — escalated to the insurance bureau</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="263"/>
+        <location filename="../../ui/pages/dashboard.py" line="282"/>
         <source> — 答复期限 %1</source>
         <translation> — reply due %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="266"/>
+        <location filename="../../ui/pages/dashboard.py" line="285"/>
         <source> — 解决期限 %1</source>
         <translation> — resolution due %1</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="285"/>
+        <location filename="../../ui/pages/dashboard.py" line="304"/>
         <source>没有待付款的订单。</source>
         <translation>No payments due.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="288"/>
+        <location filename="../../ui/pages/dashboard.py" line="307"/>
         <source>%1 %2 ￥%3 应付日期 %4</source>
         <translation>%1 %2 ¥%3 due %4</translation>
     </message>
     <message>
-        <location filename="../../ui/pages/dashboard.py" line="297"/>
+        <location filename="../../ui/pages/dashboard.py" line="316"/>
         <source>以上为最早到期的 %1 笔（共 %2 笔），全部请见“货款结算”页</source>
         <translation>The %1 due first of %2: see the Payments page for all</translation>
     </message>
@@ -1191,77 +1196,77 @@
 <context>
     <name>IndicatorsPanel</name>
     <message>
-        <location filename="../../ui/widgets/indicators_panel.py" line="68"/>
+        <location filename="../../ui/widgets/indicators_panel.py" line="70"/>
         <source>医保部门监测指标（点击数字查看产品）</source>
         <translation>The bureau&apos;s indicators (click a number for its products)</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/indicators_panel.py" line="73"/>
+        <location filename="../../ui/widgets/indicators_panel.py" line="75"/>
         <source>批次</source>
         <translation>Batch</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/indicators_panel.py" line="73"/>
+        <location filename="../../ui/widgets/indicators_panel.py" line="75"/>
         <source>序时进度</source>
         <translation>Schedule</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/indicators_panel.py" line="82"/>
+        <location filename="../../ui/widgets/indicators_panel.py" line="84"/>
         <source>签约产品</source>
         <translation>Signed</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/indicators_panel.py" line="82"/>
+        <location filename="../../ui/widgets/indicators_panel.py" line="84"/>
         <source>零采购</source>
         <translation>Zero purchase</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/indicators_panel.py" line="82"/>
+        <location filename="../../ui/widgets/indicators_panel.py" line="84"/>
         <source>低于序时进度</source>
         <translation>Below schedule</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/indicators_panel.py" line="82"/>
+        <location filename="../../ui/widgets/indicators_panel.py" line="84"/>
         <source>超量采购</source>
         <translation>Over-purchase</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/indicators_panel.py" line="83"/>
+        <location filename="../../ui/widgets/indicators_panel.py" line="85"/>
         <source>正常采购</source>
         <translation>Normal</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/indicators_panel.py" line="83"/>
+        <location filename="../../ui/widgets/indicators_panel.py" line="85"/>
         <source>对应非中选</source>
         <translation>Non-selected on record</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/indicators_panel.py" line="83"/>
+        <location filename="../../ui/widgets/indicators_panel.py" line="85"/>
         <source>采购非中选</source>
         <translation>Non-selected bought</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/indicators_panel.py" line="83"/>
+        <location filename="../../ui/widgets/indicators_panel.py" line="85"/>
         <source>非中选超量</source>
         <translation>Non-selected over (qty)</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/indicators_panel.py" line="84"/>
+        <location filename="../../ui/widgets/indicators_panel.py" line="86"/>
         <source>非中选超额</source>
         <translation>Non-selected over (amount)</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/indicators_panel.py" line="84"/>
+        <location filename="../../ui/widgets/indicators_panel.py" line="86"/>
         <source>对应可替代</source>
         <translation>Substitutes on record</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/indicators_panel.py" line="84"/>
+        <location filename="../../ui/widgets/indicators_panel.py" line="86"/>
         <source>采购可替代</source>
         <translation>Substitutes bought</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/indicators_panel.py" line="84"/>
+        <location filename="../../ui/widgets/indicators_panel.py" line="86"/>
         <source>低于序时且非中选超量</source>
         <translation>Below schedule and non-selected over</translation>
     </message>
@@ -2486,32 +2491,32 @@
 <context>
     <name>ProductListDialog</name>
     <message>
-        <location filename="../../ui/widgets/indicators_panel.py" line="33"/>
+        <location filename="../../ui/widgets/indicators_panel.py" line="35"/>
         <source>编号</source>
         <translation>No.</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/indicators_panel.py" line="33"/>
+        <location filename="../../ui/widgets/indicators_panel.py" line="35"/>
         <source>通用名</source>
         <translation>Generic name</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/indicators_panel.py" line="33"/>
+        <location filename="../../ui/widgets/indicators_panel.py" line="35"/>
         <source>规格</source>
         <translation>Spec</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/indicators_panel.py" line="34"/>
+        <location filename="../../ui/widgets/indicators_panel.py" line="36"/>
         <source>生产企业</source>
         <translation>Manufacturer</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/indicators_panel.py" line="34"/>
+        <location filename="../../ui/widgets/indicators_panel.py" line="36"/>
         <source>数据</source>
         <translation>Figures</translation>
     </message>
     <message>
-        <location filename="../../ui/widgets/indicators_panel.py" line="49"/>
+        <location filename="../../ui/widgets/indicators_panel.py" line="51"/>
         <source>双击中选产品查看其进度。</source>
         <translation>Double-click a selected product to see its progress.</translation>
     </message>

@@ -209,3 +209,36 @@ def test_products_columns_fit_1366_and_detail_shows_shortfall(main_window, qtbot
     facts = page.detail.facts.text()
     assert f"缺口：{row.shortfall:,}" in facts
     assert f"距约定量尚余：{max(row.agreed_volume - row.purchased, 0):,}" in facts
+
+
+def test_dashboard_with_many_batches_keeps_the_todo_list_on_the_first_screen(main_window, qtbot):
+    """Issue 20/21: GIVEN a hospital with 12 batches (the demo's, repeated with other names and
+    completions) WHEN the dashboard shows them in a 1366×768 window THEN the batch table and the
+    indicators show 3 rows each and scroll the rest, the batch chart shows the 4 batches furthest
+    behind their schedule (and says so), and the to-do list starts inside the window."""
+    from dataclasses import replace
+    from fractions import Fraction
+
+    from ui.pages.dashboard import BATCH_ROWS_SHOWN, CHART_BATCHES
+
+    main_window.show()
+    main_window.resize(1366, 768)
+    page = main_window.show_page("dashboard")
+    qtbot.waitUntil(lambda: page.data is not None, timeout=10000)
+    data = page.data
+    batches = [replace(b, batch=f"{b.batch} {i}", completion=Fraction(i, 20), schedule=Fraction(1, 2))
+               for i in range(6) for b in data.batches]
+    indicators = replace(data.indicators, batches=[replace(b, batch=f"{b.batch} {i}") for i in range(6)
+                                                   for b in data.indicators.batches])
+    page.show_data(replace(data, batches=batches, indicators=indicators))
+    qtbot.wait(20)
+    for table in (page.batch_table, page.indicators_panel.table):
+        assert table.rowCount() == 12
+        row = table.rowHeight(0)
+        assert table.horizontalHeader().height() + BATCH_ROWS_SHOWN * row <= table.height() \
+            < table.horizontalHeader().height() + (BATCH_ROWS_SHOWN + 1) * row
+    behind = sorted(batches, key=lambda b: (b.completion - b.schedule, b.batch))[:CHART_BATCHES]
+    assert [name for name, _c, _s in page.batch_chart.rows] == [b.batch for b in behind]
+    assert page.batch_chart.chart().title().startswith(f"落后最多的 {CHART_BATCHES} 个批次")
+    top = page.todo.mapTo(main_window, page.todo.rect().topLeft()).y()
+    assert 0 < top < main_window.height() - 40

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (QFrame, QGroupBox, QHBoxLayout, QHeaderView, QLab
 
 from ui.app_context import AppContext
 from ui.pages.base import BasePage
+from ui.widgets.table_fit import fit_rows
 from ui.status_style import SEVERITY_COLOURS, STATUS_COLOURS, STATUS_ORDER, percent, status_label
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,8 @@ ROLE_PRODUCT = Qt.ItemDataRole.UserRole
 ROLE_ISSUE = Qt.ItemDataRole.UserRole + 1
 ROLE_PAGE = Qt.ItemDataRole.UserRole + 2
 PAYMENTS_SHOWN = 200  # the payments list shows the first unpaid deliveries; the card counts all
+BATCH_ROWS_SHOWN = 3  # more batches scroll inside the table: the to-do list stays on the first screen
+CHART_BATCHES = 4  # more batches: the chart shows the four furthest behind their schedule
 
 
 @dataclass
@@ -231,13 +234,16 @@ class DashboardPage(BasePage):
                 if c == 3 and b.completion < b.schedule:
                     item.setForeground(QBrush(QColor(STATUS_COLOURS["behind"])))
                 self.batch_table.setItem(r, c, item)
-        rows_height = sum(self.batch_table.rowHeight(r) for r in range(len(data.batches)))
-        self.batch_table.setFixedHeight(self.batch_table.horizontalHeader().height() + rows_height + 4)
+        fit_rows(self.batch_table, BATCH_ROWS_SHOWN)
 
         self.indicators_panel.set_data(data.indicators)
         self._ensure_charts()
-        self.batch_chart.set_data([(b.batch, float(b.completion), float(b.schedule)) for b in data.batches],
-                                  self.tr("各批次完成进度与序时进度（%）"))
+        charted = data.batches
+        title = self.tr("各批次完成进度与序时进度（%）")
+        if len(charted) > CHART_BATCHES:  # 40 bars would be unreadable: the batches furthest behind
+            charted = sorted(charted, key=lambda b: (b.completion - b.schedule, b.batch))[:CHART_BATCHES]
+            title = self.tr("落后最多的 %1 个批次：完成进度与序时进度（%）").replace("%1", str(CHART_BATCHES))
+        self.batch_chart.set_data([(b.batch, float(b.completion), float(b.schedule)) for b in charted], title)
         self.status_chart.set_data([(k, status_label(k), data.counts.get(k, 0)) for k in STATUS_ORDER],
                                    self.tr("产品状态（共 %1 个）").replace("%1", str(total)))
         self._fill_todo(data.todo)

@@ -11,8 +11,10 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QGroupBox, QHeaderView
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
 from ui.status_style import percent
+from ui.widgets.table_fit import fit_rows
 
 ROLE_KEY = Qt.ItemDataRole.UserRole
+ROWS_SHOWN = 3  # more batches scroll inside the table (the dashboard's first screen stays readable)
 ROLE_PRODUCT = Qt.ItemDataRole.UserRole + 1
 # The indicator columns shown (keys of services.indicators.COUNTS).
 KEYS = ("total", "zero", "below_schedule", "over_purchase", "normal", "nonselected_total", "nonselected_bought",
@@ -95,8 +97,7 @@ class IndicatorsPanel(QGroupBox):
                 if key in SHARED and b.counts["total"]:
                     text += f" ({percent(b.share(key))})"
                 self.table.setItem(r, c, self._number(text, key))
-        height = sum(self.table.rowHeight(r) for r in range(len(batches)))
-        self.table.setFixedHeight(self.table.horizontalHeader().height() + height + 4)
+        fit_rows(self.table, ROWS_SHOWN)
 
     @staticmethod
     def _number(text: str, key: str | None) -> QTableWidgetItem:

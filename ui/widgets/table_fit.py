@@ -164,3 +164,13 @@ class ColumnChooser(QObject):
 
     def _menu(self, pos) -> None:
         self.menu().exec(self.view.horizontalHeader().mapToGlobal(pos))
+
+
+def fit_rows(view: QTableView, max_rows: int) -> None:
+    """The view as tall as its header and rows, but never taller than ``max_rows`` rows: the
+    rest scroll inside it, so a hospital with 40 batches still sees what comes below the
+    table on a 1366×768 screen."""
+    shown = min(view.model().rowCount() if view.model() is not None else 0, max_rows)
+    rows = sum(view.rowHeight(r) for r in range(shown))
+    header = view.horizontalHeader().height() if view.horizontalHeader().isVisible() else 0
+    view.setFixedHeight(header + rows + 2 * view.frameWidth() + 2)
