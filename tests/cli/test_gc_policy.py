@@ -7,6 +7,8 @@ import gc
 
 import pytest
 
+from tests.gc_spy import gc_states
+
 from hospital_app.cli.main import build_parser
 from hospital_app.errors import BadInput
 
@@ -38,14 +40,7 @@ def test_a_read_command_runs_without_the_collector_and_restores_it(db_path, db, 
     start-up) and the collector is on again once the command has returned."""
     import hospital_app.services.progress as progress
 
-    seen = []
-    real = progress.compute_progress
-
-    def spy(*args, **kwargs):
-        seen.append(gc.isenabled())
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(progress, "compute_progress", spy)
+    seen = gc_states(monkeypatch, progress, "compute_progress")
     assert gc.isenabled()
     result = run_cli("--db", db_path, "--as-of", "2025-06-30", "progress", "--json")
     assert result.code == 0, result

@@ -10,6 +10,8 @@ from datetime import date
 
 import pytest
 
+from tests.gc_spy import gc_states
+
 from hospital_app.services.gc_pause import paused
 
 
@@ -68,14 +70,7 @@ def test_the_dashboard_job_runs_with_the_collector_paused(db, monkeypatch):
     import hospital_app.services.progress as progress
     from ui.pages.dashboard import load_dashboard
 
-    seen = []
-    real = progress.compute_progress
-
-    def spy(*args, **kwargs):
-        seen.append(gc.isenabled())
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(progress, "compute_progress", spy)
+    seen = gc_states(monkeypatch, progress, "compute_progress")
     with db.session() as s:
         load_dashboard(s, date(2025, 6, 30))
     assert seen == [False]
