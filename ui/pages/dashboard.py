@@ -28,7 +28,7 @@ ROLE_PRODUCT = Qt.ItemDataRole.UserRole
 ROLE_ISSUE = Qt.ItemDataRole.UserRole + 1
 ROLE_PAGE = Qt.ItemDataRole.UserRole + 2
 PAYMENTS_SHOWN = 200  # the payments list shows the first unpaid deliveries; the card counts all
-BATCH_ROWS_SHOWN = 3  # more batches scroll inside the table: the to-do list stays on the first screen
+BATCH_ROWS_SHOWN = 3  # batch and indicator rows shown; more scroll: the to-do list stays on the first screen
 CHART_BATCHES = 4  # more batches: the chart shows the four furthest behind their schedule
 
 
@@ -186,7 +186,7 @@ class DashboardPage(BasePage):
         layout.addWidget(self.batch_table)
         from ui.widgets.indicators_panel import IndicatorsPanel
 
-        self.indicators_panel = IndicatorsPanel(ctx, self)
+        self.indicators_panel = IndicatorsPanel(ctx, self, rows_shown=BATCH_ROWS_SHOWN)
         layout.addWidget(self.indicators_panel)
         layout.addWidget(self.chart_box, 3)
         bottom.setMinimumHeight(150)

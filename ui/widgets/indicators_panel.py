@@ -14,7 +14,6 @@ from ui.status_style import percent
 from ui.widgets.table_fit import fit_rows
 
 ROLE_KEY = Qt.ItemDataRole.UserRole
-ROWS_SHOWN = 3  # more batches scroll inside the table (the dashboard's first screen stays readable)
 ROLE_PRODUCT = Qt.ItemDataRole.UserRole + 1
 # The indicator columns shown (keys of services.indicators.COUNTS).
 KEYS = ("total", "zero", "below_schedule", "over_purchase", "normal", "nonselected_total", "nonselected_bought",
@@ -63,9 +62,10 @@ class ProductListDialog(QDialog):
 class IndicatorsPanel(QGroupBox):
     """R20 counts per batch; clicking a number lists its products."""
 
-    def __init__(self, ctx, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx, parent: QWidget | None = None, rows_shown: int = 3) -> None:
         super().__init__(parent)
         self.ctx = ctx
+        self.rows_shown = rows_shown  # more batches scroll inside the table
         self.setObjectName("indicatorsPanel")
         self.setTitle(self.tr("医保部门监测指标（点击数字查看产品）"))
         self.report = None
@@ -97,7 +97,7 @@ class IndicatorsPanel(QGroupBox):
                 if key in SHARED and b.counts["total"]:
                     text += f" ({percent(b.share(key))})"
                 self.table.setItem(r, c, self._number(text, key))
-        fit_rows(self.table, ROWS_SHOWN)
+        fit_rows(self.table, self.rows_shown)
 
     @staticmethod
     def _number(text: str, key: str | None) -> QTableWidgetItem:
