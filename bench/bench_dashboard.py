@@ -7,7 +7,7 @@ the batch summary, the first 200 unpaid deliveries and their count, every alert 
 report), open supply issues, the to-do list and the indicators. Each run is a fresh session on
 the already opened database (the imports and the migration check are paid once, as in the app);
 best of ``--runs``. Also printed: each piece timed on its own, one after the other in one more
-session (the job itself reads the database findings, the unpaid deliveries and the open issues
+session (the job itself reads the R3/R4/R5 aggregates, the unpaid deliveries and the open issues
 beside the progress pass, on a second connection: ``services.beside``). Target (issue 21):
 within +0.5 s of a trivial command, i.e. the job itself <= 0.5 s.
 """

@@ -65,7 +65,7 @@ class Context:
     reads_only: bool = False
     _db: Any = field(default=None, repr=False)
     _gc_frozen: bool = field(default=False, repr=False)
-    _gc_off: bool = field(default=False, repr=False)
+    _gc_paused: Any = field(default=None, repr=False)  # services.gc_pause.paused(), entered
 
     @property
     def db_location(self) -> str:
@@ -91,22 +91,24 @@ class Context:
             # command ~0.1–0.2 s on 500 000 purchases (issue 12). Undone in close().
             gc.freeze()
             self._gc_frozen = True
-            if self.reads_only and gc.isenabled():
+            if self.reads_only:
                 # A command that reads and prints makes ~10⁵ rows, dicts and tuples and exits: the
                 # collector's passes over them find no cycles to free (what little there is goes
-                # with the process) and cost `progress`/`alerts` 0.08–0.12 s at hospital scale
+                # with the process) and cost `progress`/`alerts` 20–35 ms at hospital scale
                 # (issue 21). Imports, documents and every write keep it (long runs, cycles).
-                gc.disable()
-                self._gc_off = True
+                from hospital_app.services.gc_pause import paused
+
+                self._gc_paused = paused()
+                self._gc_paused.__enter__()
         return self._db
 
     def close(self) -> None:
         if self._db is not None:
             self._db.dispose()
             self._db = None
-        if self._gc_off:
-            gc.enable()
-            self._gc_off = False
+        if self._gc_paused is not None:
+            self._gc_paused.__exit__(None, None, None)  # the collector is on again
+            self._gc_paused = None
         if self._gc_frozen:
             gc.unfreeze()
             self._gc_frozen = False

@@ -1,6 +1,6 @@
 """Reads beside a session (issue 21, ``services.beside``): read-only jobs on a second connection
 in a second thread only when that connection sees what the caller's session sees, the same
-results either way; the dashboard and ``alerts`` read their database findings that way."""
+results either way; the dashboard and ``alerts`` read their R3/R4/R5 aggregates that way."""
 
 from __future__ import annotations
 
