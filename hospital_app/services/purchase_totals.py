@@ -2,7 +2,8 @@
 
 The calendar months a window covers whole come from ``purchase_month`` (kept equal to the
 lines by triggers, db/summaries.py); only the partial months at its two edges are summed
-from the purchase lines, through the date index. Same figures as summing the lines
+from the purchase lines (SQLite walks ``ix_purchase_product_date`` for them: product, date and
+quantity, a skip-scan over the products). Same figures as summing the lines
 (tests/services/test_purchase_totals.py), at a fraction of the cost: a large hospital's
 500 000 lines are ~48 000 month rows (issues 17, 21).
 
@@ -87,8 +88,6 @@ def _queries(session: Session, start: date, upto: date, products, by_month: bool
         q = select(*keys, *sums).where(Purchase.purchase_date >= lo, Purchase.purchase_date <= hi)
         if products is not None:
             q = q.join(Product, Product.id == Purchase.product_id).where(products)
-        if session.get_bind().dialect.name == "sqlite":  # a month of lines by date, not every product's
-            q = q.with_hint(Purchase, "INDEXED BY ix_purchase_date", "sqlite")
         out.append(q.group_by(*keys))
     return out
 

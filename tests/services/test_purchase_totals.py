@@ -191,3 +191,21 @@ def test_value_counts_the_amount_else_unit_price_times_quantity(session):
     session.flush()
     assert session.scalar(select(m.PurchaseMonth.value).where(m.PurchaseMonth.month == "2025-05")) == 897_000
     assert pt.per_product(session, date(2025, 5, 1), date(2025, 6, 3))[a].value == 997_000
+
+
+def test_the_edges_of_a_window_are_read_from_the_product_date_index_alone(session):
+    """GIVEN a window with partial months at both edges, its products given by generic name (as
+    progress asks) WHEN SQLite plans the edge reads, with no statistics yet THEN each reads
+    ix_purchase_product_date as a covering index (no table row is looked up) — the plan the
+    module docstring states; the SQL carries no index hint (SQLAlchemy renders none on SQLite)."""
+    _products(session)
+    products = m.Product.generic_name_norm.in_(["甲片"])
+    _months, edges = pt.split(date(2025, 1, 20), date(2025, 6, 15))
+    queries = pt._queries(session, date(2025, 1, 20), date(2025, 6, 15), products, True, False)
+    assert len(queries) == 1 + len(edges) == 3  # the summary read, then one read per edge
+    for query in queries[1:]:
+        compiled = query.compile(session.get_bind(), compile_kwargs={"literal_binds": True})
+        assert "INDEXED BY" not in str(compiled)
+        plan = " ".join(str(r[-1]) for r in session.connection().exec_driver_sql(
+            f"EXPLAIN QUERY PLAN {compiled}"))
+        assert "COVERING INDEX ix_purchase_product_date" in plan, plan
