@@ -21,6 +21,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))  # the project (the payments floor runs its queries here)
 
 from bench_progress import RSS_LIMIT_MB, measure  # noqa: E402
 from common import result, scale_database  # noqa: E402
@@ -35,7 +36,6 @@ def payments_sql_floor(db: str, as_of: str, runs: int) -> float:
     import time
     from datetime import date
 
-    sys.path.insert(0, str(HERE.parent))
     from db.session import open_database
     from hospital_app.services import payments
 
